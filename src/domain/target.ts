@@ -1,0 +1,34 @@
+/** Session documents a target may permit, in the words users type in config. */
+export const DOCUMENT_KINDS = ['shell', 'ssh', 'port-forward'] as const;
+export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
+
+export const SESSION_DOCUMENTS: Record<DocumentKind, string> = {
+  shell: 'SSM-SessionManagerRunShell',
+  ssh: 'AWS-StartSSHSession',
+  'port-forward': 'AWS-StartPortForwardingSession',
+};
+
+export const DOCUMENT_DESCRIPTIONS: Record<DocumentKind, string> = {
+  shell: 'an interactive shell (Session Manager)',
+  ssh: 'SSH through Session Manager (AWS-StartSSHSession)',
+  'port-forward': 'port forwarding (AWS-StartPortForwardingSession)',
+};
+
+/** A fleet of nodes that can be requested, identified by tags that every node must carry. */
+export interface Target {
+  name: string;
+  description: string;
+  tags: Readonly<Record<string, string>>;
+  defaultDurationMinutes: number;
+  maxDurationMinutes: number;
+  /** Slack user ids (U…/W…) and user-group ids (S…). */
+  approvers: readonly string[];
+  approvals: number;
+  selfApproval: boolean;
+  documents: readonly DocumentKind[];
+  runAs?: string;
+}
+
+export function isUserGroupId(id: string): boolean {
+  return id.startsWith('S');
+}

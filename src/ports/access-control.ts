@@ -1,0 +1,39 @@
+import type { Principal } from '../domain/principal';
+import type { PolicyDocument } from '../domain/policy-document';
+
+/** IAM, as the grant use cases need it. Adapters translate SDK errors; nothing here leaks an SDK type. */
+export interface AccessControl {
+  /**
+   * Creates a customer-managed policy. If a policy with that path and name already exists (a retried
+   * apply after a crash), returns its ARN with `created: false` instead of failing.
+   */
+  createPolicy(input: {
+    name: string;
+    path: string;
+    description: string;
+    document: PolicyDocument;
+    tags: Record<string, string>;
+  }): Promise<{ arn: string; created: boolean }>;
+  /** Idempotent: attaching an attached policy succeeds. */
+  attachPolicy(principal: Principal, policyArn: string): Promise<void>;
+  detachPolicy(principal: Principal, policyArn: string): Promise<'detached' | 'already-gone'>;
+  /** Deletes every non-default version, then the policy. */
+  deletePolicy(policyArn: string): Promise<'deleted' | 'already-gone'>;
+  /** Asks IAM itself (SimulatePrincipalPolicy) whether the principal may start a session on the node now. */
+  canStartSession(
+    principal: Principal,
+    check: { nodeArn: string; tags: Readonly<Record<string, string>>; at: string },
+  ): Promise<boolean>;
+}
+
+/** A failure IAM or the adapter could not recover from; `code` is the IAM error code when there is one. */
+export class AccessControlError extends Error {
+  override readonly name = 'AccessControlError';
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

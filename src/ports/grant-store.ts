@@ -1,0 +1,27 @@
+import type { Grant } from '../domain/grant';
+
+export type CreateGrantOutcome =
+  | { ok: true }
+  | { ok: false; reason: 'open-grant-exists'; existing: Grant }
+  | { ok: false; reason: 'id-taken' };
+
+/** Durable grants. Every write is conditional: a lost race is reported, never silently applied. */
+export interface GrantStore {
+  /**
+   * Stores a new grant unless its requester already has an open (pending/approved/active) grant on
+   * the same target, or the id is taken. Safe under concurrent calls: exactly one of two racing
+   * requests for the same requester and target succeeds.
+   */
+  create(grant: Grant): Promise<CreateGrantOutcome>;
+  get(id: string): Promise<Grant | undefined>;
+  /**
+   * Writes `next` (whole, history included) only if the stored grant's version is still
+   * `expectedVersion`. Moving to a closed status frees the requester's slot for that target.
+   */
+  save(next: Grant, expectedVersion: number): Promise<'saved' | 'stale'>;
+  /**
+   * Records that a one-time side effect (a DM, a card post) of a grant is being performed.
+   * Returns false when it was already claimed, so retries and redeliveries never repeat it.
+   */
+  claimEffect(grantId: string, effect: string, at: string): Promise<boolean>;
+}

@@ -6,7 +6,15 @@ module.exports = {
       comment: 'src/domain does no I/O: no adapters, no SDKs, no Slack, no storage library.',
       severity: 'error',
       from: { path: '^src/domain' },
-      to: { path: ['^src/(adapters|app|main|config)', '@aws-sdk', '@slack', 'dynamodb-toolbox', '^(fs|http|https|net|child_process)$'] },
+      to: {
+        path: [
+          '^src/(adapters|app|main|config)',
+          '@aws-sdk',
+          '@slack',
+          'dynamodb-toolbox',
+          '^(fs|http|https|net|child_process)$',
+        ],
+      },
     },
     {
       name: 'app-uses-ports',

@@ -4,8 +4,9 @@ const project = (name, extra = {}) => ({
   testEnvironment: 'node',
   roots: [`<rootDir>/test/${name}`],
   testMatch: ['**/*.test.ts'],
-  // isolatedModules: type-checking is `npm run typecheck`'s job; this keeps the suite fast (FACTS.md).
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  // tsconfig's isolatedModules makes ts-jest transpile only: type-checking is `npm run typecheck`'s
+  // job, and the suite runs ~5x faster (FACTS.md).
+  transform: { '^.+\\.ts$': 'ts-jest' },
   ...extra,
 });
 

@@ -14,6 +14,12 @@ export interface Snippet {
   targets: readonly string[];
   params: Readonly<Record<string, SnippetParam>>;
   approval: boolean;
+  /** Seconds; passed to SendCommand when set. */
+  timeout?: number;
+  /** SendCommand MaxConcurrency, e.g. `10` or `50%`. */
+  maxConcurrency?: string;
+  /** SendCommand MaxErrors, e.g. `0` or `10%`. */
+  maxErrors?: string;
 }
 
 export interface SandboxNode {
@@ -31,5 +37,9 @@ export interface Config {
   targets: Readonly<Record<string, Target>>;
   snippets: Readonly<Record<string, Snippet>>;
   digest: { at: string; timezone: string };
-  sandbox: { fleet: readonly SandboxNode[] };
+  sandbox: {
+    fleet: readonly SandboxNode[];
+    /** Members of Slack user groups, as the sandbox's simulated Slack answers `usergroups.users.list`. */
+    userGroups: Readonly<Record<string, readonly string[]>>;
+  };
 }

@@ -1,0 +1,60 @@
+import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
+import { SSMClient } from '@aws-sdk/client-ssm';
+
+/** IAM throttles with `Throttling` and publishes no rate (FACTS.md), so retry generously by default. */
+export const DEFAULT_AWS_MAX_ATTEMPTS = 8;
+export const MAX_ATTEMPTS_ENV = 'KEYTURN_AWS_MAX_ATTEMPTS';
+
+/** The retry strategy type both clients accept (they share it through @smithy/types). */
+export type AwsRetryStrategy = NonNullable<IAMClientConfig['retryStrategy']>;
+
+export interface AwsClientOptions {
+  /** keyturn.yml `aws.region`; `AWS_REGION`, when set, wins. */
+  region: string;
+  /**
+   * Replaces adaptive mode's strategy. For tests only: after a throttle, adaptive mode backs off up
+   * to 1 s (doubling per retry) and its rate limiter then holds each send ~2 s — right for IAM, too
+   * slow for a test.
+   */
+  retryStrategy?: (maxAttempts: number) => AwsRetryStrategy;
+}
+
+export interface AwsClientConfig {
+  region?: string;
+  maxAttempts: number;
+  retryMode: 'adaptive';
+  retryStrategy?: AwsRetryStrategy;
+}
+
+/**
+ * Settings shared by every AWS client Keyturn builds. Endpoints are deliberately absent: the SDK
+ * (v3.1169, @smithy/core endpoints `getEndpointFromConfig`) reads `AWS_ENDPOINT_URL_<SERVICE ID>`
+ * (`_IAM`, `_SSM`, `_DYNAMODB`), then `AWS_ENDPOINT_URL`, then the shared config file, on its own.
+ */
+export function awsClientConfig(opts: AwsClientOptions): AwsClientConfig {
+  const env = process.env;
+  const maxAttempts = maxAttemptsFrom(env);
+  return {
+    // An explicit `region` beats AWS_REGION inside the SDK, so hand it over only when the variable
+    // is unset and let the SDK's own loader read AWS_REGION otherwise.
+    ...(env.AWS_REGION ? {} : { region: opts.region }),
+    maxAttempts,
+    retryMode: 'adaptive',
+    ...(opts.retryStrategy ? { retryStrategy: opts.retryStrategy(maxAttempts) } : {}),
+  };
+}
+
+export function buildAwsClients(opts: AwsClientOptions): { iam: IAMClient; ssm: SSMClient } {
+  const config = awsClientConfig(opts);
+  return { iam: new IAMClient(config), ssm: new SSMClient(config) };
+}
+
+function maxAttemptsFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env[MAX_ATTEMPTS_ENV];
+  if (raw === undefined || raw.trim() === '') return DEFAULT_AWS_MAX_ATTEMPTS;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 50) {
+    throw new Error(`${MAX_ATTEMPTS_ENV}: '${raw}' is not a whole number of attempts from 1 to 50`);
+  }
+  return value;
+}

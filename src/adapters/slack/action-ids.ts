@@ -1,0 +1,16 @@
+/**
+ * Every id Slack sends back to Keyturn in an interaction payload, in one place, so the Block Kit
+ * builders and the Bolt listeners cannot drift apart. Slack caps action_id, block_id and
+ * callback_id at 255 characters (https://docs.slack.dev/reference/block-kit/block-elements).
+ */
+
+/** Approve button on a request card; its `value` is the grant id. */
+export const ACTION_APPROVE = 'keyturn.grant.approve';
+/** Deny button on a request card; its `value` is the grant id. Opens the deny-reason modal. */
+export const ACTION_DENY = 'keyturn.grant.deny';
+
+/** callback_id of the deny-reason modal; its `private_metadata` is the grant id. */
+export const VIEW_DENY_REASON = 'keyturn.grant.deny-reason';
+/** block_id of the modal's reason input: `view.state.values[BLOCK_DENY_REASON][INPUT_DENY_REASON].value`. */
+export const BLOCK_DENY_REASON = 'keyturn.grant.deny-reason.block';
+export const INPUT_DENY_REASON = 'keyturn.grant.deny-reason.input';

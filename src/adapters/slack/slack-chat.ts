@@ -1,0 +1,151 @@
+import { ErrorCode, type WebClient } from '@slack/web-api';
+import type { MessageRef } from '../../domain/grant';
+import type { Chat } from '../../ports/chat';
+import type { Clock } from '../../ports/clock';
+import { notice, requestCard, type SlackMessage } from './blocks';
+
+/**
+ * A failed Slack Web API call. `code` is Slack's own error string (`channel_not_found`,
+ * `not_in_channel`, `ratelimited`, …, https://docs.slack.dev/reference/methods) or, when Slack was
+ * never reached, `request_error` / `http_error`. Messages name the method, never the token.
+ */
+export class ChatError extends Error {
+  override readonly name = 'ChatError';
+  readonly code: string;
+  readonly method: string;
+
+  constructor(method: string, code: string, options?: { cause?: unknown; detail?: string }) {
+    super(`Slack ${method} failed: ${code}${options?.detail ? ` (${redactTokens(options.detail)})` : ''}`, {
+      cause: options?.cause,
+    });
+    this.code = code;
+    this.method = method;
+  }
+}
+
+/** Slack tokens start xoxb-, xoxp-, xapp-, …; a transport message that echoes one must not reach a log. */
+function redactTokens(text: string): string {
+  return text.replace(/\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+/g, '[redacted]');
+}
+
+function toChatError(method: string, e: unknown): ChatError {
+  const code = (e as { code?: unknown } | null)?.code;
+  switch (code) {
+    case ErrorCode.PlatformError: {
+      const data = (e as { data?: { error?: unknown } }).data;
+      return new ChatError(method, typeof data?.error === 'string' ? data.error : 'unknown_error', {
+        cause: e,
+      });
+    }
+    case ErrorCode.RateLimitedError:
+      // Slack's own error string for HTTP 429 (https://docs.slack.dev/apis/web-api/rate-limits).
+      return new ChatError(method, 'ratelimited', { cause: e });
+    case ErrorCode.HTTPError:
+      return new ChatError(method, 'http_error', {
+        cause: e,
+        detail: `HTTP ${(e as { statusCode?: unknown }).statusCode}`,
+      });
+    case ErrorCode.RequestError:
+      return new ChatError(method, 'request_error', { cause: e, detail: (e as Error).message });
+    default:
+      return new ChatError(method, 'unknown_error', { cause: e });
+  }
+}
+
+async function call<T>(method: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw toChatError(method, e);
+  }
+}
+
+/** User groups change rarely, and approval clicks come in bursts; 5 minutes keeps usergroups.users.list (Tier 2) quiet. */
+const DEFAULT_GROUP_CACHE_MS = 5 * 60_000;
+
+export interface SlackChatOptions {
+  client: WebClient;
+  clock: Clock;
+  groupCacheMs?: number;
+}
+
+/** The Chat port on the Slack Web API. The client comes from the composition root (STYLE.md point 3). */
+export function createSlackChat(opts: SlackChatOptions): Chat {
+  const { client, clock } = opts;
+  const groupCacheMs = opts.groupCacheMs ?? DEFAULT_GROUP_CACHE_MS;
+  // A user's DM channel with the bot never changes, so it is cached for the life of the process.
+  const dmChannels = new Map<string, string>();
+  // Promises are cached, not results, so concurrent lookups of one group share one request.
+  const groups = new Map<string, { fetchedAt: number; members: Promise<readonly string[]> }>();
+
+  async function post(channel: string, message: SlackMessage): Promise<MessageRef> {
+    const res = await call('chat.postMessage', () =>
+      client.chat.postMessage({ channel, text: message.text, blocks: message.blocks }),
+    );
+    if (typeof res.channel !== 'string' || typeof res.ts !== 'string') {
+      throw new ChatError('chat.postMessage', 'invalid_response', {
+        detail: 'no channel or ts in the answer',
+      });
+    }
+    return { channel: res.channel, ts: res.ts };
+  }
+
+  async function dmChannel(user: string): Promise<string> {
+    const cached = dmChannels.get(user);
+    if (cached !== undefined) return cached;
+    const res = await call('conversations.open', () => client.conversations.open({ users: user }));
+    const id = res.channel?.id;
+    if (typeof id !== 'string') {
+      throw new ChatError('conversations.open', 'invalid_response', {
+        detail: 'no channel id in the answer',
+      });
+    }
+    dmChannels.set(user, id);
+    return id;
+  }
+
+  async function fetchMembers(groupId: string): Promise<readonly string[]> {
+    const res = await call('usergroups.users.list', () =>
+      client.usergroups.users.list({ usergroup: groupId }),
+    );
+    return Object.freeze([...(res.users ?? [])]);
+  }
+
+  return {
+    postRequestCard(channel, view) {
+      return post(channel, requestCard(view));
+    },
+
+    async updateRequestCard(ref, view) {
+      const message = requestCard(view);
+      await call('chat.update', () =>
+        client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks }),
+      );
+    },
+
+    async notify(user, n) {
+      const channel = await dmChannel(user);
+      try {
+        await post(channel, notice(n));
+      } catch (e) {
+        // A stale DM channel (user deactivated and restored, app reinstalled) must not stick forever.
+        dmChannels.delete(user);
+        throw e;
+      }
+    },
+
+    userGroupMembers(groupId) {
+      const now = clock.now().getTime();
+      const cached = groups.get(groupId);
+      if (cached !== undefined && now - cached.fetchedAt < groupCacheMs) return cached.members;
+      const members = fetchMembers(groupId);
+      const entry = { fetchedAt: now, members };
+      groups.set(groupId, entry);
+      // A failure is not cached: the next click asks Slack again.
+      members.catch(() => {
+        if (groups.get(groupId) === entry) groups.delete(groupId);
+      });
+      return members;
+    },
+  };
+}

@@ -32,7 +32,8 @@ export function decide(input: {
   // The requester may withdraw with cancel, but never decides on their own access unless the target allows it.
   if (isRequester && !target.selfApproval) return { outcome: 'refuse', reason: 'self-approval' };
   if (action === 'deny') return { outcome: 'deny' };
-  if (grant.approvals.some((a) => a.by === clicker)) return { outcome: 'refuse', reason: 'already-approved-by-you' };
+  if (grant.approvals.some((a) => a.by === clicker))
+    return { outcome: 'refuse', reason: 'already-approved-by-you' };
   const have = grant.approvals.length + 1;
   if (have >= target.approvals) return { outcome: 'approve' };
   return { outcome: 'record-approval', have, need: target.approvals };

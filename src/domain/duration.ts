@@ -19,7 +19,8 @@ export function parseDuration(input: string): Result<number, DurationError> {
   const text = input.trim().toLowerCase();
   if (text === '') return err({ reason: 'empty' });
   const match = DURATION.exec(text);
-  if (!match || (match[1] === undefined && match[2] === undefined)) return err({ reason: 'malformed', input });
+  if (!match || (match[1] === undefined && match[2] === undefined))
+    return err({ reason: 'malformed', input });
   const minutes = Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0);
   if (minutes === 0) return err({ reason: 'zero', input });
   // A hard ceiling far above any target's maxDuration keeps arithmetic on dates safe.
@@ -27,9 +28,12 @@ export function parseDuration(input: string): Result<number, DurationError> {
   return ok(minutes);
 }
 
-/** True when `text` has the shape of a duration, so `/access t 1x reason` is read as a bad duration, not a reason. */
+/**
+ * True when `text` has the shape of a duration (digits, then a unit letter), so `/access t 1x reason`
+ * is answered as a bad duration rather than read as a reason; a bare number stays part of the reason.
+ */
 export function looksLikeDuration(text: string): boolean {
-  return /^\d+[a-z]*$/i.test(text.trim());
+  return /^\d+[a-z][0-9a-z]*$/i.test(text.trim());
 }
 
 export function formatDuration(minutes: number): string {

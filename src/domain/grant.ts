@@ -92,7 +92,12 @@ export function canTransition(from: GrantStatus, to: GrantStatus): boolean {
 export function transition(
   grant: Grant,
   to: GrantStatus,
-  change: { at: string; by: string; note?: string; set?: Partial<Omit<Grant, 'id' | 'status' | 'version' | 'history'>> },
+  change: {
+    at: string;
+    by: string;
+    note?: string;
+    set?: Partial<Omit<Grant, 'id' | 'status' | 'version' | 'history'>>;
+  },
 ): Result<Grant, TransitionError> {
   if (!canTransition(grant.status, to)) return err({ reason: 'illegal-transition', from: grant.status, to });
   const entry: HistoryEntry = { at: change.at, from: grant.status, to, by: change.by };

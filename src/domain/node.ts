@@ -12,7 +12,11 @@ export function nodeArn(region: string, accountId: string, nodeId: string): stri
     : `arn:aws:ec2:${region}:${accountId}:instance/${nodeId}`;
 }
 
-export function countOnline(nodes: readonly ManagedNode[]): { total: number; online: number; offline: number } {
+export function countOnline(nodes: readonly ManagedNode[]): {
+  total: number;
+  online: number;
+  offline: number;
+} {
   const online = nodes.filter((n) => n.ping === 'Online').length;
   return { total: nodes.length, online, offline: nodes.length - online };
 }

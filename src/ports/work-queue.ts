@@ -2,7 +2,8 @@
 export type Job =
   | { kind: 'post-request-card'; grantId: string }
   | { kind: 'apply-grant'; grantId: string }
-  | { kind: 'grant-changed'; grantId: string; version: number };
+  /** `step` is the index of the history entry to announce; it keys the one-time DM for it. */
+  | { kind: 'grant-changed'; grantId: string; step: number };
 
 export interface WorkQueue {
   enqueue(job: Job): Promise<void>;

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Runs the TypeScript CLI in place: tsx (a runtime dependency) compiles on load, so `npx keyturn`
+// works straight after `npm install` with no build step.
+require('tsx/cjs');
+const { runCli } = require('../src/main/cli.ts');
+
+process.exitCode = runCli(process.argv.slice(2), {
+  env: process.env,
+  cwd: process.cwd(),
+  now: () => new Date(),
+  out: (s) => process.stdout.write(`${s}\n`),
+  err: (s) => process.stderr.write(`${s}\n`),
+});

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export interface PostedMessage {
+  channel: string;
+  ts: string;
+  threadTs?: string;
+  text: string;
+  blocks: unknown[];
+  /** Set for chat.postEphemeral: only this user sees it. */
+  visibleTo?: string;
+  updates: number;
+}
+
+export interface OpenedView {
+  triggerId: string;
+  view: Record<string, unknown>;
+}
+
+/**
+ * The part of Slack's Web API Keyturn calls, answered in memory. The sandbox serves it at
+ * `SLACK_API_URL`; integration tests start it on its own port. It speaks the wire format
+ * `@slack/web-api` sends (form-encoded, nested values JSON-encoded) so the bot runs unmodified.
+ */
+export class FakeSlackApi {
+  readonly messages: PostedMessage[] = [];
+  readonly views: OpenedView[] = [];
+  readonly calls: { method: string; args: Record<string, unknown> }[] = [];
+  private readonly dmChannels = new Map<string, string>();
+  private clockSeconds = 1_700_000_000;
+  private seq = 0;
+
+  constructor(
+    private readonly opts: { userGroups?: Record<string, readonly string[]>; botUserId?: string } = {},
+  ) {}
+
+  /** DM channel id for a user, as conversations.open would answer. */
+  dmChannelOf(user: string): string {
+    let id = this.dmChannels.get(user);
+    if (!id) {
+      id = `D${user.replace(/^U/, '')}`;
+      this.dmChannels.set(user, id);
+    }
+    return id;
+  }
+
+  messagesIn(channel: string): PostedMessage[] {
+    return this.messages.filter((m) => m.channel === channel);
+  }
+
+  dmsTo(user: string): PostedMessage[] {
+    return this.messagesIn(this.dmChannelOf(user));
+  }
+
+  ephemeralsFor(user: string): PostedMessage[] {
+    return this.messages.filter((m) => m.visibleTo === user);
+  }
+
+  /** Node http handler for `POST <prefix>/<method>`. */
+  async handle(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    const args = parseBody(await readBody(req), req.headers['content-type'] ?? '');
+    this.calls.push({ method, args });
+    const answer = this.answer(method, args);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(answer));
+  }
+
+  private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+    const str = (k: string) => (typeof args[k] === 'string' ? (args[k] as string) : '');
+    switch (method) {
+      case 'auth.test':
+        return {
+          ok: true,
+          user_id: this.opts.botUserId ?? 'UKEYTURN',
+          bot_id: 'BKEYTURN',
+          team_id: 'TSANDBOX',
+        };
+      case 'conversations.open': {
+        const users = str('users');
+        if (!users) return { ok: false, error: 'users_not_found' };
+        return { ok: true, channel: { id: this.dmChannelOf(users.split(',')[0] ?? users) } };
+      }
+      case 'chat.postMessage':
+      case 'chat.postEphemeral': {
+        const channel = str('channel');
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        const message: PostedMessage = {
+          channel,
+          ts: this.nextTs(),
+          text: str('text'),
+          blocks: Array.isArray(args.blocks) ? args.blocks : [],
+          updates: 0,
+        };
+        if (str('thread_ts')) message.threadTs = str('thread_ts');
+        if (method === 'chat.postEphemeral') message.visibleTo = str('user');
+        this.messages.push(message);
+        return method === 'chat.postMessage'
+          ? { ok: true, channel, ts: message.ts, message: { text: message.text } }
+          : { ok: true, message_ts: message.ts };
+      }
+      case 'chat.update': {
+        const found = this.messages.find((m) => m.channel === str('channel') && m.ts === str('ts'));
+        if (!found) return { ok: false, error: 'message_not_found' };
+        found.text = str('text');
+        found.blocks = Array.isArray(args.blocks) ? args.blocks : [];
+        found.updates++;
+        return { ok: true, channel: found.channel, ts: found.ts };
+      }
+      case 'views.open': {
+        const view = args.view;
+        if (!str('trigger_id') || typeof view !== 'object' || view === null)
+          return { ok: false, error: 'invalid_arguments' };
+        this.views.push({ triggerId: str('trigger_id'), view: view as Record<string, unknown> });
+        return { ok: true, view: { id: `V${randomUUID().slice(0, 8)}` } };
+      }
+      case 'usergroups.users.list': {
+        const members = this.opts.userGroups?.[str('usergroup')];
+        return members ? { ok: true, users: members } : { ok: false, error: 'no_such_subteam' };
+      }
+      case 'users.info':
+        return { ok: true, user: { id: str('user'), name: str('user').toLowerCase(), tz: 'UTC' } };
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+
+  private nextTs(): string {
+    this.seq++;
+    return `${this.clockSeconds + this.seq}.${String(this.seq).padStart(6, '0')}`;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** `@slack/web-api` form-encodes arguments and JSON-encodes nested ones (blocks, view). */
+function parseBody(body: string, contentType: string): Record<string, unknown> {
+  if (contentType.includes('application/json'))
+    return body ? (JSON.parse(body) as Record<string, unknown>) : {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(body)) {
+    out[k] = /^[[{]/.test(v) ? safeJson(v) : v;
+  }
+  return out;
+}
+
+function safeJson(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}

@@ -1,0 +1,138 @@
+import { type Grant, toIsoSeconds, transition } from '../domain/grant';
+import { nodeArn } from '../domain/node';
+import { POLICY_PATH, policyName } from '../domain/policy';
+import type { Target } from '../domain/target';
+import type { Deps } from './deps';
+import { describePolicyError, grantPolicy } from './grant-policy';
+
+export type ApplyOutcome = 'activated' | 'failed' | 'skipped';
+
+const DEFAULT_READINESS = { maxWaitMs: 60_000, firstDelayMs: 1_000 };
+
+/**
+ * Worker job for an approved grant: create the policy, attach it, wait until IAM itself answers
+ * "allowed", then mark the grant active. Each step is safe to repeat, so a redelivered job or a
+ * second worker converges on one policy; only the worker whose conditional write wins announces it.
+ */
+export async function applyGrant(
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'access' | 'clock' | 'logger' | 'readiness'>,
+  grantId: string,
+): Promise<ApplyOutcome> {
+  const grant = await deps.grants.get(grantId);
+  if (!grant) return 'skipped';
+  const policyArn = grantPolicyArn(deps.config.aws.accountId, grant.id);
+  // A failed grant's clean-up is repeated on redelivery: it is idempotent and is what leaves nothing behind.
+  if (grant.status === 'failed') {
+    await compensate(deps, grant, policyArn);
+    await deps.queue.enqueue({ kind: 'grant-changed', grantId: grant.id, step: grant.history.length - 1 });
+    return 'skipped';
+  }
+  if (grant.status !== 'approved') return 'skipped';
+
+  const target = deps.config.targets[grant.target];
+  if (!target)
+    return fail(deps, grant, policyArn, `target ${grant.target} is no longer in the configuration`);
+  if (!grant.startsAt || !grant.expiresAt)
+    return fail(deps, grant, policyArn, 'the grant has no approved window');
+
+  const rendered = grantPolicy(
+    deps.config,
+    { ...grant, startsAt: grant.startsAt, expiresAt: grant.expiresAt },
+    target,
+  );
+  if (!rendered.ok) return fail(deps, grant, policyArn, describePolicyError(rendered.error));
+
+  try {
+    const created = await deps.access.createPolicy({
+      name: policyName(grant.id),
+      path: POLICY_PATH,
+      description: `Keyturn grant ${grant.id}: ${grant.target} for ${grant.requester} until ${grant.expiresAt}`,
+      document: rendered.value,
+      tags: { 'keyturn:grant': grant.id, 'keyturn:target': grant.target },
+    });
+    await deps.access.attachPolicy(grant.principal, created.arn);
+    const ready = await waitUntilAllowed(deps, grant, target);
+    if (!ready)
+      return fail(
+        deps,
+        grant,
+        policyArn,
+        'IAM did not report the access as in effect within the time allowed',
+      );
+  } catch (error) {
+    deps.logger.error({ grantId: grant.id, err: describeError(error) }, 'applying grant failed');
+    return fail(deps, grant, policyArn, `AWS refused a step: ${describeError(error)}`);
+  }
+
+  const now = toIsoSeconds(deps.clock.now());
+  const next = transition(grant, 'active', { at: now, by: 'keyturn', set: { policyArn } });
+  if (!next.ok || (await deps.grants.save(next.value, grant.version)) === 'stale') return 'skipped';
+  await deps.queue.enqueue({ kind: 'grant-changed', grantId: grant.id, step: next.value.history.length - 1 });
+  return 'activated';
+}
+
+export function grantPolicyArn(accountId: string, grantId: string): string {
+  return `arn:aws:iam::${accountId}:policy${POLICY_PATH}${policyName(grantId)}`;
+}
+
+/** Polls iam:SimulatePrincipalPolicy with backoff: IAM is eventually consistent with no published delay. */
+async function waitUntilAllowed(
+  deps: Pick<Deps, 'config' | 'access' | 'clock' | 'readiness'>,
+  grant: Grant,
+  target: Target,
+): Promise<boolean> {
+  const { maxWaitMs, firstDelayMs } = deps.readiness ?? DEFAULT_READINESS;
+  // Any node carrying the tags proves the policy; a placeholder id avoids an SSM call on this path.
+  const probe = nodeArn(deps.config.aws.region, deps.config.aws.accountId, 'mi-00000000000000000');
+  let waited = 0;
+  let delay = firstDelayMs;
+  for (;;) {
+    const at = toIsoSeconds(deps.clock.now());
+    if (await deps.access.canStartSession(grant.principal, { nodeArn: probe, tags: target.tags, at }))
+      return true;
+    if (waited >= maxWaitMs) return false;
+    const pause = Math.min(delay, maxWaitMs - waited);
+    await deps.clock.sleep(pause);
+    waited += pause;
+    delay = Math.min(delay * 2, 8_000);
+  }
+}
+
+async function fail(
+  deps: Pick<Deps, 'grants' | 'queue' | 'access' | 'clock' | 'logger'>,
+  grant: Grant,
+  policyArn: string,
+  why: string,
+): Promise<ApplyOutcome> {
+  const now = toIsoSeconds(deps.clock.now());
+  const next = transition(grant, 'failed', {
+    at: now,
+    by: 'keyturn',
+    note: why,
+    set: { failureReason: why },
+  });
+  // Only the worker that records the failure cleans up: a concurrent worker may have activated the grant.
+  if (!next.ok || (await deps.grants.save(next.value, grant.version)) === 'stale') return 'skipped';
+  await compensate(deps, next.value, policyArn);
+  await deps.queue.enqueue({ kind: 'grant-changed', grantId: grant.id, step: next.value.history.length - 1 });
+  return 'failed';
+}
+
+/** Detach, then delete: IAM refuses to delete an attached policy. Both report "already gone" as success. */
+async function compensate(
+  deps: Pick<Deps, 'access' | 'logger'>,
+  grant: Grant,
+  policyArn: string,
+): Promise<void> {
+  await deps.access.detachPolicy(grant.principal, policyArn);
+  await deps.access.deletePolicy(policyArn);
+  deps.logger.info({ grantId: grant.id, policyArn }, 'removed what the failed grant created');
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error)
+    return 'code' in error && typeof error.code === 'string'
+      ? `${error.code}: ${error.message}`
+      : error.message;
+  return String(error);
+}

@@ -1,0 +1,28 @@
+import type { Config } from '../config/types';
+import type { Principal } from '../domain/principal';
+import { type PolicyError, renderGrantPolicy } from '../domain/policy';
+import type { PolicyDocument } from '../domain/policy-document';
+import type { Result } from '../domain/result';
+import type { Target } from '../domain/target';
+
+/** The one place a grant's policy is rendered: the worker attaches it, `keyturn policy` prints it. */
+export function grantPolicy(
+  config: Pick<Config, 'aws'>,
+  grant: { principal: Principal; startsAt: string; expiresAt: string },
+  target: Target,
+): Result<PolicyDocument, PolicyError> {
+  return renderGrantPolicy({
+    accountId: config.aws.accountId,
+    region: config.aws.region,
+    principal: grant.principal,
+    target,
+    startsAt: grant.startsAt,
+    expiresAt: grant.expiresAt,
+  });
+}
+
+export function describePolicyError(error: PolicyError): string {
+  return error.reason === 'too-large'
+    ? `the policy would be ${error.chars} characters, over IAM's ${error.limit}`
+    : `the policy is invalid: ${error.problems.join('; ')}`;
+}

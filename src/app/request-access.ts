@@ -1,0 +1,91 @@
+import { closest } from 'fastest-levenshtein';
+import { MAX_REASON_CHARS, parseAccessCommand } from '../domain/access-command';
+import { type DurationError, parseDuration } from '../domain/duration';
+import { type Grant, toIsoSeconds } from '../domain/grant';
+import type { Target } from '../domain/target';
+import type { Deps } from './deps';
+
+export type RequestRefusal =
+  | { reason: 'unmapped-user'; user: string }
+  | { reason: 'unknown-target'; given: string; suggestion?: string; valid: string[] }
+  | { reason: 'bad-duration'; given: string; error: DurationError; target: Target }
+  | { reason: 'over-max'; minutes: number; target: Target }
+  | { reason: 'missing-reason'; target: Target }
+  | { reason: 'reason-too-long'; chars: number; max: number }
+  | { reason: 'open-grant-exists'; existing: Grant };
+
+export type RequestAccessResult =
+  | { outcome: 'help'; targets: Target[] }
+  | { outcome: 'requested'; grant: Grant; channel: string }
+  | { outcome: 'refused'; refusal: RequestRefusal };
+
+const MAX_ID_ATTEMPTS = 5;
+
+/**
+ * `/access <target> [duration] <reason…>`: validates, stores a pending grant, and queues the
+ * approval card. Nothing is stored or sent when the request is refused.
+ */
+export async function requestAccess(
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'clock' | 'newId'>,
+  input: { user: string; text: string },
+): Promise<RequestAccessResult> {
+  const { config } = deps;
+  const command = parseAccessCommand(input.text);
+  const targets = Object.values(config.targets);
+  if (command.kind === 'help') return { outcome: 'help', targets };
+
+  const refuse = (refusal: RequestRefusal): RequestAccessResult => ({ outcome: 'refused', refusal });
+  const principal = config.people[input.user];
+  if (!principal) return refuse({ reason: 'unmapped-user', user: input.user });
+
+  const target = config.targets[command.target];
+  if (!target) {
+    const valid = targets.map((t) => t.name);
+    const suggestion = valid.length > 0 ? closest(command.target, valid) : undefined;
+    return refuse({
+      reason: 'unknown-target',
+      given: command.target,
+      valid,
+      ...(suggestion ? { suggestion } : {}),
+    });
+  }
+
+  let minutes = target.defaultDurationMinutes;
+  if (command.durationText !== undefined) {
+    const parsed = parseDuration(command.durationText);
+    if (!parsed.ok)
+      return refuse({ reason: 'bad-duration', given: command.durationText, error: parsed.error, target });
+    minutes = parsed.value;
+  }
+  if (minutes > target.maxDurationMinutes) return refuse({ reason: 'over-max', minutes, target });
+
+  const reason = command.reason.trim();
+  if (reason === '') return refuse({ reason: 'missing-reason', target });
+  if (reason.length > MAX_REASON_CHARS)
+    return refuse({ reason: 'reason-too-long', chars: reason.length, max: MAX_REASON_CHARS });
+
+  const at = toIsoSeconds(deps.clock.now());
+  for (let attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {
+    const grant: Grant = {
+      id: deps.newId(),
+      requester: input.user,
+      principal,
+      target: target.name,
+      durationMinutes: minutes,
+      reason,
+      status: 'pending',
+      version: 1,
+      requestedAt: at,
+      approvals: [],
+      history: [{ at, from: null, to: 'pending', by: input.user }],
+    };
+    const created = await deps.grants.create(grant);
+    if (created.ok) {
+      await deps.queue.enqueue({ kind: 'post-request-card', grantId: grant.id });
+      return { outcome: 'requested', grant, channel: config.slack.requestsChannel };
+    }
+    if (created.reason === 'open-grant-exists')
+      return refuse({ reason: 'open-grant-exists', existing: created.existing });
+  }
+  throw new Error(`could not find a free grant id in ${MAX_ID_ATTEMPTS} attempts`);
+}

@@ -1,0 +1,104 @@
+import { parseArgs } from 'node:util';
+import { describePolicyError, grantPolicy } from '../app/grant-policy';
+import { loadConfig } from '../config/load';
+import { describeDurationError, formatDuration, parseDuration } from '../domain/duration';
+import { addMinutes, toIsoSeconds } from '../domain/grant';
+
+const USAGE = `Usage:
+  keyturn policy <target> --user <SlackUserId> --duration <30m|1h|2h30m> [--at <ISO time>]
+      Prints, as JSON and nothing else on stdout, the IAM policy an approval would attach.`;
+
+class UsageError extends Error {}
+
+/** `npx keyturn …`. Output is for pipes (stdout: the result only); everything else goes to stderr. */
+export function runCli(
+  argv: string[],
+  io: {
+    env: Record<string, string | undefined>;
+    cwd: string;
+    now: () => Date;
+    out: (s: string) => void;
+    err: (s: string) => void;
+  },
+): number {
+  try {
+    const [command, ...rest] = argv;
+    if (command === 'policy') return policyCommand(rest, io);
+    io.err(
+      command && command !== 'help' && command !== '--help'
+        ? `Unknown command '${command}'.\n${USAGE}`
+        : USAGE,
+    );
+    return command === 'help' || command === '--help' ? 0 : 2;
+  } catch (error) {
+    io.err(
+      error instanceof UsageError ? `${error.message}\n${USAGE}` : `keyturn: ${(error as Error).message}`,
+    );
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+function policyCommand(args: string[], io: Parameters<typeof runCli>[1]): number {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(args);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [targetName, ...extra] = positionals;
+  if (!targetName || extra.length > 0) throw new UsageError('Give exactly one target.');
+  if (!values.user) throw new UsageError('--user <SlackUserId> is required.');
+  if (!values.duration) throw new UsageError('--duration is required (e.g. 1h).');
+
+  const config = loadConfig({ env: io.env, cwd: io.cwd, log: io.err });
+  const target = config.targets[targetName];
+  if (!target)
+    throw new UsageError(`No target '${targetName}'. Targets: ${Object.keys(config.targets).join(', ')}.`);
+  const principal = config.people[values.user];
+  if (!principal)
+    throw new UsageError(
+      `Slack user ${values.user} is not mapped to an AWS principal under people: in the config.`,
+    );
+  const minutes = parseDuration(values.duration);
+  if (!minutes.ok) throw new UsageError(`--duration: ${describeDurationError(minutes.error)}.`);
+  if (minutes.value > target.maxDurationMinutes) {
+    throw new UsageError(
+      `--duration: ${targetName} allows at most ${formatDuration(target.maxDurationMinutes)}.`,
+    );
+  }
+  let at = io.now();
+  if (values.at) {
+    at = new Date(values.at);
+    if (Number.isNaN(at.getTime()))
+      throw new UsageError(`--at: '${values.at}' is not an ISO time like 2026-11-23T14:05:00Z.`);
+  }
+  const startsAt = toIsoSeconds(at);
+  const policy = grantPolicy(
+    config,
+    { principal, startsAt, expiresAt: addMinutes(startsAt, minutes.value) },
+    target,
+  );
+  if (!policy.ok) throw new Error(describePolicyError(policy.error));
+  io.out(JSON.stringify(policy.value, null, 2));
+  return 0;
+}
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { user: { type: 'string' }, duration: { type: 'string' }, at: { type: 'string' } },
+  });
+}
+
+if (require.main === module) {
+  process.exitCode = runCli(process.argv.slice(2), {
+    env: process.env,
+    cwd: process.cwd(),
+    now: () => new Date(),
+    out: (s) => process.stdout.write(`${s}\n`),
+    err: (s) => process.stderr.write(`${s}\n`),
+  });
+}

@@ -1,0 +1,100 @@
+import { requestAccess } from '../../../src/app/request-access';
+import { ManualClock, MemoryGrantStore, RecordingQueue, testConfig } from '../../support/fakes';
+
+function setup() {
+  const grants = new MemoryGrantStore();
+  const queue = new RecordingQueue();
+  let n = 0;
+  const deps = {
+    config: testConfig(),
+    grants,
+    queue,
+    clock: new ManualClock(new Date('2026-11-23T10:00:00.123Z')),
+    newId: () => `g${++n}`,
+  };
+  return { deps, grants, queue };
+}
+
+describe('requestAccess', () => {
+  it('stores a pending grant and queues the approval card', async () => {
+    const { deps, grants, queue } = setup();
+    const result = await requestAccess(deps, {
+      user: 'U0ALICE',
+      text: 'prod-raspi 2h replace sensor on line 3',
+    });
+    expect(result).toMatchObject({ outcome: 'requested', channel: 'C0APPROVALS' });
+    const stored = await grants.get('g1');
+    expect(stored).toEqual({
+      id: 'g1',
+      requester: 'U0ALICE',
+      principal: { kind: 'user', name: 'alice' },
+      target: 'prod-raspi',
+      durationMinutes: 120,
+      reason: 'replace sensor on line 3',
+      status: 'pending',
+      version: 1,
+      requestedAt: '2026-11-23T10:00:00Z',
+      approvals: [],
+      history: [{ at: '2026-11-23T10:00:00Z', from: null, to: 'pending', by: 'U0ALICE' }],
+    });
+    expect(queue.jobs).toEqual([{ kind: 'post-request-card', grantId: 'g1' }]);
+  });
+
+  it("uses the target's default duration when none is given", async () => {
+    const { deps, grants } = setup();
+    await requestAccess(deps, { user: 'U0DAVE', text: 'prod-raspi fix the dashboard' });
+    expect((await grants.get('g1'))?.durationMinutes).toBe(60);
+    expect((await grants.get('g1'))?.principal).toEqual({ kind: 'role', name: 'oncall-dave' });
+  });
+
+  it.each([
+    ['', 'help'],
+    ['help', 'help'],
+  ])('answers %p with help listing the targets', async (text) => {
+    const { deps, grants, queue } = setup();
+    const result = await requestAccess(deps, { user: 'U0ALICE', text });
+    expect(result.outcome).toBe('help');
+    if (result.outcome === 'help') expect(result.targets.map((t) => t.name)).toEqual(['prod-raspi']);
+    expect(grants.items.size).toBe(0);
+    expect(queue.jobs).toEqual([]);
+  });
+
+  it.each([
+    ['U0NOBODY', 'prod-raspi 1h x', { reason: 'unmapped-user', user: 'U0NOBODY' }],
+    ['U0ALICE', 'prod-rasp 1h x', { reason: 'unknown-target', given: 'prod-rasp', suggestion: 'prod-raspi' }],
+    ['U0ALICE', 'prod-raspi 5x fix', { reason: 'bad-duration', given: '5x' }],
+    ['U0ALICE', 'prod-raspi 0m fix', { reason: 'bad-duration', given: '0m' }],
+    ['U0ALICE', 'prod-raspi 5h fix', { reason: 'over-max', minutes: 300 }],
+    ['U0ALICE', 'prod-raspi 1h', { reason: 'missing-reason' }],
+    ['U0ALICE', 'prod-raspi', { reason: 'missing-reason' }],
+    ['U0ALICE', `prod-raspi 1h ${'x'.repeat(501)}`, { reason: 'reason-too-long', chars: 501 }],
+  ])('refuses %s %p, storing and sending nothing', async (user, text, refusal) => {
+    const { deps, grants, queue } = setup();
+    const result = await requestAccess(deps, { user, text });
+    expect(result).toMatchObject({ outcome: 'refused', refusal });
+    expect(grants.items.size).toBe(0);
+    expect(queue.jobs).toEqual([]);
+  });
+
+  it('refuses a second request while the first is open, naming it', async () => {
+    const { deps, grants, queue } = setup();
+    await requestAccess(deps, { user: 'U0ALICE', text: 'prod-raspi 1h first' });
+    const second = await requestAccess(deps, { user: 'U0ALICE', text: 'prod-raspi 1h second' });
+    expect(second).toMatchObject({
+      outcome: 'refused',
+      refusal: { reason: 'open-grant-exists', existing: { id: 'g1' } },
+    });
+    expect(grants.items.size).toBe(1);
+    expect(queue.jobs).toHaveLength(1);
+  });
+
+  it('draws a new id when the first is taken', async () => {
+    const { deps, grants } = setup();
+    const ids = ['dup', 'dup', 'fresh'];
+    deps.newId = () => ids.shift() ?? 'none';
+    await requestAccess(deps, { user: 'U0ALICE', text: 'prod-raspi 1h a' });
+    const second = await requestAccess(deps, { user: 'U0BOB', text: 'prod-raspi 1h b' });
+    expect(second).toMatchObject({ outcome: 'requested', grant: { id: 'fresh' } });
+    expect([...grants.items.keys()].sort()).toEqual(['dup', 'fresh']);
+  });
+});

@@ -1,0 +1,34 @@
+import { parseAccessCommand } from '../../../src/domain/access-command';
+
+describe('parseAccessCommand', () => {
+  it.each([
+    ['', { kind: 'help' }],
+    ['   ', { kind: 'help' }],
+    ['help', { kind: 'help' }],
+    ['HELP', { kind: 'help' }],
+    [
+      'prod-raspi 1h replace sensor',
+      { kind: 'request', target: 'prod-raspi', durationText: '1h', reason: 'replace sensor' },
+    ],
+    ['prod-raspi replace sensor', { kind: 'request', target: 'prod-raspi', reason: 'replace sensor' }],
+    [
+      'prod-raspi  2h30m   fix   it',
+      { kind: 'request', target: 'prod-raspi', durationText: '2h30m', reason: 'fix it' },
+    ],
+    ['prod-raspi 5x fix', { kind: 'request', target: 'prod-raspi', durationText: '5x', reason: 'fix' }],
+    ['prod-raspi 1h', { kind: 'request', target: 'prod-raspi', durationText: '1h', reason: '' }],
+    ['prod-raspi', { kind: 'request', target: 'prod-raspi', reason: '' }],
+  ])('%p', (text, expected) => {
+    expect(parseAccessCommand(text)).toEqual(expected);
+  });
+});
+
+describe('a bare number starts the reason, not a duration', () => {
+  it('keeps "2 sensors" as the reason', () => {
+    expect(parseAccessCommand('prod-raspi 2 sensors down')).toEqual({
+      kind: 'request',
+      target: 'prod-raspi',
+      reason: '2 sensors down',
+    });
+  });
+});

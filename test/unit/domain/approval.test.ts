@@ -1,0 +1,116 @@
+import { decide, isListedApprover } from '../../../src/domain/approval';
+import type { Grant } from '../../../src/domain/grant';
+import type { Target } from '../../../src/domain/target';
+
+const target: Target = {
+  name: 'prod-raspi',
+  description: '',
+  tags: { Fleet: 'prod-raspi' },
+  defaultDurationMinutes: 60,
+  maxDurationMinutes: 240,
+  approvers: ['U0CAROL', 'S0SRE'],
+  approvals: 1,
+  selfApproval: false,
+  documents: ['shell'],
+};
+
+const pending: Grant = {
+  id: 'g1',
+  requester: 'U0ALICE',
+  principal: { kind: 'user', name: 'alice' },
+  target: 'prod-raspi',
+  durationMinutes: 60,
+  reason: 'r',
+  status: 'pending',
+  version: 1,
+  requestedAt: '2026-11-23T10:00:00Z',
+  approvals: [],
+  history: [],
+};
+
+describe('decide', () => {
+  it('approves when an approver clicks and one approval is needed', () => {
+    expect(
+      decide({ grant: pending, target, clicker: 'U0CAROL', clickerIsApprover: true, action: 'approve' }),
+    ).toEqual({
+      outcome: 'approve',
+    });
+  });
+
+  it('refuses anyone who is not an approver, for approve and deny alike', () => {
+    for (const action of ['approve', 'deny'] as const) {
+      expect(decide({ grant: pending, target, clicker: 'U0BOB', clickerIsApprover: false, action })).toEqual({
+        outcome: 'refuse',
+        reason: 'not-approver',
+      });
+    }
+  });
+
+  it('refuses self-approval unless the target allows it', () => {
+    const asApprover = {
+      grant: pending,
+      clicker: 'U0ALICE',
+      clickerIsApprover: true,
+      action: 'approve' as const,
+    };
+    expect(decide({ ...asApprover, target })).toEqual({ outcome: 'refuse', reason: 'self-approval' });
+    expect(decide({ ...asApprover, target: { ...target, selfApproval: true } })).toEqual({
+      outcome: 'approve',
+    });
+  });
+
+  it('needs two distinct approvers when approvals is 2', () => {
+    const two = { ...target, approvals: 2 };
+    expect(
+      decide({ grant: pending, target: two, clicker: 'U0CAROL', clickerIsApprover: true, action: 'approve' }),
+    ).toEqual({
+      outcome: 'record-approval',
+      have: 1,
+      need: 2,
+    });
+    const once = { ...pending, approvals: [{ by: 'U0CAROL', at: '2026-11-23T10:01:00Z' }] };
+    expect(
+      decide({ grant: once, target: two, clicker: 'U0CAROL', clickerIsApprover: true, action: 'approve' }),
+    ).toEqual({
+      outcome: 'refuse',
+      reason: 'already-approved-by-you',
+    });
+    expect(
+      decide({ grant: once, target: two, clicker: 'U0DAVE', clickerIsApprover: true, action: 'approve' }),
+    ).toEqual({
+      outcome: 'approve',
+    });
+  });
+
+  it('lets an approver deny', () => {
+    expect(
+      decide({ grant: pending, target, clicker: 'U0CAROL', clickerIsApprover: true, action: 'deny' }),
+    ).toEqual({
+      outcome: 'deny',
+    });
+  });
+
+  it.each(['approved', 'active', 'denied', 'expired'] as const)(
+    'refuses any decision on a %s grant',
+    (status) => {
+      expect(
+        decide({
+          grant: { ...pending, status },
+          target,
+          clicker: 'U0CAROL',
+          clickerIsApprover: true,
+          action: 'approve',
+        }),
+      ).toEqual({ outcome: 'refuse', reason: 'not-pending' });
+    },
+  );
+});
+
+describe('isListedApprover', () => {
+  it('accepts users listed directly and members of listed groups only', () => {
+    expect(isListedApprover(target, 'U0CAROL', new Set())).toBe(true);
+    expect(isListedApprover(target, 'U0DAVE', new Set(['S0SRE']))).toBe(true);
+    expect(isListedApprover(target, 'U0DAVE', new Set(['S0OTHER']))).toBe(false);
+    expect(isListedApprover(target, 'U0BOB', new Set())).toBe(false);
+  });
+});

@@ -1,0 +1,35 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Job, WorkQueue } from '../../ports/work-queue';
+
+/** Lambda's work queue: one SQS message per job, read back by the worker handler. */
+export function createSqsWorkQueue(sqs: SQSClient, queueUrl: string): WorkQueue {
+  return {
+    async enqueue(job) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(job) }));
+    },
+  };
+}
+
+/** Reads a message body back into a job; anything else is refused, never guessed at. */
+export function decodeJob(body: string): Job | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const job = value as Record<string, unknown>;
+  if (typeof job.grantId !== 'string' || job.grantId === '') return undefined;
+  switch (job.kind) {
+    case 'post-request-card':
+    case 'apply-grant':
+      return { kind: job.kind, grantId: job.grantId };
+    case 'grant-changed':
+      return Number.isInteger(job.step) && (job.step as number) >= 0
+        ? { kind: 'grant-changed', grantId: job.grantId, step: job.step as number }
+        : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -173,6 +173,22 @@ describe('access flow over the real HTTP server with signed Slack requests', () 
     expect(keyturn.account?.calls.filter((c) => c.op === 'createPolicy')).toHaveLength(0);
   });
 
+  it('an over-long deny reason is answered in the modal and denies nothing', async () => {
+    const { grantId } = await requestAndGetCard();
+    const res = await send(
+      viewSubmission({
+        user: 'U0CAROL',
+        callbackId: VIEW_DENY_REASON,
+        privateMetadata: grantId,
+        values: {
+          [BLOCK_DENY_REASON]: { [INPUT_DENY_REASON]: { type: 'plain_text_input', value: 'x'.repeat(501) } },
+        },
+      }),
+    );
+    expect(JSON.parse(res.body)).toMatchObject({ response_action: 'errors' });
+    expect((await keyturn.deps.grants.get(grantId))?.status).toBe('pending');
+  });
+
   it('a non-approver clicking Deny gets no modal', async () => {
     const { grantId, card } = await requestAndGetCard();
     await click('U0BOB', grantId, card, ACTION_DENY);

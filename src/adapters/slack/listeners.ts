@@ -11,7 +11,7 @@ import {
   INPUT_DENY_REASON,
   VIEW_DENY_REASON,
 } from './action-ids';
-import { denyReasonModal } from './blocks';
+import { DENY_REASON_MAX_LENGTH, denyReasonModal } from './blocks';
 import { accessReply, decisionRefusal } from './replies';
 
 /**
@@ -63,6 +63,16 @@ export function registerListeners(app: App, deps: Deps): void {
   app.view<ViewSubmitAction>(VIEW_DENY_REASON, async ({ ack, body, view }) => {
     const grantId = view.private_metadata;
     const reason = view.state.values[BLOCK_DENY_REASON]?.[INPUT_DENY_REASON]?.value?.trim();
+    // The modal's max_length is enforced by Slack's client only; a crafted submission is checked here.
+    if (reason && reason.length > DENY_REASON_MAX_LENGTH) {
+      await ack({
+        response_action: 'errors',
+        errors: {
+          [BLOCK_DENY_REASON]: `Keep the reason under ${DENY_REASON_MAX_LENGTH} characters (it has ${reason.length}).`,
+        },
+      });
+      return;
+    }
     const result = await decideOnGrant(deps, {
       grantId,
       clicker: body.user.id,

@@ -1,4 +1,4 @@
-import { type Grant, toIsoSeconds, transition } from '../domain/grant';
+import { type Grant, isOpen, toIsoSeconds, transition } from '../domain/grant';
 import { nodeArn } from '../domain/node';
 import { POLICY_PATH, policyName } from '../domain/policy';
 import type { Target } from '../domain/target';
@@ -64,11 +64,20 @@ export async function applyGrant(
     return fail(deps, grant, policyArn, `AWS refused a step: ${describeError(error)}`);
   }
 
-  const now = toIsoSeconds(deps.clock.now());
-  const next = transition(grant, 'active', { at: now, by: 'keyturn', set: { policyArn } });
-  if (!next.ok || (await deps.grants.save(next.value, grant.version)) === 'stale') return 'skipped';
-  await deps.queue.enqueue({ kind: 'grant-changed', grantId: grant.id, step: next.value.history.length - 1 });
-  return 'activated';
+  let latest = grant;
+  for (let race = 0; race < 5; race++) {
+    const next = transition(latest, 'active', { at: toIsoSeconds(deps.clock.now()), by: 'keyturn', set: { policyArn } });
+    if (!next.ok) return 'skipped';
+    if ((await deps.grants.save(next.value, latest.version)) === 'saved') {
+      await deps.queue.enqueue({ kind: 'grant-changed', grantId: grant.id, step: next.value.history.length - 1 });
+      return 'activated';
+    }
+    const current = await deps.grants.get(grant.id);
+    // Still approved: only bookkeeping (e.g. the card reference) moved the version, so activate on top of it.
+    if (current?.status !== 'approved') return lostRace(deps, grant, policyArn);
+    latest = current;
+  }
+  return 'skipped';
 }
 
 export function grantPolicyArn(accountId: string, grantId: string): string {
@@ -112,10 +121,27 @@ async function fail(
     set: { failureReason: why },
   });
   // Only the worker that records the failure cleans up: a concurrent worker may have activated the grant.
-  if (!next.ok || (await deps.grants.save(next.value, grant.version)) === 'stale') return 'skipped';
+  if (!next.ok) return 'skipped';
+  if ((await deps.grants.save(next.value, grant.version)) === 'stale')
+    return lostRace(deps, grant, policyArn);
   await compensate(deps, next.value, policyArn);
   await deps.queue.enqueue({ kind: 'grant-changed', grantId: grant.id, step: next.value.history.length - 1 });
   return 'failed';
+}
+
+/**
+ * Another worker wrote first. If it closed the grant (failed it), its clean-up may have run between this
+ * worker's read and its create/attach, leaving a policy on a failed grant: clean up again. An active grant
+ * keeps the policy, which is the same one (same name) this worker attached.
+ */
+async function lostRace(
+  deps: Pick<Deps, 'grants' | 'access' | 'logger'>,
+  grant: Grant,
+  policyArn: string,
+): Promise<ApplyOutcome> {
+  const current = await deps.grants.get(grant.id);
+  if (current && !isOpen(current.status)) await compensate(deps, current, policyArn);
+  return 'skipped';
 }
 
 /** Detach, then delete: IAM refuses to delete an attached policy. Both report "already gone" as success. */

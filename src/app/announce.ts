@@ -1,18 +1,12 @@
-import type { Grant, GrantStatus } from '../domain/grant';
+import type { Grant, HistoryEntry } from '../domain/grant';
+import type { Target } from '../domain/target';
 import type { Notice } from '../ports/chat';
 import type { Deps } from './deps';
-
-/** Which DM a requester gets when their grant reaches a status; other moves only update the card. */
-const NOTICE_FOR: Partial<Record<GrantStatus, Notice['kind']>> = {
-  approved: 'approved',
-  denied: 'denied',
-  active: 'ready',
-  failed: 'failed',
-};
+import { extensionCardView } from './extend-grant';
 
 /**
- * Worker job after any transition: bring the card up to date (idempotent) and send the requester
- * the DM for that step at most once, however often the job is delivered.
+ * Worker job after any change: bring the cards up to date (idempotent) and send the requester the
+ * DM for that step at most once, however often the job is delivered.
  */
 export async function announceChange(
   deps: Pick<Deps, 'config' | 'grants' | 'fleet' | 'chat' | 'clock'>,
@@ -25,19 +19,47 @@ export async function announceChange(
 
   const nodes = await deps.fleet.nodesTagged(target.tags);
   if (grant.card) await deps.chat.updateRequestCard(grant.card, { grant, target, nodes });
+  if (grant.extension?.card)
+    await deps.chat.updateExtensionCard(grant.extension.card, extensionCardView(grant, target));
 
-  const kind = NOTICE_FOR[entry.to];
-  if (!kind) return;
+  const notice = noticeFor(entry, grant, target, nodes, deps.config.aws.region);
+  if (!notice) return;
   if (!(await deps.grants.claimEffect(grant.id, `dm:${job.step}`, deps.clock.now().toISOString()))) return;
-  await deps.chat.notify(grant.requester, noticeFor(kind, grant, target, nodes, deps.config.aws.region));
+  await deps.chat.notify(grant.requester, notice);
 }
 
+/** Which DM a step earns. Steps the requester took themselves (cancel, asking for more time) earn none. */
 function noticeFor(
-  kind: Notice['kind'],
+  entry: HistoryEntry,
   grant: Grant,
-  target: NonNullable<Deps['config']['targets'][string]>,
+  target: Target,
   nodes: Awaited<ReturnType<Deps['fleet']['nodesTagged']>>,
   region: string,
-): Notice {
-  return kind === 'ready' ? { kind, grant, target, nodes, region } : { kind, grant, target };
+): Notice | undefined {
+  switch (entry.to) {
+    case 'approved':
+    case 'denied':
+    case 'lapsed':
+      return { kind: entry.to, grant, target };
+    case 'failed':
+      return entry.from === 'active' ? { kind: 'ended', grant, target } : { kind: 'failed', grant, target };
+    case 'expired':
+    case 'released':
+    case 'revoked':
+      return { kind: 'ended', grant, target };
+    case 'active':
+      if (entry.from === 'approved') return { kind: 'ready', grant, target, nodes, region };
+      if (entry.event === 'extended') return { kind: 'extended', grant, target };
+      if (entry.event === 'extension-denied')
+        return {
+          kind: 'extension-denied',
+          grant,
+          target,
+          by: entry.by,
+          ...(entry.note ? { reason: entry.note } : {}),
+        };
+      return undefined;
+    default:
+      return undefined;
+  }
 }

@@ -1,9 +1,11 @@
 import { type Grant, isOpen, toIsoSeconds, transition } from '../domain/grant';
 import { nodeArn } from '../domain/node';
+import { describePrincipal } from '../domain/principal';
 import { POLICY_PATH, policyName } from '../domain/policy';
 import type { Target } from '../domain/target';
 import type { Deps } from './deps';
-import { describePolicyError, grantPolicy } from './grant-policy';
+import { describePolicyError, grantPolicy, grantPolicyArn } from './grant-policy';
+import { clearRunAsUnlessNeeded } from './run-as';
 
 export type ApplyOutcome = 'activated' | 'failed' | 'skipped';
 
@@ -43,6 +45,8 @@ export async function applyGrant(
   if (!rendered.ok) return fail(deps, grant, policyArn, describePolicyError(rendered.error));
 
   try {
+    const refusal = await admissionProblem(deps, grant, target, policyArn);
+    if (refusal) return fail(deps, grant, policyArn, refusal);
     const created = await deps.access.createPolicy({
       name: policyName(grant.id),
       path: POLICY_PATH,
@@ -51,6 +55,7 @@ export async function applyGrant(
       tags: { 'keyturn:grant': grant.id, 'keyturn:target': grant.target },
     });
     await deps.access.attachPolicy(grant.principal, created.arn);
+    if (target.runAs) await deps.access.setRunAs(grant.principal, target.runAs);
     const ready = await waitUntilAllowed(deps, grant, target);
     if (!ready)
       return fail(
@@ -66,10 +71,18 @@ export async function applyGrant(
 
   let latest = grant;
   for (let race = 0; race < 5; race++) {
-    const next = transition(latest, 'active', { at: toIsoSeconds(deps.clock.now()), by: 'keyturn', set: { policyArn } });
+    const next = transition(latest, 'active', {
+      at: toIsoSeconds(deps.clock.now()),
+      by: 'keyturn',
+      set: { policyArn, ...(target.runAs ? { runAsSet: target.runAs } : {}) },
+    });
     if (!next.ok) return 'skipped';
     if ((await deps.grants.save(next.value, latest.version)) === 'saved') {
-      await deps.queue.enqueue({ kind: 'grant-changed', grantId: grant.id, step: next.value.history.length - 1 });
+      await deps.queue.enqueue({
+        kind: 'grant-changed',
+        grantId: grant.id,
+        step: next.value.history.length - 1,
+      });
       return 'activated';
     }
     const current = await deps.grants.get(grant.id);
@@ -80,9 +93,35 @@ export async function applyGrant(
   return 'skipped';
 }
 
-export function grantPolicyArn(accountId: string, grantId: string): string {
-  return `arn:aws:iam::${accountId}:policy${POLICY_PATH}${policyName(grantId)}`;
+/**
+ * Checks IAM would take the grant, before anything is created: the principal's managed-policy quota
+ * (10 by default; an attach over it fails with LimitExceeded) and the one Run As tag a principal can carry.
+ */
+async function admissionProblem(
+  deps: Pick<Deps, 'grants' | 'access'>,
+  grant: Grant,
+  target: Target,
+  policyArn: string,
+): Promise<string | undefined> {
+  if (target.runAs) {
+    const clash = (await deps.grants.listByStatus('active')).find(
+      (g) => samePrincipal(g, grant) && !g.ending && g.runAsSet && g.runAsSet !== target.runAs,
+    );
+    if (clash)
+      return `${describePrincipal(grant.principal)} already has sessions running as ${clash.runAsSet} under grant ${clash.id}; Session Manager allows one Run As user per principal, so end that grant first`;
+  }
+  const { attached, quota } = await deps.access.attachedPolicyQuota(grant.principal);
+  // A retried apply finds its own policy attached: that is not one too many.
+  if (!attached.includes(policyArn) && attached.length >= quota)
+    return `${describePrincipal(grant.principal)} already has ${attached.length} managed policies attached, the account's limit of ${quota}; detach one (or raise the quota) and request again`;
+  return undefined;
 }
+
+function samePrincipal(a: Grant, b: Grant): boolean {
+  return a.principal.kind === b.principal.kind && a.principal.name === b.principal.name;
+}
+
+export { grantPolicyArn } from './grant-policy';
 
 /** Polls iam:SimulatePrincipalPolicy with backoff: IAM is eventually consistent with no published delay. */
 async function waitUntilAllowed(
@@ -108,7 +147,7 @@ async function waitUntilAllowed(
 }
 
 async function fail(
-  deps: Pick<Deps, 'grants' | 'queue' | 'access' | 'clock' | 'logger'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'access' | 'clock' | 'logger'>,
   grant: Grant,
   policyArn: string,
   why: string,
@@ -135,7 +174,7 @@ async function fail(
  * keeps the policy, which is the same one (same name) this worker attached.
  */
 async function lostRace(
-  deps: Pick<Deps, 'grants' | 'access' | 'logger'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'access' | 'logger'>,
   grant: Grant,
   policyArn: string,
 ): Promise<ApplyOutcome> {
@@ -146,12 +185,14 @@ async function lostRace(
 
 /** Detach, then delete: IAM refuses to delete an attached policy. Both report "already gone" as success. */
 async function compensate(
-  deps: Pick<Deps, 'access' | 'logger'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'access' | 'logger'>,
   grant: Grant,
   policyArn: string,
 ): Promise<void> {
   await deps.access.detachPolicy(grant.principal, policyArn);
   await deps.access.deletePolicy(policyArn);
+  const runAs = deps.config.targets[grant.target]?.runAs;
+  if (runAs) await clearRunAsUnlessNeeded(deps, { ...grant, runAsSet: runAs });
   deps.logger.info({ grantId: grant.id, policyArn }, 'removed what the failed grant created');
 }
 

@@ -1,4 +1,4 @@
-import { type DecisionAction, decide, isListedApprover } from '../domain/approval';
+import { type DecisionAction, decide, decideExtension, isListedApprover } from '../domain/approval';
 import { addMinutes, type Grant, type MessageRef, toIsoSeconds, transition } from '../domain/grant';
 import { isUserGroupId, type Target } from '../domain/target';
 import type { Deps } from './deps';
@@ -113,20 +113,23 @@ export async function isApprover(deps: Pick<Deps, 'chat'>, target: Target, user:
 }
 
 /**
- * Whether a click would be accepted, without writing anything: the Deny button opens a modal only
+ * Whether a click would be accepted, without writing anything: the Deny buttons open a modal only
  * for someone who may deny, so others are refused before they type a reason.
  */
 export async function previewDecision(
   deps: Pick<Deps, 'config' | 'grants' | 'chat'>,
   input: { grantId: string; clicker: string; action: DecisionAction },
+  opts: { extension?: boolean } = {},
 ): Promise<Extract<DecideResult, { outcome: 'refused' }> | { outcome: 'allowed'; grant: Grant }> {
   const grant = await deps.grants.get(input.grantId);
   if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
   const target = deps.config.targets[grant.target];
   if (!target) return { outcome: 'refused', reason: 'unknown-target', grant };
-  if (grant.status !== 'pending') return { outcome: 'refused', reason: 'not-pending', grant };
+  const rules = opts.extension ? decideExtension : decide;
+  const pending = opts.extension ? grant.extension?.state === 'pending' : grant.status === 'pending';
+  if (!pending) return { outcome: 'refused', reason: 'not-pending', grant };
   const clickerIsApprover = await isApprover(deps, target, input.clicker);
-  const decision = decide({ grant, target, clicker: input.clicker, clickerIsApprover, action: input.action });
+  const decision = rules({ grant, target, clicker: input.clicker, clickerIsApprover, action: input.action });
   return decision.outcome === 'refuse'
     ? { outcome: 'refused', reason: decision.reason, grant }
     : { outcome: 'allowed', grant };

@@ -1,6 +1,6 @@
 import type { Config } from '../config/types';
 import type { Principal } from '../domain/principal';
-import { type PolicyError, renderGrantPolicy } from '../domain/policy';
+import { POLICY_PATH, type PolicyError, policyName, renderGrantPolicy } from '../domain/policy';
 import type { PolicyDocument } from '../domain/policy-document';
 import type { Result } from '../domain/result';
 import type { Target } from '../domain/target';
@@ -25,4 +25,9 @@ export function describePolicyError(error: PolicyError): string {
   return error.reason === 'too-large'
     ? `the policy would be ${error.chars} characters, over IAM's ${error.limit}`
     : `the policy is invalid: ${error.problems.join('; ')}`;
+}
+
+/** Deterministic, so clean-up can find a policy even when the step that created it crashed before recording it. */
+export function grantPolicyArn(accountId: string, grantId: string): string {
+  return `arn:aws:iam::${accountId}:policy${POLICY_PATH}${policyName(grantId)}`;
 }

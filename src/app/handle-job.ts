@@ -2,7 +2,9 @@ import type { Job } from '../ports/work-queue';
 import { announceChange } from './announce';
 import { applyGrant } from './apply-grant';
 import type { Deps } from './deps';
+import { applyExtension, postExtensionCard } from './extend-grant';
 import { postRequestCard } from './post-request-card';
+import { revokeGrant } from './revoke-grant';
 
 /** The worker: one entry point for every queued job, whether it came from SQS or the in-process queue. */
 export async function handleJob(deps: Deps, job: Job): Promise<void> {
@@ -14,5 +16,13 @@ export async function handleJob(deps: Deps, job: Job): Promise<void> {
       return;
     case 'grant-changed':
       return announceChange(deps, job);
+    case 'revoke-grant':
+      await revokeGrant(deps, job.grantId);
+      return;
+    case 'post-extension-card':
+      return postExtensionCard(deps, job.grantId);
+    case 'apply-extension':
+      await applyExtension(deps, job.grantId);
+      return;
   }
 }

@@ -1,7 +1,7 @@
 import { closest } from 'fastest-levenshtein';
 import { MAX_REASON_CHARS, parseAccessCommand } from '../domain/access-command';
 import { type DurationError, parseDuration } from '../domain/duration';
-import { type Grant, toIsoSeconds } from '../domain/grant';
+import { type Grant, isOpen, toIsoSeconds } from '../domain/grant';
 import type { Target } from '../domain/target';
 import type { Deps } from './deps';
 
@@ -12,7 +12,8 @@ export type RequestRefusal =
   | { reason: 'over-max'; minutes: number; target: Target }
   | { reason: 'missing-reason'; target: Target }
   | { reason: 'reason-too-long'; chars: number; max: number }
-  | { reason: 'open-grant-exists'; existing: Grant };
+  | { reason: 'open-grant-exists'; existing: Grant }
+  | { reason: 'run-as-conflict'; existing: Grant; runAs: string; wanted: string };
 
 export type RequestAccessResult =
   | { outcome: 'help'; targets: Target[] }
@@ -32,7 +33,7 @@ export async function requestAccess(
   const { config } = deps;
   const command = parseAccessCommand(input.text);
   const targets = Object.values(config.targets);
-  if (command.kind === 'help') return { outcome: 'help', targets };
+  if (command.kind !== 'request') return { outcome: 'help', targets };
 
   const refuse = (refusal: RequestRefusal): RequestAccessResult => ({ outcome: 'refused', refusal });
   const principal = config.people[input.user];
@@ -63,6 +64,17 @@ export async function requestAccess(
   if (reason === '') return refuse({ reason: 'missing-reason', target });
   if (reason.length > MAX_REASON_CHARS)
     return refuse({ reason: 'reason-too-long', chars: reason.length, max: MAX_REASON_CHARS });
+
+  // Session Manager reads one SSMSessionRunAs tag per principal: two open grants must not want different users.
+  if (target.runAs) {
+    const clash = (await deps.grants.listByRequester(input.user)).find((g) => {
+      const runAs = isOpen(g.status) ? config.targets[g.target]?.runAs : undefined;
+      return runAs !== undefined && runAs !== target.runAs;
+    });
+    const clashRunAs = clash ? config.targets[clash.target]?.runAs : undefined;
+    if (clash && clashRunAs)
+      return refuse({ reason: 'run-as-conflict', existing: clash, runAs: clashRunAs, wanted: target.runAs });
+  }
 
   const at = toIsoSeconds(deps.clock.now());
   for (let attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {

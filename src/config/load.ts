@@ -195,6 +195,9 @@ function toConfig(c: ParsedConfig): Config {
         selfApproval: t.selfApproval,
         documents: [...t.documents],
         ...(t.runAs !== undefined && { runAs: t.runAs }),
+        warnBeforeMinutes: t.warnBefore,
+        approvalTimeoutMinutes: t.approvalTimeout,
+        ...(t.maxTotal !== undefined && { maxTotalMinutes: t.maxTotal }),
       }),
     ),
     snippets: mapValues(

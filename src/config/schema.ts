@@ -6,6 +6,7 @@ import {
   MAX_CONFIGURABLE_MINUTES,
   parseDuration,
 } from '../domain/duration';
+import { ACCESS_SUBCOMMANDS } from '../domain/access-command';
 import { DOCUMENT_KINDS, isUserGroupId } from '../domain/target';
 
 /*
@@ -235,6 +236,10 @@ const target = strictObject(
       .superRefine(noRepeats('documents'))
       .default(['shell']),
     runAs: text().regex(LINUX_USER, { error: 'is not a Linux user name like pi-ops' }).optional(),
+    // Defaults in minutes: zod applies a default to the parsed value, after the duration transform.
+    warnBefore: duration().default(10),
+    approvalTimeout: duration().default(60),
+    maxTotal: duration().optional(),
   },
   'a mapping of target settings',
 ).superRefine((t, ctx) => {
@@ -242,6 +247,19 @@ const target = strictObject(
   const { defaultDuration, maxDuration } = t as { defaultDuration: unknown; maxDuration: unknown };
   if (typeof defaultDuration === 'number' && typeof maxDuration === 'number' && defaultDuration > maxDuration)
     issue(ctx, `is longer than maxDuration (${formatDuration(maxDuration)})`, ['defaultDuration']);
+  const { maxTotal } = t as { maxTotal: unknown };
+  // A maxDuration over the ceiling is already reported; comparing against it would only add noise.
+  if (
+    typeof maxTotal === 'number' &&
+    typeof maxDuration === 'number' &&
+    maxDuration <= MAX_CONFIGURABLE_MINUTES &&
+    maxTotal < maxDuration
+  )
+    issue(
+      ctx,
+      `is shorter than maxDuration (${formatDuration(maxDuration)}); it bounds a grant with its extensions`,
+      ['maxTotal'],
+    );
   // With only users listed the ceiling is known; a user group's size is only known to Slack at decision time.
   // An empty list is already reported on approvers itself.
   const users = t.approvers.filter((id) => !isUserGroupId(id));
@@ -434,7 +452,12 @@ export const configSchema = strictObject(
       error: 'is not a mapping of Slack user id → { iamUser | iamRole }',
     }),
     targets: z.record(
-      named(TARGET_NAME, 'is not a target name (lower case letters, digits and -, at most 63)'),
+      named(TARGET_NAME, 'is not a target name (lower case letters, digits and -, at most 63)').refine(
+        (name) => !(ACCESS_SUBCOMMANDS as readonly string[]).includes(name),
+        {
+          error: `is an /access subcommand (${ACCESS_SUBCOMMANDS.join(', ')}); name the target something else`,
+        },
+      ),
       target,
       { error: 'is not a mapping of target name → settings' },
     ),

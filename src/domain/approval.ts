@@ -1,10 +1,10 @@
-import type { Grant } from './grant';
+import type { Approval, Grant } from './grant';
 import type { Target } from './target';
 
 export type DecisionAction = 'approve' | 'deny';
 
 export type Decision =
-  /** Record the approval; the grant has enough approvals and becomes `approved`. */
+  /** Record the approval; there are now enough and the request is approved. */
   | { outcome: 'approve' }
   /** Record the approval; more distinct approvers are still needed. */
   | { outcome: 'record-approval'; have: number; need: number }
@@ -15,9 +15,33 @@ export type Decision =
     };
 
 /**
- * Decides what a click on Approve or Deny means. `clickerIsApprover` is resolved by the caller
- * (direct listing or membership of a listed user group) because that needs Slack.
+ * The approval rules, for anything that needs approving: a grant request or an extension.
+ * `clickerIsApprover` is resolved by the caller (direct listing or a listed user group) because that needs Slack.
  */
+export function decideRequest(input: {
+  pending: boolean;
+  requester: string;
+  approvals: readonly Approval[];
+  target: Target;
+  clicker: string;
+  clickerIsApprover: boolean;
+  action: DecisionAction;
+}): Decision {
+  const { target, clicker, action } = input;
+  if (!input.pending) return { outcome: 'refuse', reason: 'not-pending' };
+  if (!input.clickerIsApprover) return { outcome: 'refuse', reason: 'not-approver' };
+  // The requester may withdraw with cancel, but never decides on their own access unless the target allows it.
+  if (clicker === input.requester && !target.selfApproval)
+    return { outcome: 'refuse', reason: 'self-approval' };
+  if (action === 'deny') return { outcome: 'deny' };
+  if (input.approvals.some((a) => a.by === clicker))
+    return { outcome: 'refuse', reason: 'already-approved-by-you' };
+  const have = input.approvals.length + 1;
+  if (have >= target.approvals) return { outcome: 'approve' };
+  return { outcome: 'record-approval', have, need: target.approvals };
+}
+
+/** A click on a grant request's card. */
 export function decide(input: {
   grant: Grant;
   target: Target;
@@ -25,18 +49,31 @@ export function decide(input: {
   clickerIsApprover: boolean;
   action: DecisionAction;
 }): Decision {
-  const { grant, target, clicker, clickerIsApprover, action } = input;
-  if (grant.status !== 'pending') return { outcome: 'refuse', reason: 'not-pending' };
-  if (!clickerIsApprover) return { outcome: 'refuse', reason: 'not-approver' };
-  const isRequester = clicker === grant.requester;
-  // The requester may withdraw with cancel, but never decides on their own access unless the target allows it.
-  if (isRequester && !target.selfApproval) return { outcome: 'refuse', reason: 'self-approval' };
-  if (action === 'deny') return { outcome: 'deny' };
-  if (grant.approvals.some((a) => a.by === clicker))
-    return { outcome: 'refuse', reason: 'already-approved-by-you' };
-  const have = grant.approvals.length + 1;
-  if (have >= target.approvals) return { outcome: 'approve' };
-  return { outcome: 'record-approval', have, need: target.approvals };
+  const { grant, ...rest } = input;
+  return decideRequest({
+    ...rest,
+    pending: grant.status === 'pending',
+    requester: grant.requester,
+    approvals: grant.approvals,
+  });
+}
+
+/** A click on an extension's card: the same rules, applied to the extension's own approvals. */
+export function decideExtension(input: {
+  grant: Grant;
+  target: Target;
+  clicker: string;
+  clickerIsApprover: boolean;
+  action: DecisionAction;
+}): Decision {
+  const { grant, ...rest } = input;
+  const extension = grant.extension;
+  return decideRequest({
+    ...rest,
+    pending: grant.status === 'active' && !grant.ending && extension?.state === 'pending',
+    requester: grant.requester,
+    approvals: extension?.approvals ?? [],
+  });
 }
 
 export function isListedApprover(target: Target, user: string, groupsOfUser: ReadonlySet<string>): boolean {

@@ -19,7 +19,8 @@ export type GrantStatus = (typeof GRANT_STATUSES)[number];
 const NEXT: Record<GrantStatus, readonly GrantStatus[]> = {
   pending: ['pending', 'approved', 'denied', 'cancelled', 'lapsed'],
   approved: ['active', 'failed'],
-  active: ['expired', 'revoked', 'released'],
+  // active → active records extension bookkeeping; active → failed marks a grant whose policy vanished (issue 3).
+  active: ['active', 'expired', 'revoked', 'released', 'failed'],
   expired: [],
   revoked: [],
   released: [],
@@ -41,10 +42,21 @@ export interface Approval {
   at: string;
 }
 
+/** What a history entry records beyond its status move, for moves that keep the status. */
+export type HistoryEvent =
+  | 'approval-recorded'
+  | 'ending-requested'
+  | 'extension-requested'
+  | 'extension-approval-recorded'
+  | 'extension-approved'
+  | 'extension-denied'
+  | 'extended';
+
 export interface HistoryEntry {
   at: string;
   from: GrantStatus | null;
   to: GrantStatus;
+  event?: HistoryEvent;
   /** Slack user id, or `keyturn` for the bot's own moves. */
   by: string;
   note?: string;
@@ -53,6 +65,30 @@ export interface HistoryEntry {
 export interface MessageRef {
   channel: string;
   ts: string;
+}
+
+/** How an active grant is to end; written first, so a crash mid-revoke is finished by the next sweep. */
+export interface Ending {
+  status: 'expired' | 'released' | 'revoked' | 'failed';
+  by: string;
+  at: string;
+  reason?: string;
+}
+
+/** A request to extend an active grant; at most one is in flight (pending or approved). */
+export interface Extension {
+  minutes: number;
+  requestedBy: string;
+  requestedAt: string;
+  approvals: Approval[];
+  /** pending → approved → extended, or pending → denied; a new request may replace a finished one. */
+  state: 'pending' | 'approved' | 'extended' | 'denied';
+  /** Set at approval, like a grant's window, so a retried apply writes the same policy version. */
+  newExpiresAt?: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  denyReason?: string;
+  card?: MessageRef;
 }
 
 export interface Grant {
@@ -76,6 +112,15 @@ export interface Grant {
   denyReason?: string;
   failureReason?: string;
   card?: MessageRef;
+  ending?: Ending;
+  /** Until when one worker owns the revoke steps; a crashed owner's lease simply runs out. */
+  revokeLease?: string;
+  extension?: Extension;
+  /** Minutes added by approved extensions; `maxTotal` (or `maxDuration`) bounds duration + this. */
+  extendedMinutes?: number;
+  /** The `SSMSessionRunAs` value this grant put on the principal, so revoke removes only its own tag. */
+  runAsSet?: string;
+  sessionsEnded?: number;
   history: HistoryEntry[];
 }
 
@@ -96,19 +141,19 @@ export function transition(
     at: string;
     by: string;
     note?: string;
+    event?: HistoryEvent;
     set?: Partial<Omit<Grant, 'id' | 'status' | 'version' | 'history'>>;
+    /** Fields to remove (e.g. a finished extension). */
+    unset?: readonly (keyof Grant)[];
   },
 ): Result<Grant, TransitionError> {
   if (!canTransition(grant.status, to)) return err({ reason: 'illegal-transition', from: grant.status, to });
   const entry: HistoryEntry = { at: change.at, from: grant.status, to, by: change.by };
+  if (change.event !== undefined) entry.event = change.event;
   if (change.note !== undefined) entry.note = change.note;
-  return ok({
-    ...grant,
-    ...change.set,
-    status: to,
-    version: grant.version + 1,
-    history: [...grant.history, entry],
-  });
+  const next: Grant = { ...grant, ...change.set };
+  for (const key of change.unset ?? []) delete next[key];
+  return ok({ ...next, status: to, version: grant.version + 1, history: [...grant.history, entry] });
 }
 
 export function addMinutes(iso: string, minutes: number): string {
@@ -118,4 +163,13 @@ export function addMinutes(iso: string, minutes: number): string {
 /** IAM date conditions and Slack both read whole seconds; milliseconds only add noise to policies. */
 export function toIsoSeconds(d: Date): string {
   return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+export function extensionInFlight(grant: Grant): boolean {
+  return grant.extension?.state === 'pending' || grant.extension?.state === 'approved';
+}
+
+/** Everything a grant has been given so far: what bounds the next extension. */
+export function totalMinutes(grant: Grant): number {
+  return grant.durationMinutes + (grant.extendedMinutes ?? 0);
 }

@@ -27,6 +27,12 @@ export interface Target {
   selfApproval: boolean;
   documents: readonly DocumentKind[];
   runAs?: string;
+  /** The expiry warning DM goes out this long before expiry. */
+  warnBeforeMinutes: number;
+  /** A pending request nobody decides within this lapses. */
+  approvalTimeoutMinutes: number;
+  /** Bound on the original duration plus extensions; `maxDurationMinutes` when unset. */
+  maxTotalMinutes?: number;
 }
 
 export function isUserGroupId(id: string): boolean {

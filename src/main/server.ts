@@ -18,6 +18,7 @@ import { createSlackChat } from '../adapters/slack/slack-chat';
 import { systemClock } from '../adapters/system-clock';
 import type { Deps } from '../app/deps';
 import { handleJob } from '../app/handle-job';
+import { sweep } from '../app/sweep';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/types';
 import type { AccessControl } from '../ports/access-control';
@@ -36,6 +37,8 @@ export interface StartOptions {
   clock?: Clock;
   logger?: Logger;
   readiness?: Deps['readiness'];
+  /** How often the sweeper runs; 0 turns the timer off (tests call `sweep` themselves). Default 60 s. */
+  sweepEveryMs?: number;
 }
 
 export interface RunningKeyturn {
@@ -142,6 +145,8 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
     };
     registerListeners(app, deps);
     queue.start((job) => handleJob(deps, job));
+    const sweepEveryMs = opts.sweepEveryMs ?? 60_000;
+    if (sweepEveryMs > 0) closers.push(startSweeper(deps, sweepEveryMs));
     if (receiver) routes.slack = receiver.requestListener;
     else {
       await app.start();
@@ -173,6 +178,29 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
     throw error;
   }
 }
+
+/** Lambda runs the sweeper on a schedule; locally a timer does, never two at once in this process. */
+function startSweeper(deps: Deps, everyMs: number): () => Promise<void> {
+  let runs = 0;
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    runs++;
+    running = sweep(deps, { reconcile: runs % RECONCILE_EVERY === 1 })
+      .catch((error: unknown) => deps.logger.error({ err: (error as Error).message }, 'sweep failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  }, everyMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
+/** Listing every /keyturn/ policy costs IAM calls: once every ten sweeps is enough to catch orphans. */
+const RECONCILE_EVERY = 10;
 
 async function openStorage(env: Env, config: Config, logger: Logger) {
   const region = env.AWS_REGION ?? config.aws.region;

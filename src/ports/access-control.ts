@@ -19,6 +19,24 @@ export interface AccessControl {
   detachPolicy(principal: Principal, policyArn: string): Promise<'detached' | 'already-gone'>;
   /** Deletes every non-default version, then the policy. */
   deletePolicy(policyArn: string): Promise<'deleted' | 'already-gone'>;
+  /**
+   * Makes `document` the policy's default version. IAM keeps at most 5 versions, so the oldest
+   * non-default one is deleted first when all 5 exist. Access never drops: the switch is atomic.
+   */
+  createPolicyVersion(policyArn: string, document: PolicyDocument): Promise<void>;
+  /** Customer-managed policies under `pathPrefix` (ListPolicies, Scope Local), all pages. */
+  listPolicies(pathPrefix: string): Promise<{ arn: string; name: string }[]>;
+  /** Detaches the policy from every user, role and group (ListEntitiesForPolicy); returns who it was on. */
+  detachFromAll(policyArn: string): Promise<{ kind: 'user' | 'role' | 'group'; name: string }[]>;
+  /**
+   * ARNs of the managed policies attached to the principal now, and the account's quota for its kind
+   * (GetAccountSummary). ARNs rather than a count, so a retried grant recognizes its own policy.
+   */
+  attachedPolicyQuota(principal: Principal): Promise<{ attached: readonly string[]; quota: number }>;
+  /** Tags the principal `SSMSessionRunAs=<osUser>` (TagUser / TagRole). */
+  setRunAs(principal: Principal, osUser: string): Promise<void>;
+  /** Removes the `SSMSessionRunAs` tag; succeeds when it is already absent. */
+  clearRunAs(principal: Principal): Promise<void>;
   /** Asks IAM itself (SimulatePrincipalPolicy) whether the principal may start a session on the node now. */
   canStartSession(
     principal: Principal,

@@ -1,4 +1,4 @@
-import type { Grant, MessageRef } from '../domain/grant';
+import type { Extension, Grant, MessageRef } from '../domain/grant';
 import type { ManagedNode } from '../domain/node';
 import type { Target } from '../domain/target';
 
@@ -9,18 +9,52 @@ export interface RequestCardView {
   nodes: readonly ManagedNode[];
 }
 
+/** The approval card for extending an active grant. */
+export interface ExtensionCardView {
+  grant: Grant;
+  target: Target;
+  extension: Extension;
+  /** The expiry if approved, and the grant's total length then, in minutes. */
+  newExpiresAt: string;
+  totalMinutes: number;
+  /** How the extension ended, once it has: approved (and applied), denied, or dropped with the grant. */
+  outcome?: { kind: 'extended' | 'denied' | 'dropped'; by?: string; reason?: string };
+}
+
 /** Personal messages to a requester, by DM. */
 export type Notice =
   | { kind: 'approved'; grant: Grant; target: Target }
   | { kind: 'denied'; grant: Grant; target: Target }
   | { kind: 'ready'; grant: Grant; target: Target; nodes: readonly ManagedNode[]; region: string }
-  | { kind: 'failed'; grant: Grant; target: Target };
+  | { kind: 'failed'; grant: Grant; target: Target }
+  /** Sent once, `warnBefore` ahead of expiry, with [Extend] and [I'm done]. */
+  | { kind: 'warning'; grant: Grant; target: Target }
+  /** The grant ended: expired, released, revoked (`grant.ending` says by whom and why) or failed after activation. */
+  | { kind: 'ended'; grant: Grant; target: Target }
+  | { kind: 'lapsed'; grant: Grant; target: Target }
+  | { kind: 'extended'; grant: Grant; target: Target }
+  | { kind: 'extension-denied'; grant: Grant; target: Target; by: string; reason?: string };
+
+/** Messages for the audit channel: things a human should look at. */
+export type AuditEvent =
+  | {
+      kind: 'orphan-policy-removed';
+      policyArn: string;
+      grantId?: string;
+      detachedFrom: readonly { kind: 'user' | 'role' | 'group'; name: string }[];
+    }
+  | { kind: 'sessions-not-ended'; grant: Grant; sessionIds: readonly string[] }
+  | { kind: 'policy-missing'; grant: Grant }
+  | { kind: 'revoke-failed'; grant: Grant; error: string };
 
 /** Slack, as the use cases need it. */
 export interface Chat {
   postRequestCard(channel: string, view: RequestCardView): Promise<MessageRef>;
   updateRequestCard(ref: MessageRef, view: RequestCardView): Promise<void>;
+  postExtensionCard(channel: string, view: ExtensionCardView): Promise<MessageRef>;
+  updateExtensionCard(ref: MessageRef, view: ExtensionCardView): Promise<void>;
   notify(user: string, notice: Notice): Promise<void>;
+  postAudit(channel: string, event: AuditEvent): Promise<void>;
   /** Members of a Slack user group (`S…`); adapters cache this. */
   userGroupMembers(groupId: string): Promise<readonly string[]>;
 }

@@ -1,4 +1,4 @@
-import type { Grant } from '../domain/grant';
+import type { Grant, GrantStatus } from '../domain/grant';
 
 export type CreateGrantOutcome =
   | { ok: true }
@@ -24,4 +24,12 @@ export interface GrantStore {
    * Returns false when it was already claimed, so retries and redeliveries never repeat it.
    */
   claimEffect(grantId: string, effect: string, at: string): Promise<boolean>;
+  /**
+   * Grants in `status` whose due time (`ending.at`, else `expiresAt`, else `requestedAt`) is at or
+   * before `dueBy` (all of them when omitted), through the byStatus index, every page. The index is
+   * eventually consistent: callers re-read a grant before acting on it.
+   */
+  listByStatus(status: GrantStatus, opts?: { dueBy?: string }): Promise<Grant[]>;
+  /** A requester's grants, newest first, through the byRequester index, every page. */
+  listByRequester(requester: string): Promise<Grant[]>;
 }

@@ -1,9 +1,12 @@
-/** Slow work handed from the Slack listeners (which must ack within 3 s) to the worker. */
+/** Slow work handed from the Slack listeners (which must ack within 3 s) and the sweeper to the worker. */
 export type Job =
   | { kind: 'post-request-card'; grantId: string }
   | { kind: 'apply-grant'; grantId: string }
   /** `step` is the index of the history entry to announce; it keys the one-time DM for it. */
-  | { kind: 'grant-changed'; grantId: string; step: number };
+  | { kind: 'grant-changed'; grantId: string; step: number }
+  | { kind: 'revoke-grant'; grantId: string }
+  | { kind: 'post-extension-card'; grantId: string }
+  | { kind: 'apply-extension'; grantId: string };
 
 export interface WorkQueue {
   enqueue(job: Job): Promise<void>;

@@ -340,6 +340,199 @@ describe('index attributes on the stored item', () => {
   });
 });
 
+describe('the fields of ending, extending and revoking', () => {
+  it('round-trips every one of them, nested optionals included', async () => {
+    const grant = aGrant({
+      requester: uniqueRequester(),
+      status: 'active',
+      version: 7,
+      startsAt: '2025-03-05T00:01:00Z',
+      expiresAt: '2025-03-05T01:01:00Z',
+      policyArn: 'arn:aws:iam::123456789012:policy/keyturn/keyturn-g',
+      ending: { status: 'revoked', by: 'UREVOKER', at: '2025-03-05T00:30:00Z', reason: 'done early' },
+      revokeLease: '2025-03-05T00:32:00Z',
+      extension: {
+        minutes: 30,
+        requestedBy: 'U000000',
+        requestedAt: '2025-03-05T00:50:00Z',
+        approvals: [
+          { by: 'UAPPROVER', at: '2025-03-05T00:51:00Z' },
+          { by: 'UAPPROVER2', at: '2025-03-05T00:52:00Z' },
+        ],
+        state: 'denied',
+        newExpiresAt: '2025-03-05T01:31:00Z',
+        decidedBy: 'UAPPROVER2',
+        decidedAt: '2025-03-05T00:52:00Z',
+        denyReason: 'not tonight',
+        card: { channel: 'C123', ts: '1741135800.000200' },
+      },
+      extendedMinutes: 90,
+      runAsSet: 'pi-ops',
+      sessionsEnded: 2,
+      history: [
+        { at: '2025-03-04T23:59:30Z', from: null, to: 'pending', by: 'U000000' },
+        {
+          at: '2025-03-05T00:50:00Z',
+          from: 'active',
+          to: 'active',
+          by: 'U000000',
+          event: 'extension-requested',
+        },
+        {
+          at: '2025-03-05T00:52:00Z',
+          from: 'active',
+          to: 'active',
+          by: 'UAPPROVER2',
+          event: 'extension-denied',
+          note: 'not tonight',
+        },
+      ],
+    });
+
+    expect(await store.create(grant)).toEqual({ ok: true });
+
+    expect(await store.get(grant.id)).toStrictEqual(grant);
+  });
+
+  it('keeps absent the optionals of an ending and an extension that were never set', async () => {
+    const grant = aGrant({
+      requester: uniqueRequester(),
+      status: 'active',
+      expiresAt: '2025-03-05T01:01:00Z',
+    });
+    await store.create(grant);
+    const next = move(grant, 'active', {
+      ending: { status: 'expired', by: 'keyturn', at: '2025-03-05T01:01:00Z' },
+      extension: {
+        minutes: 15,
+        requestedBy: 'U000000',
+        requestedAt: '2025-03-05T00:50:00Z',
+        approvals: [],
+        state: 'pending',
+      },
+      extendedMinutes: 0,
+      sessionsEnded: 0,
+    });
+
+    expect(await store.save(next, grant.version)).toBe('saved');
+
+    // Strict: `reason`, `card` and the rest must not come back as `undefined`, and zeros stay zeros.
+    expect(await store.get(grant.id)).toStrictEqual(next);
+  });
+});
+
+describe('listByStatus and listByRequester', () => {
+  // A table of their own: the lists are compared whole, so no other test's grants may be in them.
+  let own: TestTable;
+  let listing: GrantStore;
+  let paged: GrantStore;
+  const queries: { Limit?: number }[] = [];
+
+  beforeAll(async () => {
+    own = await startTestTable();
+    listing = createDynamoGrantStore({ documentClient: own.documentClient, tableName: own.tableName });
+    paged = createDynamoGrantStore({
+      documentClient: own.documentClient,
+      tableName: own.tableName,
+      pageSize: 4,
+    });
+    own.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'QueryCommand') queries.push({ ...(args.input as { Limit?: number }) });
+        return next(args);
+      },
+      { step: 'initialize', name: 'countQueries' },
+    );
+  });
+
+  afterAll(async () => {
+    await own?.close();
+  });
+
+  beforeEach(() => {
+    queries.length = 0;
+  });
+
+  const at = (minute: number) => `2025-06-01T10:${String(minute).padStart(2, '0')}:00Z`;
+
+  it('lists a status by due time, up to dueBy inclusive: ending.at, else expiresAt, else requestedAt', async () => {
+    const requester = uniqueRequester();
+    const expiring = aGrant({ requester, target: 't-expiring', status: 'active', expiresAt: at(40) });
+    // Expires later, but its ending (a release) was decided at :20, so it is due then.
+    const ending = aGrant({
+      requester,
+      target: 't-ending',
+      status: 'active',
+      expiresAt: at(50),
+      ending: { status: 'released', by: requester, at: at(20) },
+    });
+    const pending = aGrant({ requester, target: 't-pending', requestedAt: at(5) });
+    for (const grant of [expiring, ending, pending])
+      expect(await listing.create(grant)).toEqual({ ok: true });
+
+    const ids = async (dueBy?: string) =>
+      (await listing.listByStatus('active', dueBy === undefined ? {} : { dueBy })).map((g) => g.id);
+
+    expect(await ids(at(19))).toEqual([]);
+    expect(await ids(at(20))).toEqual([ending.id]);
+    expect(await ids(at(39))).toEqual([ending.id]);
+    expect(await ids(at(40))).toEqual([ending.id, expiring.id]);
+    expect(await ids()).toEqual([ending.id, expiring.id]);
+    expect((await listing.listByStatus('pending', { dueBy: at(5) })).map((g) => g.id)).toEqual([pending.id]);
+    expect(await listing.listByStatus('pending', { dueBy: at(4) })).toEqual([]);
+    expect(await listing.listByStatus('revoked')).toEqual([]);
+    // Whole grants, as stored, not index projections.
+    expect(await listing.listByStatus('active', { dueBy: at(20) })).toStrictEqual([ending]);
+  });
+
+  it('moves a grant into the due list when its ending is written', async () => {
+    const requester = uniqueRequester();
+    const grant = aGrant({ requester, target: 't-revoke', status: 'active', version: 3, expiresAt: at(55) });
+    await listing.create(grant);
+    expect((await listing.listByStatus('active', { dueBy: at(30) })).map((g) => g.id)).not.toContain(
+      grant.id,
+    );
+
+    const ending = move(grant, 'active', { ending: { status: 'revoked', by: 'UADMIN', at: at(30) } });
+    expect(await listing.save(ending, grant.version)).toBe('saved');
+
+    expect((await listing.listByStatus('active', { dueBy: at(30) })).map((g) => g.id)).toContain(grant.id);
+  });
+
+  it('reads every page of a status', async () => {
+    const requester = uniqueRequester();
+    const grants = Array.from({ length: 30 }, (_, i) =>
+      aGrant({ requester, target: `t-page-${i}`, status: 'lapsed', requestedAt: at(i) }),
+    );
+    for (const grant of grants) await paged.create(grant);
+    queries.length = 0;
+
+    const listed = await paged.listByStatus('lapsed');
+
+    expect(listed.map((g) => g.id)).toEqual(grants.map((g) => g.id));
+    // 30 grants at 4 a page: 8 pages (the last one short), each asked for with the page size.
+    expect(queries).toHaveLength(8);
+    expect(queries.every((q) => q.Limit === 4)).toBe(true);
+  });
+
+  it("lists a requester's grants newest first, every page, and no one else's", async () => {
+    const requester = uniqueRequester();
+    const grants = Array.from({ length: 10 }, (_, i) =>
+      aGrant({ requester, target: `t-mine-${i}`, status: i % 2 ? 'denied' : 'pending', requestedAt: at(i) }),
+    );
+    for (const grant of grants) await paged.create(grant);
+    await paged.create(aGrant({ requester: uniqueRequester(), target: 't-theirs', requestedAt: at(30) }));
+    queries.length = 0;
+
+    const listed = await paged.listByRequester(requester);
+
+    expect(listed.map((g) => g.id)).toEqual(grants.map((g) => g.id).reverse());
+    expect(listed[0]).toStrictEqual(grants[9]);
+    expect(queries).toHaveLength(3);
+    expect(await paged.listByRequester('UNOBODY')).toEqual([]);
+  });
+});
+
 describe('ensureTable', () => {
   it('is a no-op on a table that already exists', async () => {
     await expect(ensureTable(table.client, table.tableName)).resolves.toBeUndefined();

@@ -1,7 +1,7 @@
 import type { Config } from '../../src/config/types';
-import { type Grant, isOpen, type MessageRef } from '../../src/domain/grant';
+import { type Grant, type GrantStatus, isOpen, type MessageRef } from '../../src/domain/grant';
 import type { Target } from '../../src/domain/target';
-import type { Chat, Notice, RequestCardView } from '../../src/ports/chat';
+import type { AuditEvent, Chat, ExtensionCardView, Notice, RequestCardView } from '../../src/ports/chat';
 import type { Clock } from '../../src/ports/clock';
 import type { CreateGrantOutcome, GrantStore } from '../../src/ports/grant-store';
 import type { Logger } from '../../src/ports/logger';
@@ -38,6 +38,23 @@ export class MemoryGrantStore implements GrantStore {
     return 'saved';
   }
 
+  async listByStatus(status: GrantStatus, opts: { dueBy?: string } = {}): Promise<Grant[]> {
+    await tick();
+    return [...this.items.values()]
+      .filter((g) => g.status === status)
+      .filter((g) => opts.dueBy === undefined || dueTime(g) <= opts.dueBy)
+      .sort((a, b) => dueTime(a).localeCompare(dueTime(b)))
+      .map(clone);
+  }
+
+  async listByRequester(requester: string): Promise<Grant[]> {
+    await tick();
+    return [...this.items.values()]
+      .filter((g) => g.requester === requester)
+      .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt))
+      .map(clone);
+  }
+
   async claimEffect(grantId: string, effect: string): Promise<boolean> {
     await tick();
     const key = `${grantId}/${effect}`;
@@ -47,6 +64,9 @@ export class MemoryGrantStore implements GrantStore {
   }
 }
 
+/** The byStatus index's sort key, as the DynamoDB store computes it. */
+const dueTime = (g: Grant): string => g.ending?.at ?? g.expiresAt ?? g.requestedAt;
+
 /** Yields to the event loop so concurrent callers interleave as they would against a real store. */
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -54,6 +74,9 @@ export class RecordingChat implements Chat {
   readonly cards: { ref: MessageRef; channel: string; view: RequestCardView }[] = [];
   readonly cardUpdates: { ref: MessageRef; view: RequestCardView }[] = [];
   readonly notices: { user: string; notice: Notice }[] = [];
+  readonly extensionCards: { ref: MessageRef; channel: string; view: ExtensionCardView }[] = [];
+  readonly extensionCardUpdates: { ref: MessageRef; view: ExtensionCardView }[] = [];
+  readonly audits: { channel: string; event: AuditEvent }[] = [];
   groupLookups = 0;
   private seq = 0;
 
@@ -66,6 +89,17 @@ export class RecordingChat implements Chat {
   }
   async updateRequestCard(ref: MessageRef, view: RequestCardView): Promise<void> {
     this.cardUpdates.push({ ref, view: clone(view) });
+  }
+  async postExtensionCard(channel: string, view: ExtensionCardView): Promise<MessageRef> {
+    const ref = { channel, ts: `1700000000.${String(++this.seq).padStart(6, '0')}` };
+    this.extensionCards.push({ ref, channel, view: clone(view) });
+    return ref;
+  }
+  async updateExtensionCard(ref: MessageRef, view: ExtensionCardView): Promise<void> {
+    this.extensionCardUpdates.push({ ref, view: clone(view) });
+  }
+  async postAudit(channel: string, event: AuditEvent): Promise<void> {
+    this.audits.push({ channel, event: clone(event) });
   }
   async notify(user: string, notice: Notice): Promise<void> {
     this.notices.push({ user, notice: clone(notice) });
@@ -114,6 +148,8 @@ export const prodRaspi: Target = {
   approvals: 1,
   selfApproval: false,
   documents: ['shell', 'ssh'],
+  warnBeforeMinutes: 10,
+  approvalTimeoutMinutes: 60,
 };
 
 export function testConfig(overrides: { targets?: Record<string, Target> } = {}): Config {

@@ -3,21 +3,114 @@ import {
   AttachUserPolicyCommand,
   type ContextEntry,
   CreatePolicyCommand,
+  CreatePolicyVersionCommand,
   DeletePolicyCommand,
   DeletePolicyVersionCommand,
+  DetachGroupPolicyCommand,
   DetachRolePolicyCommand,
   DetachUserPolicyCommand,
   type EvaluationResult,
+  GetAccountSummaryCommand,
   type IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListAttachedUserPoliciesCommand,
+  ListEntitiesForPolicyCommand,
+  ListPoliciesCommand,
   ListPolicyVersionsCommand,
+  type PolicyVersion,
   SimulatePrincipalPolicyCommand,
+  TagRoleCommand,
+  TagUserCommand,
+  UntagRoleCommand,
+  UntagUserCommand,
 } from '@aws-sdk/client-iam';
-import { principalArn } from '../../domain/principal';
+import { type Principal, principalArn } from '../../domain/principal';
 import { type AccessControl, AccessControlError } from '../../ports/access-control';
 
+/** IAM keeps at most this many versions of a managed policy (FACTS.md). */
+const MAX_POLICY_VERSIONS = 5;
+/** IAM's default attached-policies quota, used only if GetAccountSummary leaves the key out (FACTS.md). */
+const DEFAULT_ATTACHED_POLICIES_QUOTA = 10;
+/** Quotas change only through a service-quota request; re-reading them per grant would only cost calls. */
+const QUOTA_CACHE_MS = 10 * 60_000;
+/** The tag Session Manager reads for Run As (FACTS.md). */
+const RUN_AS_TAG = 'SSMSessionRunAs';
+
+type PolicyEntity = { kind: 'user' | 'role' | 'group'; name: string };
+
 /** AccessControl on real IAM. Every SDK error leaves as an AccessControlError whose `code` is IAM's error code. */
-export function createIamAccessControl(iam: IAMClient, opts: { accountId: string }): AccessControl {
+export function createIamAccessControl(
+  iam: IAMClient,
+  opts: {
+    accountId: string;
+    /** Milliseconds since the epoch, for the quota cache only; injectable so tests need not wait. */
+    now?: () => number;
+  },
+): AccessControl {
   const { accountId } = opts;
+  const now = opts.now ?? Date.now;
+  let quotaCache: { user: number; role: number; readAt: number } | undefined;
+
+  /** Every version of the policy, all pages. Collected before any delete: deleting while paging could shift IAM's Marker. */
+  async function listPolicyVersions(PolicyArn: string): Promise<PolicyVersion[]> {
+    const versions: PolicyVersion[] = [];
+    let Marker: string | undefined;
+    do {
+      const page = await iam.send(new ListPolicyVersionsCommand({ PolicyArn, Marker }));
+      versions.push(...(page.Versions ?? []));
+      Marker = page.IsTruncated ? page.Marker : undefined;
+    } while (Marker);
+    return versions;
+  }
+
+  /** Deletes a version; one a concurrent writer already removed counts as deleted. */
+  async function deleteVersion(PolicyArn: string, VersionId: string): Promise<void> {
+    try {
+      await iam.send(new DeletePolicyVersionCommand({ PolicyArn, VersionId }));
+    } catch (e) {
+      if (iamErrorCode(e) !== 'NoSuchEntity') throw e;
+    }
+  }
+
+  async function accountQuotas(): Promise<{ user: number; role: number }> {
+    if (quotaCache && now() - quotaCache.readAt < QUOTA_CACHE_MS) return quotaCache;
+    const { SummaryMap = {} } = await iam.send(new GetAccountSummaryCommand({}));
+    quotaCache = {
+      user: SummaryMap.AttachedPoliciesPerUserQuota ?? DEFAULT_ATTACHED_POLICIES_QUOTA,
+      role: SummaryMap.AttachedPoliciesPerRoleQuota ?? DEFAULT_ATTACHED_POLICIES_QUOTA,
+      readAt: now(),
+    };
+    return quotaCache;
+  }
+
+  async function listAttached(principal: Principal): Promise<string[]> {
+    const attached: string[] = [];
+    let Marker: string | undefined;
+    do {
+      const page =
+        principal.kind === 'user'
+          ? await iam.send(new ListAttachedUserPoliciesCommand({ UserName: principal.name, Marker }))
+          : await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: principal.name, Marker }));
+      for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) attached.push(p.PolicyArn);
+      Marker = page.IsTruncated ? page.Marker : undefined;
+    } while (Marker);
+    return attached;
+  }
+
+  async function detachEntity(PolicyArn: string, entity: PolicyEntity): Promise<void> {
+    try {
+      if (entity.kind === 'user') {
+        await iam.send(new DetachUserPolicyCommand({ UserName: entity.name, PolicyArn }));
+      } else if (entity.kind === 'role') {
+        await iam.send(new DetachRolePolicyCommand({ RoleName: entity.name, PolicyArn }));
+      } else {
+        await iam.send(new DetachGroupPolicyCommand({ GroupName: entity.name, PolicyArn }));
+      }
+    } catch (e) {
+      // Detached (or the entity deleted) since the listing: the outcome wanted either way.
+      if (iamErrorCode(e) !== 'NoSuchEntity') throw e;
+    }
+  }
 
   return {
     async createPolicy(input) {
@@ -70,27 +163,13 @@ export function createIamAccessControl(iam: IAMClient, opts: { accountId: string
     async deletePolicy(PolicyArn) {
       let operation = 'ListPolicyVersions';
       try {
-        // Collect first, delete after: deleting while paging could shift IAM's Marker under us.
-        const stale: string[] = [];
-        let Marker: string | undefined;
-        do {
-          const page = await iam.send(new ListPolicyVersionsCommand({ PolicyArn, Marker }));
-          for (const v of page.Versions ?? []) {
-            if (!v.IsDefaultVersion && v.VersionId) stale.push(v.VersionId);
-          }
-          Marker = page.IsTruncated ? page.Marker : undefined;
-        } while (Marker);
+        const stale = (await listPolicyVersions(PolicyArn)).flatMap((v) =>
+          !v.IsDefaultVersion && v.VersionId ? [v.VersionId] : [],
+        );
 
         // DeletePolicy refuses while any non-default version remains (FACTS.md).
         operation = 'DeletePolicyVersion';
-        for (const VersionId of stale) {
-          try {
-            await iam.send(new DeletePolicyVersionCommand({ PolicyArn, VersionId }));
-          } catch (e) {
-            // A concurrent revoke got there first; the version is gone either way.
-            if (iamErrorCode(e) !== 'NoSuchEntity') throw e;
-          }
-        }
+        for (const VersionId of stale) await deleteVersion(PolicyArn, VersionId);
 
         operation = 'DeletePolicy';
         await iam.send(new DeletePolicyCommand({ PolicyArn }));
@@ -98,6 +177,122 @@ export function createIamAccessControl(iam: IAMClient, opts: { accountId: string
       } catch (e) {
         if (iamErrorCode(e) === 'NoSuchEntity') return 'already-gone';
         throw translate(operation, e);
+      }
+    },
+
+    async createPolicyVersion(PolicyArn, document) {
+      const PolicyDocument = JSON.stringify(document);
+      let operation = 'ListPolicyVersions';
+      try {
+        // Two rounds at most: a second means another writer took the slot we freed, so free one again.
+        for (let round = 1; ; round++) {
+          operation = 'ListPolicyVersions';
+          const versions = await listPolicyVersions(PolicyArn);
+          // IAM refuses a sixth version with LimitExceeded (FACTS.md); the default is never the one to go.
+          operation = 'DeletePolicyVersion';
+          for (const VersionId of oldestNonDefault(versions, versions.length - (MAX_POLICY_VERSIONS - 1))) {
+            await deleteVersion(PolicyArn, VersionId);
+          }
+          operation = 'CreatePolicyVersion';
+          try {
+            // SetAsDefault switches atomically: there is no moment with neither window in force.
+            await iam.send(new CreatePolicyVersionCommand({ PolicyArn, PolicyDocument, SetAsDefault: true }));
+            return;
+          } catch (e) {
+            if (round < 2 && iamErrorCode(e) === 'LimitExceeded') continue;
+            throw e;
+          }
+        }
+      } catch (e) {
+        throw translate(operation, e);
+      }
+    },
+
+    async listPolicies(PathPrefix) {
+      try {
+        const policies: { arn: string; name: string }[] = [];
+        let Marker: string | undefined;
+        do {
+          const page = await iam.send(
+            new ListPoliciesCommand({ Scope: 'Local', PathPrefix, OnlyAttached: false, Marker }),
+          );
+          for (const p of page.Policies ?? []) {
+            if (p.Arn && p.PolicyName) policies.push({ arn: p.Arn, name: p.PolicyName });
+          }
+          Marker = page.IsTruncated ? page.Marker : undefined;
+        } while (Marker);
+        return policies;
+      } catch (e) {
+        throw translate('ListPolicies', e);
+      }
+    },
+
+    async detachFromAll(PolicyArn) {
+      let operation = 'ListEntitiesForPolicy';
+      try {
+        const entities: PolicyEntity[] = [];
+        let Marker: string | undefined;
+        do {
+          const page = await iam.send(new ListEntitiesForPolicyCommand({ PolicyArn, Marker }));
+          for (const u of page.PolicyUsers ?? [])
+            if (u.UserName) entities.push({ kind: 'user', name: u.UserName });
+          for (const r of page.PolicyRoles ?? [])
+            if (r.RoleName) entities.push({ kind: 'role', name: r.RoleName });
+          for (const g of page.PolicyGroups ?? []) {
+            if (g.GroupName) entities.push({ kind: 'group', name: g.GroupName });
+          }
+          Marker = page.IsTruncated ? page.Marker : undefined;
+        } while (Marker);
+
+        for (const entity of entities) {
+          operation = `Detach${entity.kind === 'user' ? 'User' : entity.kind === 'role' ? 'Role' : 'Group'}Policy`;
+          await detachEntity(PolicyArn, entity);
+        }
+        return entities;
+      } catch (e) {
+        // A policy that no longer exists is attached to nobody.
+        if (operation === 'ListEntitiesForPolicy' && iamErrorCode(e) === 'NoSuchEntity') return [];
+        throw translate(operation, e);
+      }
+    },
+
+    async attachedPolicyQuota(principal) {
+      let operation = principal.kind === 'user' ? 'ListAttachedUserPolicies' : 'ListAttachedRolePolicies';
+      try {
+        const attached = await listAttached(principal);
+        operation = 'GetAccountSummary';
+        const quotas = await accountQuotas();
+        return { attached, quota: principal.kind === 'user' ? quotas.user : quotas.role };
+      } catch (e) {
+        throw translate(operation, e);
+      }
+    },
+
+    async setRunAs(principal, osUser) {
+      const Tags = [{ Key: RUN_AS_TAG, Value: osUser }];
+      try {
+        if (principal.kind === 'user') {
+          await iam.send(new TagUserCommand({ UserName: principal.name, Tags }));
+        } else {
+          await iam.send(new TagRoleCommand({ RoleName: principal.name, Tags }));
+        }
+      } catch (e) {
+        throw translate(principal.kind === 'user' ? 'TagUser' : 'TagRole', e);
+      }
+    },
+
+    async clearRunAs(principal) {
+      const TagKeys = [RUN_AS_TAG];
+      try {
+        // Untagging an absent key succeeds in IAM; only a missing principal raises NoSuchEntity.
+        if (principal.kind === 'user') {
+          await iam.send(new UntagUserCommand({ UserName: principal.name, TagKeys }));
+        } else {
+          await iam.send(new UntagRoleCommand({ RoleName: principal.name, TagKeys }));
+        }
+      } catch (e) {
+        if (iamErrorCode(e) === 'NoSuchEntity') return;
+        throw translate(principal.kind === 'user' ? 'UntagUser' : 'UntagRole', e);
       }
     },
 
@@ -133,6 +328,22 @@ export function createIamAccessControl(iam: IAMClient, opts: { accountId: string
       }
     },
   };
+}
+
+/**
+ * The ids of the `count` oldest non-default versions, by CreateDate (then by number, IAM's own order:
+ * `v2` before `v10`), so the versions kept are the newest ones.
+ */
+function oldestNonDefault(versions: readonly PolicyVersion[], count: number): string[] {
+  if (count <= 0) return [];
+  const versionNumber = (id: string) => Number(id.replace(/^v/, ''));
+  return versions
+    .flatMap((v) =>
+      !v.IsDefaultVersion && v.VersionId ? [{ id: v.VersionId, created: v.CreateDate?.getTime() ?? 0 }] : [],
+    )
+    .sort((a, b) => a.created - b.created || versionNumber(a.id) - versionNumber(b.id))
+    .slice(0, count)
+    .map((v) => v.id);
 }
 
 /** IAM managed policy ARNs embed the path: `arn:aws:iam::123456789012:policy/keyturn/keyturn-a1b2`. */

@@ -1,17 +1,54 @@
 import {
   DescribeInstanceInformationCommand,
+  type DescribeSessionsRequest,
+  DescribeSessionsCommand,
   type InstanceInformation,
   type InstanceInformationStringFilter,
+  type Session,
   type SSMClient,
+  TerminateSessionCommand,
 } from '@aws-sdk/client-ssm';
 import type { ManagedNode } from '../../domain/node';
-import type { Fleet } from '../../ports/fleet';
+import type { Fleet, SessionInfo } from '../../ports/fleet';
 
 /** The API maximum; the default page is 10 (FACTS.md), which turns a 200-node fleet into 20 calls. */
 const PAGE_SIZE = 50;
+/** DescribeSessions' maximum page. */
+const SESSIONS_PAGE_SIZE = 200;
 
-/** Fleet on Systems Manager's managed-node inventory. */
-export function createSsmFleet(ssm: SSMClient): Fleet {
+/** The SSM fleet, plus what only the AWS adapter offers so far. */
+export interface SsmFleet extends Fleet {
+  /**
+   * Ended sessions started after `afterIso` (DescribeSessions State=History, which keeps 30 days;
+   * filter InvokedAfter), all pages. For reconciling sessions that ended without an API call (`exit`).
+   */
+  sessionsSince(afterIso: string): Promise<SessionInfo[]>;
+}
+
+/** Fleet on Systems Manager's managed-node inventory and Session Manager. */
+export function createSsmFleet(ssm: SSMClient): SsmFleet {
+  async function describeSessions(
+    input: Pick<DescribeSessionsRequest, 'State' | 'Filters'>,
+  ): Promise<SessionInfo[]> {
+    const sessions: SessionInfo[] = [];
+    let NextToken: string | undefined;
+    try {
+      do {
+        const page = await ssm.send(
+          new DescribeSessionsCommand({ ...input, MaxResults: SESSIONS_PAGE_SIZE, NextToken }),
+        );
+        for (const session of page.Sessions ?? []) {
+          const info = toSessionInfo(session);
+          if (info) sessions.push(info);
+        }
+        NextToken = page.NextToken || undefined;
+      } while (NextToken);
+    } catch (e) {
+      throw ssmError('DescribeSessions', e);
+    }
+    return sessions;
+  }
+
   return {
     async nodesTagged(tags) {
       // Tag filters cannot be combined with other filter kinds (FACTS.md), so ping status is read
@@ -39,13 +76,34 @@ export function createSsmFleet(ssm: SSMClient): Fleet {
           NextToken = page.NextToken || undefined;
         } while (NextToken);
       } catch (e) {
-        // The Fleet port has no error type yet; keep the SDK error as the cause, not in the signature.
-        const code = e instanceof Error ? e.name : 'Unknown';
-        throw new Error(`SSM DescribeInstanceInformation failed with ${code}`, { cause: e });
+        throw ssmError('DescribeInstanceInformation', e);
       }
       return [...nodes.values()];
     },
+
+    activeSessions() {
+      return describeSessions({ State: 'Active' });
+    },
+
+    sessionsSince(afterIso) {
+      // SessionFilter is the one SSM filter shape spelled in lower case: `key` / `value`.
+      return describeSessions({ State: 'History', Filters: [{ key: 'InvokedAfter', value: afterIso }] });
+    },
+
+    async terminateSession(SessionId) {
+      try {
+        await ssm.send(new TerminateSessionCommand({ SessionId }));
+      } catch (e) {
+        throw ssmError('TerminateSession', e);
+      }
+    },
   };
+}
+
+/** The Fleet port has no error type yet; keep the SDK error as the cause, not in the signature. */
+function ssmError(operation: string, e: unknown): Error {
+  const code = e instanceof Error ? e.name : 'Unknown';
+  return new Error(`SSM ${operation} failed with ${code}`, { cause: e });
 }
 
 function toNode(info: InstanceInformation): ManagedNode | undefined {
@@ -56,4 +114,23 @@ function toNode(info: InstanceInformation): ManagedNode | undefined {
 
 function toPing(status: string | undefined): ManagedNode['ping'] {
   return status === 'Online' || status === 'ConnectionLost' || status === 'Inactive' ? status : 'Unknown';
+}
+
+/** Only fields SSM sent are set, so a missing EndDate stays absent rather than undefined. */
+function toSessionInfo(session: Session): SessionInfo | undefined {
+  if (!session.SessionId) return undefined;
+  const info: SessionInfo = {
+    id: session.SessionId,
+    // Both are always present in practice; an empty owner matches no principal, so it is never ended by mistake.
+    owner: session.Owner ?? '',
+    target: session.Target ?? '',
+  };
+  if (session.StartDate) info.startedAt = session.StartDate.toISOString();
+  if (session.EndDate) info.endedAt = session.EndDate.toISOString();
+  if (session.DocumentName) info.document = session.DocumentName;
+  if (session.Status) info.status = session.Status;
+  // SSM sends both keys, empty when that kind of logging is off: `||`, not `??`.
+  const outputUrl = session.OutputUrl?.S3OutputUrl || session.OutputUrl?.CloudWatchOutputUrl;
+  if (outputUrl) info.outputUrl = outputUrl;
+  return info;
 }

@@ -12,9 +12,20 @@ import {
   nul,
   number,
   PutItemCommand,
+  QueryCommand,
   string,
 } from 'dynamodb-toolbox';
-import { GRANT_STATUSES, type Grant, isOpen } from '../../domain/grant';
+import {
+  type Approval,
+  type Ending,
+  type Extension,
+  GRANT_STATUSES,
+  type Grant,
+  type GrantStatus,
+  type HistoryEvent,
+  isOpen,
+  type MessageRef,
+} from '../../domain/grant';
 import type { CreateGrantOutcome, GrantStore } from '../../ports/grant-store';
 import { createKeyturnTable, type KeyturnTable } from './table';
 
@@ -25,7 +36,39 @@ import { createKeyturnTable, type KeyturnTable } from './table';
  */
 const MAX_SLOT_ATTEMPTS = 5;
 
+/**
+ * Every member of a domain string union, listed as a record so the compiler insists on all of them:
+ * a value the schema's enum lacked would be refused on write.
+ */
+function members<T extends string>(all: Record<T, true>): T[] {
+  return Object.keys(all) as T[];
+}
+
+const ENDING_STATUSES = members<Ending['status']>({
+  expired: true,
+  released: true,
+  revoked: true,
+  failed: true,
+});
+const EXTENSION_STATES = members<Extension['state']>({
+  pending: true,
+  approved: true,
+  extended: true,
+  denied: true,
+});
+const HISTORY_EVENTS = members<HistoryEvent>({
+  'approval-recorded': true,
+  'ending-requested': true,
+  'extension-requested': true,
+  'extension-approval-recorded': true,
+  'extension-approved': true,
+  'extension-denied': true,
+  extended: true,
+});
+
 const grantStatus = () => string().enum(...GRANT_STATUSES);
+const approvalList = () => list(map({ by: string(), at: string() }));
+const messageRef = () => map({ channel: string(), ts: string() });
 
 /**
  * The entities behind the grant store. Exported so tests can read indexes and stage crash states
@@ -47,7 +90,7 @@ export function createGrantEntities(table: KeyturnTable) {
       status: grantStatus(),
       version: number(),
       requestedAt: string(),
-      approvals: list(map({ by: string(), at: string() })),
+      approvals: approvalList(),
       startsAt: string().optional(),
       expiresAt: string().optional(),
       policyArn: string().optional(),
@@ -55,12 +98,37 @@ export function createGrantEntities(table: KeyturnTable) {
       decidedAt: string().optional(),
       denyReason: string().optional(),
       failureReason: string().optional(),
-      card: map({ channel: string(), ts: string() }).optional(),
+      card: messageRef().optional(),
+      ending: map({
+        status: string().enum(...ENDING_STATUSES),
+        by: string(),
+        at: string(),
+        reason: string().optional(),
+      }).optional(),
+      revokeLease: string().optional(),
+      extension: map({
+        minutes: number(),
+        requestedBy: string(),
+        requestedAt: string(),
+        approvals: approvalList(),
+        state: string().enum(...EXTENSION_STATES),
+        newExpiresAt: string().optional(),
+        decidedBy: string().optional(),
+        decidedAt: string().optional(),
+        denyReason: string().optional(),
+        card: messageRef().optional(),
+      }).optional(),
+      extendedMinutes: number().optional(),
+      runAsSet: string().optional(),
+      sessionsEnded: number().optional(),
       history: list(
         map({
           at: string(),
           from: anyOf(nul(), grantStatus()),
           to: grantStatus(),
+          event: string()
+            .enum(...HISTORY_EVENTS)
+            .optional(),
           by: string(),
           note: string().optional(),
         }),
@@ -112,8 +180,9 @@ type GrantEntities = ReturnType<typeof createGrantEntities>;
 export function grantIndexKeys(grant: Grant) {
   return {
     gsi1pk: `STATUS#${grant.status}`,
-    // Active grants sort by expiry so the sweeper can query `expiresAt <= now`; others by age.
-    gsi1sk: grant.expiresAt ?? grant.requestedAt,
+    // The grant's due time, so the sweeper can query `<= now`: an ending grant is due when its ending
+    // was decided (a crashed revoke is picked up at once), an active one at expiry, others by age.
+    gsi1sk: grant.ending?.at ?? grant.expiresAt ?? grant.requestedAt,
     // UTC day, matching the digest's day boundaries in ISO timestamps.
     gsi2pk: `DAY#${grant.requestedAt.slice(0, 10)}`,
     gsi2sk: grant.requestedAt,
@@ -133,13 +202,18 @@ export class GrantStoreContentionError extends Error {
 export function createDynamoGrantStore(opts: {
   documentClient: DynamoDBDocumentClient;
   tableName: string;
+  /** Items per Query page. Unset, DynamoDB pages at 1 MB; tests set it small to exercise paging. */
+  pageSize?: number;
 }): GrantStore {
   const entities = createGrantEntities(createKeyturnTable(opts.documentClient, opts.tableName));
-  return new DynamoGrantStore(entities);
+  return new DynamoGrantStore(entities, opts.pageSize);
 }
 
 class DynamoGrantStore implements GrantStore {
-  constructor(private readonly entities: GrantEntities) {}
+  constructor(
+    private readonly entities: GrantEntities,
+    private readonly pageSize: number | undefined,
+  ) {}
 
   /**
    * Writes the grant first, then claims the requester+target slot for it. This order (rather than
@@ -221,6 +295,35 @@ class DynamoGrantStore implements GrantStore {
     );
   }
 
+  async listByStatus(status: GrantStatus, opts: { dueBy?: string } = {}): Promise<Grant[]> {
+    const { Items = [] } = await this.entities.grant.table
+      .build(QueryCommand)
+      .entities(this.entities.grant)
+      .query({
+        index: 'byStatus',
+        partition: `STATUS#${status}`,
+        ...(opts.dueBy === undefined ? {} : { range: { lte: opts.dueBy } }),
+      })
+      .options({ maxPages: Number.POSITIVE_INFINITY, ...this.pageOption() })
+      .send();
+    return Items.map(toGrant);
+  }
+
+  async listByRequester(requester: string): Promise<Grant[]> {
+    const { Items = [] } = await this.entities.grant.table
+      .build(QueryCommand)
+      .entities(this.entities.grant)
+      .query({ index: 'byRequester', partition: `REQUESTER#${requester}` })
+      // reverse = ScanIndexForward false: newest request first.
+      .options({ maxPages: Number.POSITIVE_INFINITY, reverse: true, ...this.pageOption() })
+      .send();
+    return Items.map(toGrant);
+  }
+
+  private pageOption(): { limit?: number } {
+    return this.pageSize === undefined ? {} : { limit: this.pageSize };
+  }
+
   private putNewGrant(grant: Grant): Promise<boolean> {
     return this.conditionalWrite(
       this.entities.grant
@@ -242,15 +345,36 @@ class DynamoGrantStore implements GrantStore {
   }
 }
 
-/** Rebuilds the domain value field by field, so an absent optional stays absent rather than undefined. */
-function toGrant(stored: FormattedItem<GrantEntities['grant']>): Grant {
-  const { principal, approvals, card, history, ...rest } = stored;
+type StoredGrant = FormattedItem<GrantEntities['grant']>;
+
+/** Rebuilds the domain value, so an optional absent when written stays absent rather than `undefined`. */
+function toGrant(stored: StoredGrant): Grant {
+  const { principal, approvals, card, history, ending, extension, ...rest } = stored;
   const grant: Grant = {
-    ...rest,
+    ...compact(rest),
     principal: { kind: principal.kind, name: principal.name },
-    approvals: approvals.map(({ by, at }) => ({ by, at })),
-    history: history.map(({ note, ...entry }) => (note === undefined ? entry : { ...entry, note })),
+    approvals: toApprovals(approvals),
+    history: history.map((entry) => compact({ ...entry })),
   };
-  if (card !== undefined) grant.card = { channel: card.channel, ts: card.ts };
+  if (card !== undefined) grant.card = toMessageRef(card);
+  if (ending !== undefined) grant.ending = compact({ ...ending });
+  if (extension !== undefined) {
+    const { approvals: extensionApprovals, card: extensionCard, ...fields } = extension;
+    grant.extension = compact({ ...fields, approvals: toApprovals(extensionApprovals) });
+    if (extensionCard !== undefined) grant.extension.card = toMessageRef(extensionCard);
+  }
   return grant;
+}
+
+function toApprovals(stored: readonly Approval[]): Approval[] {
+  return stored.map(({ by, at }) => ({ by, at }));
+}
+
+function toMessageRef(stored: MessageRef): MessageRef {
+  return { channel: stored.channel, ts: stored.ts };
+}
+
+/** Drops keys whose value is undefined (one level): callers compare and spread grants, where they differ. */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -6,7 +6,7 @@ import { Table } from 'dynamodb-toolbox';
  * Keyturn's single table (DESIGN.md "State"). Every entity (grants, their open slots and claimed
  * effects, later sessions and command runs) lives here under generic string keys, so adding an
  * entity never needs a table migration. Index attributes are written by each entity's store:
- *  - byStatus    gsi1pk/gsi1sk: `STATUS#<status>` / expiresAt ?? requestedAt (the sweeper)
+ *  - byStatus    gsi1pk/gsi1sk: `STATUS#<status>` / ending.at ?? expiresAt ?? requestedAt (the sweeper)
  *  - byDay       gsi2pk/gsi2sk: `DAY#<YYYY-MM-DD>` / requestedAt (the digest)
  *  - byRequester gsi3pk/gsi3sk: `REQUESTER#<slack user>` / requestedAt
  */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Simulation } from '@cloud-copilot/iam-simulate';
 import type { SandboxNode } from '../../config/types';
 import { type ManagedNode, nodeArn } from '../../domain/node';
@@ -5,14 +6,26 @@ import type { PolicyDocument } from '../../domain/policy-document';
 import { type Principal, principalArn } from '../../domain/principal';
 import { type AccessControl, AccessControlError } from '../../ports/access-control';
 import type { Clock } from '../../ports/clock';
-import type { Fleet } from '../../ports/fleet';
+import type { Fleet, SessionInfo } from '../../ports/fleet';
 
-/** Managed policy size limit, whitespace not counted, and the default attachment quota (FACTS.md). */
+/** Managed policy size limit, whitespace not counted, the default attachment quota and the version limit (FACTS.md). */
 const POLICY_SIZE_LIMIT = 6_144;
 const DEFAULT_ATTACHED_POLICIES_QUOTA = 10;
+const MAX_POLICY_VERSIONS = 5;
+const RUN_SHELL_DOCUMENT = 'SSM-SessionManagerRunShell';
 
 export type AccessControlOp = keyof AccessControl;
-export type SimulatedOp = AccessControlOp | keyof Fleet;
+/** The Fleet port's operations, plus `sessionsSince`, which the SSM adapter offers ahead of the port. */
+export type FleetOp = keyof Fleet | 'sessionsSince';
+export type SimulatedOp = AccessControlOp | FleetOp;
+
+/** The SSM API behind each Fleet operation, so a simulated failure reads like the SSM adapter's. */
+const SSM_API: Record<FleetOp, string> = {
+  nodesTagged: 'DescribeInstanceInformation',
+  activeSessions: 'DescribeSessions',
+  sessionsSince: 'DescribeSessions',
+  terminateSession: 'TerminateSession',
+};
 
 export interface SimulatedCall {
   op: SimulatedOp;
@@ -26,8 +39,15 @@ export interface SimulatedPolicy {
   description: string;
   tags: Record<string, string>;
   createDate: string;
-  versions: { versionId: string; document: PolicyDocument; isDefault: boolean }[];
+  versions: { versionId: string; document: PolicyDocument; isDefault: boolean; createDate: string }[];
 }
+
+/** Why Session Manager refused `startSession`: no such node, IAM said no, or the node's agent is not connected. */
+export type StartSessionRefusal = 'unknown-node' | 'access-denied' | 'target-not-connected';
+
+export type StartSessionOutcome =
+  | { ok: true; session: SessionInfo }
+  | { ok: false; reason: StartSessionRefusal };
 
 export interface SimulatedAccountOptions {
   accountId: string;
@@ -53,10 +73,16 @@ export class SimulatedAccount implements AccessControl, Fleet {
   private readonly region: string;
   private readonly nodes: readonly SandboxNode[];
   private readonly clock: Clock;
-  private readonly quota: number;
+  private quota: number;
   private readonly policies = new Map<string, SimulatedPolicy>();
+  /** IAM numbers versions per policy and never reuses a number, even after deleting a version. */
+  private readonly lastVersion = new Map<string, number>();
   private readonly attachments = new Map<string, Set<string>>();
-  private readonly failures = new Map<AccessControlOp, string[]>();
+  private readonly runAs = new Map<string, string>();
+  private readonly openSessions = new Map<string, SessionInfo>();
+  private readonly endedSessions: SessionInfo[] = [];
+  private readonly refusingTermination = new Set<string>();
+  private readonly failures = new Map<SimulatedOp, string[]>();
   private readonly unpropagatedChecks = new Map<string, number>();
   private propagationChecks = 0;
 
@@ -70,9 +96,80 @@ export class SimulatedAccount implements AccessControl, Fleet {
 
   // ---- test and sandbox controls -------------------------------------------------------------
 
-  /** The next call of `op` throws AccessControlError(code), e.g. 'Throttling' or 'LimitExceeded'. Queued, one per call. */
-  failNext(op: AccessControlOp, code: string): void {
+  /**
+   * The next call of `op` fails with `code`, e.g. 'Throttling' or 'LimitExceeded'. Queued, one per call.
+   * IAM operations throw AccessControlError(code); Fleet operations throw what the SSM adapter throws:
+   * an Error "SSM <Api> failed with <code>" whose cause is named `code`.
+   */
+  failNext(op: SimulatedOp, code: string): void {
     this.failures.set(op, [...(this.failures.get(op) ?? []), code]);
+  }
+
+  /** Changes the attached-policies quota for users and roles (IAM's default is 10, raisable to 20). */
+  setAttachedPoliciesQuota(quota: number): void {
+    this.quota = quota;
+  }
+
+  /** The principal's `SSMSessionRunAs` tag, or undefined when it has none. */
+  runAsTag(principal: Principal): string | undefined {
+    return this.runAs.get(principalKey(principal));
+  }
+
+  /**
+   * The principal runs `aws ssm start-session`: allowed only if its attached policies (default versions,
+   * as committed, with no propagation delay) allow `ssm:StartSession` both on the node, with the node's
+   * tags, and on the session document, at the clock's time, as AWS requires. Not logged in `calls`:
+   * it is the user's API call, not Keyturn's.
+   */
+  async startSession(
+    principal: Principal,
+    nodeId: string,
+    document: string = RUN_SHELL_DOCUMENT,
+  ): Promise<StartSessionOutcome> {
+    const node = this.nodes.find((n) => n.id === nodeId);
+    if (!node) return { ok: false, reason: 'unknown-node' };
+    const at = this.clock.now().toISOString();
+    const onNode = await this.decide(principal, {
+      action: 'ssm:StartSession',
+      resource: nodeArn(this.region, this.accountId, node.id),
+      context: { ...tagContext(node.tags), 'aws:CurrentTime': at },
+    });
+    const onDocument = await this.decide(principal, {
+      action: 'ssm:StartSession',
+      resource: `arn:aws:ssm:${this.region}:${this.accountId}:document/${document}`,
+      context: { 'aws:CurrentTime': at },
+    });
+    if (onNode !== 'allowed' || onDocument !== 'allowed') return { ok: false, reason: 'access-denied' };
+    // Authorization comes first in AWS too: an offline node answers TargetNotConnected only to the permitted.
+    if (node.ping !== 'Online') return { ok: false, reason: 'target-not-connected' };
+    const session: SessionInfo = {
+      id: `${this.sessionIdPrefix(principal)}-${randomBytes(9).toString('hex').slice(0, 17)}`,
+      owner: this.sessionOwner(principal),
+      target: node.id,
+      startedAt: at,
+      document,
+      status: 'Connected',
+    };
+    this.openSessions.set(session.id, session);
+    return { ok: true, session: copy(session) };
+  }
+
+  /**
+   * The user types `exit`: the session ends with no API call, so nothing is logged in `calls` and
+   * only DescribeSessions (activeSessions) can tell. False when no such session is open.
+   */
+  exitSession(sessionId: string): boolean {
+    return this.endSession(sessionId);
+  }
+
+  /** From now on, terminateSession reports success for this session but leaves it open, as a stuck agent can. */
+  refuseTermination(sessionId: string): void {
+    this.refusingTermination.add(sessionId);
+  }
+
+  /** Ended sessions, oldest end first, with `endedAt`: DescribeSessions State=History. */
+  sessionHistory(): SessionInfo[] {
+    return copy(this.endedSessions);
   }
 
   /**
@@ -164,6 +261,7 @@ export class SimulatedAccount implements AccessControl, Fleet {
   }
 
   // ---- AccessControl -------------------------------------------------------------------------
+  // Each port method does what the IAM adapter does with IAM's calls, against IAM's rules below.
 
   async createPolicy(
     input: Parameters<AccessControl['createPolicy']>[0],
@@ -172,13 +270,7 @@ export class SimulatedAccount implements AccessControl, Fleet {
     // IAM policy names are unique within an account whatever their path.
     const existing = [...this.policies.values()].find((p) => p.name === input.name);
     if (existing) return { arn: existing.arn, created: false };
-    const size = JSON.stringify(input.document).replace(/\s/g, '').length;
-    if (size > POLICY_SIZE_LIMIT) {
-      throw new AccessControlError(
-        'LimitExceeded',
-        `Cannot exceed quota for PolicySize: ${POLICY_SIZE_LIMIT} (was ${size})`,
-      );
-    }
+    checkPolicySize(input.document);
     const arn = `arn:aws:iam::${this.accountId}:policy${input.path}${input.name}`;
     this.policies.set(arn, {
       arn,
@@ -187,9 +279,57 @@ export class SimulatedAccount implements AccessControl, Fleet {
       description: input.description,
       tags: { ...input.tags },
       createDate: this.clock.now().toISOString(),
-      versions: [{ versionId: 'v1', document: copy(input.document), isDefault: true }],
+      versions: [],
     });
+    this.lastVersion.set(arn, 0);
+    this.addVersion(arn, input.document);
     return { arn, created: true };
+  }
+
+  async createPolicyVersion(policyArn: string, document: PolicyDocument): Promise<void> {
+    this.begin('createPolicyVersion', [policyArn, document]);
+    const policy = this.requirePolicy(policyArn);
+    // The adapter's job, as in the IAM adapter: IAM itself refuses a sixth version (addVersion).
+    const oldestFirst = policy.versions
+      .filter((v) => !v.isDefault)
+      .sort((a, b) => a.createDate.localeCompare(b.createDate) || versionNumber(a) - versionNumber(b));
+    const excess = policy.versions.length - (MAX_POLICY_VERSIONS - 1);
+    for (const stale of oldestFirst.slice(0, Math.max(0, excess))) {
+      policy.versions = policy.versions.filter((v) => v !== stale);
+    }
+    this.addVersion(policyArn, document);
+  }
+
+  async listPolicies(pathPrefix: string): Promise<{ arn: string; name: string }[]> {
+    this.begin('listPolicies', [pathPrefix]);
+    return [...this.policies.values()]
+      .filter((p) => p.path.startsWith(pathPrefix))
+      .map((p) => ({ arn: p.arn, name: p.name }));
+  }
+
+  async detachFromAll(policyArn: string): Promise<{ kind: 'user' | 'role' | 'group'; name: string }[]> {
+    this.begin('detachFromAll', [policyArn]);
+    const detached: { kind: 'user' | 'role' | 'group'; name: string }[] = [];
+    for (const [key, arns] of this.attachments) {
+      if (arns.delete(policyArn)) detached.push(principalFromKey(key));
+    }
+    return detached;
+  }
+
+  async attachedPolicyQuota(principal: Principal): Promise<{ attached: string[]; quota: number }> {
+    this.begin('attachedPolicyQuota', [principal]);
+    return { attached: [...(this.attachments.get(principalKey(principal)) ?? [])], quota: this.quota };
+  }
+
+  async setRunAs(principal: Principal, osUser: string): Promise<void> {
+    this.begin('setRunAs', [principal, osUser]);
+    // TagUser / TagRole overwrite a tag with the same key.
+    this.runAs.set(principalKey(principal), osUser);
+  }
+
+  async clearRunAs(principal: Principal): Promise<void> {
+    this.begin('clearRunAs', [principal]);
+    this.runAs.delete(principalKey(principal));
   }
 
   async attachPolicy(principal: Principal, policyArn: string): Promise<void> {
@@ -225,6 +365,7 @@ export class SimulatedAccount implements AccessControl, Fleet {
     }
     // Non-default versions go with the policy: the port's deletePolicy removes them first.
     this.policies.delete(policyArn);
+    this.lastVersion.delete(policyArn);
     return 'deleted';
   }
 
@@ -250,21 +391,92 @@ export class SimulatedAccount implements AccessControl, Fleet {
   // ---- Fleet ---------------------------------------------------------------------------------
 
   async nodesTagged(tags: Readonly<Record<string, string>>): Promise<ManagedNode[]> {
-    this.calls.push({ op: 'nodesTagged', args: [tags] });
+    this.begin('nodesTagged', [tags]);
     return this.nodes
       .filter((n) => Object.entries(tags).every(([k, v]) => n.tags[k] === v))
       .map((n) => ({ id: n.id, name: n.name, ping: n.ping }));
   }
 
+  async activeSessions(): Promise<SessionInfo[]> {
+    this.begin('activeSessions', []);
+    return copy([...this.openSessions.values()]);
+  }
+
+  /** Like TerminateSession: succeeds for unknown or already ended ids, and for sessions refusing to end. */
+  async terminateSession(sessionId: string): Promise<void> {
+    this.begin('terminateSession', [sessionId]);
+    if (this.refusingTermination.has(sessionId)) return;
+    this.endSession(sessionId);
+  }
+
+  /** Like the SSM adapter's: ended sessions that started at or after `afterIso` (State=History, InvokedAfter). */
+  async sessionsSince(afterIso: string): Promise<SessionInfo[]> {
+    this.begin('sessionsSince', [afterIso]);
+    const after = Date.parse(afterIso);
+    return copy(this.endedSessions.filter((s) => Date.parse(s.startedAt ?? '') >= after));
+  }
+
   // ---- internals -----------------------------------------------------------------------------
 
   /** Logs the call, then throws the failure queued for it, if any. */
-  private begin(op: AccessControlOp, args: unknown[]): void {
+  private begin(op: SimulatedOp, args: unknown[]): void {
     this.calls.push({ op, args: copy(args) });
     const [code, ...rest] = this.failures.get(op) ?? [];
     if (code === undefined) return;
     this.failures.set(op, rest);
+    if (isFleetOp(op)) {
+      const cause = Object.assign(new Error(`simulated ${code} on ${op}`), { name: code });
+      throw new Error(`SSM ${SSM_API[op]} failed with ${code}`, { cause });
+    }
     throw new AccessControlError(code, `simulated ${code} on ${op}`);
+  }
+
+  private requirePolicy(policyArn: string): SimulatedPolicy {
+    const policy = this.policies.get(policyArn);
+    if (!policy) throw new AccessControlError('NoSuchEntity', `Policy ${policyArn} does not exist.`);
+    return policy;
+  }
+
+  /** IAM's CreatePolicyVersion with SetAsDefault: refuses a sixth version and an oversized document. */
+  private addVersion(policyArn: string, document: PolicyDocument): void {
+    const policy = this.requirePolicy(policyArn);
+    if (policy.versions.length >= MAX_POLICY_VERSIONS) {
+      throw new AccessControlError(
+        'LimitExceeded',
+        `A managed policy can have up to ${MAX_POLICY_VERSIONS} versions. Before you create a new version, you must delete an existing version.`,
+      );
+    }
+    checkPolicySize(document);
+    const number = (this.lastVersion.get(policyArn) ?? 0) + 1;
+    this.lastVersion.set(policyArn, number);
+    for (const v of policy.versions) v.isDefault = false;
+    policy.versions.push({
+      versionId: `v${number}`,
+      document: copy(document),
+      isDefault: true,
+      createDate: this.clock.now().toISOString(),
+    });
+  }
+
+  private endSession(sessionId: string): boolean {
+    const session = this.openSessions.get(sessionId);
+    if (!session) return false;
+    this.openSessions.delete(sessionId);
+    this.refusingTermination.delete(sessionId);
+    this.endedSessions.push({ ...session, status: 'Terminated', endedAt: this.clock.now().toISOString() });
+    return true;
+  }
+
+  /** Session ids start with the caller, which is what grant policies match to let them end their own. */
+  private sessionIdPrefix(principal: Principal): string {
+    return principal.kind === 'user' ? principal.name : this.userId(principal);
+  }
+
+  /** The role session name is the role's name here, as in `userId`. */
+  private sessionOwner(principal: Principal): string {
+    return principal.kind === 'user'
+      ? principalArn(this.accountId, principal)
+      : `arn:aws:sts::${this.accountId}:assumed-role/${principal.name}/${principal.name}`;
   }
 
   private identityContext(principal: Principal): Record<string, string> {
@@ -277,6 +489,31 @@ export class SimulatedAccount implements AccessControl, Fleet {
 
 function principalKey(p: Principal): string {
   return `${p.kind}/${p.name}`;
+}
+
+/** IAM names cannot contain '/', so the first one separates kind from name. */
+function principalFromKey(key: string): Principal {
+  const slash = key.indexOf('/');
+  const kind = key.slice(0, slash);
+  return { kind: kind === 'role' ? 'role' : 'user', name: key.slice(slash + 1) };
+}
+
+function checkPolicySize(document: PolicyDocument): void {
+  const size = JSON.stringify(document).replace(/\s/g, '').length;
+  if (size > POLICY_SIZE_LIMIT) {
+    throw new AccessControlError(
+      'LimitExceeded',
+      `Cannot exceed quota for PolicySize: ${POLICY_SIZE_LIMIT} (was ${size})`,
+    );
+  }
+}
+
+function isFleetOp(op: SimulatedOp): op is FleetOp {
+  return op in SSM_API;
+}
+
+function versionNumber(version: { versionId: string }): number {
+  return Number(version.versionId.slice(1));
 }
 
 function tagContext(tags: Readonly<Record<string, string>>): Record<string, string> {

@@ -14,3 +14,19 @@ export const VIEW_DENY_REASON = 'keyturn.grant.deny-reason';
 /** block_id of the modal's reason input: `view.state.values[BLOCK_DENY_REASON][INPUT_DENY_REASON].value`. */
 export const BLOCK_DENY_REASON = 'keyturn.grant.deny-reason.block';
 export const INPUT_DENY_REASON = 'keyturn.grant.deny-reason.input';
+
+/** Extend button in the ready and warning DMs; its `value` is the grant id. */
+export const ACTION_EXTEND = 'keyturn.grant.extend';
+/** "I'm done" button in the ready and warning DMs; its `value` is the grant id. Ends access now. */
+export const ACTION_RELEASE = 'keyturn.grant.release';
+
+/** Approve button on an extension card; its `value` is the grant id (one extension per grant at a time). */
+export const ACTION_EXTENSION_APPROVE = 'keyturn.extension.approve';
+/** Deny button on an extension card; its `value` is the grant id. Opens the extension deny-reason modal. */
+export const ACTION_EXTENSION_DENY = 'keyturn.extension.deny';
+
+/**
+ * callback_id of the extension deny-reason modal; its `private_metadata` is the grant id. The reason
+ * input reuses BLOCK_DENY_REASON / INPUT_DENY_REASON, so one reader serves both modals.
+ */
+export const VIEW_EXTENSION_DENY_REASON = 'keyturn.extension.deny-reason';

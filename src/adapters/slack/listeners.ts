@@ -1,18 +1,41 @@
-import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type {
+  AllMiddlewareArgs,
+  App,
+  BlockAction,
+  ButtonAction,
+  SlackActionMiddlewareArgs,
+  ViewSubmitAction,
+} from '@slack/bolt';
+import { runAccessCommand } from '../../app/access-command';
 import type { DecideResult } from '../../app/decide';
 import { decideOnGrant, previewDecision } from '../../app/decide';
 import type { Deps } from '../../app/deps';
-import { requestAccess } from '../../app/request-access';
+import { releaseGrant } from '../../app/end-grant';
+import { decideOnExtension, requestExtension } from '../../app/extend-grant';
 import type { MessageRef } from '../../domain/grant';
 import {
   ACTION_APPROVE,
   ACTION_DENY,
+  ACTION_EXTEND,
+  ACTION_EXTENSION_APPROVE,
+  ACTION_EXTENSION_DENY,
+  ACTION_RELEASE,
   BLOCK_DENY_REASON,
   INPUT_DENY_REASON,
   VIEW_DENY_REASON,
+  VIEW_EXTENSION_DENY_REASON,
 } from './action-ids';
-import { DENY_REASON_MAX_LENGTH, denyReasonModal } from './blocks';
-import { accessReply, decisionRefusal } from './replies';
+import { DENY_REASON_MAX_LENGTH, denyReasonModal, extensionDenyReasonModal } from './blocks';
+import {
+  commandReply,
+  decisionRefusal,
+  endText,
+  extensionDecisionRefusal,
+  extensionRequestText,
+  type Reply,
+} from './replies';
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
 /**
  * Slack entry points. Each listener validates, makes at most one conditional write and enqueues:
@@ -21,12 +44,11 @@ import { accessReply, decisionRefusal } from './replies';
  */
 export function registerListeners(app: App, deps: Deps): void {
   app.command('/access', async ({ command, ack }) => {
-    const result = await requestAccess(deps, { user: command.user_id, text: command.text });
-    await ack({ response_type: 'ephemeral', ...accessReply(result) });
+    const result = await runAccessCommand(deps, { user: command.user_id, text: command.text });
+    await ack({ response_type: 'ephemeral', ...commandReply(result) });
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION_APPROVE, async ({ ack, body, action, client }) => {
-    await ack();
+  button(app, ACTION_APPROVE, async ({ body, action }) => {
     const grantId = action.value ?? '';
     const result = await decideOnGrant(deps, {
       grantId,
@@ -34,65 +56,114 @@ export function registerListeners(app: App, deps: Deps): void {
       action: 'approve',
       ...cardOf(body),
     });
-    if (result.outcome === 'refused' && body.channel?.id) {
-      await client.chat.postEphemeral({
-        channel: body.channel.id,
-        user: body.user.id,
-        ...refusal(deps, result, grantId),
-      });
-    }
+    return result.outcome === 'refused' ? refusal(deps, result, grantId) : undefined;
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION_DENY, async ({ ack, body, action, client }) => {
-    await ack();
+  button(app, ACTION_DENY, async ({ body, action, client }) => {
     const grantId = action.value ?? '';
     const check = await previewDecision(deps, { grantId, clicker: body.user.id, action: 'deny' });
-    if (check.outcome === 'refused') {
-      if (body.channel?.id)
-        await client.chat.postEphemeral({
-          channel: body.channel.id,
-          user: body.user.id,
-          ...refusal(deps, check, grantId),
-        });
-      return;
-    }
+    if (check.outcome === 'refused') return refusal(deps, check, grantId);
     // trigger_id expires 3 s after the click (FACTS.md), so the modal opens before anything slow.
     await client.views.open({ trigger_id: body.trigger_id, view: denyReasonModal(grantId) });
+    return undefined;
   });
 
   app.view<ViewSubmitAction>(VIEW_DENY_REASON, async ({ ack, body, view }) => {
     const grantId = view.private_metadata;
-    const reason = view.state.values[BLOCK_DENY_REASON]?.[INPUT_DENY_REASON]?.value?.trim();
-    // The modal's max_length is enforced by Slack's client only; a crafted submission is checked here.
-    if (reason && reason.length > DENY_REASON_MAX_LENGTH) {
-      await ack({
-        response_action: 'errors',
-        errors: {
-          [BLOCK_DENY_REASON]: `Keep the reason under ${DENY_REASON_MAX_LENGTH} characters (it has ${reason.length}).`,
-        },
-      });
-      return;
-    }
+    const reason = reasonFrom(view);
+    if (reason.tooLong) return ack(reasonTooLong(reason.text.length));
     const result = await decideOnGrant(deps, {
       grantId,
       clicker: body.user.id,
       action: 'deny',
-      ...(reason ? { denyReason: reason } : {}),
+      ...(reason.text ? { denyReason: reason.text } : {}),
     });
-    if (result.outcome === 'refused') {
-      await ack({
-        response_action: 'errors',
-        errors: { [BLOCK_DENY_REASON]: refusal(deps, result, grantId).text },
-      });
-      return;
-    }
-    await ack();
+    if (result.outcome === 'refused') return ack(modalError(refusal(deps, result, grantId)));
+    return ack();
+  });
+
+  button(app, ACTION_RELEASE, async ({ body, action }) => {
+    const result = await releaseGrant(deps, { user: body.user.id, grantId: action.value ?? '' });
+    return { text: endText('done', result) };
+  });
+
+  button(app, ACTION_EXTEND, async ({ body, action }) => {
+    const result = await requestExtension(deps, { user: body.user.id, grantId: action.value ?? '' });
+    return { text: extensionRequestText(result) };
+  });
+
+  button(app, ACTION_EXTENSION_APPROVE, async ({ body, action }) => {
+    const grantId = action.value ?? '';
+    const result = await decideOnExtension(deps, { grantId, clicker: body.user.id, action: 'approve' });
+    return result.outcome === 'refused' ? extensionRefusal(deps, result, grantId) : undefined;
+  });
+
+  button(app, ACTION_EXTENSION_DENY, async ({ body, action, client }) => {
+    const grantId = action.value ?? '';
+    const check = await previewDecision(
+      deps,
+      { grantId, clicker: body.user.id, action: 'deny' },
+      { extension: true },
+    );
+    if (check.outcome === 'refused') return extensionRefusal(deps, check, grantId);
+    await client.views.open({ trigger_id: body.trigger_id, view: extensionDenyReasonModal(grantId) });
+    return undefined;
+  });
+
+  app.view<ViewSubmitAction>(VIEW_EXTENSION_DENY_REASON, async ({ ack, body, view }) => {
+    const grantId = view.private_metadata;
+    const reason = reasonFrom(view);
+    if (reason.tooLong) return ack(reasonTooLong(reason.text.length));
+    const result = await decideOnExtension(deps, {
+      grantId,
+      clicker: body.user.id,
+      action: 'deny',
+      ...(reason.text ? { denyReason: reason.text } : {}),
+    });
+    if (result.outcome === 'refused') return ack(modalError(extensionRefusal(deps, result, grantId)));
+    return ack();
   });
 }
 
-function refusal(deps: Deps, result: Extract<DecideResult, { outcome: 'refused' }>, grantId: string) {
+/** A button whose handler may answer the clicker privately; nothing else sees the refusal. */
+function button(app: App, actionId: string, handle: (args: ButtonArgs) => Promise<Reply | undefined>): void {
+  app.action<BlockAction<ButtonAction>>(actionId, async (args) => {
+    await args.ack();
+    const reply = await handle(args);
+    const channel = args.body.channel?.id ?? args.body.container?.channel_id;
+    if (reply && channel)
+      await args.client.chat.postEphemeral({ channel, user: args.body.user.id, ...reply });
+  });
+}
+
+function refusal(deps: Deps, result: Extract<DecideResult, { outcome: 'refused' }>, grantId: string): Reply {
   const target = result.grant ? deps.config.targets[result.grant.target] : undefined;
   return decisionRefusal(result, grantId, target);
+}
+
+function extensionRefusal(
+  deps: Deps,
+  result: Parameters<typeof extensionDecisionRefusal>[0],
+  grantId: string,
+): Reply {
+  const target = result.grant ? deps.config.targets[result.grant.target] : undefined;
+  return extensionDecisionRefusal(result, grantId, target);
+}
+
+function reasonFrom(view: ViewSubmitAction['view']): { text: string; tooLong: boolean } {
+  const text = view.state.values[BLOCK_DENY_REASON]?.[INPUT_DENY_REASON]?.value?.trim() ?? '';
+  // The modal's max_length is enforced by Slack's client only; a crafted submission is checked here.
+  return { text, tooLong: text.length > DENY_REASON_MAX_LENGTH };
+}
+
+function reasonTooLong(length: number) {
+  return modalError({
+    text: `Keep the reason under ${DENY_REASON_MAX_LENGTH} characters (it has ${length}).`,
+  });
+}
+
+function modalError(reply: Reply) {
+  return { response_action: 'errors' as const, errors: { [BLOCK_DENY_REASON]: reply.text } };
 }
 
 /** The card the click came from, so a decision that beats the card's own bookkeeping still updates it. */

@@ -1,4 +1,7 @@
+import type { AccessCommandResult } from '../../app/access-command';
 import type { DecideResult } from '../../app/decide';
+import type { EndResult } from '../../app/end-grant';
+import type { ExtensionDecisionResult, ExtensionRequestResult } from '../../app/extend-grant';
 import type { RequestAccessResult, RequestRefusal } from '../../app/request-access';
 import { describeDurationError, formatDuration } from '../../domain/duration';
 import type { Grant } from '../../domain/grant';
@@ -12,6 +15,109 @@ export interface Reply {
 
 const USAGE =
   '`/access <target> [duration] <reason>` — for example `/access prod-raspi 1h replace sensor on line 3`';
+
+const SUBCOMMANDS = [
+  '`/access list` — your open requests and grants',
+  '`/access done [id]` — give access back now (ends your open sessions)',
+  '`/access extend <id> [duration]` — ask the approvers for more time',
+  '`/access cancel <id>` — withdraw a request nobody has decided yet',
+  '`/access revoke <id> [reason]` — approvers: end someone’s access now',
+].join('\n');
+
+export function commandReply(result: AccessCommandResult): Reply {
+  switch (result.kind) {
+    case 'request':
+      return accessReply(result.result);
+    case 'list':
+      return { text: listText(result.mine, result.onMyTargets) };
+    case 'done':
+    case 'revoke':
+    case 'cancel':
+      return { text: endText(result.kind, result.result) };
+    case 'extend':
+      return { text: extensionRequestText(result.result) };
+    case 'needs-id':
+      return {
+        text: `Which request? \`/access ${result.command} <id>\` — \`/access list\` shows your ids. Nothing changed.`,
+      };
+  }
+}
+
+function listText(mine: readonly Grant[], onMyTargets: readonly Grant[]): string {
+  const line = (g: Grant, who: boolean) =>
+    `• \`${g.id}\` ${g.target}${who ? ` for <@${g.requester}>` : ''} — ${describeStatus(g)}`;
+  const parts = [
+    mine.length > 0
+      ? `*Yours*\n${mine.map((g) => line(g, false)).join('\n')}`
+      : 'You have no open requests or grants.',
+  ];
+  if (onMyTargets.length > 0)
+    parts.push(`*Active on targets you approve*\n${onMyTargets.map((g) => line(g, true)).join('\n')}`);
+  return parts.join('\n\n');
+}
+
+export function endText(command: 'done' | 'revoke' | 'cancel', r: EndResult): string {
+  const nothing = 'Nothing changed.';
+  if (r.outcome === 'cancelled') return `Request \`${r.grant.id}\` for ${r.grant.target} is cancelled.`;
+  if (r.outcome === 'ending') {
+    if (r.already) return `\`${r.grant.id}\` is already ending; its access is being removed.`;
+    return command === 'revoke'
+      ? `Revoking \`${r.grant.id}\` (<@${r.grant.requester}> on ${r.grant.target}): the policy is being removed and open sessions ended. They will be told it was you${r.grant.ending?.reason ? ', and why' : ''}.`
+      : `Ending \`${r.grant.id}\` on ${r.grant.target} now: the policy is being removed and your open sessions ended.`;
+  }
+  const g = r.grant;
+  switch (r.reason) {
+    case 'unknown-grant':
+      return `There is no request with that id; \`/access list\` shows yours. ${nothing}`;
+    case 'not-yours':
+      return `\`${g?.id}\` is <@${g?.requester}>’s, not yours. ${nothing}`;
+    case 'not-approver':
+      return `Only the approvers of ${g?.target ?? 'that target'} can revoke its grants. ${nothing}`;
+    case 'not-active':
+      return `\`${g?.id}\` is ${g ? describeStatus(g) : 'not active'}, so there is no access to end.${g?.status === 'pending' ? ` To withdraw it: \`/access cancel ${g.id}\`.` : ''} ${nothing}`;
+    case 'not-pending':
+      return `\`${g?.id}\` is ${g ? describeStatus(g) : 'decided'}, so it can no longer be cancelled.${g?.status === 'active' ? ` To give access back: \`/access done ${g.id}\`.` : ''} ${nothing}`;
+    case 'no-active-grant':
+      return `You have no active grant to end. ${nothing}`;
+    case 'several-active':
+      return `You have several active grants: ${(r.grants ?? []).map((x) => `\`${x.id}\` (${x.target})`).join(', ')}. Say which: \`/access done <id>\`. ${nothing}`;
+  }
+}
+
+export function extensionRequestText(r: ExtensionRequestResult): string {
+  const nothing = 'Nothing was requested.';
+  if (r.outcome === 'requested') {
+    const ext = r.grant.extension;
+    return `Asked the approvers of ${r.grant.target} in <#${r.channel}> to extend \`${r.grant.id}\` by ${ext ? formatDuration(ext.minutes) : 'the requested time'}. Your access continues meanwhile; you will get a DM when they decide.`;
+  }
+  const g = r.grant;
+  switch (r.reason) {
+    case 'unknown-grant':
+      return `There is no grant with that id; \`/access list\` shows yours. ${nothing}`;
+    case 'not-yours':
+      return `\`${g?.id}\` is <@${g?.requester}>’s; only they can ask to extend it. ${nothing}`;
+    case 'not-active':
+      return `\`${g?.id}\` is ${g ? describeStatus(g) : 'not active'}; only active access can be extended. Request anew with ${USAGE}. ${nothing}`;
+    case 'in-flight':
+      return `An extension of \`${g?.id}\` is already waiting for approval. ${nothing}`;
+    case 'bad-duration':
+      return `${r.error ? escapeMrkdwn(describeDurationError(r.error)) : 'That is not a duration'}. Try \`/access extend ${g?.id ?? '<id>'} 30m\`. ${nothing}`;
+    case 'over-total':
+      return r.remaining && r.remaining > 0
+        ? `That would take \`${g?.id}\` past ${formatDuration(r.limit ?? 0)} in total, the most ${g?.target} allows; at most ${formatDuration(r.remaining)} more: \`/access extend ${g?.id} ${formatDuration(r.remaining)}\`. ${nothing}`
+        : `\`${g?.id}\` already has the ${formatDuration(r.limit ?? 0)} in total that ${g?.target} allows. Request anew when it ends. ${nothing}`;
+  }
+}
+
+export function extensionDecisionRefusal(
+  result: Extract<ExtensionDecisionResult, { outcome: 'refused' }>,
+  grantId: string,
+  target?: Target,
+): Reply {
+  if (result.reason === 'not-pending')
+    return { text: `The extension of \`${grantId}\` is no longer waiting for a decision. Nothing changed.` };
+  return decisionRefusal({ ...result, reason: result.reason }, grantId, target);
+}
 
 export function accessReply(result: RequestAccessResult): Reply {
   switch (result.outcome) {
@@ -36,6 +142,7 @@ function helpText(targets: readonly Target[]): string {
   return [
     `Usage: ${USAGE}. The duration is optional (forms: 30m, 1h, 2h30m, 90m); without it you get the target's default.`,
     targets.length > 0 ? `Targets you can request:\n${lines.join('\n')}` : 'No targets are configured yet.',
+    SUBCOMMANDS,
   ].join('\n');
 }
 
@@ -62,6 +169,8 @@ function refusalText(r: RequestRefusal): string {
       return `Say why you need access — it goes on the approval card: \`/access ${r.target.name} ${formatDuration(r.target.defaultDurationMinutes)} <reason>\`. ${nothing}`;
     case 'reason-too-long':
       return `Your reason is ${r.chars} characters; keep it under ${r.max} and link to a ticket for the details. ${nothing}`;
+    case 'run-as-conflict':
+      return `Your open grant \`${r.existing.id}\` on ${r.existing.target} runs sessions as \`${r.runAs}\`, and this target runs them as \`${r.wanted}\`; Session Manager allows one Run As user per person at a time. End or cancel \`${r.existing.id}\` first (\`/access done ${r.existing.id}\`). ${nothing}`;
     case 'open-grant-exists':
       return `You already have request \`${r.existing.id}\` for ${r.existing.target} (${describeStatus(r.existing)}). One open request per target: use that one. ${nothing}`;
   }
@@ -102,6 +211,7 @@ function describeStatus(g: Grant): string {
     case 'approved':
       return `approved${g.decidedBy ? ` by <@${g.decidedBy}>` : ''}, being set up`;
     case 'active':
+      if (g.ending) return 'ending now';
       return g.expiresAt ? `active until ${slackDate(g.expiresAt)}` : 'active';
     case 'denied':
       return `denied${g.decidedBy ? ` by <@${g.decidedBy}>` : ''}`;

@@ -2,7 +2,7 @@ import { ErrorCode, type WebClient } from '@slack/web-api';
 import type { MessageRef } from '../../domain/grant';
 import type { Chat } from '../../ports/chat';
 import type { Clock } from '../../ports/clock';
-import { notice, requestCard, type SlackMessage } from './blocks';
+import { auditMessage, extensionCard, notice, requestCard, type SlackMessage } from './blocks';
 
 /**
  * A failed Slack Web API call. `code` is Slack's own error string (`channel_not_found`,
@@ -90,6 +90,12 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
     return { channel: res.channel, ts: res.ts };
   }
 
+  async function update(ref: MessageRef, message: SlackMessage): Promise<void> {
+    await call('chat.update', () =>
+      client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks }),
+    );
+  }
+
   async function dmChannel(user: string): Promise<string> {
     const cached = dmChannels.get(user);
     if (cached !== undefined) return cached;
@@ -116,17 +122,27 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
       return post(channel, requestCard(view));
     },
 
-    async updateRequestCard(ref, view) {
-      const message = requestCard(view);
-      await call('chat.update', () =>
-        client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks }),
-      );
+    updateRequestCard(ref, view) {
+      return update(ref, requestCard(view));
+    },
+
+    postExtensionCard(channel, view) {
+      return post(channel, extensionCard(view));
+    },
+
+    updateExtensionCard(ref, view) {
+      return update(ref, extensionCard(view));
+    },
+
+    async postAudit(channel, event) {
+      await post(channel, auditMessage(event));
     },
 
     async notify(user, n) {
       const channel = await dmChannel(user);
       try {
-        await post(channel, notice(n));
+        // The clock only sets the warning's "in about N minutes"; the builder stays pure.
+        await post(channel, notice(n, clock.now()));
       } catch (e) {
         // A stale DM channel (user deactivated and restored, app reinstalled) must not stick forever.
         dmChannels.delete(user);

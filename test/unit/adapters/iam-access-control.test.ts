@@ -2,19 +2,32 @@ import {
   AttachRolePolicyCommand,
   AttachUserPolicyCommand,
   CreatePolicyCommand,
+  CreatePolicyVersionCommand,
   DeleteConflictException,
   DeletePolicyCommand,
   DeletePolicyVersionCommand,
+  DetachGroupPolicyCommand,
   DetachRolePolicyCommand,
   DetachUserPolicyCommand,
   EntityAlreadyExistsException,
   type EvaluationResult,
+  GetAccountSummaryCommand,
   IAMClient,
   IAMServiceException,
   LimitExceededException,
+  ListAttachedRolePoliciesCommand,
+  ListAttachedUserPoliciesCommand,
+  ListEntitiesForPolicyCommand,
+  ListPoliciesCommand,
   ListPolicyVersionsCommand,
   NoSuchEntityException,
+  type PolicyVersion,
+  ServiceFailureException,
   SimulatePrincipalPolicyCommand,
+  TagRoleCommand,
+  TagUserCommand,
+  UntagRoleCommand,
+  UntagUserCommand,
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -351,6 +364,411 @@ describe('canStartSession', () => {
     await expect(accessControl.canStartSession(alice, check)).rejects.toMatchObject({
       name: 'AccessControlError',
       code: 'Unknown',
+    });
+  });
+});
+
+describe('createPolicyVersion', () => {
+  const version = (VersionId: string, created: string, IsDefaultVersion = false): PolicyVersion => ({
+    VersionId,
+    IsDefaultVersion,
+    CreateDate: new Date(created),
+  });
+  const createInput = { PolicyArn: POLICY_ARN, PolicyDocument: JSON.stringify(document), SetAsDefault: true };
+
+  it('creates the new default version straight away while fewer than 5 exist', async () => {
+    iam.on(ListPolicyVersionsCommand).resolves({
+      Versions: [version('v2', '2026-11-02T13:10:00Z', true), version('v1', '2026-11-02T13:00:00Z')],
+    });
+    iam.on(CreatePolicyVersionCommand).resolves({});
+
+    await expect(accessControl.createPolicyVersion(POLICY_ARN, document)).resolves.toBeUndefined();
+
+    expect(inputOf(ListPolicyVersionsCommand)).toEqual({ PolicyArn: POLICY_ARN, Marker: undefined });
+    expect(iam).not.toHaveReceivedCommand(DeletePolicyVersionCommand);
+    expect(iam).toHaveReceivedCommandTimes(CreatePolicyVersionCommand, 1);
+    expect(inputOf(CreatePolicyVersionCommand)).toEqual(createInput);
+  });
+
+  it('with 5 versions across pages, deletes the oldest non-default one by CreateDate, then creates', async () => {
+    iam
+      .on(ListPolicyVersionsCommand, { Marker: undefined })
+      .resolves({
+        // The default is the oldest here: it must survive, and v3 is the oldest of the rest.
+        Versions: [
+          version('v1', '2026-11-02T12:00:00Z', true),
+          version('v5', '2026-11-02T13:40:00Z'),
+          version('v4', '2026-11-02T13:30:00Z'),
+        ],
+        IsTruncated: true,
+        Marker: 'page-2',
+      })
+      .on(ListPolicyVersionsCommand, { Marker: 'page-2' })
+      .resolves({
+        Versions: [version('v2', '2026-11-02T13:20:00Z'), version('v3', '2026-11-02T13:10:00Z')],
+        IsTruncated: false,
+      });
+    iam.on(DeletePolicyVersionCommand).resolves({});
+    iam.on(CreatePolicyVersionCommand).resolves({});
+
+    await accessControl.createPolicyVersion(POLICY_ARN, document);
+
+    expect(inputOf(ListPolicyVersionsCommand, 1)).toEqual({ PolicyArn: POLICY_ARN, Marker: 'page-2' });
+    expect(iam.commandCalls(DeletePolicyVersionCommand).map((c) => c.args[0].input)).toEqual([
+      { PolicyArn: POLICY_ARN, VersionId: 'v3' },
+    ]);
+    expect(inputOf(CreatePolicyVersionCommand)).toEqual(createInput);
+    // The slot must be free before IAM is asked for a sixth version.
+    expect(iam.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      'ListPolicyVersionsCommand',
+      'ListPolicyVersionsCommand',
+      'DeletePolicyVersionCommand',
+      'CreatePolicyVersionCommand',
+    ]);
+  });
+
+  it('orders versions created in the same second by number, v2 before v10', async () => {
+    const same = '2026-11-02T13:00:00Z';
+    iam.on(ListPolicyVersionsCommand).resolves({
+      Versions: [
+        version('v12', same, true),
+        version('v10', same),
+        version('v11', same),
+        version('v9', same),
+        version('v8', same),
+      ],
+    });
+    iam.on(DeletePolicyVersionCommand).resolves({});
+    iam.on(CreatePolicyVersionCommand).resolves({});
+
+    await accessControl.createPolicyVersion(POLICY_ARN, document);
+
+    expect(inputOf(DeletePolicyVersionCommand)).toEqual({ PolicyArn: POLICY_ARN, VersionId: 'v8' });
+  });
+
+  it('tolerates the oldest version being deleted concurrently', async () => {
+    iam.on(ListPolicyVersionsCommand).resolves({
+      Versions: ['v1', 'v2', 'v3', 'v4']
+        .map((id, i) => version(id, `2026-11-02T13:0${i}:00Z`))
+        .concat([version('v5', '2026-11-02T13:05:00Z', true)]),
+    });
+    iam
+      .on(DeletePolicyVersionCommand)
+      .rejects(new NoSuchEntityException({ message: 'Policy version v1 does not exist.', ...meta }));
+    iam.on(CreatePolicyVersionCommand).resolves({});
+
+    await expect(accessControl.createPolicyVersion(POLICY_ARN, document)).resolves.toBeUndefined();
+    expect(iam).toHaveReceivedCommandTimes(CreatePolicyVersionCommand, 1);
+  });
+
+  it('makes room again once when a concurrent writer took the freed slot', async () => {
+    const five = ['v1', 'v2', 'v3', 'v4'].map((id, i) => version(id, `2026-11-02T13:0${i}:00Z`));
+    iam
+      .on(ListPolicyVersionsCommand)
+      .resolvesOnce({ Versions: [...five, version('v5', '2026-11-02T13:05:00Z', true)] })
+      .resolvesOnce({
+        Versions: [
+          ...five.slice(1),
+          version('v5', '2026-11-02T13:05:00Z'),
+          version('v6', '2026-11-02T13:06:00Z', true),
+        ],
+      });
+    iam.on(DeletePolicyVersionCommand).resolves({});
+    iam
+      .on(CreatePolicyVersionCommand)
+      .rejectsOnce(
+        new LimitExceededException({ message: 'A managed policy can have up to 5 versions.', ...meta }),
+      )
+      .resolves({});
+
+    await accessControl.createPolicyVersion(POLICY_ARN, document);
+
+    expect(iam.commandCalls(DeletePolicyVersionCommand).map((c) => c.args[0].input.VersionId)).toEqual([
+      'v1',
+      'v2',
+    ]);
+    expect(iam).toHaveReceivedCommandTimes(CreatePolicyVersionCommand, 2);
+  });
+
+  it('gives up with LimitExceeded when the slot is lost twice', async () => {
+    iam.on(ListPolicyVersionsCommand).resolves({ Versions: [version('v1', '2026-11-02T13:00:00Z', true)] });
+    iam
+      .on(CreatePolicyVersionCommand)
+      .rejects(new LimitExceededException({ message: 'Cannot exceed quota for PolicySize: 6144', ...meta }));
+
+    await expect(accessControl.createPolicyVersion(POLICY_ARN, document)).rejects.toMatchObject({
+      name: 'AccessControlError',
+      code: 'LimitExceeded',
+      message: expect.stringContaining('CreatePolicyVersion'),
+    });
+    expect(iam).toHaveReceivedCommandTimes(CreatePolicyVersionCommand, 2);
+  });
+
+  it('throws NoSuchEntity when the policy is gone, without trying to create a version', async () => {
+    iam
+      .on(ListPolicyVersionsCommand)
+      .rejects(new NoSuchEntityException({ message: 'Policy does not exist.', ...meta }));
+
+    const error = await accessControl.createPolicyVersion(POLICY_ARN, document).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AccessControlError);
+    expect(error).toMatchObject({ code: 'NoSuchEntity' });
+    expect(iam).not.toHaveReceivedCommand(CreatePolicyVersionCommand);
+  });
+
+  it('throws NoSuchEntity when the policy vanishes between listing and creating', async () => {
+    iam.on(ListPolicyVersionsCommand).resolves({ Versions: [version('v1', '2026-11-02T13:00:00Z', true)] });
+    iam
+      .on(CreatePolicyVersionCommand)
+      .rejects(new NoSuchEntityException({ message: 'Policy does not exist.', ...meta }));
+
+    await expect(accessControl.createPolicyVersion(POLICY_ARN, document)).rejects.toMatchObject({
+      code: 'NoSuchEntity',
+      message: expect.stringContaining('CreatePolicyVersion'),
+    });
+  });
+});
+
+describe('listPolicies', () => {
+  it('lists local policies under the path, attached or not, across pages', async () => {
+    iam
+      .on(ListPoliciesCommand, { Marker: undefined })
+      .resolves({
+        Policies: [{ PolicyName: 'keyturn-a1', Arn: `arn:aws:iam::${ACCOUNT}:policy/keyturn/keyturn-a1` }],
+        IsTruncated: true,
+        Marker: 'm2',
+      })
+      .on(ListPoliciesCommand, { Marker: 'm2' })
+      .resolves({
+        Policies: [{ PolicyName: 'keyturn-b2', Arn: `arn:aws:iam::${ACCOUNT}:policy/keyturn/keyturn-b2` }],
+        IsTruncated: false,
+      });
+
+    await expect(accessControl.listPolicies('/keyturn/')).resolves.toEqual([
+      { arn: `arn:aws:iam::${ACCOUNT}:policy/keyturn/keyturn-a1`, name: 'keyturn-a1' },
+      { arn: `arn:aws:iam::${ACCOUNT}:policy/keyturn/keyturn-b2`, name: 'keyturn-b2' },
+    ]);
+    expect(iam.commandCalls(ListPoliciesCommand).map((c) => c.args[0].input)).toEqual([
+      { Scope: 'Local', PathPrefix: '/keyturn/', OnlyAttached: false, Marker: undefined },
+      { Scope: 'Local', PathPrefix: '/keyturn/', OnlyAttached: false, Marker: 'm2' },
+    ]);
+  });
+
+  it('throws a failure as AccessControlError naming ListPolicies', async () => {
+    iam.on(ListPoliciesCommand).rejects(new ServiceFailureException({ message: 'oops', ...meta }));
+
+    await expect(accessControl.listPolicies('/keyturn/')).rejects.toMatchObject({
+      code: 'ServiceFailure',
+      message: expect.stringContaining('ListPolicies'),
+    });
+  });
+});
+
+describe('detachFromAll', () => {
+  it('detaches from every user, role and group on every page and says who it was on', async () => {
+    iam
+      .on(ListEntitiesForPolicyCommand, { PolicyArn: POLICY_ARN, Marker: undefined })
+      .resolves({
+        PolicyUsers: [{ UserName: 'alice' }],
+        PolicyRoles: [{ RoleName: 'oncall-bob' }],
+        IsTruncated: true,
+        Marker: 'm2',
+      })
+      .on(ListEntitiesForPolicyCommand, { PolicyArn: POLICY_ARN, Marker: 'm2' })
+      .resolves({ PolicyGroups: [{ GroupName: 'sre' }], PolicyUsers: [{ UserName: 'carol' }] });
+    iam.on(DetachUserPolicyCommand).resolves({});
+    iam.on(DetachRolePolicyCommand).resolves({});
+    iam.on(DetachGroupPolicyCommand).resolves({});
+
+    await expect(accessControl.detachFromAll(POLICY_ARN)).resolves.toEqual([
+      { kind: 'user', name: 'alice' },
+      { kind: 'role', name: 'oncall-bob' },
+      { kind: 'user', name: 'carol' },
+      { kind: 'group', name: 'sre' },
+    ]);
+    expect(inputOf(ListEntitiesForPolicyCommand, 1)).toEqual({ PolicyArn: POLICY_ARN, Marker: 'm2' });
+    expect(iam.commandCalls(DetachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([
+      { UserName: 'alice', PolicyArn: POLICY_ARN },
+      { UserName: 'carol', PolicyArn: POLICY_ARN },
+    ]);
+    expect(inputOf(DetachRolePolicyCommand)).toEqual({ RoleName: 'oncall-bob', PolicyArn: POLICY_ARN });
+    expect(inputOf(DetachGroupPolicyCommand)).toEqual({ GroupName: 'sre', PolicyArn: POLICY_ARN });
+  });
+
+  it('tolerates an entity detached meanwhile and carries on with the rest', async () => {
+    iam.on(ListEntitiesForPolicyCommand).resolves({ PolicyRoles: [{ RoleName: 'r1' }, { RoleName: 'r2' }] });
+    iam
+      .on(DetachRolePolicyCommand, { RoleName: 'r1' })
+      .rejects(new NoSuchEntityException({ message: 'Policy is not attached.', ...meta }))
+      .on(DetachRolePolicyCommand, { RoleName: 'r2' })
+      .resolves({});
+
+    await expect(accessControl.detachFromAll(POLICY_ARN)).resolves.toEqual([
+      { kind: 'role', name: 'r1' },
+      { kind: 'role', name: 'r2' },
+    ]);
+    expect(iam).toHaveReceivedCommandTimes(DetachRolePolicyCommand, 2);
+  });
+
+  it('answers an empty list for a policy that no longer exists', async () => {
+    iam
+      .on(ListEntitiesForPolicyCommand)
+      .rejects(new NoSuchEntityException({ message: 'Policy does not exist.', ...meta }));
+
+    await expect(accessControl.detachFromAll(POLICY_ARN)).resolves.toEqual([]);
+  });
+
+  it('throws any other detach failure naming the operation', async () => {
+    iam.on(ListEntitiesForPolicyCommand).resolves({ PolicyGroups: [{ GroupName: 'sre' }] });
+    iam.on(DetachGroupPolicyCommand).rejects(new ServiceFailureException({ message: 'oops', ...meta }));
+
+    await expect(accessControl.detachFromAll(POLICY_ARN)).rejects.toMatchObject({
+      name: 'AccessControlError',
+      code: 'ServiceFailure',
+      message: expect.stringContaining('DetachGroupPolicy'),
+    });
+  });
+});
+
+describe('attachedPolicyQuota', () => {
+  const summary = { SummaryMap: { AttachedPoliciesPerUserQuota: 10, AttachedPoliciesPerRoleQuota: 20 } };
+  // The adapter caches the quota: each test gets its own, so none sees another's summary.
+  const fresh = () => createIamAccessControl(new IAMClient({ region: 'us-east-1' }), { accountId: ACCOUNT });
+
+  it("counts a user's attached policies across pages and reads the user quota", async () => {
+    iam
+      .on(ListAttachedUserPoliciesCommand, { UserName: 'alice', Marker: undefined })
+      .resolves({
+        AttachedPolicies: [
+          { PolicyName: 'a', PolicyArn: 'arn:aws:iam::aws:policy/a' },
+          { PolicyName: 'b', PolicyArn: 'arn:aws:iam::aws:policy/b' },
+        ],
+        IsTruncated: true,
+        Marker: 'm2',
+      })
+      .on(ListAttachedUserPoliciesCommand, { UserName: 'alice', Marker: 'm2' })
+      .resolves({
+        AttachedPolicies: [{ PolicyName: 'c', PolicyArn: 'arn:aws:iam::aws:policy/c' }],
+        IsTruncated: false,
+      });
+    iam.on(GetAccountSummaryCommand).resolves(summary);
+
+    await expect(fresh().attachedPolicyQuota(alice)).resolves.toEqual({
+      attached: ['arn:aws:iam::aws:policy/a', 'arn:aws:iam::aws:policy/b', 'arn:aws:iam::aws:policy/c'],
+      quota: 10,
+    });
+    expect(inputOf(ListAttachedUserPoliciesCommand, 1)).toEqual({ UserName: 'alice', Marker: 'm2' });
+    expect(inputOf(GetAccountSummaryCommand)).toEqual({});
+    expect(iam).not.toHaveReceivedCommand(ListAttachedRolePoliciesCommand);
+  });
+
+  it("counts a role's attached policies and reads the role quota", async () => {
+    iam
+      .on(ListAttachedRolePoliciesCommand)
+      .resolves({ AttachedPolicies: [{ PolicyName: 'a', PolicyArn: 'arn:aws:iam::aws:policy/a' }] });
+    iam.on(GetAccountSummaryCommand).resolves(summary);
+
+    await expect(fresh().attachedPolicyQuota(bob)).resolves.toEqual({
+      attached: ['arn:aws:iam::aws:policy/a'],
+      quota: 20,
+    });
+    expect(inputOf(ListAttachedRolePoliciesCommand)).toEqual({ RoleName: 'oncall-bob', Marker: undefined });
+  });
+
+  it('reads the account summary once per 10 minutes', async () => {
+    let now = Date.parse('2026-11-02T13:00:00Z');
+    const cached = createIamAccessControl(new IAMClient({ region: 'us-east-1' }), {
+      accountId: ACCOUNT,
+      now: () => now,
+    });
+    iam.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [] });
+    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+    iam
+      .on(GetAccountSummaryCommand)
+      .resolvesOnce(summary)
+      .resolves({ SummaryMap: { AttachedPoliciesPerUserQuota: 15, AttachedPoliciesPerRoleQuota: 20 } });
+
+    await expect(cached.attachedPolicyQuota(alice)).resolves.toEqual({ attached: [], quota: 10 });
+    now += 9 * 60_000;
+    await expect(cached.attachedPolicyQuota(bob)).resolves.toEqual({ attached: [], quota: 20 });
+    expect(iam).toHaveReceivedCommandTimes(GetAccountSummaryCommand, 1);
+    now += 60_000;
+    await expect(cached.attachedPolicyQuota(alice)).resolves.toEqual({ attached: [], quota: 15 });
+    expect(iam).toHaveReceivedCommandTimes(GetAccountSummaryCommand, 2);
+    // The attachments themselves are never cached: they change with every grant.
+    expect(iam).toHaveReceivedCommandTimes(ListAttachedUserPoliciesCommand, 2);
+  });
+
+  it("falls back to IAM's default quota of 10 when the summary leaves it out", async () => {
+    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+    iam.on(GetAccountSummaryCommand).resolves({ SummaryMap: {} });
+
+    await expect(fresh().attachedPolicyQuota(bob)).resolves.toEqual({ attached: [], quota: 10 });
+  });
+
+  it('throws NoSuchEntity for a principal that does not exist', async () => {
+    iam
+      .on(ListAttachedUserPoliciesCommand)
+      .rejects(new NoSuchEntityException({ message: 'The user alice cannot be found.', ...meta }));
+
+    await expect(fresh().attachedPolicyQuota(alice)).rejects.toMatchObject({
+      code: 'NoSuchEntity',
+      message: expect.stringContaining('ListAttachedUserPolicies'),
+    });
+  });
+});
+
+describe('setRunAs and clearRunAs', () => {
+  it('tags a user and a role with SSMSessionRunAs', async () => {
+    iam.on(TagUserCommand).resolves({});
+    iam.on(TagRoleCommand).resolves({});
+
+    await accessControl.setRunAs(alice, 'pi-ops');
+    await accessControl.setRunAs(bob, 'ec2-user');
+
+    expect(inputOf(TagUserCommand)).toEqual({
+      UserName: 'alice',
+      Tags: [{ Key: 'SSMSessionRunAs', Value: 'pi-ops' }],
+    });
+    expect(inputOf(TagRoleCommand)).toEqual({
+      RoleName: 'oncall-bob',
+      Tags: [{ Key: 'SSMSessionRunAs', Value: 'ec2-user' }],
+    });
+  });
+
+  it('throws a tagging failure as AccessControlError', async () => {
+    iam
+      .on(TagRoleCommand)
+      .rejects(new NoSuchEntityException({ message: 'The role oncall-bob cannot be found.', ...meta }));
+
+    await expect(accessControl.setRunAs(bob, 'pi-ops')).rejects.toMatchObject({
+      name: 'AccessControlError',
+      code: 'NoSuchEntity',
+      message: expect.stringContaining('TagRole'),
+    });
+  });
+
+  it('untags a user and a role', async () => {
+    iam.on(UntagUserCommand).resolves({});
+    iam.on(UntagRoleCommand).resolves({});
+
+    await accessControl.clearRunAs(alice);
+    await accessControl.clearRunAs(bob);
+
+    expect(inputOf(UntagUserCommand)).toEqual({ UserName: 'alice', TagKeys: ['SSMSessionRunAs'] });
+    expect(inputOf(UntagRoleCommand)).toEqual({ RoleName: 'oncall-bob', TagKeys: ['SSMSessionRunAs'] });
+  });
+
+  it('succeeds when the principal is gone, and throws anything else', async () => {
+    iam
+      .on(UntagUserCommand)
+      .rejects(new NoSuchEntityException({ message: 'The user alice cannot be found.', ...meta }));
+    iam.on(UntagRoleCommand).rejects(new ServiceFailureException({ message: 'oops', ...meta }));
+
+    await expect(accessControl.clearRunAs(alice)).resolves.toBeUndefined();
+    await expect(accessControl.clearRunAs(bob)).rejects.toMatchObject({
+      code: 'ServiceFailure',
+      message: expect.stringContaining('UntagRole'),
     });
   });
 });

@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LogLevel, WebClient } from '@slack/web-api';
-import { notice, requestCard } from '../../../src/adapters/slack/blocks';
+import { auditMessage, extensionCard, notice, requestCard } from '../../../src/adapters/slack/blocks';
 import { ChatError, createSlackChat } from '../../../src/adapters/slack/slack-chat';
 import type { Grant } from '../../../src/domain/grant';
 import type { Target } from '../../../src/domain/target';
-import type { RequestCardView } from '../../../src/ports/chat';
+import type { ExtensionCardView, RequestCardView } from '../../../src/ports/chat';
 import type { Clock } from '../../../src/ports/clock';
 
 const TOKEN = 'xoxb-1234-5678-keyturntesttoken';
@@ -97,6 +97,8 @@ const target: Target = {
   approvals: 1,
   selfApproval: false,
   documents: ['shell'],
+  warnBeforeMinutes: 10,
+  approvalTimeoutMinutes: 30,
 };
 
 const grant: Grant = {
@@ -117,6 +119,30 @@ const view: RequestCardView = {
   grant,
   target,
   nodes: [{ id: 'mi-0a1b2c3d4e5f60001', name: 'raspi-line-1', ping: 'Online' }],
+};
+
+const activeGrant: Grant = {
+  ...grant,
+  status: 'active',
+  version: 4,
+  approvals: [{ by: 'U0CAROL', at: '2026-11-03T13:05:00Z' }],
+  startsAt: '2026-11-03T13:05:00Z',
+  expiresAt: '2026-11-03T14:05:00Z',
+  policyArn: 'arn:aws:iam::123456789012:policy/keyturn/keyturn-a1b2',
+};
+
+const extensionView: ExtensionCardView = {
+  grant: activeGrant,
+  target,
+  extension: {
+    minutes: 30,
+    requestedBy: 'U0ALICE',
+    requestedAt: '2026-11-03T13:50:00Z',
+    approvals: [],
+    state: 'pending',
+  },
+  newExpiresAt: '2026-11-03T14:35:00Z',
+  totalMinutes: 90,
 };
 
 function methods(): string[] {
@@ -153,6 +179,64 @@ describe('createSlackChat', () => {
     expect(sent.text).toBe(requestCard(approved).text);
     expect(sent.blocks).toContain('*Approved* by <@U0CAROL>');
     expect(sent.blocks).not.toContain('keyturn.grant.approve');
+  });
+
+  it('posts an extension card with chat.postMessage and updates it in place with chat.update', async () => {
+    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const ref = await chat.postExtensionCard('C0APPROVALS', extensionView);
+    const denied: ExtensionCardView = { ...extensionView, outcome: { kind: 'denied', by: 'U0CAROL' } };
+    await chat.updateExtensionCard(ref, denied);
+
+    expect(ref).toEqual({ channel: 'C0APPROVALS', ts: '1793711100.000100' });
+    expect(methods()).toEqual(['chat.postMessage', 'chat.update']);
+    const [posted, updated] = [recorded[0]!.params, recorded[1]!.params];
+    expect(posted.channel).toBe('C0APPROVALS');
+    expect(posted.text).toBe(extensionCard(extensionView).text);
+    expect(JSON.parse(posted.blocks ?? 'null')).toEqual(
+      JSON.parse(JSON.stringify(extensionCard(extensionView).blocks)),
+    );
+    expect(posted.blocks).toContain('keyturn.extension.approve');
+    expect(updated).toMatchObject({ channel: 'C0APPROVALS', ts: '1793711100.000100' });
+    expect(updated.text).toBe(extensionCard(denied).text);
+    expect(updated.blocks).toContain('*Denied* by <@U0CAROL>: no reason given');
+    expect(updated.blocks).not.toContain('keyturn.extension.approve');
+  });
+
+  it('posts audit messages to the channel it is given', async () => {
+    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const event = { kind: 'policy-missing', grant: activeGrant } as const;
+    await chat.postAudit('C0AUDIT', event);
+
+    expect(methods()).toEqual(['chat.postMessage']);
+    const sent = recorded[0]!.params;
+    expect(sent.channel).toBe('C0AUDIT');
+    expect(sent.text).toBe(auditMessage(event).text);
+    expect(JSON.parse(sent.blocks ?? 'null')).toEqual(JSON.parse(JSON.stringify(auditMessage(event).blocks)));
+  });
+
+  it('translates postAudit and updateExtensionCard errors', async () => {
+    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    overrides.set('chat.postMessage', { body: { ok: false, error: 'not_in_channel' } });
+    overrides.set('chat.update', { body: { ok: false, error: 'message_not_found' } });
+    await expect(
+      chat.postAudit('C0AUDIT', { kind: 'policy-missing', grant: activeGrant }),
+    ).rejects.toMatchObject({ name: 'ChatError', code: 'not_in_channel', method: 'chat.postMessage' });
+    await expect(
+      chat.updateExtensionCard({ channel: 'C0APPROVALS', ts: '1.2' }, extensionView),
+    ).rejects.toMatchObject({ name: 'ChatError', code: 'message_not_found', method: 'chat.update' });
+  });
+
+  it('tells the warning DM how long is left by the injected clock', async () => {
+    const chat = createSlackChat({ client: client(), clock: fakeClock('2026-11-03T13:55:00Z') });
+    const warning = { kind: 'warning', grant: activeGrant, target } as const;
+    await chat.notify('U0ALICE', warning);
+
+    const sent = recorded[1]!.params;
+    expect(sent.channel).toBe('DU0ALICE');
+    expect(sent.text).toBe(notice(warning, new Date('2026-11-03T13:55:00Z')).text);
+    expect(sent.text).toContain('(in about 10 minutes)');
+    expect(sent.blocks).toContain('keyturn.grant.extend');
+    expect(sent.blocks).toContain('keyturn.grant.release');
   });
 
   it('opens a DM once per user and posts notices there', async () => {

@@ -182,7 +182,30 @@ describe('applyGrant: an approved grant', () => {
     const firstCheck = ops(s.account).indexOf('canStartSession');
     expect(firstCheck).toBeGreaterThan(0);
     expect(firstCheck).toBeLessThanOrEqual(3);
-    expect(ops(s.account).slice(0, firstCheck)).toEqual(['createPolicy', 'attachPolicy']);
+    // The quota check is one ListAttached*Policies call; the adapter caches GetAccountSummary.
+    expect(ops(s.account).slice(0, firstCheck)).toEqual(['attachedPolicyQuota', 'createPolicy', 'attachPolicy']);
+  });
+
+  it('refuses, before creating anything, a principal already at the managed-policy quota', async () => {
+    const s = await approved();
+    s.account.setAttachedPoliciesQuota(0);
+    expect(await applyGrant(s.deps, 'g1')).toBe('failed');
+    await expectFailedAndClean(s, /already has 0 managed policies attached, the account's limit of 0/);
+    expect(ops(s.account)).not.toContain('createPolicy');
+  });
+
+  it('tags the principal with the target’s Run As user and records it on the grant', async () => {
+    const s = await approved({ target: { ...prodRaspi, runAs: 'pi-ops' } });
+    expect(await applyGrant(s.deps, 'g1')).toBe('activated');
+    expect(s.account.runAsTag(alice)).toBe('pi-ops');
+    expect((await stored(s.grants)).runAsSet).toBe('pi-ops');
+  });
+
+  it('removes the Run As tag it set when the grant fails', async () => {
+    const s = await approved({ target: { ...prodRaspi, runAs: 'pi-ops' } });
+    s.account.setPropagationDelay(1_000);
+    expect(await applyGrant(s.deps, 'g1')).toBe('failed');
+    expect(s.account.runAsTag(alice)).toBeUndefined();
   });
 
   it('polls with growing delays while IAM has not caught up, then activates', async () => {

@@ -71,8 +71,11 @@ describe('parseConfig: the shipped example', () => {
       selfApproval: false,
       documents: ['shell', 'ssh'],
       runAs: 'pi-ops',
+      warnBeforeMinutes: 10,
+      approvalTimeoutMinutes: 60,
+      maxTotalMinutes: 360,
     });
-    // staging-web leaves approvals and selfApproval to their defaults and sets no runAs.
+    // staging-web leaves approvals, selfApproval, warnBefore and approvalTimeout to their defaults, sets no runAs.
     expect(config.targets['staging-web']).toEqual({
       name: 'staging-web',
       description: 'Staging web servers',
@@ -83,6 +86,9 @@ describe('parseConfig: the shipped example', () => {
       approvals: 1,
       selfApproval: false,
       documents: ['shell', 'port-forward'],
+      // warnBefore and approvalTimeout left out: their defaults, in minutes.
+      warnBeforeMinutes: 10,
+      approvalTimeoutMinutes: 60,
     });
     expect(config.targets['staging-web']).not.toHaveProperty('runAs');
   });
@@ -453,6 +459,28 @@ describe('parseConfig: rejections name the key, the value and the rule', () => {
       name: 'two sandbox nodes with the same id',
       changes: [[['sandbox', 'fleet', 1, 'id'], 'mi-0a1b2c3d4e5f60001']],
       problems: [{ path: 'sandbox.fleet[1].id', message: /is used by another node/ }],
+    },
+    {
+      name: 'a target named like an /access subcommand',
+      changes: [
+        [
+          ['targets', 'list'],
+          { tags: { Fleet: 'x' }, defaultDuration: '1h', maxDuration: '1h', approvers: ['U0CAROL'] },
+        ],
+      ],
+      problems: [{ path: 'targets.list', message: /is an \/access subcommand/ }],
+    },
+    {
+      name: 'maxTotal shorter than maxDuration',
+      changes: [[[...prod, 'maxTotal'], '2h']],
+      problems: [
+        { path: 'targets.prod-raspi.maxTotal', message: /^'2h' is shorter than maxDuration \(4h\)/ },
+      ],
+    },
+    {
+      name: 'warnBefore that is not a duration',
+      changes: [[[...prod, 'warnBefore'], 'soon']],
+      problems: [{ path: 'targets.prod-raspi.warnBefore', message: /^'soon' is not a duration/ }],
     },
     {
       name: 'sandbox user group member that is not a Slack user id',

@@ -18,6 +18,16 @@ describe('parseAccessCommand', () => {
     ['prod-raspi 5x fix', { kind: 'request', target: 'prod-raspi', durationText: '5x', reason: 'fix' }],
     ['prod-raspi 1h', { kind: 'request', target: 'prod-raspi', durationText: '1h', reason: '' }],
     ['prod-raspi', { kind: 'request', target: 'prod-raspi', reason: '' }],
+    ['list', { kind: 'list' }],
+    ['done', { kind: 'done' }],
+    ['done A1B2C3', { kind: 'done', grantId: 'a1b2c3' }],
+    ['cancel a1b2c3', { kind: 'cancel', grantId: 'a1b2c3' }],
+    ['cancel', { kind: 'cancel' }],
+    ['revoke a1b2c3', { kind: 'revoke', grantId: 'a1b2c3', reason: '' }],
+    ['revoke a1b2c3 left the company', { kind: 'revoke', grantId: 'a1b2c3', reason: 'left the company' }],
+    ['extend a1b2c3 30m', { kind: 'extend', grantId: 'a1b2c3', durationText: '30m' }],
+    ['extend a1b2c3', { kind: 'extend', grantId: 'a1b2c3' }],
+    ['extend', { kind: 'extend' }],
   ])('%p', (text, expected) => {
     expect(parseAccessCommand(text)).toEqual(expected);
   });

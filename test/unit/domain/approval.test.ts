@@ -1,4 +1,4 @@
-import { decide, isListedApprover } from '../../../src/domain/approval';
+import { decide, decideExtension, isListedApprover } from '../../../src/domain/approval';
 import type { Grant } from '../../../src/domain/grant';
 import type { Target } from '../../../src/domain/target';
 
@@ -12,6 +12,8 @@ const target: Target = {
   approvals: 1,
   selfApproval: false,
   documents: ['shell'],
+  warnBeforeMinutes: 10,
+  approvalTimeoutMinutes: 60,
 };
 
 const pending: Grant = {
@@ -112,5 +114,53 @@ describe('isListedApprover', () => {
     expect(isListedApprover(target, 'U0DAVE', new Set(['S0SRE']))).toBe(true);
     expect(isListedApprover(target, 'U0DAVE', new Set(['S0OTHER']))).toBe(false);
     expect(isListedApprover(target, 'U0BOB', new Set())).toBe(false);
+  });
+});
+
+describe('decideExtension', () => {
+  const active: Grant = {
+    ...pending,
+    status: 'active',
+    expiresAt: '2026-11-23T11:00:00Z',
+    extension: {
+      minutes: 30,
+      requestedBy: 'U0ALICE',
+      requestedAt: '2026-11-23T10:50:00Z',
+      approvals: [],
+      state: 'pending',
+    },
+  };
+
+  it('applies the grant rules to the extension’s own approvals', () => {
+    const base = { target, clicker: 'U0CAROL', clickerIsApprover: true, action: 'approve' as const };
+    expect(decideExtension({ ...base, grant: active })).toEqual({ outcome: 'approve' });
+    expect(decideExtension({ ...base, grant: active, clicker: 'U0BOB', clickerIsApprover: false })).toEqual({
+      outcome: 'refuse',
+      reason: 'not-approver',
+    });
+    expect(decideExtension({ ...base, grant: active, clicker: 'U0ALICE' })).toEqual({
+      outcome: 'refuse',
+      reason: 'self-approval',
+    });
+  });
+
+  it.each([
+    ['no extension', { ...active, extension: undefined }],
+    [
+      'an extension already approved',
+      { ...active, extension: { ...active.extension!, state: 'approved' as const } },
+    ],
+    [
+      'a grant that is ending',
+      { ...active, ending: { status: 'released' as const, by: 'U0ALICE', at: '2026-11-23T10:55:00Z' } },
+    ],
+    ['a grant that is no longer active', { ...active, status: 'expired' as const }],
+  ])('refuses a decision on %s', (_name, grant) => {
+    expect(
+      decideExtension({ grant, target, clicker: 'U0CAROL', clickerIsApprover: true, action: 'approve' }),
+    ).toEqual({
+      outcome: 'refuse',
+      reason: 'not-pending',
+    });
   });
 });

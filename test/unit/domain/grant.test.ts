@@ -10,7 +10,8 @@ import {
 const LEGAL: Record<GrantStatus, GrantStatus[]> = {
   pending: ['pending', 'approved', 'denied', 'cancelled', 'lapsed'],
   approved: ['active', 'failed'],
-  active: ['expired', 'revoked', 'released'],
+  // active → active: extension bookkeeping; active → failed: the policy vanished (issue 3 reconciliation).
+  active: ['active', 'expired', 'revoked', 'released', 'failed'],
   expired: [],
   revoked: [],
   released: [],
@@ -68,6 +69,32 @@ describe('grant state machine', () => {
       note: 'ok',
     });
     expect(before.history).toHaveLength(1);
+  });
+
+  it('records an event and removes fields named in unset', () => {
+    const withExtension: Grant = {
+      ...grant('active'),
+      extension: {
+        minutes: 30,
+        requestedBy: 'U0ALICE',
+        requestedAt: '2026-11-23T10:10:00Z',
+        approvals: [],
+        state: 'pending',
+      },
+    };
+    const result = transition(withExtension, 'active', {
+      at: '2026-11-23T10:12:00Z',
+      by: 'keyturn',
+      event: 'extended',
+      set: { expiresAt: '2026-11-23T11:30:00Z' },
+      unset: ['extension'],
+    });
+    if (!result.ok) throw new Error('refused');
+    expect(result.value.extension).toBeUndefined();
+    expect('extension' in result.value).toBe(false);
+    expect(result.value.expiresAt).toBe('2026-11-23T11:30:00Z');
+    expect(result.value.history.at(-1)).toMatchObject({ from: 'active', to: 'active', event: 'extended' });
+    expect(withExtension.extension).toBeDefined();
   });
 
   it('computes expiry in whole seconds', () => {

@@ -1,0 +1,283 @@
+import { type DecisionAction, decideExtension } from '../domain/approval';
+import { type DurationError, parseDuration } from '../domain/duration';
+import {
+  addMinutes,
+  extensionInFlight,
+  type Grant,
+  toIsoSeconds,
+  totalMinutes,
+  transition,
+} from '../domain/grant';
+import type { Target } from '../domain/target';
+import type { ExtensionCardView } from '../ports/chat';
+import { grantPolicyArn } from './grant-policy';
+import { isApprover } from './decide';
+import type { Deps } from './deps';
+import { describePolicyError, grantPolicy } from './grant-policy';
+import { transitionlessUpdate } from './grant-updates';
+
+export type ExtensionRequestResult =
+  | { outcome: 'requested'; grant: Grant; channel: string }
+  | {
+      outcome: 'refused';
+      reason: 'unknown-grant' | 'not-yours' | 'not-active' | 'in-flight' | 'bad-duration' | 'over-total';
+      grant?: Grant;
+      error?: DurationError;
+      /** For over-total: what is still allowed, in minutes. */
+      remaining?: number;
+      limit?: number;
+    };
+
+/** `maxDuration` bounds the whole grant, extensions included, unless the target sets `maxTotal`. */
+export function totalLimit(target: Target): number {
+  return target.maxTotalMinutes ?? target.maxDurationMinutes;
+}
+
+/** `/access extend <id> <duration>` or [Extend]: the requester asks the target's approvers for more time. */
+export async function requestExtension(
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'clock'>,
+  input: { user: string; grantId: string; durationText?: string },
+): Promise<ExtensionRequestResult> {
+  for (let race = 0; race < 5; race++) {
+    const grant = await deps.grants.get(input.grantId);
+    if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
+    const target = deps.config.targets[grant.target];
+    if (grant.requester !== input.user) return { outcome: 'refused', reason: 'not-yours', grant };
+    if (grant.status !== 'active' || grant.ending || !target || !grant.expiresAt)
+      return { outcome: 'refused', reason: 'not-active', grant };
+    if (extensionInFlight(grant)) return { outcome: 'refused', reason: 'in-flight', grant };
+
+    let minutes = target.defaultDurationMinutes;
+    if (input.durationText !== undefined) {
+      const parsed = parseDuration(input.durationText);
+      if (!parsed.ok) return { outcome: 'refused', reason: 'bad-duration', grant, error: parsed.error };
+      minutes = parsed.value;
+    }
+    const limit = totalLimit(target);
+    const remaining = limit - totalMinutes(grant);
+    // [Extend] asks for the default; when less is left, ask for what is left rather than refuse.
+    if (input.durationText === undefined) minutes = Math.min(minutes, remaining);
+    if (minutes <= 0 || minutes > remaining)
+      return { outcome: 'refused', reason: 'over-total', grant, remaining: Math.max(remaining, 0), limit };
+
+    const at = toIsoSeconds(deps.clock.now());
+    const next = transition(grant, 'active', {
+      at,
+      by: input.user,
+      event: 'extension-requested',
+      note: `+${minutes}m`,
+      set: {
+        extension: { minutes, requestedBy: input.user, requestedAt: at, approvals: [], state: 'pending' },
+      },
+    });
+    if (!next.ok) return { outcome: 'refused', reason: 'not-active', grant };
+    if ((await deps.grants.save(next.value, grant.version)) === 'stale') continue;
+    await deps.queue.enqueue({ kind: 'post-extension-card', grantId: grant.id });
+    return { outcome: 'requested', grant: next.value, channel: deps.config.slack.requestsChannel };
+  }
+  throw new Error(`grant ${input.grantId} kept changing under 5 attempts to extend it`);
+}
+
+export type ExtensionDecisionResult =
+  | { outcome: 'approved' | 'approval-recorded' | 'denied'; grant: Grant }
+  | {
+      outcome: 'refused';
+      reason:
+        | 'unknown-grant'
+        | 'unknown-target'
+        | 'not-approver'
+        | 'self-approval'
+        | 'already-approved-by-you'
+        | 'not-pending';
+      grant?: Grant;
+    };
+
+/** A click on an extension card: the same approver rules as the grant itself. */
+export async function decideOnExtension(
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock'>,
+  input: { grantId: string; clicker: string; action: DecisionAction; denyReason?: string },
+): Promise<ExtensionDecisionResult> {
+  for (let race = 0; race < 5; race++) {
+    const grant = await deps.grants.get(input.grantId);
+    if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
+    const target = deps.config.targets[grant.target];
+    if (!target) return { outcome: 'refused', reason: 'unknown-target', grant };
+    const extension = grant.extension;
+    if (extension?.state !== 'pending' || grant.status !== 'active' || grant.ending || !grant.expiresAt)
+      return { outcome: 'refused', reason: 'not-pending', grant };
+
+    const clickerIsApprover = await isApprover(deps, target, input.clicker);
+    const decision = decideExtension({
+      grant,
+      target,
+      clicker: input.clicker,
+      clickerIsApprover,
+      action: input.action,
+    });
+    if (decision.outcome === 'refuse') return { outcome: 'refused', reason: decision.reason, grant };
+
+    const at = toIsoSeconds(deps.clock.now());
+    const approvals =
+      decision.outcome === 'deny' ? extension.approvals : [...extension.approvals, { by: input.clicker, at }];
+    const next = transition(grant, 'active', {
+      at,
+      by: input.clicker,
+      ...(decision.outcome === 'deny'
+        ? {
+            event: 'extension-denied' as const,
+            ...(input.denyReason ? { note: input.denyReason } : {}),
+            set: {
+              extension: {
+                ...extension,
+                state: 'denied' as const,
+                decidedBy: input.clicker,
+                decidedAt: at,
+                ...(input.denyReason ? { denyReason: input.denyReason } : {}),
+              },
+            },
+          }
+        : decision.outcome === 'approve'
+          ? {
+              event: 'extension-approved' as const,
+              set: {
+                extension: {
+                  ...extension,
+                  approvals,
+                  state: 'approved' as const,
+                  decidedBy: input.clicker,
+                  decidedAt: at,
+                  // Fixed at approval: extending from the current expiry means access never has a gap.
+                  newExpiresAt: addMinutes(grant.expiresAt, extension.minutes),
+                },
+              },
+            }
+          : {
+              event: 'extension-approval-recorded' as const,
+              note: `approval ${decision.have} of ${decision.need}`,
+              set: { extension: { ...extension, approvals } },
+            }),
+    });
+    if (!next.ok) return { outcome: 'refused', reason: 'not-pending', grant };
+    if ((await deps.grants.save(next.value, grant.version)) === 'stale') continue;
+    await deps.queue.enqueue({
+      kind: 'grant-changed',
+      grantId: grant.id,
+      step: next.value.history.length - 1,
+    });
+    if (decision.outcome === 'approve')
+      await deps.queue.enqueue({ kind: 'apply-extension', grantId: grant.id });
+    const outcome =
+      decision.outcome === 'deny'
+        ? 'denied'
+        : decision.outcome === 'approve'
+          ? 'approved'
+          : 'approval-recorded';
+    return { outcome, grant: next.value };
+  }
+  throw new Error(`grant ${input.grantId} kept changing under 5 attempts to decide its extension`);
+}
+
+export type ApplyExtensionOutcome = 'extended' | 'skipped' | 'failed';
+
+/**
+ * Worker job for an approved extension: a new default version of the same policy with the later
+ * expiry (CreatePolicyVersion SetAsDefault), so there is never a moment without access, then one
+ * conditional write moves the grant's expiry. Repeating it is harmless.
+ */
+export async function applyExtension(
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'access' | 'clock' | 'logger'>,
+  grantId: string,
+): Promise<ApplyExtensionOutcome> {
+  const grant = await deps.grants.get(grantId);
+  const extension = grant?.extension;
+  const target = grant ? deps.config.targets[grant.target] : undefined;
+  if (!grant || !extension || extension.state !== 'approved' || !extension.newExpiresAt) return 'skipped';
+  if (grant.status !== 'active' || grant.ending || !grant.startsAt || !target) return 'skipped';
+
+  const rendered = grantPolicy(
+    deps.config,
+    { ...grant, startsAt: grant.startsAt, expiresAt: extension.newExpiresAt },
+    target,
+  );
+  if (!rendered.ok) {
+    deps.logger.error(
+      { grantId, why: describePolicyError(rendered.error) },
+      'extension policy could not be rendered',
+    );
+    return 'failed';
+  }
+  await deps.access.createPolicyVersion(
+    grant.policyArn ?? grantPolicyArn(deps.config.aws.accountId, grant.id),
+    rendered.value,
+  );
+
+  const next = transition(grant, 'active', {
+    at: toIsoSeconds(deps.clock.now()),
+    by: 'keyturn',
+    event: 'extended',
+    note: `until ${extension.newExpiresAt}`,
+    set: {
+      expiresAt: extension.newExpiresAt,
+      extendedMinutes: (grant.extendedMinutes ?? 0) + extension.minutes,
+      extension: { ...extension, state: 'extended' },
+    },
+  });
+  if (!next.ok || (await deps.grants.save(next.value, grant.version)) === 'stale') return 'skipped';
+  await deps.queue.enqueue({ kind: 'grant-changed', grantId, step: next.value.history.length - 1 });
+  return 'extended';
+}
+
+/** Worker job after an extension request: post its approval card once. */
+export async function postExtensionCard(
+  deps: Pick<Deps, 'config' | 'grants' | 'chat' | 'clock'>,
+  grantId: string,
+): Promise<void> {
+  const grant = await deps.grants.get(grantId);
+  const extension = grant?.extension;
+  const target = grant ? deps.config.targets[grant.target] : undefined;
+  if (!grant || !extension || !target || extension.card || !grant.expiresAt) return;
+  if (
+    !(await deps.grants.claimEffect(
+      grant.id,
+      `extension-card:${extension.requestedAt}`,
+      deps.clock.now().toISOString(),
+    ))
+  )
+    return;
+  const card = await deps.chat.postExtensionCard(
+    deps.config.slack.requestsChannel,
+    extensionCardView(grant, target),
+  );
+  const saved = await transitionlessUpdate(deps.grants, grant.id, (g) =>
+    g.extension && g.extension.requestedAt === extension.requestedAt && !g.extension.card
+      ? { ...g, extension: { ...g.extension, card } }
+      : undefined,
+  );
+  // Decided between posting and storing the reference: that announcement found no card, so update it now.
+  if (saved?.extension && saved.extension.state !== 'pending')
+    await deps.chat.updateExtensionCard(card, extensionCardView(saved, target));
+}
+
+export function extensionCardView(grant: Grant, target: Target): ExtensionCardView {
+  const extension = grant.extension;
+  if (!extension || !grant.expiresAt) throw new Error(`grant ${grant.id} has no extension to show`);
+  const applied = extension.state === 'extended';
+  const base = applied ? grant.expiresAt : addMinutes(grant.expiresAt, extension.minutes);
+  const view: ExtensionCardView = {
+    grant,
+    target,
+    extension,
+    newExpiresAt: extension.newExpiresAt ?? base,
+    totalMinutes: applied ? totalMinutes(grant) : totalMinutes(grant) + extension.minutes,
+  };
+  if (extension.state === 'extended')
+    view.outcome = { kind: 'extended', ...(extension.decidedBy ? { by: extension.decidedBy } : {}) };
+  else if (extension.state === 'denied')
+    view.outcome = {
+      kind: 'denied',
+      ...(extension.decidedBy ? { by: extension.decidedBy } : {}),
+      ...(extension.denyReason ? { reason: extension.denyReason } : {}),
+    };
+  else if (grant.status !== 'active' || grant.ending) view.outcome = { kind: 'dropped' };
+  return view;
+}

@@ -1,0 +1,129 @@
+import { addMinutes, type Grant, toIsoSeconds, transition } from '../domain/grant';
+import { forEachBounded } from './bounded';
+import type { Deps } from './deps';
+import { requestEnding } from './end-grant';
+import { applyExtension } from './extend-grant';
+import { reconcile } from './reconcile';
+import { revokeGrant } from './revoke-grant';
+
+export interface SweepReport {
+  ended: number;
+  warned: number;
+  lapsed: number;
+  redriven: number;
+  failures: number;
+}
+
+/** IAM has no published rate and throttles (FACTS.md): a few revokes at a time, each retried by the SDK. */
+const REVOKE_CONCURRENCY = 8;
+/** An approved grant or extension not applied within this was lost between the write and its queued job. */
+const STUCK_AFTER_MS = 2 * 60_000;
+
+/**
+ * Runs every minute (Lambda schedule, or a timer locally): ends grants that are due, warns before
+ * expiry, lapses undecided requests, re-drives work whose queued job was lost, and, when asked,
+ * reconciles IAM with the store. Safe to run twice at once and after a crash at any point.
+ */
+export async function sweep(deps: Deps, opts: { reconcile?: boolean } = {}): Promise<SweepReport> {
+  const report: SweepReport = { ended: 0, warned: 0, lapsed: 0, redriven: 0, failures: 0 };
+  const now = deps.clock.now();
+  const nowIso = toIsoSeconds(now);
+
+  const due = await deps.grants.listByStatus('active', { dueBy: nowIso });
+  await forEachBounded(due, REVOKE_CONCURRENCY, async (listed) => {
+    try {
+      if (await endIfDue(deps, listed.id, nowIso)) report.ended++;
+    } catch (error) {
+      report.failures++;
+      deps.logger.error(
+        { grantId: listed.id, err: (error as Error).message },
+        'revoke failed; the next sweep retries',
+      );
+    }
+  });
+
+  report.warned = await warn(deps, now);
+  report.lapsed = await lapse(deps, now);
+  report.redriven = await redrive(deps, now);
+  if (opts.reconcile) await reconcile(deps);
+  return report;
+}
+
+async function endIfDue(deps: Deps, grantId: string, nowIso: string): Promise<boolean> {
+  let grant = await deps.grants.get(grantId);
+  if (grant?.status !== 'active') return false;
+  if (!grant.ending) {
+    if (!grant.expiresAt || grant.expiresAt > nowIso) return false;
+    // An approved extension not yet applied must win over the old expiry, or approved access is cut short.
+    if (grant.extension?.state === 'approved' && (await applyExtension(deps, grant.id)) === 'extended')
+      return false;
+    await requestEnding(deps, grant.id, { status: 'expired', by: 'keyturn' }, { queueRevoke: false });
+    grant = await deps.grants.get(grantId);
+  }
+  return grant !== undefined && (await revokeGrant(deps, grant.id)) === 'ended';
+}
+
+/** One DM per expiry time: an extended grant is warned again before its new expiry. */
+async function warn(deps: Deps, now: Date): Promise<number> {
+  const widest = Math.max(0, ...Object.values(deps.config.targets).map((t) => t.warnBeforeMinutes));
+  const soon = await deps.grants.listByStatus('active', { dueBy: addMinutes(toIsoSeconds(now), widest) });
+  let warned = 0;
+  for (const grant of soon) {
+    const target = deps.config.targets[grant.target];
+    if (!target || grant.ending || !grant.expiresAt) continue;
+    const left = Date.parse(grant.expiresAt) - now.getTime();
+    if (left <= 0 || left > target.warnBeforeMinutes * 60_000) continue;
+    if (!(await deps.grants.claimEffect(grant.id, `warn:${grant.expiresAt}`, now.toISOString()))) continue;
+    await deps.chat.notify(grant.requester, { kind: 'warning', grant, target });
+    warned++;
+  }
+  return warned;
+}
+
+async function lapse(deps: Deps, now: Date): Promise<number> {
+  const shortest = Math.min(...Object.values(deps.config.targets).map((t) => t.approvalTimeoutMinutes));
+  if (!Number.isFinite(shortest)) return 0;
+  const candidates = await deps.grants.listByStatus('pending', {
+    dueBy: addMinutes(toIsoSeconds(now), -shortest),
+  });
+  let lapsed = 0;
+  for (const listed of candidates) {
+    const grant = await deps.grants.get(listed.id);
+    const target = grant ? deps.config.targets[grant.target] : undefined;
+    if (grant?.status !== 'pending') continue;
+    const timeout = target?.approvalTimeoutMinutes ?? shortest;
+    if (Date.parse(grant.requestedAt) + timeout * 60_000 > now.getTime()) continue;
+    const next = transition(grant, 'lapsed', {
+      at: toIsoSeconds(now),
+      by: 'keyturn',
+      note: `nobody decided within ${timeout}m`,
+    });
+    if (!next.ok || (await deps.grants.save(next.value, grant.version)) === 'stale') continue;
+    await deps.queue.enqueue({
+      kind: 'grant-changed',
+      grantId: grant.id,
+      step: next.value.history.length - 1,
+    });
+    lapsed++;
+  }
+  return lapsed;
+}
+
+/** Approvals whose apply job never ran (a crash between the write and the enqueue) are queued again. */
+async function redrive(deps: Deps, now: Date): Promise<number> {
+  const stale = (iso: string | undefined) =>
+    iso !== undefined && now.getTime() - Date.parse(iso) > STUCK_AFTER_MS;
+  let redriven = 0;
+  for (const grant of await deps.grants.listByStatus('approved')) {
+    if (!stale(grant.decidedAt)) continue;
+    await deps.queue.enqueue({ kind: 'apply-grant', grantId: grant.id });
+    redriven++;
+  }
+  const withApprovedExtension = (g: Grant) =>
+    g.extension?.state === 'approved' && stale(g.extension.decidedAt);
+  for (const grant of (await deps.grants.listByStatus('active')).filter(withApprovedExtension)) {
+    await deps.queue.enqueue({ kind: 'apply-extension', grantId: grant.id });
+    redriven++;
+  }
+  return redriven;
+}

@@ -37,6 +37,22 @@ module.exports = {
       from: { path: '^(src|handlers)', pathNot: '^src/adapters/sandbox' },
       to: { path: '@cloud-copilot/iam-simulate' },
     },
+    {
+      name: 'lambda-bundles-no-dev-tools',
+      comment:
+        'Lambda bundles carry no devDependencies: no policy evaluator (AGPL), no dynalite, no sandbox (test/deploy/bundle.test.ts).',
+      severity: 'error',
+      from: { path: '^(handlers/|src/main/lambda\\.ts$)' },
+      to: {
+        path: [
+          '^src/adapters/sandbox',
+          '^src/adapters/dynamodb/local',
+          'dynalite',
+          '@cloud-copilot/iam-simulate',
+        ],
+        reachable: true,
+      },
+    },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

@@ -11,5 +11,10 @@ const project = (name, extra = {}) => ({
 });
 
 module.exports = {
-  projects: [project('unit'), project('integration', { testTimeout: 30_000 })],
+  projects: [
+    project('unit'),
+    project('integration', { testTimeout: 30_000 }),
+    // Reads what `npm run package` builds; globalSetup runs it (offline, ~10 s) only when a deploy test is selected.
+    project('deploy', { testTimeout: 30_000, globalSetup: '<rootDir>/test/deploy/package-stack.ts' }),
+  ],
 };

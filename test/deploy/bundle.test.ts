@@ -1,0 +1,274 @@
+import { execFile } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { builtinModules } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { FUNCTIONS, OUT_DIR, ROOT, readZip, type ZipEntry } from './stack-files';
+
+// The function zips `npm run package` wrote: what is in them, how big they are, and that the
+// slack and worker bundles boot as Lambda would run them, reading their secrets from SSM.
+
+const SLACK_BUDGET_BYTES = 2_000_000;
+const handlerFile = (fn: string) => fn.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const zipOf = (fn: string) => path.join(OUT_DIR, `${fn}.zip`);
+const entriesOf = (fn: string) => readZip(zipOf(fn));
+const entry = (entries: ZipEntry[], name: string) => {
+  const found = entries.find((e) => e.name === name);
+  if (!found) throw new Error(`${name} is not in the zip`);
+  return found;
+};
+
+/** Packages that only devDependencies need, per the lockfile: none of them may reach a bundle. */
+const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, { dev?: boolean }>;
+};
+
+/** `../../../node_modules/a/node_modules/@b/c/x.js` → `node_modules/a/node_modules/@b/c` (a lockfile key). */
+function packageKey(source: string): string | undefined {
+  const parts = source.split('/');
+  const start = parts.indexOf('node_modules');
+  if (start < 0) return undefined;
+  const key: string[] = [];
+  let i = start;
+  while (parts[i] === 'node_modules') {
+    const scoped = parts[i + 1]?.startsWith('@');
+    key.push('node_modules', ...parts.slice(i + 1, i + (scoped ? 3 : 2)));
+    i += scoped ? 3 : 2;
+  }
+  return key.join('/');
+}
+
+function sourcesOf(fn: string): string[] {
+  const map = JSON.parse(
+    entry(entriesOf(fn), `handlers/${handlerFile(fn)}.js.map`)
+      .read()
+      .toString('utf8'),
+  );
+  return (map.sources as string[]).map((s) => s.replace(/^(\.\.\/)+/, ''));
+}
+
+describe('function zips', () => {
+  it.each(FUNCTIONS)('%s holds its bundle, source map and the config, and no node_modules', (fn) => {
+    const names = entriesOf(fn)
+      .map((e) => e.name)
+      .sort();
+    expect(names).toEqual([
+      `handlers/${handlerFile(fn)}.js`,
+      `handlers/${handlerFile(fn)}.js.map`,
+      'keyturn.example.yml',
+    ]);
+  });
+
+  it(`keeps the slack function under ${SLACK_BUDGET_BYTES / 1e6} MB zipped`, () => {
+    expect(statSync(zipOf('slack')).size).toBeLessThan(SLACK_BUDGET_BYTES);
+  });
+
+  it.each(FUNCTIONS)(
+    '%s bundles no devDependency: no IAM policy evaluator, dynalite, playwright or jest',
+    (fn) => {
+      const sources = sourcesOf(fn);
+      const packages = [...new Set(sources.map(packageKey).filter((k): k is string => k !== undefined))];
+      expect(packages.length).toBeGreaterThan(20);
+      const devOnly = packages.filter((key) => lock.packages[key]?.dev === true || !lock.packages[key]);
+      expect(devOnly).toEqual([]);
+      const forbidden =
+        /node_modules\/(@cloud-copilot|dynalite|playwright|@playwright|jest|@jest|ts-jest|osls|serverless-esbuild|esbuild|tsx)\//;
+      expect(sources.filter((s) => forbidden.test(s))).toEqual([]);
+      expect(
+        sources.filter((s) =>
+          /^(test\/|src\/adapters\/sandbox\/|src\/adapters\/dynamodb\/local\.ts)/.test(s),
+        ),
+      ).toEqual([]);
+    },
+  );
+
+  it.each(FUNCTIONS)('%s leaves no require unresolved except optional ones the SDK guards', (fn) => {
+    const js = entry(entriesOf(fn), `handlers/${handlerFile(fn)}.js`)
+      .read()
+      .toString('utf8');
+    const required = [...js.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!);
+    const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+    // Both are tried inside try/catch: the SDK's SigV4a signer, and debug's terminal colours.
+    expect([...new Set(required.filter((m) => !builtins.has(m)))].sort()).toEqual([
+      '@aws-sdk/signature-v4-crt',
+      'supports-color',
+    ]);
+  });
+
+  it('replaces Socket Mode and iconv-lite with stand-ins (deploy/lambda-stubs), so undici is not bundled', () => {
+    const sources = sourcesOf('slack');
+    expect(sources).toEqual(
+      expect.arrayContaining(['deploy/lambda-stubs/socket-mode.js', 'deploy/lambda-stubs/iconv-lite.js']),
+    );
+    expect(sources.filter((s) => /node_modules\/(@slack\/socket-mode|undici|iconv-lite)\//.test(s))).toEqual(
+      [],
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Booting the bundles as Lambda would: unzipped into a task root, cwd there, config from the zip,
+// Slack secrets from "Parameter Store" (a local fake speaking the SSM JSON protocol).
+
+const run = promisify(execFile);
+const SIGNING_SECRET = 'signing-secret-from-ssm';
+const PARAMETERS: Record<string, string> = {
+  '/keyturn/test/slack-bot-token': 'xoxb-from-ssm',
+  '/keyturn/test/slack-signing-secret': SIGNING_SECRET,
+};
+
+let ssm: Server;
+let ssmUrl: string;
+const ssmRequests: { target: string; body: { Name: string; WithDecryption?: boolean } }[] = [];
+let taskRoot: string;
+let invocations = 0;
+
+beforeAll(async () => {
+  ssm = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (chunk) => (raw += chunk));
+    req.on('end', () => {
+      const body = JSON.parse(raw);
+      ssmRequests.push({ target: String(req.headers['x-amz-target']), body });
+      const value = PARAMETERS[body.Name];
+      res.setHeader('content-type', 'application/x-amz-json-1.1');
+      if (value === undefined) {
+        res.statusCode = 400;
+        res.end(JSON.stringify({ __type: 'ParameterNotFound', message: 'not found' }));
+        return;
+      }
+      res.end(
+        JSON.stringify({ Parameter: { Name: body.Name, Type: 'SecureString', Value: value, Version: 1 } }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => ssm.listen(0, '127.0.0.1', resolve));
+  ssmUrl = `http://127.0.0.1:${(ssm.address() as AddressInfo).port}`;
+
+  taskRoot = mkdtempSync(path.join(tmpdir(), 'keyturn-task-'));
+  for (const fn of ['slack', 'worker', 'sweeper']) {
+    const dir = path.join(taskRoot, fn);
+    for (const e of entriesOf(fn)) {
+      mkdirSync(path.dirname(path.join(dir, e.name)), { recursive: true });
+      writeFileSync(path.join(dir, e.name), e.read());
+    }
+  }
+  writeFileSync(
+    path.join(taskRoot, 'invoke.js'),
+    // Logs go to stdout as on Lambda, so the outcome goes to a file.
+    `const { writeFileSync } = require('node:fs');
+     const [, , bundle, event, out] = process.argv;
+     const { handler } = require(bundle);
+     Promise.resolve(handler(JSON.parse(event), {}))
+       .then((result) => writeFileSync(out, JSON.stringify({ result: result ?? null })))
+       .catch((e) => writeFileSync(out, JSON.stringify({ error: String(e) })));`,
+  );
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => ssm.close(resolve));
+});
+
+/** One cold start and one invocation of a function, in a clean process with Lambda-like settings. */
+async function invoke(fn: string, event: unknown): Promise<{ result?: unknown; error?: string }> {
+  const dir = path.join(taskRoot, fn);
+  const env = {
+    PATH: process.env.PATH ?? '',
+    NODE_OPTIONS: '--enable-source-maps',
+    LOG_LEVEL: 'error',
+    AWS_REGION: 'ap-northeast-1',
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'example-secret',
+    AWS_ENDPOINT_URL_SSM: ssmUrl,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    KEYTURN_CONFIG: 'keyturn.example.yml',
+    KEYTURN_TABLE: 'keyturn-test',
+    KEYTURN_QUEUE_URL: 'http://127.0.0.1:9/queue/keyturn-test-jobs',
+    SLACK_BOT_TOKEN_PARAM: '/keyturn/test/slack-bot-token',
+    SLACK_SIGNING_SECRET_PARAM: '/keyturn/test/slack-signing-secret',
+    SLACK_BOT_ID: 'B0KEYTURN',
+    SLACK_BOT_USER_ID: 'U0KEYTURN',
+    SLACK_API_URL: 'http://127.0.0.1:9/api/',
+  };
+  const out = path.join(taskRoot, `${fn}-${++invocations}.json`);
+  const bundle = path.join(dir, 'handlers', `${handlerFile(fn)}.js`);
+  try {
+    await run(process.execPath, [path.join(taskRoot, 'invoke.js'), bundle, JSON.stringify(event), out], {
+      cwd: dir,
+      env,
+    });
+    return JSON.parse(readFileSync(out, 'utf8'));
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${fn} did not run: ${(error as Error).message}\n${stdout}\n${stderr}`);
+  }
+}
+
+function slashCommandEvent(text: string, secret: string) {
+  const body = new URLSearchParams({
+    command: '/access',
+    text,
+    user_id: 'U0ALICE',
+    user_name: 'alice',
+    channel_id: 'C0WORK',
+    team_id: 'T0KEYTURN',
+    api_app_id: 'A0KEYTURN',
+    response_url: 'http://127.0.0.1:9/response',
+    trigger_id: 'trigger-1',
+  }).toString();
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  return {
+    version: '2.0',
+    routeKey: 'POST /slack/events',
+    rawPath: '/slack/events',
+    rawQueryString: '',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': timestamp,
+      'x-slack-signature': signature,
+    },
+    requestContext: { http: { method: 'POST', path: '/slack/events' } },
+    body,
+    isBase64Encoded: false,
+  };
+}
+
+describe('the bundles boot as Lambda runs them', () => {
+  it('slack: reads its secrets from SSM with decryption and answers a request signed with them', async () => {
+    const response = (await invoke('slack', slashCommandEvent('help', SIGNING_SECRET))) as {
+      result: { statusCode: number; body: string };
+    };
+    expect(response.result.statusCode).toBe(200);
+    expect(JSON.parse(response.result.body)).toMatchObject({ response_type: 'ephemeral' });
+    expect(response.result.body).toContain('prod-raspi');
+    expect(ssmRequests.map((r) => [r.target, r.body.Name, r.body.WithDecryption]).sort()).toEqual([
+      ['AmazonSSM.GetParameter', '/keyturn/test/slack-bot-token', true],
+      ['AmazonSSM.GetParameter', '/keyturn/test/slack-signing-secret', true],
+    ]);
+  });
+
+  it('slack: refuses a request signed with any other secret', async () => {
+    const response = (await invoke('slack', slashCommandEvent('help', 'some-other-secret'))) as {
+      result: { statusCode: number };
+    };
+    expect(response.result.statusCode).toBe(401);
+  });
+
+  it('worker: reports an unreadable job as a batch item failure', async () => {
+    const response = await invoke('worker', {
+      Records: [{ messageId: 'm-1', body: '{"kind":', attributes: {}, messageAttributes: {} }],
+    });
+    expect(response).toEqual({ result: { batchItemFailures: [{ itemIdentifier: 'm-1' }] } });
+  });
+
+  it('sweeper (placeholder until its issue lands) logs and returns', async () => {
+    expect(await invoke('sweeper', { source: 'aws.events', 'detail-type': 'Scheduled Event' })).toEqual({
+      result: null,
+    });
+  });
+});

@@ -1,0 +1,177 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders are literal ${…} text.
+import { tableDefinition } from '../../src/adapters/dynamodb/table';
+import { loadConfig } from '../../src/config/load';
+import { REGION, resolveIntrinsics } from './intrinsics';
+import { FUNCTIONS, ROOT, readTemplate } from './stack-files';
+
+// The packaged CloudFormation template (stage dev, keyturn.example.yml): the stack is complete.
+
+const template = readTemplate();
+const resources = template.Resources;
+const config = loadConfig({
+  env: { KEYTURN_CONFIG: 'keyturn.example.yml' },
+  cwd: ROOT,
+  log: () => undefined,
+});
+const logicalId = (fn: string) => `${fn[0]!.toUpperCase()}${fn.slice(1)}LambdaFunction`;
+const fnArn = (fn: string) => ({ 'Fn::GetAtt': [logicalId(fn), 'Arn'] });
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+describe('functions', () => {
+  it.each(FUNCTIONS)('%s runs on nodejs22.x, arm64, under the one least-privilege role', (fn) => {
+    const props = resources[logicalId(fn)]!.Properties;
+    expect(props.Runtime).toBe('nodejs22.x');
+    expect(props.Architectures).toEqual(['arm64']);
+    expect(props.Role).toEqual({ 'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'] });
+    const file = fn.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    expect(props.Handler).toBe(`handlers/${file}.handler`);
+  });
+
+  it.each(FUNCTIONS)(
+    '%s gets secret parameter names, never secret values, and finds the bundled config',
+    (fn) => {
+      const env = resources[logicalId(fn)]!.Properties.Environment as { Variables: Record<string, unknown> };
+      const vars = env.Variables;
+      expect(vars).not.toHaveProperty('SLACK_BOT_TOKEN');
+      expect(vars).not.toHaveProperty('SLACK_SIGNING_SECRET');
+      expect(vars).not.toHaveProperty('SLACK_APP_TOKEN');
+      expect(vars.SLACK_BOT_TOKEN_PARAM).toBe('/keyturn/dev/slack-bot-token');
+      expect(vars.SLACK_SIGNING_SECRET_PARAM).toBe('/keyturn/dev/slack-signing-secret');
+      expect(JSON.stringify(vars)).not.toMatch(/xox[abp]-/);
+      expect(vars.KEYTURN_CONFIG).toBe('keyturn.example.yml');
+      expect(vars.KEYTURN_TABLE).toEqual({ Ref: 'KeyturnTable' });
+      expect(vars.KEYTURN_QUEUE_URL).toEqual({ Ref: 'JobQueue' });
+      expect(vars.NODE_OPTIONS).toBe('--enable-source-maps');
+    },
+  );
+});
+
+describe('events', () => {
+  it('slack: HTTP API POST /slack/events, and its URL is a stack output', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
+    expect(routes).toEqual(['POST /slack/events']);
+    const [, integration] = ofType('AWS::ApiGatewayV2::Integration')[0]!;
+    expect(integration.Properties.IntegrationUri).toEqual(fnArn('slack'));
+    expect(template.Outputs.SlackRequestUrl!.Value).toEqual({
+      'Fn::Sub': 'https://${HttpApi}.execute-api.${AWS::Region}.amazonaws.com/slack/events',
+    });
+  });
+
+  it('worker: the job queue, partial batch failures, a dead-letter queue after 5 receives', () => {
+    const [, mapping] = ofType('AWS::Lambda::EventSourceMapping')[0]!;
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['JobQueue', 'Arn'] },
+      FunctionName: fnArn('worker'),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const queue = resources.JobQueue!.Properties;
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['JobDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    // AWS: a queue's visibility timeout should be at least six times its consumer's timeout.
+    const workerTimeout = resources.WorkerLambdaFunction!.Properties.Timeout as number;
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * workerTimeout);
+    expect(resources.JobDeadLetterQueue!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
+  it('sweeper: every minute', () => {
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
+    expect(rules.map(([, r]) => r.Properties)).toEqual([
+      expect.objectContaining({
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [expect.objectContaining({ Arn: fnArn('sweeper') })],
+      }),
+    ]);
+  });
+
+  it("digest: EventBridge Scheduler at the config's digest.at, in its digest.timezone", () => {
+    expect(config.digest).toEqual({ at: '09:00', timezone: 'Asia/Tokyo' });
+    expect(resources.DigestSchedule!.Properties).toMatchObject({
+      ScheduleExpression: 'cron(0 9 * * ? *)',
+      ScheduleExpressionTimezone: 'Asia/Tokyo',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: fnArn('digest'),
+        RoleArn: { 'Fn::GetAtt': ['DigestSchedulerRole', 'Arn'] },
+      },
+    });
+  });
+
+  it('sessionEvents and commandEvents: EventBridge rules with the patterns from FACTS.md', () => {
+    const patterns = Object.fromEntries(
+      ofType('AWS::Events::Rule')
+        .filter(([, r]) => r.Properties.EventPattern)
+        .map(([, r]) => [
+          JSON.stringify((r.Properties.Targets as { Arn: unknown }[])[0]!.Arn),
+          r.Properties.EventPattern,
+        ]),
+    );
+    expect(patterns).toEqual({
+      [JSON.stringify(fnArn('sessionEvents'))]: {
+        source: ['aws.ssm'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        detail: { eventName: ['StartSession', 'TerminateSession', 'ResumeSession'] },
+      },
+      [JSON.stringify(fnArn('commandEvents'))]: {
+        source: ['aws.ssm'],
+        'detail-type': ['EC2 Command Invocation Status-change Notification'],
+      },
+    });
+  });
+});
+
+describe('storage and alarms', () => {
+  it('the table has the keys and indexes the code uses, point-in-time recovery and deletion protection', () => {
+    const table = resources.KeyturnTable!;
+    const expected = tableDefinition('keyturn-dev');
+    expect(table.Properties).toEqual({
+      TableName: 'keyturn-dev',
+      BillingMode: expected.BillingMode,
+      AttributeDefinitions: expected.AttributeDefinitions,
+      KeySchema: expected.KeySchema,
+      GlobalSecondaryIndexes: expected.GlobalSecondaryIndexes,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+    expect((expected.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName)).toEqual([
+      'byStatus',
+      'byDay',
+      'byRequester',
+    ]);
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it('alarms on dead-letter queue depth and on worker errors', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    expect(alarms).toEqual([
+      expect.objectContaining({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['JobDeadLetterQueue', 'QueueName'] } }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      }),
+      expect.objectContaining({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'WorkerLambdaFunction' } }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      }),
+    ]);
+  });
+});
+
+describe('stage and region', () => {
+  it('names everything after the stage, in the region of keyturn.yml', () => {
+    expect(config.aws.region).toBe(REGION);
+    expect(resources.SlackLambdaFunction!.Properties.FunctionName).toBe('keyturn-dev-slack');
+    expect(resources.JobQueue!.Properties.QueueName).toBe('keyturn-dev-jobs');
+    expect(resolveIntrinsics(template, resources.IamRoleLambdaExecution!.Properties.RoleName)).toBe(
+      `keyturn-dev-${REGION}-lambdaRole`,
+    );
+  });
+});

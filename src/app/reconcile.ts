@@ -36,8 +36,17 @@ export async function reconcile(deps: Deps): Promise<ReconcileReport> {
     // A grant that failed moments ago is still being cleaned up by its own worker.
     if (grant?.status === 'failed' && !settled(grant.history.at(-1)?.at)) continue;
     const detachedFrom = await deps.access.detachFromAll(policy.arn);
-    await deps.access.deletePolicy(policy.arn);
+    const deleted = await deps.access.deletePolicy(policy.arn);
+    // Two sweepers may reconcile at once: a run that neither detached nor deleted anything reports nothing.
+    if (deleted === 'already-gone' && detachedFrom.length === 0) continue;
     report.orphansRemoved.push(policy.arn);
+    await deps.anomalies.record({
+      kind: 'orphan-policy-removed',
+      at: now.toISOString(),
+      policyArn: policy.arn,
+      ...(grantId ? { grantId } : {}),
+      detachedFrom,
+    });
     await deps.chat.postAudit(deps.config.slack.auditChannel, {
       kind: 'orphan-policy-removed',
       policyArn: policy.arn,

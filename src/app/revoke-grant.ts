@@ -18,7 +18,10 @@ export type RevokeOutcome = 'ended' | 'skipped' | 'busy';
  * sweep simply runs them all again. A lease keeps two sweepers from doing the work twice.
  */
 export async function revokeGrant(
-  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'access' | 'fleet' | 'chat' | 'clock' | 'logger'>,
+  deps: Pick<
+    Deps,
+    'config' | 'grants' | 'queue' | 'access' | 'fleet' | 'chat' | 'clock' | 'logger' | 'anomalies'
+  >,
   grantId: string,
 ): Promise<RevokeOutcome> {
   const current = await deps.grants.get(grantId);
@@ -34,9 +37,16 @@ export async function revokeGrant(
   const ending = current.ending;
 
   const policyArn = leased.policyArn ?? grantPolicyArn(deps.config.aws.accountId, leased.id);
-  await deps.access.detachPolicy(leased.principal, policyArn);
-  await deps.access.deletePolicy(policyArn);
-  await clearRunAsUnlessNeeded(deps, leased);
+  // The layers are independent (DESIGN.md): IAM refusing (throttled, down) must not keep an open
+  // session alive. The sessions still end now; the error is rethrown below so the status does not move.
+  let iamFailure: { error: unknown } | undefined;
+  try {
+    await deps.access.detachPolicy(leased.principal, policyArn);
+    await deps.access.deletePolicy(policyArn);
+    await clearRunAsUnlessNeeded(deps, leased);
+  } catch (error) {
+    iamFailure = { error };
+  }
 
   const target = deps.config.targets[leased.target];
   const sessions = target ? await endSessions(deps, leased, target) : { ended: 0, survivors: [] };
@@ -44,11 +54,25 @@ export async function revokeGrant(
     sessions.survivors.length > 0 &&
     (await deps.grants.claimEffect(leased.id, 'audit:sessions-not-ended', now.toISOString()))
   ) {
+    await deps.anomalies.record({
+      kind: 'sessions-not-ended',
+      at: now.toISOString(),
+      grantId: leased.id,
+      requester: leased.requester,
+      target: leased.target,
+      sessionIds: sessions.survivors,
+    });
     await deps.chat.postAudit(deps.config.slack.auditChannel, {
       kind: 'sessions-not-ended',
       grant: leased,
       sessionIds: sessions.survivors,
     });
+  }
+  if (iamFailure) {
+    // Give the lease back so the next sweep retries at once instead of waiting it out.
+    const { revokeLease: _released, ...unleased } = leased;
+    await deps.grants.save({ ...unleased, version: leased.version + 1 }, leased.version);
+    throw iamFailure.error;
   }
 
   const next = transition(leased, ending.status, {

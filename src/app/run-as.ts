@@ -1,20 +1,21 @@
 import type { Grant } from '../domain/grant';
 import type { Deps } from './deps';
 
-/** The tag is the principal's, not the grant's: keep it while another active grant set the same value. */
+/**
+ * The tag is the principal's, not the grant's: keep it while another grant of the same principal
+ * needs the same value, whether active or still being applied (approved).
+ */
 export async function clearRunAsUnlessNeeded(
-  deps: Pick<Deps, 'grants' | 'access'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'access'>,
   grant: Grant,
 ): Promise<void> {
   if (!grant.runAsSet) return;
-  const others = await deps.grants.listByStatus('active');
-  const stillNeeded = others.some(
-    (g) =>
-      g.id !== grant.id &&
-      !g.ending &&
-      g.runAsSet === grant.runAsSet &&
-      g.principal.kind === grant.principal.kind &&
-      g.principal.name === grant.principal.name,
-  );
+  const samePrincipal = (g: Grant) =>
+    g.id !== grant.id && g.principal.kind === grant.principal.kind && g.principal.name === grant.principal.name;
+  const active = await deps.grants.listByStatus('active');
+  const applying = await deps.grants.listByStatus('approved');
+  const stillNeeded =
+    active.some((g) => samePrincipal(g) && !g.ending && g.runAsSet === grant.runAsSet) ||
+    applying.some((g) => samePrincipal(g) && deps.config.targets[g.target]?.runAs === grant.runAsSet);
   if (!stillNeeded) await deps.access.clearRunAs(grant.principal);
 }

@@ -4,6 +4,7 @@ import type { Deps } from './deps';
 import { requestEnding } from './end-grant';
 import { applyExtension } from './extend-grant';
 import { reconcile } from './reconcile';
+import { reconcileSessions } from './reconcile-sessions';
 import { revokeGrant } from './revoke-grant';
 
 export interface SweepReport {
@@ -35,10 +36,9 @@ export async function sweep(deps: Deps, opts: { reconcile?: boolean } = {}): Pro
       if (await endIfDue(deps, listed.id, nowIso)) report.ended++;
     } catch (error) {
       report.failures++;
-      deps.logger.error(
-        { grantId: listed.id, err: (error as Error).message },
-        'revoke failed; the next sweep retries',
-      );
+      const message = (error as Error).message;
+      deps.logger.error({ grantId: listed.id, err: message }, 'revoke failed; the next sweep retries');
+      await reportOverdueRevoke(deps, listed.id, now, message);
     }
   });
 
@@ -46,6 +46,7 @@ export async function sweep(deps: Deps, opts: { reconcile?: boolean } = {}): Pro
   report.lapsed = await lapse(deps, now);
   report.redriven = await redrive(deps, now);
   if (opts.reconcile) await reconcile(deps);
+  await reconcileSessions(deps);
   return report;
 }
 
@@ -62,6 +63,22 @@ async function endIfDue(deps: Deps, grantId: string, nowIso: string): Promise<bo
   }
   return grant !== undefined && (await revokeGrant(deps, grant.id)) === 'ended';
 }
+
+/**
+ * A revoke that keeps failing (IAM down, a permission removed) is a human's problem: once a grant is
+ * more than REPORT_AFTER_MS past due, the audit channel hears of it, once. Access has still ended at
+ * the policy's own expiry; what is at stake is the policy left attached.
+ */
+async function reportOverdueRevoke(deps: Deps, grantId: string, now: Date, error: string): Promise<void> {
+  const grant = await deps.grants.get(grantId);
+  const due = grant?.ending?.at ?? grant?.expiresAt;
+  if (!grant || !due || now.getTime() - Date.parse(due) < REPORT_AFTER_MS) return;
+  if (!(await deps.grants.claimEffect(grant.id, 'audit:revoke-failed', now.toISOString()))) return;
+  await deps.chat.postAudit(deps.config.slack.auditChannel, { kind: 'revoke-failed', grant, error });
+}
+
+/** Long enough that the SDK's retries and a few sweeps have had their chance. */
+const REPORT_AFTER_MS = 5 * 60_000;
 
 /** One DM per expiry time: an extended grant is warned again before its new expiry. */
 async function warn(deps: Deps, now: Date): Promise<number> {

@@ -4,10 +4,15 @@
 require('tsx/cjs');
 const { runCli } = require('../src/main/cli.ts');
 
-process.exitCode = runCli(process.argv.slice(2), {
-  env: process.env,
-  cwd: process.cwd(),
-  now: () => new Date(),
-  out: (s) => process.stdout.write(`${s}\n`),
-  err: (s) => process.stderr.write(`${s}\n`),
+// `digest` reads storage, so runCli may answer with a promise of the exit code.
+Promise.resolve(
+  runCli(process.argv.slice(2), {
+    env: process.env,
+    cwd: process.cwd(),
+    now: () => new Date(),
+    out: (s) => process.stdout.write(`${s}\n`),
+    err: (s) => process.stderr.write(`${s}\n`),
+  }),
+).then((code) => {
+  process.exitCode = code;
 });

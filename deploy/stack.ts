@@ -295,6 +295,8 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
         'ssm:DescribeInstanceInformation',
         'ssm:GetCommandInvocation',
         'ssm:ListCommandInvocations',
+        // Run status, and finding a command by its Comment after a lost SendCommand answer.
+        'ssm:ListCommands',
       ],
       Resource: ['*'],
     },

@@ -1,5 +1,4 @@
-import { placeholderHandler } from '../src/main/lambda';
+import { commandEventsHandler } from '../src/main/lambda';
 
-/** Run Command per-node status changes (EventBridge). */
-// Placeholder: wired by the Run Command issue; see README "Deploy".
-export const handler = placeholderHandler('command-events');
+/** Run Command per-node status changes (EventBridge "EC2 Command Invocation Status-change Notification"). */
+export const handler = commandEventsHandler();

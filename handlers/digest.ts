@@ -1,5 +1,4 @@
-import { placeholderHandler } from '../src/main/lambda';
+import { digestHandler } from '../src/main/lambda';
 
-/** The daily digest in the audit channel (EventBridge Scheduler, config's digest.at/timezone). */
-// Placeholder: wired by the daily digest issue; see README "Deploy".
-export const handler = placeholderHandler('digest');
+/** The daily digest, scheduled at digest.at in digest.timezone (EventBridge Scheduler). */
+export const handler = digestHandler();

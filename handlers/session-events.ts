@@ -1,5 +1,4 @@
-import { placeholderHandler } from '../src/main/lambda';
+import { sessionEventsHandler } from '../src/main/lambda';
 
-/** Session Manager StartSession/TerminateSession/ResumeSession via CloudTrail → EventBridge. */
-// Placeholder: wired by the session summaries issue; see README "Deploy".
-export const handler = placeholderHandler('session-events');
+/** Session Manager StartSession / ResumeSession / TerminateSession, from CloudTrail through EventBridge. */
+export const handler = sessionEventsHandler();

@@ -1,5 +1,4 @@
-import { placeholderHandler } from '../src/main/lambda';
+import { sweeperHandler } from '../src/main/lambda';
 
-/** Expire and warn grants, reconcile sessions and orphan policies (schedule, every minute). */
-// Placeholder: wired by the expiry sweeper issue; see README "Deploy".
-export const handler = placeholderHandler('sweeper');
+/** Schedule → the sweeper: expire, warn, lapse, re-drive and (every 10 minutes) reconcile. */
+export const handler = sweeperHandler();

@@ -1,10 +1,17 @@
 import type { Config } from '../config/types';
 import type { AccessControl } from '../ports/access-control';
+import type { AnomalyLog } from '../ports/anomaly-log';
 import type { Chat } from '../ports/chat';
 import type { Clock } from '../ports/clock';
+import type { CommandRunStore } from '../ports/command-run-store';
+import type { CommandRunner } from '../ports/command-runner';
+import type { DigestData } from '../ports/digest-data';
 import type { Fleet } from '../ports/fleet';
 import type { GrantStore } from '../ports/grant-store';
 import type { Logger } from '../ports/logger';
+import type { RunChat } from '../ports/run-chat';
+import type { SessionChat } from '../ports/session-chat';
+import type { SessionStore } from '../ports/session-store';
 import type { WorkQueue } from '../ports/work-queue';
 
 /** Everything a use case may touch. Composition roots build it once; tests build it from fakes. */
@@ -17,7 +24,21 @@ export interface Deps {
   chat: Chat;
   clock: Clock;
   logger: Logger;
+  /** Session tracking and the daily digest (issue 5). */
+  sessions: SessionStore;
+  sessionChat: SessionChat;
+  anomalies: AnomalyLog;
+  digestData: DigestData;
   newId: () => string;
   /** Bounds for waiting until IAM answers "allowed" after an attach (FACTS.md: no documented propagation time). */
   readiness?: { maxWaitMs: number; firstDelayMs: number };
+  /** Run Command (issue 4): SSM SendCommand, the CommandRun store, and the run messages in Slack. */
+  commands: CommandRunner;
+  runs: CommandRunStore;
+  runChat: RunChat;
+  /**
+   * How long one track-run job polls SSM before handing over to a fresh job (a worker invocation has a
+   * time limit), and its backoff. Defaults in src/app/track-run.ts.
+   */
+  runPolling?: { budgetMs: number; firstDelayMs: number; maxDelayMs: number };
 }

@@ -5,6 +5,8 @@ import type { Deps } from './deps';
 import { applyExtension, postExtensionCard } from './extend-grant';
 import { postRequestCard } from './post-request-card';
 import { revokeGrant } from './revoke-grant';
+import { startRun } from './start-run';
+import { trackRun } from './track-run';
 
 /** The worker: one entry point for every queued job, whether it came from SQS or the in-process queue. */
 export async function handleJob(deps: Deps, job: Job): Promise<void> {
@@ -23,6 +25,12 @@ export async function handleJob(deps: Deps, job: Job): Promise<void> {
       return postExtensionCard(deps, job.grantId);
     case 'apply-extension':
       await applyExtension(deps, job.grantId);
+      return;
+    case 'start-run':
+      await startRun(deps, job.runId);
+      return;
+    case 'track-run':
+      await trackRun(deps, job.runId);
       return;
   }
 }

@@ -198,6 +198,7 @@ function toConfig(c: ParsedConfig): Config {
         warnBeforeMinutes: t.warnBefore,
         approvalTimeoutMinutes: t.approvalTimeout,
         ...(t.maxTotal !== undefined && { maxTotalMinutes: t.maxTotal }),
+        runners: [...t.runners],
       }),
     ),
     snippets: mapValues(
@@ -217,11 +218,13 @@ function toConfig(c: ParsedConfig): Config {
         ),
         approval: s.approval,
         ...(s.timeout !== undefined && { timeout: s.timeout }),
+        ...(s.deliveryTimeout !== undefined && { deliveryTimeout: s.deliveryTimeout }),
         ...(s.maxConcurrency !== undefined && { maxConcurrency: s.maxConcurrency }),
         ...(s.maxErrors !== undefined && { maxErrors: s.maxErrors }),
       }),
     ),
     digest: { at: c.digest.at, timezone: c.digest.timezone },
+    ...(c.commandOutput !== undefined && { commandOutput: { ...c.commandOutput } }),
     sandbox: {
       fleet: c.sandbox.fleet.map((n) => ({ id: n.id, name: n.name, tags: { ...n.tags }, ping: n.ping })),
       userGroups: mapValues(c.sandbox.userGroups, (members) => [...members]),

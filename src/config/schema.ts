@@ -7,6 +7,7 @@ import {
   parseDuration,
 } from '../domain/duration';
 import { ACCESS_SUBCOMMANDS } from '../domain/access-command';
+import { PARAM_NAME, PLACEHOLDER, placeholderPlacementProblems } from '../domain/snippet';
 import { DOCUMENT_KINDS, isUserGroupId } from '../domain/target';
 
 /*
@@ -27,7 +28,6 @@ const IAM_NAME = /^[\w+=,.@-]{1,64}$/;
 // Typed in `/access <target>` and used in policy names, so short, lower-case and shell-safe.
 export const TARGET_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const SNIPPET_NAME = TARGET_NAME;
-const PARAM_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 // useradd's default NAME_REGEX; SSMSessionRunAs must name an existing local user.
 const LINUX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const CLOCK_TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -35,13 +35,19 @@ const NODE_ID = /^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17})$/;
 // SendCommand's own patterns: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_SendCommand.html
 const MAX_CONCURRENCY = /^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$/;
 const MAX_ERRORS = /^([1-9][0-9]*|0|[1-9][0-9]%|[0-9]%|100%)$/;
-// {{name}} in a snippet's run line. Anything between braces is captured so `{{ x }}` is reported, not left literal.
-const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
 // SendCommand TimeoutSeconds starts at 30; AWS-RunShellScript's executionTimeout ends at 172800 (48h).
 const MIN_TIMEOUT_SECONDS = 30;
 const MAX_TIMEOUT_SECONDS = 172_800;
+// SendCommand TimeoutSeconds (delivery): 30 s to 30 days.
+const MAX_DELIVERY_TIMEOUT_SECONDS = 2_592_000;
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html (no dots: virtual-host TLS breaks on them)
+const S3_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html
+const LOG_GROUP = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 // AWS allows 50 tags per resource; a target needing more could never match a node.
 const MAX_TAGS = 50;
+// SendCommand Targets: at most 5 entries; Keyturn sends one `tag:<key>` entry per tag.
+const MAX_RUN_COMMAND_TAGS = 5;
 
 /** Marks the message of an unknown-key issue; load.ts decodes the allowed keys to suggest the closest one. */
 export const KNOWN_KEYS_MARK = '\u0000known-keys:';
@@ -240,6 +246,11 @@ const target = strictObject(
     warnBefore: duration().default(10),
     approvalTimeout: duration().default(60),
     maxTotal: duration().optional(),
+    // Run Command: these users may /run the target's snippets without an active grant (each must be under people).
+    runners: z
+      .array(slackUserId, { error: 'is not a list of Slack user ids' })
+      .superRefine(noRepeats('runners'))
+      .default([]),
   },
   'a mapping of target settings',
 ).superRefine((t, ctx) => {
@@ -357,6 +368,14 @@ const snippet = strictObject(
         error: `is over ${MAX_TIMEOUT_SECONDS} seconds (48h), the most SSM accepts`,
       })
       .optional(),
+    deliveryTimeout: z
+      .number({ error: 'is not a number of seconds' })
+      .int({ error: 'is not a whole number of seconds' })
+      .min(MIN_TIMEOUT_SECONDS, { error: `is under ${MIN_TIMEOUT_SECONDS} seconds, the least SSM accepts` })
+      .max(MAX_DELIVERY_TIMEOUT_SECONDS, {
+        error: `is over ${MAX_DELIVERY_TIMEOUT_SECONDS} seconds (30 days), the most SSM accepts`,
+      })
+      .optional(),
     maxConcurrency: countOrPercent(
       MAX_CONCURRENCY,
       'is not a node count or percentage like 10 or 50%',
@@ -378,6 +397,8 @@ const snippet = strictObject(
   }
   for (const name of Object.keys(s.params))
     if (!used.has(name)) issue(ctx, `is declared but run never uses {{${name}}}`, ['params', name], false);
+  // Quoting only protects a value that stands as its own shell word (src/domain/snippet.ts).
+  for (const problem of placeholderPlacementProblems(s.run)) issue(ctx, problem, ['run'], false);
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -471,6 +492,20 @@ export const configSchema = strictObject(
       )
       .default({}),
     digest: digest.prefault({}),
+    commandOutput: strictObject(
+      {
+        s3Bucket: text()
+          .regex(S3_BUCKET, { error: 'is not an S3 bucket name like keyturn-run-output' })
+          .optional(),
+        s3KeyPrefix: text()
+          .max(500, { error: 'is longer than 500 characters, the most SSM accepts' })
+          .optional(),
+        cloudWatchLogGroup: text()
+          .regex(LOG_GROUP, { error: 'is not a CloudWatch Logs group name like /keyturn/run-command' })
+          .optional(),
+      },
+      'a mapping with s3Bucket, s3KeyPrefix and cloudWatchLogGroup',
+    ).optional(),
     sandbox: sandbox.prefault({}),
   },
   'a YAML mapping with aws, slack, people and targets',
@@ -481,10 +516,38 @@ export const configSchema = strictObject(
     const targets = isRecord(config?.targets) ? Object.keys(config.targets) : undefined;
     const snippets = isRecord(config?.snippets) ? config.snippets : {};
     if (targets === undefined) return;
+    // A runner acts as a person Keyturn knows: the same roster that maps Slack users to AWS identities.
+    const people = isRecord(config?.people) ? config.people : {};
+    for (const [name, t] of Object.entries(config.targets)) {
+      const runners: unknown = isRecord(t) ? t.runners : undefined;
+      if (!Array.isArray(runners)) continue;
+      runners.forEach((id, i) => {
+        // An id that is not a user id at all is already reported on the list itself.
+        if (typeof id === 'string' && SLACK_USER_ID.test(id) && !Object.hasOwn(people, id))
+          issue(ctx, 'is not mapped under people; map every runner to an IAM user or role', [
+            'targets',
+            name,
+            'runners',
+            i,
+          ]);
+      });
+    }
     for (const [name, s] of Object.entries(snippets)) {
       const list: unknown = isRecord(s) ? s.targets : undefined;
       if (!Array.isArray(list)) continue;
       list.forEach((t, i) => {
+        if (typeof t === 'string' && targets.includes(t)) {
+          // SendCommand takes at most 5 Targets entries, one per tag (SendCommand API reference, Targets).
+          const target: unknown = config.targets[t];
+          const tags: unknown = isRecord(target) ? target.tags : undefined;
+          const count = isRecord(tags) ? Object.keys(tags).length : 0;
+          if (count > MAX_RUN_COMMAND_TAGS)
+            issue(
+              ctx,
+              `names a target with ${count} tags; Run Command can select nodes by at most ${MAX_RUN_COMMAND_TAGS} tags`,
+              ['snippets', name, 'targets', i],
+            );
+        }
         if (typeof t !== 'string' || targets.includes(t)) return;
         const near = targets.length > 0 ? closest(t, targets) : undefined;
         const hint = near !== undefined && distance(t, near) <= 2 ? `; did you mean '${near}'?` : '';

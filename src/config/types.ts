@@ -1,26 +1,9 @@
 import type { Principal } from '../domain/principal';
+import type { Snippet } from '../domain/snippet';
 import type { Target } from '../domain/target';
 
-export interface SnippetParam {
-  pattern: string;
-  default?: string;
-  description?: string;
-}
-
-export interface Snippet {
-  name: string;
-  description: string;
-  run: string;
-  targets: readonly string[];
-  params: Readonly<Record<string, SnippetParam>>;
-  approval: boolean;
-  /** Seconds; passed to SendCommand when set. */
-  timeout?: number;
-  /** SendCommand MaxConcurrency, e.g. `10` or `50%`. */
-  maxConcurrency?: string;
-  /** SendCommand MaxErrors, e.g. `0` or `10%`. */
-  maxErrors?: string;
-}
+// Snippets are domain values (src/domain/snippet.ts): the rules that check and render them live there.
+export type { Snippet, SnippetParam } from '../domain/snippet';
 
 export interface SandboxNode {
   id: string;
@@ -37,6 +20,8 @@ export interface Config {
   targets: Readonly<Record<string, Target>>;
   snippets: Readonly<Record<string, Snippet>>;
   digest: { at: string; timezone: string };
+  /** Where Run Command also writes full output (SendCommand OutputS3BucketName / CloudWatchOutputConfig). */
+  commandOutput?: { s3Bucket?: string; s3KeyPrefix?: string; cloudWatchLogGroup?: string };
   sandbox: {
     fleet: readonly SandboxNode[];
     /** Members of Slack user groups, as the sandbox's simulated Slack answers `usergroups.users.list`. */

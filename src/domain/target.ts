@@ -33,6 +33,8 @@ export interface Target {
   approvalTimeoutMinutes: number;
   /** Bound on the original duration plus extensions; `maxDurationMinutes` when unset. */
   maxTotalMinutes?: number;
+  /** Slack users who may `/run` this target's snippets without holding an active grant on it. */
+  runners?: readonly string[];
 }
 
 export function isUserGroupId(id: string): boolean {

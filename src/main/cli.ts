@@ -3,27 +3,26 @@ import { describePolicyError, grantPolicy } from '../app/grant-policy';
 import { loadConfig } from '../config/load';
 import { describeDurationError, formatDuration, parseDuration } from '../domain/duration';
 import { addMinutes, toIsoSeconds } from '../domain/grant';
+import { type DigestCliIo, DigestUsageError, digestCommand } from './digest-cli';
 
 const USAGE = `Usage:
   keyturn policy <target> --user <SlackUserId> --duration <30m|1h|2h30m> [--at <ISO time>]
-      Prints, as JSON and nothing else on stdout, the IAM policy an approval would attach.`;
+      Prints, as JSON and nothing else on stdout, the IAM policy an approval would attach.
+  keyturn digest [--date YYYY-MM-DD] [--post]
+      Prints the daily digest of a local day (default: yesterday in digest.timezone) as text on stdout;
+      --post also sends it to the audit channel. Reads the table named by KEYTURN_TABLE.`;
 
 class UsageError extends Error {}
 
-/** `npx keyturn …`. Output is for pipes (stdout: the result only); everything else goes to stderr. */
-export function runCli(
-  argv: string[],
-  io: {
-    env: Record<string, string | undefined>;
-    cwd: string;
-    now: () => Date;
-    out: (s: string) => void;
-    err: (s: string) => void;
-  },
-): number {
+/**
+ * `npx keyturn …`. Output is for pipes (stdout: the result only); everything else goes to stderr.
+ * Commands that read storage (`digest`) answer with a promise of the exit code.
+ */
+export function runCli(argv: string[], io: DigestCliIo): number | Promise<number> {
   try {
     const [command, ...rest] = argv;
     if (command === 'policy') return policyCommand(rest, io);
+    if (command === 'digest') return digestCommand(rest, io).catch((error: unknown) => failed(error, io));
     io.err(
       command && command !== 'help' && command !== '--help'
         ? `Unknown command '${command}'.\n${USAGE}`
@@ -31,11 +30,14 @@ export function runCli(
     );
     return command === 'help' || command === '--help' ? 0 : 2;
   } catch (error) {
-    io.err(
-      error instanceof UsageError ? `${error.message}\n${USAGE}` : `keyturn: ${(error as Error).message}`,
-    );
-    return error instanceof UsageError ? 2 : 1;
+    return failed(error, io);
   }
+}
+
+function failed(error: unknown, io: Pick<DigestCliIo, 'err'>): number {
+  const usage = error instanceof UsageError || error instanceof DigestUsageError;
+  io.err(usage ? `${(error as Error).message}\n${USAGE}` : `keyturn: ${(error as Error).message}`);
+  return usage ? 2 : 1;
 }
 
 function policyCommand(args: string[], io: Parameters<typeof runCli>[1]): number {
@@ -94,11 +96,15 @@ function parse(args: string[]) {
 }
 
 if (require.main === module) {
-  process.exitCode = runCli(process.argv.slice(2), {
-    env: process.env,
-    cwd: process.cwd(),
-    now: () => new Date(),
-    out: (s) => process.stdout.write(`${s}\n`),
-    err: (s) => process.stderr.write(`${s}\n`),
+  void Promise.resolve(
+    runCli(process.argv.slice(2), {
+      env: process.env,
+      cwd: process.cwd(),
+      now: () => new Date(),
+      out: (s) => process.stdout.write(`${s}\n`),
+      err: (s) => process.stderr.write(`${s}\n`),
+    }),
+  ).then((code) => {
+    process.exitCode = code;
   });
 }

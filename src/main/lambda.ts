@@ -14,9 +14,15 @@ import { createSlackChat } from '../adapters/slack/slack-chat';
 import { systemClock } from '../adapters/system-clock';
 import type { Deps } from '../app/deps';
 import { handleJob } from '../app/handle-job';
+import { type SweepReport, sweep } from '../app/sweep';
 import { loadConfig } from '../config/load';
 import type { Logger } from '../ports/logger';
+import { type CommandInvocationEvent, recordInvocationEvent } from '../app/record-invocation-event';
 import { buildAwsClients } from './aws-clients';
+import { runPorts, ssmCommandRunner } from './run-ports';
+import { sessionPorts } from './session-ports';
+import { postDigest, type PostDigestOutcome } from '../app/post-digest';
+import { recordSessionEvent } from '../app/record-session-event';
 import { createSlackSecretSource, type SlackSecrets } from './secrets';
 
 /**
@@ -46,6 +52,7 @@ function startContainer(): () => Promise<Wired> {
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}));
   const grants = createDynamoGrantStore({ documentClient: dynamo, tableName: required('KEYTURN_TABLE') });
   const queue = createSqsWorkQueue(new SQSClient({}), required('KEYTURN_QUEUE_URL'));
+  const commands = ssmCommandRunner(aws.ssm, config.aws.region);
   const secrets = createSlackSecretSource({
     env: process.env,
     ssm: aws.ssm,
@@ -75,6 +82,18 @@ function startContainer(): () => Promise<Wired> {
       clock: systemClock,
       logger,
       newId: () => newGrantId(),
+      ...runPorts({
+        documentClient: dynamo,
+        tableName: required('KEYTURN_TABLE'),
+        client: app.client,
+        commands,
+      }),
+      ...sessionPorts({
+        documentClient: dynamo,
+        tableName: required('KEYTURN_TABLE'),
+        grants,
+        client: app.client,
+      }),
     };
     registerListeners(app, deps);
     return { deps, slack: receiver.toHandler() };
@@ -119,16 +138,38 @@ export function workerHandler(): (event: SQSEvent) => Promise<SQSBatchResponse> 
   return async (event) => runJobBatch((await lambda()).deps, event);
 }
 
-/**
- * For entry points whose use case is not built yet (sweeper, digest, session and command events):
- * logs what arrived and returns, so the stack is complete and the real handler can replace the
- * file without touching serverless.yml. Builds nothing else: no config, secrets or clients.
- */
-export function placeholderHandler(name: string): (event: unknown) => Promise<void> {
-  let logger: Logger | undefined;
+/** Schedules → the sweeper. The 10-minute schedule sends `{ reconcile: true }` (serverless.yml). */
+export function sweeperHandler(): (event: { reconcile?: boolean }) => Promise<SweepReport> {
+  warmUp();
+  return async (event) => sweep((await lambda()).deps, { reconcile: event?.reconcile === true });
+}
+
+/** EventBridge (CloudTrail StartSession / ResumeSession / TerminateSession) → the Session and its thread. */
+export function sessionEventsHandler(): (event: unknown) => Promise<void> {
+  warmUp();
   return async (event) => {
-    logger ??= createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
-    logger.info({ handler: name, event }, 'received; this handler is a placeholder (README "Deploy")');
+    const { deps } = await lambda();
+    const outcome = await recordSessionEvent(deps, event);
+    deps.logger.debug({ outcome }, 'session event');
+  };
+}
+
+/** EventBridge Scheduler at digest.at in digest.timezone (serverless.yml) → yesterday's digest. */
+export function digestHandler(): (event: { date?: string }) => Promise<PostDigestOutcome> {
+  warmUp();
+  return async (event) => postDigest((await lambda()).deps, event?.date ? { date: event.date } : {});
+}
+
+/** EventBridge "EC2 Command Invocation Status-change Notification" → the run's thread and summary. */
+export function commandEventsHandler(): (event: CommandInvocationEvent) => Promise<void> {
+  warmUp();
+  return async (event) => {
+    const { deps } = await lambda();
+    const outcome = await recordInvocationEvent(deps, event);
+    deps.logger.debug(
+      { commandId: event.detail?.['command-id'], nodeId: event.detail?.['instance-id'], outcome },
+      'command invocation status change',
+    );
   };
 }
 

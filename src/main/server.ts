@@ -1,18 +1,23 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { createIamAccessControl } from '../adapters/aws/iam-access-control';
 import { createSsmFleet } from '../adapters/aws/ssm-fleet';
 import { createDynamoGrantStore } from '../adapters/dynamodb/grant-store';
-import { ensureTable, startDynalite } from '../adapters/dynamodb/local';
+import { ensureTable, recreateTable, startDynalite } from '../adapters/dynamodb/local';
 import { newGrantId } from '../adapters/grant-ids';
 import { createLogger } from '../adapters/logging/pino-logger';
 import { InProcessQueue } from '../adapters/memory/in-process-queue';
 import { FakeSlackApi } from '../adapters/sandbox/fake-slack-api';
+import { SandboxClock } from '../adapters/sandbox/sandbox-clock';
+import { sandboxWorkspace } from '../adapters/sandbox/sandbox-workspace';
 import { SimulatedAccount } from '../adapters/sandbox/simulated-account';
+import { SimulatedRunCommand } from '../adapters/sandbox/simulated-run-command';
 import { registerListeners } from '../adapters/slack/listeners';
 import { createSlackChat } from '../adapters/slack/slack-chat';
 import { systemClock } from '../adapters/system-clock';
@@ -23,9 +28,16 @@ import { loadConfig } from '../config/load';
 import type { Config } from '../config/types';
 import type { AccessControl } from '../ports/access-control';
 import type { Clock } from '../ports/clock';
+import type { CommandRunner } from '../ports/command-runner';
 import type { Fleet } from '../ports/fleet';
 import type { Logger } from '../ports/logger';
 import { buildAwsClients } from './aws-clients';
+import { startDigestSchedule } from './digest-schedule';
+import { localModeProblems } from './local-mode';
+import { runPorts, ssmCommandRunner } from './run-ports';
+import { mountSandboxPage } from './sandbox-mode';
+import { claimStateDir } from './state-dir';
+import { sessionPorts } from './session-ports';
 
 type Env = Record<string, string | undefined>;
 
@@ -39,6 +51,20 @@ export interface StartOptions {
   readiness?: Deps['readiness'];
   /** How often the sweeper runs; 0 turns the timer off (tests call `sweep` themselves). Default 60 s. */
   sweepEveryMs?: number;
+  /** Post the daily digest on its cron (`digest.at` in `digest.timezone`). Default: when the sweeper timer runs. */
+  digest?: boolean;
+  /**
+   * Where state survives a restart (`npm start` uses `.keyturn/`): dynalite's tables, and in sandbox mode
+   * the page's Slack messages, the simulated account and the clock. Unset keeps everything in memory.
+   */
+  stateDir?: string;
+  /** Deletes `stateDir` first: `npm start -- --reset`. */
+  reset?: boolean;
+  /**
+   * Wraps the ports before anything uses them: `npm run bench` counts and delays every call (bench/).
+   * Absent, the ports are used as built.
+   */
+  instrument?: (deps: Deps) => Deps;
 }
 
 export interface RunningKeyturn {
@@ -66,42 +92,65 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
   const env = opts.env ?? process.env;
   const logger = opts.logger ?? createLogger({ level: env.LOG_LEVEL ?? 'info' });
   const config = opts.config ?? loadConfig({ env, cwd: process.cwd(), log: (msg) => logger.info({}, msg) });
-  const clock = opts.clock ?? systemClock;
   const mode = env.SLACK_BOT_TOKEN ? 'local' : 'sandbox';
+  // The sandbox page's +10 min / +1 h buttons move this clock; tests that inject their own keep theirs.
+  const sandboxClock = mode === 'sandbox' && !opts.clock ? new SandboxClock() : undefined;
+  const clock = opts.clock ?? sandboxClock ?? systemClock;
   if (mode === 'local' && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
     throw new StartupError(
       'SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP) nor SLACK_APP_TOKEN (Socket Mode) is',
     );
   }
+  const problems = mode === 'local' ? localModeProblems(config) : [];
+  if (problems.length > 0) {
+    throw new StartupError(
+      `SLACK_BOT_TOKEN is set, so Keyturn would serve a real workspace, but the config is not ready for one:\n  - ${problems.join('\n  - ')}`,
+    );
+  }
+  const claim = opts.stateDir ? claimStateDir(opts.stateDir) : undefined;
+  if (claim && !claim.ok) throw new StartupError(claim.reason);
+  const release = async () => {
+    if (claim?.ok) claim.release();
+  };
+  if (opts.reset && opts.stateDir) {
+    rmSync(path.join(opts.stateDir, 'dynalite'), { recursive: true, force: true });
+    rmSync(path.join(opts.stateDir, 'sandbox.json'), { force: true });
+  }
 
-  const routes: { slack?: (req: IncomingMessage, res: ServerResponse) => void; sandboxSlack?: FakeSlackApi } =
-    {};
+  const routes: Routes = {};
   const server = createServer((req, res) => route(req, res, routes, mode));
   const port = opts.port ?? Number(env.PORT ?? 3000);
-  await listen(server, port, env.HOST ?? '127.0.0.1');
+  await listen(server, port, env.HOST ?? '127.0.0.1').catch(async (error: unknown) => {
+    await release();
+    throw error;
+  });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const closers: (() => Promise<void>)[] = [() => closeServer(server)];
+  const closers: (() => Promise<void>)[] = [release, () => closeServer(server)];
 
   try {
-    const storage = await openStorage(env, config, logger);
+    const storage = await openStorage(env, config, logger, opts.stateDir);
     closers.push(storage.close);
 
     let access: AccessControl;
     let fleet: Fleet;
     let account: SimulatedAccount | undefined;
+    let commands: CommandRunner;
     if (mode === 'sandbox') {
       account = new SimulatedAccount({ ...config.aws, nodes: [...config.sandbox.fleet], clock });
       access = account;
       fleet = account;
+      commands = new SimulatedRunCommand({ nodes: config.sandbox.fleet, clock });
     } else {
       const aws = buildAwsClients({ region: config.aws.region });
       access = createIamAccessControl(aws.iam, { accountId: config.aws.accountId });
       fleet = createSsmFleet(aws.ssm);
+      commands = ssmCommandRunner(aws.ssm, config.aws.region);
     }
 
     let slackApiUrl = env.SLACK_API_URL;
     if (mode === 'sandbox' && !slackApiUrl) {
-      routes.sandboxSlack = new FakeSlackApi({ userGroups: config.sandbox.userGroups });
+      const users = Object.fromEntries(sandboxWorkspace(config).people.map((p) => [p.id, { name: p.name }]));
+      routes.sandboxSlack = new FakeSlackApi({ userGroups: config.sandbox.userGroups, clock, users });
       slackApiUrl = `${url}/sandbox/slack/api/`;
     }
     // The sandbox signs its own requests; a random secret per start keeps anything else from posting.
@@ -131,7 +180,7 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
         : {}),
       ...(slackApiUrl ? { clientOptions: { slackApiUrl } } : {}),
     });
-    const deps: Deps = {
+    const built: Deps = {
       config,
       grants: storage.grants,
       queue,
@@ -142,27 +191,49 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
       logger,
       newId: () => newGrantId(),
       ...(opts.readiness ? { readiness: opts.readiness } : {}),
+      ...sessionPorts({ ...storage.table, grants: storage.grants, client: app.client }),
+      ...runPorts({ ...storage.table, client: app.client, commands }),
     };
+    const deps = opts.instrument ? opts.instrument(built) : built;
     registerListeners(app, deps);
     queue.start((job) => handleJob(deps, job));
+    if (routes.sandboxSlack && account && sandboxClock) {
+      const page = mountSandboxPage({
+        deps,
+        slack: routes.sandboxSlack,
+        account,
+        clock: sandboxClock,
+        url: () => url,
+        signingSecret,
+        idle: () => queue.idle(),
+        resetStorage: storage.reset,
+        ...(opts.stateDir ? { snapshotFile: `${opts.stateDir}/sandbox.json` } : {}),
+      });
+      routes.sandboxPage = page.handle;
+      closers.push(page.close);
+    }
     const sweepEveryMs = opts.sweepEveryMs ?? 60_000;
     if (sweepEveryMs > 0) closers.push(startSweeper(deps, sweepEveryMs));
+    if (opts.digest ?? sweepEveryMs > 0) closers.push(startDigestSchedule(deps).stop);
     if (receiver) routes.slack = receiver.requestListener;
     else {
       await app.start();
       closers.push(() => app.stop().then(() => undefined));
     }
 
+    const region = env.AWS_REGION ?? config.aws.region;
+    const slackVia =
+      mode === 'sandbox' ? 'sandbox Slack' : receiver ? 'Slack over HTTP' : 'Slack Socket Mode';
     logger.info(
       {
         mode,
         url,
         account: config.aws.accountId,
-        region: config.aws.region,
+        region,
         table: storage.description,
         slackApiUrl,
       },
-      `keyturn ${mode} mode listening on ${url}`,
+      `keyturn ${mode} mode: ${slackVia}, AWS account ${config.aws.accountId}${mode === 'sandbox' ? ' (simulated)' : ''} in ${region}, ${storage.description}; ${routes.sandboxPage ? `open ${url.replace('127.0.0.1', 'localhost')}` : `listening on ${url}`}`,
     );
     return {
       mode,
@@ -202,7 +273,7 @@ function startSweeper(deps: Deps, everyMs: number): () => Promise<void> {
 /** Listing every /keyturn/ policy costs IAM calls: once every ten sweeps is enough to catch orphans. */
 const RECONCILE_EVERY = 10;
 
-async function openStorage(env: Env, config: Config, logger: Logger) {
+async function openStorage(env: Env, config: Config, logger: Logger, stateDir?: string) {
   const region = env.AWS_REGION ?? config.aws.region;
   if (env.KEYTURN_TABLE) {
     const client = new DynamoDBClient({ region });
@@ -211,11 +282,15 @@ async function openStorage(env: Env, config: Config, logger: Logger) {
         documentClient: DynamoDBDocumentClient.from(client),
         tableName: env.KEYTURN_TABLE,
       }),
+      table: { documentClient: DynamoDBDocumentClient.from(client), tableName: env.KEYTURN_TABLE },
       description: `DynamoDB table ${env.KEYTURN_TABLE}`,
       close: async () => client.destroy(),
+      reset: async () => {
+        throw new StartupError('a real DynamoDB table is never reset from here');
+      },
     };
   }
-  const local = await startDynalite();
+  const local = await startDynalite(stateDir ? { path: `${stateDir}/dynalite` } : {});
   const client = new DynamoDBClient({
     region,
     endpoint: local.endpoint,
@@ -223,15 +298,19 @@ async function openStorage(env: Env, config: Config, logger: Logger) {
   });
   await ensureTable(client, 'keyturn');
   logger.info(
-    { endpoint: local.endpoint },
-    'using embedded DynamoDB (dynalite); state lasts until the process stops',
+    { endpoint: local.endpoint, ...(stateDir ? { path: `${stateDir}/dynalite` } : {}) },
+    stateDir
+      ? `using embedded DynamoDB (dynalite) kept in ${stateDir}/; npm start -- --reset starts clean`
+      : 'using embedded DynamoDB (dynalite); state lasts until the process stops',
   );
   return {
     grants: createDynamoGrantStore({
       documentClient: DynamoDBDocumentClient.from(client),
       tableName: 'keyturn',
     }),
-    description: 'embedded dynalite',
+    table: { documentClient: DynamoDBDocumentClient.from(client), tableName: 'keyturn' },
+    description: stateDir ? `embedded dynalite in ${stateDir}/` : 'embedded dynalite (in memory)',
+    reset: () => recreateTable(client, 'keyturn'),
     close: async () => {
       client.destroy();
       await local.close();
@@ -239,12 +318,14 @@ async function openStorage(env: Env, config: Config, logger: Logger) {
   };
 }
 
-function route(
-  req: IncomingMessage,
-  res: ServerResponse,
-  routes: { slack?: (req: IncomingMessage, res: ServerResponse) => void; sandboxSlack?: FakeSlackApi },
-  mode: string,
-): void {
+interface Routes {
+  slack?: (req: IncomingMessage, res: ServerResponse) => void;
+  sandboxSlack?: FakeSlackApi;
+  /** Sandbox mode only: the page at `/` and its API under `/sandbox/`; answers false for other paths. */
+  sandboxPage?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+function route(req: IncomingMessage, res: ServerResponse, routes: Routes, mode: string): void {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   if (req.method === 'GET' && path === '/healthz') {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -263,6 +344,7 @@ function route(
     });
     return;
   }
+  if (routes.sandboxPage?.(req, res)) return;
   res.writeHead(404, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ ok: false, error: 'not found' }));
 }
@@ -289,8 +371,22 @@ async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
 }
 
 if (require.main === module) {
-  startKeyturn().catch((error: unknown) => {
-    console.error(error instanceof Error ? `keyturn did not start: ${error.message}` : error);
-    process.exit(1);
-  });
+  startKeyturn({ stateDir: '.keyturn', reset: process.argv.includes('--reset') }).then(
+    (running) => {
+      // Ctrl-C closes cleanly: the sandbox saves its state and dynalite closes its files. The signal
+      // can arrive twice (from the terminal and relayed by tsx); the second must not cut the close short.
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        void running.close().finally(() => process.exit(0));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? `keyturn did not start: ${error.message}` : error);
+      process.exit(1);
+    },
+  );
 }

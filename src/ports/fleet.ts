@@ -20,6 +20,11 @@ export interface Fleet {
   nodesTagged(tags: Readonly<Record<string, string>>): Promise<ManagedNode[]>;
   /** Sessions open now (DescribeSessions State=Active, all pages). */
   activeSessions(): Promise<SessionInfo[]>;
+  /**
+   * Ended sessions that started at or after `afterIso` (DescribeSessions State=History, kept 30 days;
+   * filter InvokedAfter), all pages: ends that came with no API call (`exit`, idle timeout, agent loss).
+   */
+  sessionsSince(afterIso: string): Promise<SessionInfo[]>;
   /** TerminateSession. It reports success even for unknown ids (FACTS.md): confirm with activeSessions. */
   terminateSession(sessionId: string): Promise<void>;
 }

@@ -6,7 +6,11 @@ export type Job =
   | { kind: 'grant-changed'; grantId: string; step: number }
   | { kind: 'revoke-grant'; grantId: string }
   | { kind: 'post-extension-card'; grantId: string }
-  | { kind: 'apply-extension'; grantId: string };
+  | { kind: 'apply-extension'; grantId: string }
+  /** Moves a command run on from wherever it stands: post its message and card, or send it (once). */
+  | { kind: 'start-run'; runId: string }
+  /** Polls SSM for a sent run's node results; hands over to a fresh job when its time budget runs out. */
+  | { kind: 'track-run'; runId: string };
 
 export interface WorkQueue {
   enqueue(job: Job): Promise<void>;

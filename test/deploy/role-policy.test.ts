@@ -208,6 +208,7 @@ describe('the functions role, statement by statement', () => {
           'ssm:DescribeInstanceInformation',
           'ssm:GetCommandInvocation',
           'ssm:ListCommandInvocations',
+          'ssm:ListCommands',
         ],
         Resource: ['*'],
       },

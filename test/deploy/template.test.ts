@@ -75,13 +75,18 @@ describe('events', () => {
     expect(resources.JobDeadLetterQueue!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
 
-  it('sweeper: every minute', () => {
+  it('sweeper: every minute, and with reconcile: true every 10 minutes', () => {
     const rules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
     expect(rules.map(([, r]) => r.Properties)).toEqual([
       expect.objectContaining({
         ScheduleExpression: 'rate(1 minute)',
         State: 'ENABLED',
         Targets: [expect.objectContaining({ Arn: fnArn('sweeper') })],
+      }),
+      expect.objectContaining({
+        ScheduleExpression: 'rate(10 minutes)',
+        State: 'ENABLED',
+        Targets: [expect.objectContaining({ Arn: fnArn('sweeper'), Input: '{"reconcile":true}' })],
       }),
     ]);
   });

@@ -1,10 +1,26 @@
+import { SimulatedRunCommand } from '../../src/adapters/sandbox/simulated-run-command';
 import type { Config } from '../../src/config/types';
+import type { CommandRun, NodeResult } from '../../src/domain/command-run';
+import { type Anomaly, anomalyId } from '../../src/domain/anomaly';
+import type { DigestView, LocalDay } from '../../src/domain/digest';
+import type { Session } from '../../src/domain/session';
 import { type Grant, type GrantStatus, isOpen, type MessageRef } from '../../src/domain/grant';
 import type { Target } from '../../src/domain/target';
 import type { AuditEvent, Chat, ExtensionCardView, Notice, RequestCardView } from '../../src/ports/chat';
+import type { AnomalyLog } from '../../src/ports/anomaly-log';
 import type { Clock } from '../../src/ports/clock';
+import type { DigestData } from '../../src/ports/digest-data';
 import type { CreateGrantOutcome, GrantStore } from '../../src/ports/grant-store';
 import type { Logger } from '../../src/ports/logger';
+import type { CommandRunStore, CreateRunOutcome } from '../../src/ports/command-run-store';
+import type { RunApprovalView, RunChat, RunMessageView, RunResultsView } from '../../src/ports/run-chat';
+import type {
+  SessionChat,
+  SessionStartView,
+  SessionSummaryView,
+  UnmatchedSessionView,
+} from '../../src/ports/session-chat';
+import type { SessionStore } from '../../src/ports/session-store';
 import type { Job, WorkQueue } from '../../src/ports/work-queue';
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -178,5 +194,246 @@ export function testConfig(overrides: { targets?: Record<string, Target> } = {})
       ],
       userGroups: { S0SREGROUP: ['U0DAVE'] },
     },
+  };
+}
+
+/** Same contract as the DynamoDB session store (conditional writes; an ended session never reopens), in memory. */
+export class MemorySessionStore implements SessionStore {
+  readonly items = new Map<string, Session>();
+  cursor: string | undefined;
+  writes = 0;
+
+  async get(id: string): Promise<Session | undefined> {
+    await tick();
+    const s = this.items.get(id);
+    return s && clone(s);
+  }
+
+  async save(next: Session, expectedVersion: number): Promise<'saved' | 'stale'> {
+    await tick();
+    const current = this.items.get(next.id);
+    if ((current?.version ?? 0) !== expectedVersion) return 'stale';
+    if (current?.status === 'ended' && next.status === 'active') return 'stale';
+    this.items.set(next.id, clone(next));
+    this.writes++;
+    return 'saved';
+  }
+
+  async listWatched(): Promise<Session[]> {
+    await tick();
+    return [...this.items.values()]
+      .filter((s) => s.settledAt === undefined)
+      .sort((a, b) => (a.startedAt ?? a.firstSeenAt).localeCompare(b.startedAt ?? b.firstSeenAt))
+      .map(clone);
+  }
+
+  async historyCursor(): Promise<string | undefined> {
+    return this.cursor;
+  }
+
+  async setHistoryCursor(at: string): Promise<void> {
+    this.cursor = at;
+  }
+}
+
+export class RecordingSessionChat implements SessionChat {
+  readonly started: { thread: MessageRef; view: SessionStartView }[] = [];
+  readonly summaries: { thread: MessageRef; view: SessionSummaryView }[] = [];
+  readonly unmatched: { channel: string; view: UnmatchedSessionView }[] = [];
+  readonly digests: { channel: string; view: DigestView }[] = [];
+
+  async postSessionStarted(thread: MessageRef, view: SessionStartView): Promise<void> {
+    this.started.push({ thread, view: clone(view) });
+  }
+  async postSessionSummary(thread: MessageRef, view: SessionSummaryView): Promise<void> {
+    this.summaries.push({ thread, view: clone(view) });
+  }
+  async postUnmatchedSession(channel: string, view: UnmatchedSessionView): Promise<void> {
+    this.unmatched.push({ channel, view: clone(view) });
+  }
+  async postDigest(channel: string, view: DigestView): Promise<void> {
+    this.digests.push({ channel, view: clone(view) });
+  }
+}
+
+export class MemoryAnomalyLog implements AnomalyLog {
+  readonly items = new Map<string, Anomaly>();
+  async record(anomaly: Anomaly): Promise<void> {
+    this.items.set(anomalyId(anomaly), clone(anomaly));
+  }
+}
+
+/** The digest's reads over the memory stores, by the same ranges the DynamoDB reader queries. */
+export class MemoryDigestData implements DigestData {
+  readonly claims = new Set<string>();
+
+  constructor(
+    private readonly stores: {
+      grants: MemoryGrantStore;
+      sessions: MemorySessionStore;
+      anomalies: MemoryAnomalyLog;
+    },
+  ) {}
+
+  async grantsRequested(from: string, to: string) {
+    return [...this.stores.grants.items.values()].filter((g) => within(from, to, g.requestedAt)).map(clone);
+  }
+  async sessionsStarted(from: string, to: string) {
+    return [...this.stores.sessions.items.values()].filter((s) => within(from, to, s.startedAt)).map(clone);
+  }
+  async anomalies(from: string, to: string) {
+    return [...this.stores.anomalies.items.values()].filter((a) => within(from, to, a.at)).map(clone);
+  }
+  async claimPost(day: LocalDay): Promise<boolean> {
+    const key = `${day.date}#${day.timeZone}`;
+    if (this.claims.has(key)) return false;
+    this.claims.add(key);
+    return true;
+  }
+}
+
+function within(from: string, to: string, iso: string | undefined): boolean {
+  if (iso === undefined) return false;
+  const t = Date.parse(iso);
+  return Date.parse(from) <= t && t < Date.parse(to);
+}
+
+/** Session tracking and digest ports (issue 5) on memory fakes, sharing `grants` with the caller. */
+export function sessionFakes(grants: MemoryGrantStore) {
+  const sessions = new MemorySessionStore();
+  const anomalies = new MemoryAnomalyLog();
+  return {
+    sessions,
+    sessionChat: new RecordingSessionChat(),
+    anomalies,
+    digestData: new MemoryDigestData({ grants, sessions, anomalies }),
+  };
+}
+
+/** Same contract as the DynamoDB run store (conditional writes, one run per request key), in memory. */
+export class MemoryCommandRunStore implements CommandRunStore {
+  readonly items = new Map<string, CommandRun>();
+  readonly nodes = new Map<string, Map<string, NodeResult>>();
+  readonly effects = new Set<string>();
+  private readonly requests = new Map<string, string>();
+  private readonly commandIds = new Map<string, string>();
+
+  async create(run: CommandRun): Promise<CreateRunOutcome> {
+    await tick();
+    if (this.items.has(run.id)) return { ok: false, reason: 'id-taken' };
+    const holder = run.requestKey === undefined ? undefined : this.requests.get(run.requestKey);
+    const existing = holder === undefined ? undefined : this.items.get(holder);
+    if (existing) return { ok: false, reason: 'duplicate-request', existing: clone(existing) };
+    this.items.set(run.id, clone(run));
+    if (run.requestKey !== undefined) this.requests.set(run.requestKey, run.id);
+    return { ok: true };
+  }
+
+  async get(id: string): Promise<CommandRun | undefined> {
+    await tick();
+    const run = this.items.get(id);
+    return run && clone(run);
+  }
+
+  async save(next: CommandRun, expectedVersion: number): Promise<'saved' | 'stale'> {
+    await tick();
+    if (this.items.get(next.id)?.version !== expectedVersion) return 'stale';
+    this.items.set(next.id, clone(next));
+    if (next.commandId !== undefined) this.commandIds.set(next.commandId, next.id);
+    return 'saved';
+  }
+
+  async findByCommandId(commandId: string): Promise<CommandRun | undefined> {
+    const id = this.commandIds.get(commandId);
+    return id === undefined ? undefined : this.get(id);
+  }
+
+  async recordNode(runId: string, result: NodeResult): Promise<boolean> {
+    await tick();
+    const nodes = this.nodes.get(runId) ?? new Map<string, NodeResult>();
+    this.nodes.set(runId, nodes);
+    if (nodes.has(result.nodeId)) return false;
+    const { postedAt: _ignored, ...stored } = result;
+    nodes.set(result.nodeId, clone(stored));
+    return true;
+  }
+
+  async nodeResults(runId: string): Promise<NodeResult[]> {
+    await tick();
+    return [...(this.nodes.get(runId)?.values() ?? [])]
+      .sort((a, b) => a.nodeId.localeCompare(b.nodeId))
+      .map(clone);
+  }
+
+  async claimNodePost(runId: string, nodeId: string, at: string): Promise<boolean> {
+    await tick();
+    const result = this.nodes.get(runId)?.get(nodeId);
+    if (!result || result.postedAt !== undefined) return false;
+    result.postedAt = at;
+    return true;
+  }
+
+  async claimEffect(runId: string, effect: string): Promise<boolean> {
+    await tick();
+    const key = `${runId}/${effect}`;
+    if (this.effects.has(key)) return false;
+    this.effects.add(key);
+    return true;
+  }
+
+  async listByDay(day: string): Promise<CommandRun[]> {
+    await tick();
+    return [...this.items.values()]
+      .filter((r) => r.requestedAt.slice(0, 10) === day)
+      .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))
+      .map(clone);
+  }
+}
+
+/** Every run message, thread reply and approval card, as the Slack adapter would have sent them. */
+export class RecordingRunChat implements RunChat {
+  readonly messages: { ref: MessageRef; channel: string; view: RunMessageView }[] = [];
+  readonly messageUpdates: { ref: MessageRef; view: RunMessageView }[] = [];
+  readonly replies: { thread: MessageRef; view: RunResultsView }[] = [];
+  readonly cards: { ref: MessageRef; channel: string; view: RunApprovalView }[] = [];
+  readonly cardUpdates: { ref: MessageRef; view: RunApprovalView }[] = [];
+  private seq = 0;
+
+  async postRunMessage(channel: string, view: RunMessageView): Promise<MessageRef> {
+    const ref = { channel, ts: `1700000100.${String(++this.seq).padStart(6, '0')}` };
+    this.messages.push({ ref, channel, view: clone(view) });
+    return ref;
+  }
+  async updateRunMessage(ref: MessageRef, view: RunMessageView): Promise<void> {
+    this.messageUpdates.push({ ref, view: clone(view) });
+  }
+  async postResults(thread: MessageRef, view: RunResultsView): Promise<void> {
+    this.replies.push({ thread, view: clone(view) });
+  }
+  async postApprovalCard(channel: string, view: RunApprovalView): Promise<MessageRef> {
+    const ref = { channel, ts: `1700000200.${String(++this.seq).padStart(6, '0')}` };
+    this.cards.push({ ref, channel, view: clone(view) });
+    return ref;
+  }
+  async updateApprovalCard(ref: MessageRef, view: RunApprovalView): Promise<void> {
+    this.cardUpdates.push({ ref, view: clone(view) });
+  }
+
+  /** The run's message as it reads now: the last update, else the post. */
+  latestMessage(): RunMessageView | undefined {
+    return this.messageUpdates.at(-1)?.view ?? this.messages.at(-1)?.view;
+  }
+  /** Every node result posted in threads, in order. */
+  postedResults(): NodeResult[] {
+    return this.replies.flatMap((r) => [...r.view.results]);
+  }
+}
+
+/** Run Command ports (issue 4) on fakes: the sandbox's simulated Run Command over the test fleet. */
+export function runFakes(opts: { config: Config; clock: Clock }) {
+  return {
+    commands: new SimulatedRunCommand({ nodes: opts.config.sandbox.fleet, clock: opts.clock }),
+    runs: new MemoryCommandRunStore(),
+    runChat: new RecordingRunChat(),
   };
 }

@@ -20,10 +20,17 @@ export function decodeJob(body: string): Job | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const job = value as Record<string, unknown>;
+  if (job.kind === 'start-run' || job.kind === 'track-run')
+    return typeof job.runId === 'string' && job.runId !== ''
+      ? { kind: job.kind, runId: job.runId }
+      : undefined;
   if (typeof job.grantId !== 'string' || job.grantId === '') return undefined;
   switch (job.kind) {
     case 'post-request-card':
     case 'apply-grant':
+    case 'revoke-grant':
+    case 'post-extension-card':
+    case 'apply-extension':
       return { kind: job.kind, grantId: job.grantId };
     case 'grant-changed':
       return Number.isInteger(job.step) && (job.step as number) >= 0

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../../ports/clock';
 
 export interface PostedMessage {
   channel: string;
@@ -10,11 +11,29 @@ export interface PostedMessage {
   /** Set for chat.postEphemeral: only this user sees it. */
   visibleTo?: string;
   updates: number;
+  /** When it was posted, by the `clock` option's time; set only when that option is given. */
+  postedAt?: string;
+  /** The person who wrote it (sandbox page messages); unset for everything the bot posted. */
+  author?: string;
 }
 
 export interface OpenedView {
+  /** The id views.open answered with. */
+  id: string;
   triggerId: string;
   view: Record<string, unknown>;
+}
+
+export interface FakeSlackState {
+  messages: PostedMessage[];
+  views: OpenedView[];
+  seq: number;
+}
+
+/** What a Slack user profile holds that the sandbox shows or the bot may ask for (users.info). */
+export interface FakeSlackUser {
+  name: string;
+  tz?: string;
 }
 
 /**
@@ -31,8 +50,56 @@ export class FakeSlackApi {
   private seq = 0;
 
   constructor(
-    private readonly opts: { userGroups?: Record<string, readonly string[]>; botUserId?: string } = {},
+    private readonly opts: {
+      userGroups?: Record<string, readonly string[]>;
+      botUserId?: string;
+      /** Stamps `postedAt` on every message, so the sandbox page can show when it was posted. */
+      clock?: Clock;
+      users?: Readonly<Record<string, FakeSlackUser>>;
+    } = {},
   ) {}
+
+  /**
+   * Records a message that did not come through the Web API: a slash command's reply (Slack shows
+   * it from the HTTP response), or something a person typed in the sandbox page.
+   */
+  record(message: Omit<PostedMessage, 'ts' | 'updates' | 'postedAt'>): PostedMessage {
+    const posted: PostedMessage = { ...message, ts: this.nextTs(), updates: 0, ...this.stamp() };
+    this.messages.push(posted);
+    return posted;
+  }
+
+  /** Replaces a message's content, as chat.update or a response_url with replace_original does. */
+  replace(channel: string, ts: string, content: { text: string; blocks: unknown[] }): boolean {
+    const found = this.messages.find((m) => m.channel === channel && m.ts === ts);
+    if (!found) return false;
+    found.text = content.text;
+    found.blocks = content.blocks;
+    found.updates++;
+    return true;
+  }
+
+  /** Removes a message, as chat.delete or a response_url with delete_original does. */
+  remove(channel: string, ts: string): boolean {
+    const index = this.messages.findIndex((m) => m.channel === channel && m.ts === ts);
+    if (index < 0) return false;
+    this.messages.splice(index, 1);
+    return true;
+  }
+
+  /** Messages and views as plain JSON, so a sandbox can be stopped and started again. */
+  snapshot(): FakeSlackState {
+    return structuredClone({ messages: this.messages, views: this.views, seq: this.seq });
+  }
+
+  /** Replaces messages and views with a snapshot; with none, forgets everything (the sandbox's reset). */
+  restore(state: FakeSlackState = { messages: [], views: [], seq: 0 }): void {
+    const s = structuredClone(state);
+    this.messages.splice(0, this.messages.length, ...s.messages);
+    this.views.splice(0, this.views.length, ...s.views);
+    this.calls.length = 0;
+    this.seq = s.seq;
+  }
 
   /** DM channel id for a user, as conversations.open would answer. */
   dmChannelOf(user: string): string {
@@ -90,6 +157,7 @@ export class FakeSlackApi {
           text: str('text'),
           blocks: Array.isArray(args.blocks) ? args.blocks : [],
           updates: 0,
+          ...this.stamp(),
         };
         if (str('thread_ts')) message.threadTs = str('thread_ts');
         if (method === 'chat.postEphemeral') message.visibleTo = str('user');
@@ -99,29 +167,51 @@ export class FakeSlackApi {
           : { ok: true, message_ts: message.ts };
       }
       case 'chat.update': {
-        const found = this.messages.find((m) => m.channel === str('channel') && m.ts === str('ts'));
+        const blocks = Array.isArray(args.blocks) ? args.blocks : [];
+        if (!this.replace(str('channel'), str('ts'), { text: str('text'), blocks }))
+          return { ok: false, error: 'message_not_found' };
+        return { ok: true, channel: str('channel'), ts: str('ts') };
+      }
+      case 'chat.delete':
+        return this.remove(str('channel'), str('ts'))
+          ? { ok: true, channel: str('channel'), ts: str('ts') }
+          : { ok: false, error: 'message_not_found' };
+      case 'chat.getPermalink': {
+        const found = this.messages.find((m) => m.channel === str('channel') && m.ts === str('message_ts'));
         if (!found) return { ok: false, error: 'message_not_found' };
-        found.text = str('text');
-        found.blocks = Array.isArray(args.blocks) ? args.blocks : [];
-        found.updates++;
-        return { ok: true, channel: found.channel, ts: found.ts };
+        const p = found.ts.replace('.', '');
+        return {
+          ok: true,
+          channel: found.channel,
+          permalink: `https://sandbox.slack.invalid/archives/${found.channel}/p${p}`,
+        };
       }
       case 'views.open': {
         const view = args.view;
         if (!str('trigger_id') || typeof view !== 'object' || view === null)
           return { ok: false, error: 'invalid_arguments' };
-        this.views.push({ triggerId: str('trigger_id'), view: view as Record<string, unknown> });
-        return { ok: true, view: { id: `V${randomUUID().slice(0, 8)}` } };
+        const id = `V${randomUUID().slice(0, 8).toUpperCase()}`;
+        this.views.push({ id, triggerId: str('trigger_id'), view: view as Record<string, unknown> });
+        return { ok: true, view: { id } };
       }
       case 'usergroups.users.list': {
         const members = this.opts.userGroups?.[str('usergroup')];
         return members ? { ok: true, users: members } : { ok: false, error: 'no_such_subteam' };
       }
-      case 'users.info':
-        return { ok: true, user: { id: str('user'), name: str('user').toLowerCase(), tz: 'UTC' } };
+      case 'users.info': {
+        const known = this.opts.users?.[str('user')];
+        return {
+          ok: true,
+          user: { id: str('user'), name: known?.name ?? str('user').toLowerCase(), tz: known?.tz ?? 'UTC' },
+        };
+      }
       default:
         return { ok: false, error: 'unknown_method' };
     }
+  }
+
+  private stamp(): { postedAt?: string } {
+    return this.opts.clock ? { postedAt: this.opts.clock.now().toISOString() } : {};
   }
 
   private nextTs(): string {

@@ -60,6 +60,25 @@ export interface SimulatedAccountOptions {
 
 export type Decision = 'allowed' | 'denied';
 
+/** What `snapshot` saves and `restore` reads: IAM's policies and attachments, the Run As tags, sessions. */
+export interface SimulatedAccountState {
+  policies: SimulatedPolicy[];
+  lastVersion: Record<string, number>;
+  attachments: Record<string, string[]>;
+  runAs: Record<string, string>;
+  openSessions: SessionInfo[];
+  endedSessions: SessionInfo[];
+}
+
+const EMPTY_STATE: SimulatedAccountState = {
+  policies: [],
+  lastVersion: {},
+  attachments: {},
+  runAs: {},
+  openSessions: [],
+  endedSessions: [],
+};
+
 /**
  * An in-memory AWS account for tests and sandbox mode: IAM's managed policies and attachments,
  * with IAM's error codes, and a Systems Manager fleet taken from config. Policies are evaluated by
@@ -167,6 +186,12 @@ export class SimulatedAccount implements AccessControl, Fleet {
     this.refusingTermination.add(sessionId);
   }
 
+  /** The principal's open sessions, as its own `aws ssm describe-sessions` would list them. Not logged in `calls`. */
+  openSessionsOf(principal: Principal): SessionInfo[] {
+    const owner = this.sessionOwner(principal);
+    return copy([...this.openSessions.values()].filter((s) => s.owner === owner));
+  }
+
   /** Ended sessions, oldest end first, with `endedAt`: DescribeSessions State=History. */
   sessionHistory(): SessionInfo[] {
     return copy(this.endedSessions);
@@ -258,6 +283,39 @@ export class SimulatedAccount implements AccessControl, Fleet {
       .replace(/[^A-Z0-9]/g, '')
       .padEnd(17, '0');
     return principal.kind === 'user' ? `AIDA${id}` : `AROA${id}:${principal.name}`;
+  }
+
+  /** IAM and Session Manager state, as plain JSON, so a sandbox can be stopped and started again. */
+  snapshot(): SimulatedAccountState {
+    return copy({
+      policies: [...this.policies.values()],
+      lastVersion: Object.fromEntries(this.lastVersion),
+      attachments: Object.fromEntries([...this.attachments].map(([k, arns]) => [k, [...arns]])),
+      runAs: Object.fromEntries(this.runAs),
+      openSessions: [...this.openSessions.values()],
+      endedSessions: this.endedSessions,
+    });
+  }
+
+  /** Replaces the account's state with a snapshot; with none, forgets everything (the sandbox's reset). */
+  restore(state: SimulatedAccountState = EMPTY_STATE): void {
+    const s = copy(state);
+    this.policies.clear();
+    for (const p of s.policies) this.policies.set(p.arn, p);
+    this.lastVersion.clear();
+    for (const [arn, n] of Object.entries(s.lastVersion)) this.lastVersion.set(arn, n);
+    this.attachments.clear();
+    for (const [key, arns] of Object.entries(s.attachments)) this.attachments.set(key, new Set(arns));
+    this.runAs.clear();
+    for (const [key, user] of Object.entries(s.runAs)) this.runAs.set(key, user);
+    this.openSessions.clear();
+    for (const session of s.openSessions) this.openSessions.set(session.id, session);
+    this.endedSessions.length = 0;
+    this.endedSessions.push(...s.endedSessions);
+    this.refusingTermination.clear();
+    this.failures.clear();
+    this.unpropagatedChecks.clear();
+    this.calls.length = 0;
   }
 
   // ---- AccessControl -------------------------------------------------------------------------

@@ -30,3 +30,8 @@ export const ACTION_EXTENSION_DENY = 'keyturn.extension.deny';
  * input reuses BLOCK_DENY_REASON / INPUT_DENY_REASON, so one reader serves both modals.
  */
 export const VIEW_EXTENSION_DENY_REASON = 'keyturn.extension.deny-reason';
+
+/** Approve button on a run's approval card (a snippet with `approval: true`); its `value` is the run id. */
+export const ACTION_RUN_APPROVE = 'keyturn.run.approve';
+/** Deny button on a run's approval card; its `value` is the run id. Denies at once (a run is cheap to ask again). */
+export const ACTION_RUN_DENY = 'keyturn.run.deny';

@@ -34,6 +34,7 @@ import {
   extensionRequestText,
   type Reply,
 } from './replies';
+import { registerRunListeners } from './run-listeners';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -123,6 +124,8 @@ export function registerListeners(app: App, deps: Deps): void {
     if (result.outcome === 'refused') return ack(modalError(extensionRefusal(deps, result, grantId)));
     return ack();
   });
+
+  registerRunListeners(app, deps);
 }
 
 /** A button whose handler may answer the clicker privately; nothing else sees the refusal. */

@@ -6,7 +6,15 @@ import { handleJob } from '../../../src/app/handle-job';
 import { requestAccess } from '../../../src/app/request-access';
 import type { Logger } from '../../../src/ports/logger';
 import type { Job } from '../../../src/ports/work-queue';
-import { ManualClock, MemoryGrantStore, RecordingChat, silentLogger, testConfig } from '../../support/fakes';
+import {
+  ManualClock,
+  MemoryGrantStore,
+  RecordingChat,
+  runFakes,
+  sessionFakes,
+  silentLogger,
+  testConfig,
+} from '../../support/fakes';
 
 const card = (grantId: string): Job => ({ kind: 'post-request-card', grantId });
 const changed = (grantId: string, step: number): Job => ({ kind: 'grant-changed', grantId, step });
@@ -111,6 +119,8 @@ describe('InProcessQueue: running jobs', () => {
       clock,
       logger: silentLogger,
       newId: () => 'g1',
+      ...sessionFakes(grants),
+      ...runFakes({ config, clock }),
     };
     queue.start((job) => handleJob(deps, job));
 
@@ -194,8 +204,9 @@ describe('InProcessQueue: failures', () => {
     const queue = new InProcessQueue({ logger: silentLogger, maxAttempts: 2, retryDelayMs: 5 });
     const ran: string[] = [];
     queue.start(async (job) => {
-      ran.push(job.grantId);
-      if (job.grantId === 'bad') throw new Error('no');
+      const id = 'grantId' in job ? job.grantId : job.runId;
+      ran.push(id);
+      if (id === 'bad') throw new Error('no');
     });
     await queue.enqueue(card('bad'));
     await queue.enqueue(card('good'));

@@ -2,6 +2,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createSqsWorkQueue, decodeJob } from '../../../src/adapters/aws/sqs-work-queue';
+import type { Job } from '../../../src/ports/work-queue';
 
 describe('SQS work queue', () => {
   it('sends one message per job with the job as JSON', async () => {
@@ -23,8 +24,27 @@ describe('SQS work queue', () => {
     ['{"kind":"apply-grant","grantId":"g1"}', { kind: 'apply-grant', grantId: 'g1' }],
     ['{"kind":"post-request-card","grantId":"g1","extra":1}', { kind: 'post-request-card', grantId: 'g1' }],
     ['{"kind":"grant-changed","grantId":"g1","step":2}', { kind: 'grant-changed', grantId: 'g1', step: 2 }],
+    ['{"kind":"revoke-grant","grantId":"g1"}', { kind: 'revoke-grant', grantId: 'g1' }],
+    ['{"kind":"post-extension-card","grantId":"g1"}', { kind: 'post-extension-card', grantId: 'g1' }],
+    ['{"kind":"apply-extension","grantId":"g1"}', { kind: 'apply-extension', grantId: 'g1' }],
+    ['{"kind":"start-run","runId":"r1"}', { kind: 'start-run', runId: 'r1' }],
+    ['{"kind":"track-run","runId":"r1","grantId":"g1"}', { kind: 'track-run', runId: 'r1' }],
   ])('decodes %s', (body, job) => {
     expect(decodeJob(body)).toEqual(job);
+  });
+
+  it('decodes every kind of job the worker handles (a new kind fails to compile here until listed)', () => {
+    const every: { [K in Job['kind']]: Extract<Job, { kind: K }> } = {
+      'post-request-card': { kind: 'post-request-card', grantId: 'g1' },
+      'apply-grant': { kind: 'apply-grant', grantId: 'g1' },
+      'grant-changed': { kind: 'grant-changed', grantId: 'g1', step: 0 },
+      'revoke-grant': { kind: 'revoke-grant', grantId: 'g1' },
+      'post-extension-card': { kind: 'post-extension-card', grantId: 'g1' },
+      'apply-extension': { kind: 'apply-extension', grantId: 'g1' },
+      'start-run': { kind: 'start-run', runId: 'r1' },
+      'track-run': { kind: 'track-run', runId: 'r1' },
+    };
+    for (const job of Object.values(every)) expect(decodeJob(JSON.stringify(job))).toEqual(job);
   });
 
   it.each([
@@ -37,6 +57,10 @@ describe('SQS work queue', () => {
     '{"kind":"grant-changed","grantId":"g1"}',
     '{"kind":"grant-changed","grantId":"g1","step":-1}',
     '{"kind":"grant-changed","grantId":"g1","step":1.5}',
+    '{"kind":"start-run"}',
+    '{"kind":"start-run","runId":""}',
+    '{"kind":"track-run","grantId":"g1"}',
+    '{"kind":"track-run","runId":7}',
   ])('refuses %s', (body) => {
     expect(decodeJob(body)).toBeUndefined();
   });

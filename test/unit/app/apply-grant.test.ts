@@ -183,7 +183,11 @@ describe('applyGrant: an approved grant', () => {
     expect(firstCheck).toBeGreaterThan(0);
     expect(firstCheck).toBeLessThanOrEqual(3);
     // The quota check is one ListAttached*Policies call; the adapter caches GetAccountSummary.
-    expect(ops(s.account).slice(0, firstCheck)).toEqual(['attachedPolicyQuota', 'createPolicy', 'attachPolicy']);
+    expect(ops(s.account).slice(0, firstCheck)).toEqual([
+      'attachedPolicyQuota',
+      'createPolicy',
+      'attachPolicy',
+    ]);
   });
 
   it('refuses, before creating anything, a principal already at the managed-policy quota', async () => {
@@ -452,7 +456,10 @@ describe('applyGrant: bookkeeping written while it works', () => {
     // The post-request-card job stores the card reference (a version bump, no status change) mid-apply.
     const { access } = answering(s.account, async (op) => {
       if (op !== 'attachPolicy') return;
-      await transitionlessUpdate(s.grants, 'g1', (g) => ({ ...g, card: { channel: 'C0APPROVALS', ts: '1.000001' } }));
+      await transitionlessUpdate(s.grants, 'g1', (g) => ({
+        ...g,
+        card: { channel: 'C0APPROVALS', ts: '1.000001' },
+      }));
     });
     expect(await applyGrant({ ...s.deps, access }, 'g1')).toBe('activated');
     const grant = await stored(s.grants);

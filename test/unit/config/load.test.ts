@@ -74,6 +74,7 @@ describe('parseConfig: the shipped example', () => {
       warnBeforeMinutes: 10,
       approvalTimeoutMinutes: 60,
       maxTotalMinutes: 360,
+      runners: ['U0DAVE'],
     });
     // staging-web leaves approvals, selfApproval, warnBefore and approvalTimeout to their defaults, sets no runAs.
     expect(config.targets['staging-web']).toEqual({
@@ -89,6 +90,7 @@ describe('parseConfig: the shipped example', () => {
       // warnBefore and approvalTimeout left out: their defaults, in minutes.
       warnBeforeMinutes: 10,
       approvalTimeoutMinutes: 60,
+      runners: [],
     });
     expect(config.targets['staging-web']).not.toHaveProperty('runAs');
   });
@@ -158,6 +160,26 @@ describe('parseConfig: defaults', () => {
   it('fills the other digest field when only one is given', () => {
     const config = configOf(exampleWith([['digest'], { timezone: 'Europe/Berlin' }]));
     expect(config.digest).toEqual({ at: '09:00', timezone: 'Europe/Berlin' });
+  });
+
+  it('reads Run Command settings: runners, delivery timeout and where full output goes', () => {
+    const config = configOf(
+      exampleWith(
+        [['snippets', 'disk', 'deliveryTimeout'], 60],
+        [
+          ['commandOutput'],
+          { s3Bucket: 'keyturn-run-output', s3KeyPrefix: 'run/', cloudWatchLogGroup: '/keyturn/run' },
+        ],
+      ),
+    );
+    expect(config.targets['prod-raspi']?.runners).toEqual(['U0DAVE']);
+    expect(config.snippets.disk?.deliveryTimeout).toBe(60);
+    expect(config.commandOutput).toEqual({
+      s3Bucket: 'keyturn-run-output',
+      s3KeyPrefix: 'run/',
+      cloudWatchLogGroup: '/keyturn/run',
+    });
+    expect(configOf(EXAMPLE_TEXT).commandOutput).toBeUndefined();
   });
 
   it('keeps optional snippet settings, taking a numeric maxConcurrency as text', () => {
@@ -486,6 +508,79 @@ describe('parseConfig: rejections name the key, the value and the rule', () => {
       name: 'sandbox user group member that is not a Slack user id',
       changes: [[['sandbox', 'userGroups', 'S0SREGROUP'], ['dave']]],
       problems: [{ path: 'sandbox.userGroups.S0SREGROUP[0]', message: /^'dave' is not/ }],
+    },
+    // Run Command (issue 4)
+    {
+      name: 'runner who is not mapped under people',
+      changes: [
+        [
+          [...prod, 'runners'],
+          ['U0DAVE', 'U0ERIN'],
+        ],
+      ],
+      problems: [
+        {
+          path: 'targets.prod-raspi.runners[1]',
+          message: /^'U0ERIN' is not mapped under people; map every runner/,
+        },
+      ],
+    },
+    {
+      name: 'runner that is a user group',
+      changes: [[[...prod, 'runners'], ['S0SREGROUP']]],
+      problems: [{ path: 'targets.prod-raspi.runners[0]', message: /^'S0SREGROUP' is not a Slack user id/ }],
+    },
+    {
+      name: 'the same runner twice',
+      changes: [
+        [
+          [...prod, 'runners'],
+          ['U0DAVE', 'U0DAVE'],
+        ],
+      ],
+      problems: [{ path: 'targets.prod-raspi.runners[1]', message: /is listed twice in runners/ }],
+    },
+    {
+      name: 'placeholder inside double quotes, where $(…) in a value would still run',
+      changes: [[[...logs, 'run'], 'journalctl -u "{{service}}" -n {{lines}}']],
+      problems: [{ path: 'snippets.logs.run', message: /^puts \{\{service\}\} inside double quotes/ }],
+    },
+    {
+      name: 'placeholder inside single quotes',
+      changes: [[[...logs, 'run'], "journalctl -u '{{service}}' -n {{lines}}"]],
+      problems: [{ path: 'snippets.logs.run', message: /^puts \{\{service\}\} inside single quotes/ }],
+    },
+    {
+      name: 'placeholder in a here-document',
+      changes: [[[...logs, 'run'], 'cat <<EOF\n{{service}} {{lines}}\nEOF']],
+      problems: [{ path: 'snippets.logs.run', message: /^uses a here-document/ }],
+    },
+    {
+      name: 'snippet on a target with more tags than Run Command takes',
+      changes: [[[...prod, 'tags'], { A: '1', B: '2', C: '3', D: '4', E: '5', F: '6' }]],
+      problems: [
+        {
+          path: 'snippets.disk.targets[0]',
+          message: /names a target with 6 tags; Run Command can select nodes by at most 5/,
+        },
+        { path: 'snippets.logs.targets[0]', message: /names a target with 6 tags/ },
+        { path: 'snippets.restart-agent.targets[0]', message: /names a target with 6 tags/ },
+      ],
+    },
+    {
+      name: 'deliveryTimeout under 30 seconds',
+      changes: [[['snippets', 'disk', 'deliveryTimeout'], 10]],
+      problems: [{ path: 'snippets.disk.deliveryTimeout', message: /^10 is under 30 seconds/ }],
+    },
+    {
+      name: 'commandOutput bucket that is not an S3 bucket name',
+      changes: [[['commandOutput'], { s3Bucket: 'My_Bucket' }]],
+      problems: [{ path: 'commandOutput.s3Bucket', message: /^'My_Bucket' is not an S3 bucket name/ }],
+    },
+    {
+      name: 'commandOutput key that does not exist',
+      changes: [[['commandOutput'], { s3bucket: 'out' }]],
+      problems: [{ path: 'commandOutput.s3bucket', message: /did you mean 's3Bucket'/ }],
     },
   ];
 

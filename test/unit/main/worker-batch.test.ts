@@ -2,7 +2,16 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Deps } from '../../../src/app/deps';
 import { runJobBatch } from '../../../src/main/lambda';
 import { SimulatedAccount } from '../../../src/adapters/sandbox/simulated-account';
-import { ManualClock, MemoryGrantStore, RecordingChat, RecordingQueue, silentLogger, testConfig } from '../../support/fakes';
+import {
+  ManualClock,
+  MemoryGrantStore,
+  RecordingChat,
+  RecordingQueue,
+  runFakes,
+  sessionFakes,
+  silentLogger,
+  testConfig,
+} from '../../support/fakes';
 
 function record(messageId: string, body: string): SQSRecord {
   return { messageId, body } as SQSRecord;
@@ -28,6 +37,8 @@ describe('runJobBatch (SQS worker)', () => {
       clock,
       logger: silentLogger,
       newId: () => 'x',
+      ...sessionFakes(grants),
+      ...runFakes({ config, clock }),
     };
     const event: SQSEvent = {
       Records: [

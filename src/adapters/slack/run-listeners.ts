@@ -1,0 +1,63 @@
+import type {
+  AllMiddlewareArgs,
+  App,
+  BlockAction,
+  ButtonAction,
+  SlackActionMiddlewareArgs,
+} from '@slack/bolt';
+import { decideOnRun } from '../../app/decide-run';
+import type { Deps } from '../../app/deps';
+import { requestRun } from '../../app/run-snippet';
+import type { DecisionAction } from '../../domain/approval';
+import type { MessageRef } from '../../domain/grant';
+import { ACTION_RUN_APPROVE, ACTION_RUN_DENY } from './action-ids';
+import { runDecisionRefusal, runReply } from './run-replies';
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/**
+ * `/run` and the run approval buttons. Like every listener: validate, at most one conditional write,
+ * enqueue, answer (FACTS.md "Slack": the ack must come within 3 s and, on Lambda, waits for this).
+ * SendCommand happens in the worker.
+ */
+export function registerRunListeners(app: App, deps: Deps): void {
+  app.command('/run', async ({ command, ack }) => {
+    const result = await requestRun(deps, {
+      user: command.user_id,
+      channel: command.channel_id,
+      text: command.text,
+      // The same on a retried delivery of this request, so the retry finds the run instead of making another.
+      requestKey: command.trigger_id,
+    });
+    await ack({ response_type: 'ephemeral', ...runReply(result) });
+  });
+
+  const decide = (action: DecisionAction) => async (args: ButtonArgs) => {
+    await args.ack();
+    const runId = args.action.value ?? '';
+    const result = await decideOnRun(deps, {
+      runId,
+      clicker: args.body.user.id,
+      action,
+      ...cardOf(args.body),
+    });
+    if (result.outcome !== 'refused') return;
+    const target = result.run ? deps.config.targets[result.run.target] : undefined;
+    const channel = args.body.channel?.id ?? args.body.container?.channel_id;
+    if (channel)
+      await args.client.chat.postEphemeral({
+        channel,
+        user: args.body.user.id,
+        ...runDecisionRefusal(result, runId, target),
+      });
+  };
+  app.action<BlockAction<ButtonAction>>(ACTION_RUN_APPROVE, decide('approve'));
+  app.action<BlockAction<ButtonAction>>(ACTION_RUN_DENY, decide('deny'));
+}
+
+/** The card the click came from, so a decision that beats the card's own bookkeeping still updates it. */
+function cardOf(body: BlockAction): { card?: MessageRef } {
+  const channel = body.channel?.id ?? body.container?.channel_id;
+  const ts = body.message?.ts ?? body.container?.message_ts;
+  return channel && ts ? { card: { channel, ts } } : {};
+}

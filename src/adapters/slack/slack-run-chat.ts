@@ -1,0 +1,77 @@
+import { ErrorCode, type WebClient } from '@slack/web-api';
+import type { MessageRef } from '../../domain/grant';
+import type { RunChat } from '../../ports/run-chat';
+import type { SlackMessage } from './blocks';
+import { runApprovalCard, runMessage, runResultsMessage } from './run-blocks';
+import { ChatError } from './slack-chat';
+
+/**
+ * The RunChat port on the Slack Web API: the run's message where `/run` was typed, node results in
+ * its thread, the approval card in the requests channel. The bot must be a member of the channel
+ * (`not_in_channel` otherwise). Errors become ChatError, with Slack's error string as the code.
+ */
+export function createSlackRunChat(opts: { client: WebClient }): RunChat {
+  const { client } = opts;
+
+  async function post(channel: string, message: SlackMessage, threadTs?: string): Promise<MessageRef> {
+    const res = await call('chat.postMessage', () =>
+      client.chat.postMessage({
+        channel,
+        text: message.text,
+        blocks: message.blocks,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        // An S3 link in a result must not unfurl into a preview of someone's output.
+        unfurl_links: false,
+        unfurl_media: false,
+      }),
+    );
+    if (typeof res.channel !== 'string' || typeof res.ts !== 'string')
+      throw new ChatError('chat.postMessage', 'invalid_response', {
+        detail: 'no channel or ts in the answer',
+      });
+    return { channel: res.channel, ts: res.ts };
+  }
+
+  async function update(ref: MessageRef, message: SlackMessage): Promise<void> {
+    await call('chat.update', () =>
+      client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks }),
+    );
+  }
+
+  return {
+    postRunMessage: (channel, view) => post(channel, runMessage(view)),
+    updateRunMessage: (ref, view) => update(ref, runMessage(view)),
+    async postResults(thread, view) {
+      await post(thread.channel, runResultsMessage(view), thread.ts);
+    },
+    postApprovalCard: (channel, view) => post(channel, runApprovalCard(view)),
+    updateApprovalCard: (ref, view) => update(ref, runApprovalCard(view)),
+  };
+}
+
+/** Slack's error string for platform errors; transport failures as request_error / http_error, as slack-chat.ts does. */
+async function call<T>(method: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    const error = e as { code?: unknown; data?: { error?: unknown }; statusCode?: unknown };
+    switch (error?.code) {
+      case ErrorCode.PlatformError:
+        throw new ChatError(
+          method,
+          typeof error.data?.error === 'string' ? error.data.error : 'unknown_error',
+          {
+            cause: e,
+          },
+        );
+      case ErrorCode.RateLimitedError:
+        throw new ChatError(method, 'ratelimited', { cause: e });
+      case ErrorCode.HTTPError:
+        throw new ChatError(method, 'http_error', { cause: e, detail: `HTTP ${String(error.statusCode)}` });
+      case ErrorCode.RequestError:
+        throw new ChatError(method, 'request_error', { cause: e, detail: (e as Error).message });
+      default:
+        throw new ChatError(method, 'unknown_error', { cause: e });
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import type { WebClient } from '@slack/web-api';
+import type { MessageRef } from '../../domain/grant';
+import type { SessionChat } from '../../ports/session-chat';
+import type { SlackMessage } from './blocks';
+import { digestMessage } from './digest-blocks';
+import { sessionStartedReply, sessionSummary, unmatchedSessionAudit } from './session-blocks';
+import { ChatError } from './slack-chat';
+
+/** Slack's own error string (`channel_not_found`, `not_in_channel`, `ratelimited`, …) when it sent one. */
+function slackCode(e: unknown): string {
+  const data = (e as { data?: { error?: unknown } } | null)?.data;
+  if (typeof data?.error === 'string') return data.error;
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'slack_webapi_rate_limited_error' ? 'ratelimited' : 'request_error';
+}
+
+/** The SessionChat port on the Slack Web API. The client comes from the composition root (STYLE.md point 3). */
+export function createSlackSessionChat(opts: { client: WebClient }): SessionChat {
+  const { client } = opts;
+
+  async function post(channel: string, message: SlackMessage, thread?: MessageRef): Promise<void> {
+    try {
+      await client.chat.postMessage({
+        channel,
+        text: message.text,
+        blocks: message.blocks,
+        ...(thread === undefined ? {} : { thread_ts: thread.ts }),
+      });
+    } catch (e) {
+      throw new ChatError('chat.postMessage', slackCode(e), { cause: e });
+    }
+  }
+
+  return {
+    postSessionStarted(thread, view) {
+      // The approval card is the thread's parent (DESIGN.md "Slack rules": follow-ups go in the request's thread).
+      return post(thread.channel, sessionStartedReply(view), thread);
+    },
+    postSessionSummary(thread, view) {
+      return post(thread.channel, sessionSummary(view), thread);
+    },
+    postUnmatchedSession(channel, view) {
+      return post(channel, unmatchedSessionAudit(view));
+    },
+    postDigest(channel, digest) {
+      return post(channel, digestMessage(digest));
+    },
+  };
+}

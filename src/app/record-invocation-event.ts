@@ -1,0 +1,59 @@
+import { classifyInvocation } from '../domain/command-run';
+import { settle, type TrackDeps, toNodeResult } from './track-run';
+
+/**
+ * EventBridge's "EC2 Command Invocation Status-change Notification" (source `aws.ssm`), one per node and
+ * status change (FACTS.md "Run Command"). Only the fields Keyturn reads; SSM sends no output here.
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/monitoring-systems-manager-event-examples.html
+ */
+export interface CommandInvocationEvent {
+  source?: string;
+  'detail-type'?: string;
+  time?: string;
+  region?: string;
+  account?: string;
+  resources?: string[];
+  detail: {
+    'command-id': string;
+    'instance-id': string;
+    status: string;
+    'document-name'?: string;
+    'requested-date-time'?: string;
+  };
+}
+
+export type InvocationEventOutcome =
+  /** Not a command Keyturn sent (other tools use Run Command too), or not one it has recorded yet. */
+  | 'not-ours'
+  /** The run is already finished (or never started tracking). */
+  | 'not-running'
+  /** The node is still on its way; only final statuses are recorded. */
+  | 'in-progress'
+  | 'already-recorded'
+  | 'recorded';
+
+/**
+ * A node's status changed: record its final result and post it in the run's thread (claimed, so the
+ * polling fallback never posts it again), and finish the run if it was the last node. An event that
+ * beats the stored command id (a fast node) is left to polling, which lists every invocation anyway.
+ */
+export async function recordInvocationEvent(
+  deps: TrackDeps,
+  event: CommandInvocationEvent,
+): Promise<InvocationEventOutcome> {
+  const commandId = event.detail?.['command-id'];
+  const nodeId = event.detail?.['instance-id'];
+  if (!commandId || !nodeId) return 'not-ours';
+  const run = await deps.runs.findByCommandId(commandId);
+  if (!run) return 'not-ours';
+  if (run.status !== 'running') return 'not-running';
+  if (classifyInvocation(event.detail.status) === undefined) return 'in-progress';
+  if ((await deps.runs.nodeResults(run.id)).some((r) => r.nodeId === nodeId)) return 'already-recorded';
+
+  const node = toNodeResult(run, await deps.commands.result(commandId, nodeId));
+  // GetCommandInvocation may lag the event by a moment; polling picks the node up then.
+  if (!node) return 'in-progress';
+  if (!(await deps.runs.recordNode(run.id, node))) return 'already-recorded';
+  await settle(deps, run, { postPartialBatches: false });
+  return 'recorded';
+}

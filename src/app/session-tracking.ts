@@ -1,0 +1,201 @@
+import type { ManagedNode } from '../domain/node';
+import {
+  type GrantCandidate,
+  inGrantWindow,
+  matchDecided,
+  matchGrant,
+  observeSession,
+  peopleOwning,
+  type Session,
+  type SessionObservation,
+  sessionChanged,
+  sessionDue,
+  sessionEnding,
+  startKnown,
+} from '../domain/session';
+import type { Deps } from './deps';
+
+export type TrackingDeps = Pick<
+  Deps,
+  'config' | 'grants' | 'fleet' | 'sessions' | 'sessionChat' | 'clock' | 'logger'
+>;
+
+/** Rereads after a lost race; each retry means another writer changed the session in between. */
+const MAX_ATTEMPTS = 5;
+
+export class SessionContentionError extends Error {
+  readonly code = 'session-contention';
+  override readonly name = 'SessionContentionError';
+  constructor(sessionId: string) {
+    super(`session ${sessionId} kept changing during ${MAX_ATTEMPTS} attempts`);
+  }
+}
+
+/**
+ * The nodes of each target, read once per use-case run: a sweep or an event may look up several
+ * sessions, and DescribeInstanceInformation pages are not free.
+ */
+export interface NodeDirectory {
+  nodesOf(targetName: string): Promise<readonly ManagedNode[]>;
+  /** A node of any configured target, for naming a node no grant explains. */
+  find(nodeId: string): Promise<ManagedNode | undefined>;
+}
+
+export function nodeDirectory(deps: Pick<Deps, 'config' | 'fleet'>): NodeDirectory {
+  const cache = new Map<string, Promise<readonly ManagedNode[]>>();
+  const nodesOf = (targetName: string): Promise<readonly ManagedNode[]> => {
+    let nodes = cache.get(targetName);
+    if (nodes === undefined) {
+      const target = deps.config.targets[targetName];
+      nodes = target ? deps.fleet.nodesTagged(target.tags) : Promise.resolve([]);
+      cache.set(targetName, nodes);
+    }
+    return nodes;
+  };
+  return {
+    nodesOf,
+    async find(nodeId) {
+      for (const name of Object.keys(deps.config.targets)) {
+        const node = (await nodesOf(name)).find((n) => n.id === nodeId);
+        if (node) return node;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** The grant a session belongs to (or none), and the node's name when a target's node list has it. */
+async function decideMatch(
+  deps: TrackingDeps,
+  s: Session & { owner: string; startedAt: string; node: { id: string } },
+  directory: NodeDirectory,
+): Promise<Pick<Session, 'grantId' | 'unmatched'> & { nodeName?: string }> {
+  const { accountId } = deps.config.aws;
+  const people = peopleOwning(s.owner, deps.config.people, accountId);
+  const grants = (await Promise.all(people.map((user) => deps.grants.listByRequester(user))))
+    .flat()
+    .filter((g) => inGrantWindow(g, s.startedAt));
+  const candidates: GrantCandidate[] = await Promise.all(
+    grants.map(async (grant) => ({
+      grant,
+      nodeIds: new Set((await directory.nodesOf(grant.target)).map((n) => n.id)),
+    })),
+  );
+  const grant = matchGrant(
+    { owner: s.owner, nodeId: s.node.id, startedAt: s.startedAt },
+    candidates,
+    accountId,
+  );
+  const node = grant
+    ? (await directory.nodesOf(grant.target)).find((n) => n.id === s.node.id)
+    : await directory.find(s.node.id);
+  return {
+    ...(grant ? { grantId: grant.id } : { unmatched: true }),
+    ...(node?.name ? { nodeName: node.name } : {}),
+  };
+}
+
+/**
+ * Applies one observation to the stored session with a conditional write; the first time owner, node
+ * and start are all known, decides the grant it belongs to. Nothing is written when nothing changed,
+ * so a duplicate event costs one read.
+ */
+export async function observe(
+  deps: TrackingDeps,
+  obs: SessionObservation,
+  directory: NodeDirectory,
+): Promise<Session> {
+  const id = obs.source === 'active' || obs.source === 'history' ? obs.session.id : obs.id;
+  let match: Awaited<ReturnType<typeof decideMatch>> | undefined;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const current = await deps.sessions.get(id);
+    const next = observeSession(current, obs, deps.clock.now().toISOString());
+    if (startKnown(next) && !matchDecided(next)) {
+      match ??= await decideMatch(deps, next, directory);
+      if (match.grantId !== undefined) next.grantId = match.grantId;
+      if (match.unmatched) next.unmatched = true;
+      if (match.nodeName !== undefined && next.node.name === undefined) next.node.name = match.nodeName;
+    }
+    if (current !== undefined && !sessionChanged(current, next)) return current;
+    const expected = current?.version ?? 0;
+    next.version = expected + 1;
+    if ((await deps.sessions.save(next, expected)) === 'saved') return next;
+  }
+  throw new SessionContentionError(id);
+}
+
+export interface Announced {
+  session: Session;
+  posted: number;
+}
+
+/**
+ * Posts what is due for a session — the start line and the summary in its grant's request thread,
+ * or the anomaly in the audit channel — each at most once: the claim (`…PostedAt`) is written first,
+ * conditionally, so duplicates, retries and a concurrent sweep never post twice. Settles the session
+ * in the same write once nothing more can change.
+ */
+export async function announceSession(deps: TrackingDeps, session: Session): Promise<Announced> {
+  let s = session;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const now = deps.clock.now().toISOString();
+    const due = sessionDue(s, now);
+    if (!due.startReply && !due.summary && !due.anomaly && !due.settle) return { session: s, posted: 0 };
+    const claimed: Session = {
+      ...s,
+      version: s.version + 1,
+      ...(due.startReply ? { startPostedAt: now } : {}),
+      ...(due.summary ? { summaryPostedAt: now } : {}),
+      ...(due.anomaly ? { anomalyPostedAt: now } : {}),
+      ...(due.settle ? { settledAt: now } : {}),
+    };
+    if ((await deps.sessions.save(claimed, s.version)) === 'stale') {
+      const fresh = await deps.sessions.get(s.id);
+      if (fresh === undefined) return { session: s, posted: 0 };
+      s = fresh;
+      continue;
+    }
+    return { session: claimed, posted: await post(deps, s, due) };
+  }
+  throw new SessionContentionError(session.id);
+}
+
+/** Posts the claimed messages. A Slack failure is logged, not thrown: the claim stands, so a retry would not repost. */
+async function post(
+  deps: TrackingDeps,
+  s: Session,
+  due: { startReply: boolean; summary: boolean; anomaly: boolean },
+): Promise<number> {
+  let posted = 0;
+  const attempt = async (what: string, send: () => Promise<void>) => {
+    try {
+      await send();
+      posted++;
+    } catch (error) {
+      deps.logger.error(
+        { sessionId: s.id, err: (error as Error).message },
+        `posting the session ${what} failed`,
+      );
+    }
+  };
+  if (due.anomaly) {
+    const people = s.owner ? peopleOwning(s.owner, deps.config.people, deps.config.aws.accountId) : [];
+    await attempt('anomaly', () =>
+      deps.sessionChat.postUnmatchedSession(deps.config.slack.auditChannel, { session: s, people }),
+    );
+  }
+  if (!due.startReply && !due.summary) return posted;
+  const grant = s.grantId === undefined ? undefined : await deps.grants.get(s.grantId);
+  const thread = grant?.card;
+  if (!grant || !thread) {
+    deps.logger.warn({ sessionId: s.id, grantId: s.grantId }, 'no request thread to post the session in');
+    return posted;
+  }
+  if (due.startReply)
+    await attempt('start', () => deps.sessionChat.postSessionStarted(thread, { session: s, grant }));
+  if (due.summary)
+    await attempt('summary', () =>
+      deps.sessionChat.postSessionSummary(thread, { session: s, grant, ending: sessionEnding(s, grant) }),
+    );
+  return posted;
+}

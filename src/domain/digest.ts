@@ -1,0 +1,524 @@
+import type { Anomaly } from './anomaly';
+import type { CommandRun } from './command-run';
+import type { Grant } from './grant';
+import type { Principal } from './principal';
+import { peopleOwning, type Session, type SessionDocument, sessionSeconds } from './session';
+
+// ---- local days ---------------------------------------------------------------------------------
+
+/** One calendar day in an IANA zone, as the UTC instants it runs between: [start, end). */
+export interface LocalDay {
+  /** YYYY-MM-DD, in `timeZone`. */
+  date: string;
+  timeZone: string;
+  /** ISO instants (with milliseconds). 23, 24 or 25 hours apart around daylight-saving changes. */
+  start: string;
+  end: string;
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** A real calendar date written YYYY-MM-DD (2026-02-30 is not one). */
+export function isIsoDate(text: string): boolean {
+  const m = ISO_DATE.exec(text);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.toISOString().slice(0, 10) === text;
+}
+
+export function addDays(date: string, days: number): string {
+  const m = ISO_DATE.exec(date);
+  if (!m) throw new RangeError(`not a date: ${date}`);
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + days)).toISOString().slice(0, 10);
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Intl is the IANA database the runtime ships; formatters are costly to build, so one per zone. */
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** The wall-clock reading in `timeZone` at an instant, as numbers. */
+function wallClock(ms: number, timeZone: string) {
+  const parts: Record<string, number> = {};
+  for (const p of formatter(timeZone).formatToParts(new Date(ms))) {
+    if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  }
+  return {
+    year: parts.year ?? 0,
+    month: parts.month ?? 0,
+    day: parts.day ?? 0,
+    hour: parts.hour ?? 0,
+    minute: parts.minute ?? 0,
+    second: parts.second ?? 0,
+  };
+}
+
+/** How far the zone's wall clock is ahead of UTC at an instant, in ms. */
+function offsetAt(ms: number, timeZone: string): number {
+  const w = wallClock(ms, timeZone);
+  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+  return asUtc - Math.floor(ms / 1000) * 1000;
+}
+
+/** The local calendar date of an instant in `timeZone`. */
+export function localDateOf(instant: Date | string, timeZone: string): string {
+  const ms = typeof instant === 'string' ? Date.parse(instant) : instant.getTime();
+  const w = wallClock(ms, timeZone);
+  return `${String(w.year).padStart(4, '0')}-${String(w.month).padStart(2, '0')}-${String(w.day).padStart(2, '0')}`;
+}
+
+/** Local HH:MM of an instant in `timeZone`. */
+export function localTimeOf(instant: string, timeZone: string): string {
+  const w = wallClock(Date.parse(instant), timeZone);
+  return `${String(w.hour).padStart(2, '0')}:${String(w.minute).padStart(2, '0')}`;
+}
+
+/**
+ * The first instant of a local date. Usually local midnight: the UTC reading of midnight minus the
+ * zone's offset, with the offset taken on either side of a change. Where a change skips midnight
+ * (America/Santiago springs from 00:00 to 01:00) the day starts at the first instant that exists.
+ */
+function startOfLocalDate(date: string, timeZone: string): number {
+  const m = ISO_DATE.exec(date);
+  if (!m) throw new RangeError(`not a date: ${date}`);
+  const midnightAsUtc = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  const hour = 3_600_000;
+  // Offsets run from UTC-12 to UTC+14: the real start lies within 15 hours of midnight-as-UTC.
+  const candidates = [-15 * hour, 0, 15 * hour]
+    .map((probe) => midnightAsUtc - offsetAt(midnightAsUtc + probe, timeZone))
+    .filter((ms) => {
+      const w = wallClock(ms, timeZone);
+      return localDateOf(new Date(ms), timeZone) === date && w.hour === 0 && w.minute === 0 && w.second === 0;
+    });
+  if (candidates.length > 0) return Math.min(...candidates);
+  // No local midnight that day: search for the first second whose local date is `date`.
+  let lo = midnightAsUtc - 15 * hour;
+  let hi = midnightAsUtc + 15 * hour;
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (localDateOf(new Date(mid), timeZone) >= date) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/** The local day `date` in `timeZone`, DST-correct: a spring-forward day lasts 23 hours, a fall-back day 25. */
+export function localDay(date: string, timeZone: string): LocalDay {
+  if (!isIsoDate(date)) throw new RangeError(`not a date: ${date}`);
+  return {
+    date,
+    timeZone,
+    start: new Date(startOfLocalDate(date, timeZone)).toISOString(),
+    end: new Date(startOfLocalDate(addDays(date, 1), timeZone)).toISOString(),
+  };
+}
+
+/** The local day before the one `now` falls in: what a morning digest reports on. */
+export function previousLocalDay(now: Date, timeZone: string): LocalDay {
+  return localDay(addDays(localDateOf(now, timeZone), -1), timeZone);
+}
+
+/** The UTC dates (YYYY-MM-DD) any instant in [start, end) falls on: the byDay index partitions to read. */
+export function utcDatesCovering(start: string, end: string): string[] {
+  const last = new Date(Date.parse(end) - 1).toISOString().slice(0, 10);
+  const dates: string[] = [];
+  for (let d = start.slice(0, 10); d <= last; d = addDays(d, 1)) dates.push(d);
+  return dates;
+}
+
+export function inDay(day: Pick<LocalDay, 'start' | 'end'>, iso: string | undefined): boolean {
+  if (iso === undefined) return false;
+  const t = Date.parse(iso);
+  return Date.parse(day.start) <= t && t < Date.parse(day.end);
+}
+
+/** "Monday 23 November 2026": the date is a calendar date, so it is named without any zone arithmetic. */
+export function dayLabel(date: string): string {
+  const m = ISO_DATE.exec(date);
+  if (!m) return date;
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'UTC',
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+  })
+    .format(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), 12)))
+    .replace(',', '');
+}
+
+/** "45s", "12m", "2h 5m": rounded to the minute once past one. */
+export function formatElapsed(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  const minutes = Math.round(seconds / 60);
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  if (h === 0) return `${m}m`;
+  return m === 0 ? `${h}h` : `${h}h ${m}m`;
+}
+
+// ---- composition --------------------------------------------------------------------------------
+
+/** How a request ended up: approved covers every grant that was approved, however it ended later. */
+export const REQUEST_OUTCOMES = ['approved', 'denied', 'lapsed', 'cancelled', 'failed', 'pending'] as const;
+export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];
+
+export function requestOutcome(grant: Grant): RequestOutcome {
+  switch (grant.status) {
+    case 'pending':
+    case 'denied':
+    case 'lapsed':
+    case 'cancelled':
+      return grant.status;
+    case 'failed':
+      // A grant that failed after it was active (its policy vanished) had been approved and used.
+      return grant.history.some((h) => h.to === 'active') ? 'approved' : 'failed';
+    case 'approved':
+    case 'active':
+    case 'expired':
+    case 'revoked':
+    case 'released':
+      return 'approved';
+  }
+}
+
+/** Run Command outcomes as the digest counts them. */
+export const RUN_OUTCOMES = ['succeeded', 'partial', 'failed', 'no-nodes', 'denied', 'in-progress'] as const;
+export type RunOutcome = (typeof RUN_OUTCOMES)[number];
+
+/** One Run Command run, as the digest needs it. */
+export interface DigestRun {
+  id: string;
+  snippet: string;
+  target: string;
+  requester: string;
+  at: string;
+  outcome: RunOutcome;
+  /** Nodes it ran on, and how many of them did not succeed. */
+  nodeCount: number;
+  failedCount: number;
+  /** Names (or ids) of the nodes that did not succeed, when read; may be fewer than failedCount. */
+  failedNodes: readonly string[];
+  /** Why the run itself failed (SendCommand refused), when it did. */
+  reason?: string;
+}
+
+/** How a run ended up, from its status and its node outcome counts. */
+export function runOutcome(run: CommandRun): RunOutcome {
+  switch (run.status) {
+    case 'denied':
+      return 'denied';
+    case 'failed':
+      return 'failed';
+    case 'finished': {
+      if (run.end === 'no-nodes' || run.end === 'no-online-nodes') return 'no-nodes';
+      const { total, failed } = nodeTally(run);
+      if (failed === 0) return 'succeeded';
+      return failed < total ? 'partial' : 'failed';
+    }
+    default:
+      return 'in-progress';
+  }
+}
+
+function nodeTally(run: CommandRun): { total: number; failed: number } {
+  let total = 0;
+  let failed = 0;
+  for (const [outcome, n] of Object.entries(run.counts ?? {})) {
+    total += n ?? 0;
+    if (outcome !== 'succeeded') failed += n ?? 0;
+  }
+  return { total, failed };
+}
+
+/** The digest's view of a run; `failedNodes` are the names of its failed nodes, when the caller read them. */
+export function digestRun(run: CommandRun, failedNodes: readonly string[] = []): DigestRun {
+  const { total, failed } = nodeTally(run);
+  return {
+    id: run.id,
+    snippet: run.snippet,
+    target: run.target,
+    requester: run.requester,
+    at: run.requestedAt,
+    outcome: runOutcome(run),
+    nodeCount: total,
+    failedCount: failed,
+    failedNodes,
+    ...(run.status === 'failed' && run.failureReason !== undefined ? { reason: run.failureReason } : {}),
+  };
+}
+
+export function isRunFailure(run: Pick<DigestRun, 'outcome'>): boolean {
+  return run.outcome === 'failed' || run.outcome === 'partial';
+}
+
+export interface DigestInput {
+  day: LocalDay;
+  /** When the digest is composed: open sessions count up to it. */
+  now: string;
+  accountId: string;
+  people: Readonly<Record<string, Principal>>;
+  /**
+   * Grants requested during the day, plus any requested earlier that could still have been alive in
+   * it (for extensions, and for naming who owned a session). Duplicates are ignored.
+   */
+  grants: readonly Grant[];
+  /** Sessions that started during the day. */
+  sessions: readonly Session[];
+  runs: readonly DigestRun[];
+  /** Anomalies recorded during the day. */
+  anomalies: readonly Anomaly[];
+  /** Grants active at `now`. */
+  activeNow: readonly Grant[];
+}
+
+/** A session as the digest names it: a Slack user when Keyturn knows who it was, else the IAM owner. */
+export interface DigestSession {
+  id: string;
+  person?: string;
+  owner?: string;
+  target?: string;
+  nodeId?: string;
+  nodeName?: string;
+  document?: SessionDocument;
+  startedAt?: string;
+  seconds: number;
+  open: boolean;
+  /** Matched no grant: an anomaly. */
+  unmatched: boolean;
+}
+
+export interface PersonTally {
+  person?: string;
+  owner?: string;
+  count: number;
+  seconds: number;
+}
+
+export interface TargetTally {
+  /** Undefined for sessions that matched no grant. */
+  target?: string;
+  count: number;
+  seconds: number;
+}
+
+export interface DigestView {
+  day: LocalDay;
+  now: string;
+  /** Nothing happened and nothing is active: the digest is one line. */
+  empty: boolean;
+  requests: {
+    total: number;
+    outcomes: Record<RequestOutcome, number>;
+    /** From request to the deciding approval or denial, over the day's decided requests. */
+    decision: { count: number; medianSeconds?: number; maxSeconds?: number };
+  };
+  extensions: { requested: number; extended: number; denied: number };
+  sessions: {
+    count: number;
+    seconds: number;
+    open: number;
+    byPerson: PersonTally[];
+    byTarget: TargetTally[];
+    longest?: DigestSession;
+  };
+  runs: { total: number; outcomes: Record<RunOutcome, number>; failures: DigestRun[] };
+  activeNow: { grantId: string; requester: string; target: string; expiresAt?: string; ending: boolean }[];
+  anomalies: {
+    total: number;
+    unmatchedSessions: DigestSession[];
+    orphanPolicies: Extract<Anomaly, { kind: 'orphan-policy-removed' }>[];
+    failedRevocations: Extract<Anomaly, { kind: 'sessions-not-ended' }>[];
+  };
+}
+
+function zeroes<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+}
+
+function median(sorted: readonly number[]): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const mid = Math.floor(sorted.length / 2);
+  const upper = sorted[mid] as number;
+  return sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] as number) + upper) / 2;
+}
+
+/** Largest first, then by name, so the same data always reads the same way (and golden files hold). */
+function byWeight<T extends { count: number; seconds: number }>(key: (t: T) => string) {
+  return (a: T, b: T) => b.seconds - a.seconds || b.count - a.count || key(a).localeCompare(key(b));
+}
+
+/**
+ * Composes the digest of one local day. Pure: the caller reads the data (by-day index queries) and
+ * the clock; the Slack adapter renders the result within Slack's limits, the CLI as text.
+ */
+export function composeDigest(input: DigestInput): DigestView {
+  const { day, now } = input;
+  const grants = new Map<string, Grant>();
+  for (const g of input.grants) grants.set(g.id, g);
+
+  const requested = [...grants.values()].filter((g) => inDay(day, g.requestedAt));
+  const outcomes = zeroes(REQUEST_OUTCOMES);
+  const decisionSeconds: number[] = [];
+  for (const g of requested) {
+    const outcome = requestOutcome(g);
+    outcomes[outcome]++;
+    if (g.decidedAt !== undefined && outcome !== 'pending' && outcome !== 'lapsed' && outcome !== 'cancelled')
+      decisionSeconds.push(Math.max(0, (Date.parse(g.decidedAt) - Date.parse(g.requestedAt)) / 1000));
+  }
+  decisionSeconds.sort((a, b) => a - b);
+
+  const extensions = { requested: 0, extended: 0, denied: 0 };
+  for (const g of grants.values()) {
+    for (const h of g.history) {
+      if (!inDay(day, h.at)) continue;
+      if (h.event === 'extension-requested') extensions.requested++;
+      else if (h.event === 'extended') extensions.extended++;
+      else if (h.event === 'extension-denied') extensions.denied++;
+    }
+  }
+
+  const sessions = input.sessions
+    .filter((s) => inDay(day, s.startedAt))
+    .map((s) => digestSession(s, grants, input));
+  const people = new Map<string, PersonTally>();
+  const targets = new Map<string, TargetTally>();
+  let seconds = 0;
+  let longest: DigestSession | undefined;
+  for (const s of sessions) {
+    seconds += s.seconds;
+    const personKey = s.person ?? `arn:${s.owner ?? '?'}`;
+    const p = people.get(personKey) ?? {
+      ...(s.person === undefined ? { owner: s.owner ?? 'unknown' } : { person: s.person }),
+      count: 0,
+      seconds: 0,
+    };
+    p.count++;
+    p.seconds += s.seconds;
+    people.set(personKey, p);
+    const targetKey = s.target ?? '';
+    const t = targets.get(targetKey) ?? {
+      ...(s.target === undefined ? {} : { target: s.target }),
+      count: 0,
+      seconds: 0,
+    };
+    t.count++;
+    t.seconds += s.seconds;
+    targets.set(targetKey, t);
+    if (
+      longest === undefined ||
+      s.seconds > longest.seconds ||
+      (s.seconds === longest.seconds && s.id < longest.id)
+    )
+      longest = s;
+  }
+
+  const runs = input.runs.filter((r) => inDay(day, r.at));
+  const runOutcomes = zeroes(RUN_OUTCOMES);
+  for (const r of runs) runOutcomes[r.outcome]++;
+  const failures = runs
+    .filter(isRunFailure)
+    .sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id));
+
+  const activeNow = input.activeNow
+    .filter((g) => g.status === 'active')
+    .map((g) => ({
+      grantId: g.id,
+      requester: g.requester,
+      target: g.target,
+      ...(g.expiresAt === undefined ? {} : { expiresAt: g.expiresAt }),
+      ending: g.ending !== undefined,
+    }))
+    .sort(
+      (a, b) => (a.expiresAt ?? '').localeCompare(b.expiresAt ?? '') || a.grantId.localeCompare(b.grantId),
+    );
+
+  const dayAnomalies = input.anomalies.filter((a) => inDay(day, a.at));
+  const byTime = <T extends { at: string }>(a: T, b: T) => a.at.localeCompare(b.at);
+  const orphanPolicies = dayAnomalies
+    .filter(
+      (a): a is Extract<Anomaly, { kind: 'orphan-policy-removed' }> => a.kind === 'orphan-policy-removed',
+    )
+    .sort(byTime);
+  const failedRevocations = dayAnomalies
+    .filter((a): a is Extract<Anomaly, { kind: 'sessions-not-ended' }> => a.kind === 'sessions-not-ended')
+    .sort(byTime);
+  const unmatchedSessions = sessions
+    .filter((s) => s.unmatched)
+    .sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? '') || a.id.localeCompare(b.id));
+  const anomalyTotal = unmatchedSessions.length + orphanPolicies.length + failedRevocations.length;
+
+  const view: DigestView = {
+    day,
+    now,
+    empty:
+      requested.length === 0 &&
+      extensions.requested + extensions.extended + extensions.denied === 0 &&
+      sessions.length === 0 &&
+      runs.length === 0 &&
+      activeNow.length === 0 &&
+      anomalyTotal === 0,
+    requests: {
+      total: requested.length,
+      outcomes,
+      decision: {
+        count: decisionSeconds.length,
+        ...(decisionSeconds.length === 0
+          ? {}
+          : { medianSeconds: median(decisionSeconds), maxSeconds: decisionSeconds.at(-1) }),
+      },
+    },
+    extensions,
+    sessions: {
+      count: sessions.length,
+      seconds,
+      open: sessions.filter((s) => s.open).length,
+      byPerson: [...people.values()].sort(byWeight((p) => p.person ?? p.owner ?? '')),
+      byTarget: [...targets.values()].sort(byWeight((t) => t.target ?? '\uffff')),
+      ...(longest === undefined ? {} : { longest }),
+    },
+    runs: { total: runs.length, outcomes: runOutcomes, failures },
+    activeNow,
+    anomalies: { total: anomalyTotal, unmatchedSessions, orphanPolicies, failedRevocations },
+  };
+  return view;
+}
+
+function digestSession(s: Session, grants: ReadonlyMap<string, Grant>, input: DigestInput): DigestSession {
+  const grant = s.grantId === undefined ? undefined : grants.get(s.grantId);
+  let person = grant?.requester;
+  if (person === undefined && s.owner !== undefined) {
+    const owners = peopleOwning(s.owner, input.people, input.accountId);
+    if (owners.length === 1) person = owners[0];
+  }
+  const target = grant?.target ?? (s.grantId === undefined ? undefined : `grant ${s.grantId}`);
+  return {
+    id: s.id,
+    ...(person === undefined ? {} : { person }),
+    ...(s.owner === undefined ? {} : { owner: s.owner }),
+    ...(target === undefined ? {} : { target }),
+    ...(s.node === undefined ? {} : { nodeId: s.node.id }),
+    ...(s.node?.name === undefined ? {} : { nodeName: s.node.name }),
+    ...(s.document === undefined ? {} : { document: s.document }),
+    ...(s.startedAt === undefined ? {} : { startedAt: s.startedAt }),
+    seconds: sessionSeconds(s, input.now),
+    open: s.status === 'active',
+    unmatched: s.unmatched === true,
+  };
+}

@@ -1,0 +1,27 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { WebClient } from '@slack/web-api';
+import { createDynamoAnomalyLog } from '../adapters/dynamodb/anomaly-log';
+import { createDynamoDigestReader } from '../adapters/dynamodb/digest-reader';
+import { createDynamoSessionStore } from '../adapters/dynamodb/session-store';
+import { createSlackSessionChat } from '../adapters/slack/slack-session-chat';
+import type { Deps } from '../app/deps';
+import type { GrantStore } from '../ports/grant-store';
+
+/**
+ * Session tracking and the daily digest (issue 5), on Keyturn's table and Slack client: the same
+ * wiring for the local server, Lambda and the CLI.
+ */
+export function sessionPorts(opts: {
+  documentClient: DynamoDBDocumentClient;
+  tableName: string;
+  grants: GrantStore;
+  client: WebClient;
+}): Pick<Deps, 'sessions' | 'sessionChat' | 'anomalies' | 'digestData'> {
+  const table = { documentClient: opts.documentClient, tableName: opts.tableName };
+  return {
+    sessions: createDynamoSessionStore(table),
+    sessionChat: createSlackSessionChat({ client: opts.client }),
+    anomalies: createDynamoAnomalyLog(table),
+    digestData: createDynamoDigestReader({ ...table, grants: opts.grants }),
+  };
+}

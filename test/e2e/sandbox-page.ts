@@ -1,0 +1,147 @@
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+
+/** Debian's Chromium (`apt-get install chromium`); Playwright's own browser download is never used. */
+export const CHROMIUM = process.env.KEYTURN_CHROMIUM ?? '/usr/bin/chromium';
+export const ARTIFACTS = path.resolve(__dirname, 'artifacts');
+/** Slack date tokens must show in the reader's zone: the browser runs in one that is not the machine's. */
+export const BROWSER_TIME_ZONE = 'Asia/Tokyo';
+
+/**
+ * Headless Chromium as this machine runs it: no sandbox (root in CI), and no background networking,
+ * which the closed network here would refuse many times over. Playwright gives every launch a fresh,
+ * empty profile directory of its own.
+ */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export type Person = 'U0ALICE' | 'U0BOB' | 'U0CAROL' | 'U0DAVE';
+
+/** The sandbox page, driven the way a person would: pick who you are, open a channel, type, click. */
+export class SandboxPage {
+  private shots = 0;
+
+  /** `prefix` names this test file's screenshots, so files running side by side never clear each other's. */
+  constructor(
+    readonly page: Page,
+    private readonly prefix = '',
+  ) {}
+
+  /** Removes this prefix's screenshots from an earlier run, so none looks like this run's. */
+  static clearScreenshots(prefix: string): void {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    for (const file of readdirSync(ARTIFACTS))
+      if (file.startsWith(prefix)) rmSync(path.join(ARTIFACTS, file));
+  }
+
+  async as(person: Person): Promise<void> {
+    await this.page.selectOption('#who', person);
+    // The page re-renders from the new person's state: their own row in People says "<name> (you)".
+    const name = person.slice(2).toLowerCase();
+    await this.page
+      .locator('#people-list li.me')
+      .filter({ hasText: `${name} (you)` })
+      .waitFor();
+    await until(async () => (await this.page.locator('#who').inputValue()) === person, `picked ${person}`);
+  }
+
+  /** `ops`, `ops-approvals`, `ops-audit`, or `keyturn` for the DM with the bot. */
+  async open(channel: string): Promise<void> {
+    const list = channel === 'keyturn' ? '#dm-list' : '#channel-list';
+    await this.page
+      .locator(`${list} button`)
+      .filter({ hasText: channel === 'keyturn' ? 'keyturn' : `# ${channel}` })
+      .first()
+      .click();
+    await this.page.locator('#channel-title').filter({ hasText: channel }).waitFor();
+  }
+
+  /** Types into the composer and presses Enter, as in Slack. */
+  async type(text: string): Promise<void> {
+    await this.page.fill('#composer-input', text);
+    await this.page.press('#composer-input', 'Enter');
+  }
+
+  /** The newest message in the open channel containing `text`, once it is there. */
+  async message(text: string | RegExp): Promise<Locator> {
+    const found = this.page.locator('#messages .message').filter({ hasText: text }).last();
+    await found.waitFor();
+    return found;
+  }
+
+  node(id: string): Locator {
+    return this.page.locator(`#nodes [data-node-id="${id}"]`);
+  }
+
+  async decisionOn(id: string): Promise<string | null> {
+    return this.node(id).getAttribute('data-decision');
+  }
+
+  /** Waits until the account panel says `decision` for the node (the page polls once a second). */
+  async waitForDecision(id: string, decision: 'allowed' | 'denied'): Promise<void> {
+    await this.page.locator(`#nodes [data-node-id="${id}"][data-decision="${decision}"]`).waitFor();
+  }
+
+  /** Clicks Start session on a node and returns what the simulated `aws ssm start-session` printed. */
+  async startSession(id: string): Promise<string> {
+    const node = this.node(id);
+    await node.getByRole('button', { name: 'Start session' }).click();
+    const terminal = node.locator('.terminal');
+    await terminal.waitFor();
+    return (await terminal.textContent()) ?? '';
+  }
+
+  async moveClock(label: '+10 min' | '+1 h' | '+1 day'): Promise<void> {
+    const before = await this.page.locator('#clock-now').getAttribute('datetime');
+    await this.page.locator('.clock button', { hasText: label }).click();
+    // The button stays disabled until the sweep ran and the page showed its effect.
+    await this.page.locator(`#clock-now:not([datetime="${before}"])`).waitFor();
+    await this.page.locator('.clock button:disabled').waitFor({ state: 'detached' });
+  }
+
+  /** Opens the thread under a message ("N replies") and returns the thread pane. */
+  async openThread(message: Locator): Promise<Locator> {
+    await message.locator('.replies-link').click();
+    const pane = this.page.locator('#thread');
+    await pane.waitFor();
+    return pane;
+  }
+
+  /** The newest reply in the open thread containing `text`, once it is there. */
+  async reply(text: string | RegExp): Promise<Locator> {
+    const found = this.page.locator('#thread-messages .message').filter({ hasText: text }).last();
+    await found.waitFor();
+    return found;
+  }
+
+  async screenshot(name: string): Promise<string> {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    this.shots++;
+    const file = path.join(ARTIFACTS, `${this.prefix}${String(this.shots).padStart(2, '0')}-${name}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+}
+
+/** Polls `check` until it holds; for conditions a locator cannot express. */
+export async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,289 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { PostedMessage } from '../../src/adapters/sandbox/fake-slack-api';
+import {
+  ACTION_APPROVE,
+  ACTION_DENY,
+  BLOCK_DENY_REASON,
+  INPUT_DENY_REASON,
+} from '../../src/adapters/slack/action-ids';
+import { loadConfig } from '../../src/config/load';
+import { type RunningKeyturn, type StartOptions, startKeyturn } from '../../src/main/server';
+import { silentLogger } from '../support/fakes';
+
+const REPO = path.resolve(__dirname, '../..');
+const config = loadConfig({
+  env: { KEYTURN_CONFIG: path.join(REPO, 'keyturn.example.yml') },
+  cwd: REPO,
+  log: () => undefined,
+});
+const ALICE = { kind: 'user', name: 'alice' } as const;
+const RASPI_1 = 'mi-0a1b2c3d4e5f60001';
+
+interface PageState {
+  now: string;
+  offsetMs: number;
+  me: string;
+  dm: string;
+  messages: PostedMessage[];
+  modal: { id: string; view: Record<string, unknown> } | null;
+  nodes: { id: string; decision: string; targets: string[] }[];
+  sessions: { id: string; target: string }[];
+  commands: string[];
+}
+
+/** The sandbox page's JSON API over real HTTP, as page.js uses it. */
+function client(k: RunningKeyturn) {
+  const call = async (route: string, body: unknown) => {
+    const res = await fetch(`${k.url}/sandbox/api/${route}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const state = async (user: string) =>
+    (await (await fetch(`${k.url}/sandbox/api/state?user=${user}`)).json()) as PageState;
+  const command = (user: string, text: string, channel = 'C0WORK') =>
+    call('command', { user, channel, text });
+  const card = async () => {
+    const cards = (await state('U0CAROL')).messages.filter((m) => m.channel === 'C0APPROVALS');
+    return cards.at(-1) as PostedMessage;
+  };
+  const click = async (user: string, message: PostedMessage, actionId: string) =>
+    call('action', { user, channel: message.channel, ts: message.ts, actionId });
+  return { call, state, command, card, click };
+}
+
+const text = (m: PostedMessage | undefined) => (m ? `${m.text} ${JSON.stringify(m.blocks)}` : '');
+
+async function start(extra: Partial<StartOptions> = {}) {
+  return startKeyturn({ env: {}, port: 0, config, logger: silentLogger, sweepEveryMs: 0, ...extra });
+}
+
+describe('the sandbox page and its API', () => {
+  let k: RunningKeyturn;
+  let api: ReturnType<typeof client>;
+  beforeEach(async () => {
+    k = await start();
+    api = client(k);
+  });
+  afterEach(async () => {
+    await k.close();
+  });
+
+  it('serves the page and its assets from this server only, under a content security policy', async () => {
+    const page = await fetch(`${k.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const html = await page.text();
+    expect(html).not.toMatch(/https?:\/\//);
+    for (const asset of ['/sandbox/page/page.js', '/sandbox/page/page.css']) {
+      const res = await fetch(`${k.url}${asset}`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).not.toMatch(/(src|href|url)\(?\s*=?\s*["']?https?:/);
+    }
+    // The bot's own endpoints are untouched.
+    expect((await fetch(`${k.url}/healthz`)).status).toBe(200);
+  });
+
+  it('answers only under a loopback name and only to JSON, so another site cannot act as a sandbox user', async () => {
+    // fetch will not send a Host header of our choosing; node:http will, as a DNS-rebinding page's browser does.
+    const evil = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${k.url}/sandbox/api/state?user=U0ALICE`,
+        { headers: { host: 'evil.example:3000' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(evil).toBe(403);
+    const form = await fetch(`${k.url}/sandbox/api/reset`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'x=1',
+    });
+    expect(form.status).toBe(415);
+    expect((await fetch(`${k.url}/sandbox/api/state?user=U0NOBODY`)).status).toBe(400);
+  });
+
+  it('offers the slash commands of slack-app-manifest.yml and answers others as Slack does', async () => {
+    expect((await api.state('U0ALICE')).commands).toEqual(expect.arrayContaining(['/access', '/run']));
+    const res = await api.command('U0ALICE', '/acess prod-raspi');
+    expect(res.body).toMatchObject({ ok: false, error: 'invalid_command' });
+    const last = (await api.state('U0ALICE')).messages.at(-1);
+    expect(last).toMatchObject({ author: 'USLACKBOT', visibleTo: 'U0ALICE' });
+    expect(last?.text).toContain('`/acess` is not a valid command');
+  });
+
+  it('a typed /access reaches the bot as a signed slash command; its reply is shown to the typist only', async () => {
+    const res = await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
+    expect(res.body).toMatchObject({ ok: true });
+    const alice = await api.state('U0ALICE');
+    const reply = alice.messages.find((m) => m.visibleTo === 'U0ALICE');
+    expect(reply?.text).toMatch(/Request `[a-z0-9]+` sent to <#C0APPROVALS>/);
+    expect(reply?.channel).toBe('C0WORK');
+    // Stamped with the sandbox clock, so the page shows when it was posted.
+    expect(Date.parse(reply?.postedAt ?? '')).toBeLessThanOrEqual(Date.parse(alice.now));
+    const bob = await api.state('U0BOB');
+    expect(bob.messages.some((m) => m.visibleTo)).toBe(false);
+    expect(text(await api.card())).toContain('Access request');
+  });
+
+  it('carol denies through the modal: a reason too long stays in the modal, a good one updates the card', async () => {
+    await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
+    const card = await api.card();
+    expect((await api.click('U0CAROL', card, ACTION_DENY)).body).toMatchObject({ ok: true });
+    const carol = await api.state('U0CAROL');
+    expect(carol.modal?.view).toMatchObject({
+      callback_id: expect.any(String),
+      title: { text: 'Deny access request' },
+    });
+    // The modal is carol's: the person who clicked, through the trigger_id of her click.
+    expect((await api.state('U0ALICE')).modal).toBeNull();
+
+    const viewId = carol.modal?.id;
+    const tooLong = await api.call('view/submit', {
+      user: 'U0CAROL',
+      viewId,
+      values: { [BLOCK_DENY_REASON]: { [INPUT_DENY_REASON]: 'x'.repeat(501) } },
+    });
+    expect(tooLong.body).toMatchObject({
+      ok: false,
+      errors: { [BLOCK_DENY_REASON]: expect.stringContaining('500') },
+    });
+    expect((await api.state('U0CAROL')).modal?.id).toBe(viewId);
+
+    const ok = await api.call('view/submit', {
+      user: 'U0CAROL',
+      viewId,
+      values: { [BLOCK_DENY_REASON]: { [INPUT_DENY_REASON]: 'use the staging fleet first' } },
+    });
+    expect(ok.body).toMatchObject({ ok: true });
+    expect((await api.state('U0CAROL')).modal).toBeNull();
+    expect(text(await api.card())).toContain('use the staging fleet first');
+    const dm = (await api.state('U0ALICE')).messages.filter((m) => m.channel === 'D0ALICE');
+    expect(text(dm.at(-1))).toContain('was denied by <@U0CAROL>');
+  });
+
+  it('only the people who can see a message can click its buttons', async () => {
+    await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
+    const ack = (await api.state('U0ALICE')).messages.find((m) => m.visibleTo === 'U0ALICE') as PostedMessage;
+    expect((await api.click('U0BOB', ack, ACTION_APPROVE)).status).toBe(404);
+    const card = await api.card();
+    expect((await api.click('U0CAROL', card, 'keyturn.no.such.button')).status).toBe(404);
+  });
+
+  it('start session follows IAM: denied, then allowed after approval, and exit ends it without an API call', async () => {
+    const before = await api.call('session/start', { user: 'U0ALICE', nodeId: RASPI_1 });
+    expect(before.body).toEqual({ ok: false, reason: 'access-denied' });
+    await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
+    await api.click('U0CAROL', await api.card(), ACTION_APPROVE);
+
+    const alice = await api.state('U0ALICE');
+    expect(alice.nodes.find((n) => n.id === RASPI_1)).toMatchObject({
+      decision: 'allowed',
+      targets: ['prod-raspi'],
+    });
+    const started = await api.call('session/start', { user: 'U0ALICE', nodeId: RASPI_1 });
+    expect(started.body).toMatchObject({ ok: true, session: { target: RASPI_1 } });
+    const [session] = (await api.state('U0ALICE')).sessions;
+    expect(session?.target).toBe(RASPI_1);
+    // Somebody else's session is not theirs to exit.
+    expect((await api.call('session/exit', { user: 'U0BOB', sessionId: session?.id })).status).toBe(404);
+
+    const calls = k.account?.calls.length;
+    expect((await api.call('session/exit', { user: 'U0ALICE', sessionId: session?.id })).body).toEqual({
+      ok: true,
+    });
+    expect(k.account?.calls.length).toBe(calls);
+    expect((await api.state('U0ALICE')).sessions).toEqual([]);
+    expect(k.account?.sessionHistory()).toHaveLength(1);
+  });
+
+  it('a person the config does not map cannot start sessions', async () => {
+    const res = await api.call('session/start', { user: 'U0NOBODY', nodeId: RASPI_1 });
+    expect(res.status).toBe(400);
+  });
+
+  it('the clock moves only forward, and a move runs the sweeper: the grant expires and the card says so', async () => {
+    expect((await api.call('clock', { advanceMs: -1 })).status).toBe(400);
+    expect((await api.call('clock', { advanceMs: 8 * 24 * 3_600_000 })).status).toBe(400);
+    await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
+    await api.click('U0CAROL', await api.card(), ACTION_APPROVE);
+    expect(await k.account?.evaluate(ALICE, RASPI_1)).toBe('allowed');
+
+    const moved = await api.call('clock', { advanceMs: 61 * 60_000 });
+    expect(moved.body).toMatchObject({ ok: true, offsetMs: 61 * 60_000 });
+    expect(text(await api.card())).toContain('Expired');
+    expect(await k.account?.evaluate(ALICE, RASPI_1)).toBe('denied');
+    expect(k.account?.attachedPolicies(ALICE)).toEqual([]);
+    const state = await api.state('U0ALICE');
+    expect(Date.parse(state.now) - Date.now()).toBeGreaterThan(60 * 60_000);
+  });
+
+  it('reset forgets grants, messages, policies and the clock', async () => {
+    const reply = await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
+    expect(reply.body.ok).toBe(true);
+    const grantId = /Request `([a-z0-9]+)`/.exec(text((await api.state('U0ALICE')).messages[0]))?.[1] ?? '';
+    await api.click('U0CAROL', await api.card(), ACTION_APPROVE);
+    await api.call('clock', { advanceMs: 600_000 });
+
+    expect((await api.call('reset', {})).body).toEqual({ ok: true });
+    const after = await api.state('U0ALICE');
+    expect(after.messages).toEqual([]);
+    expect(after.offsetMs).toBe(0);
+    expect(await k.deps.grants.get(grantId)).toBeUndefined();
+    expect(k.account?.attachedPolicies(ALICE)).toEqual([]);
+    // And it still works afterwards.
+    expect((await api.command('U0ALICE', '/access prod-raspi 1h again')).body.ok).toBe(true);
+  });
+});
+
+describe('sandbox state on disk', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'keyturn-state-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a restarted sandbox carries on where it stopped; reset starts clean', async () => {
+    const stateDir = path.join(dir, '.keyturn');
+    let k = await start({ stateDir });
+    let api = client(k);
+    await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
+    const grantId = /Request `([a-z0-9]+)`/.exec(text((await api.state('U0ALICE')).messages[0]))?.[1] ?? '';
+    await api.call('clock', { advanceMs: 600_000 });
+    await k.close();
+
+    k = await start({ stateDir });
+    api = client(k);
+    expect((await k.deps.grants.get(grantId))?.status).toBe('pending');
+    expect((await api.state('U0ALICE')).offsetMs).toBe(600_000);
+    // The restored card is the one the bot updates: approve it and the policy exists in the restored account.
+    await api.click('U0CAROL', await api.card(), ACTION_APPROVE);
+    expect(text(await api.card())).toContain('Active');
+    expect(await k.account?.evaluate(ALICE, RASPI_1)).toBe('allowed');
+    await k.close();
+
+    k = await start({ stateDir });
+    expect(await k.account?.evaluate(ALICE, RASPI_1)).toBe('allowed');
+    await k.close();
+
+    k = await start({ stateDir, reset: true });
+    api = client(k);
+    expect(await k.deps.grants.get(grantId)).toBeUndefined();
+    expect((await api.state('U0ALICE')).messages).toEqual([]);
+    expect(await k.account?.evaluate(ALICE, RASPI_1)).toBe('denied');
+    await k.close();
+  });
+});

@@ -1,0 +1,380 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KnownBlock } from '@slack/types';
+import { ACTION_RUN_APPROVE, ACTION_RUN_DENY } from '../../../src/adapters/slack/action-ids';
+import { MAX_BLOCKS, MAX_SECTION_TEXT, type SlackMessage } from '../../../src/adapters/slack/blocks';
+import {
+  BATCHED_STDOUT_CHARS,
+  fitOutput,
+  runApprovalCard,
+  runMessage,
+  runResultsMessage,
+  SINGLE_STDOUT_CHARS,
+  summaryLine,
+} from '../../../src/adapters/slack/run-blocks';
+import {
+  type CommandRun,
+  countOutcomes,
+  type NodeResult,
+  RESULTS_PER_MESSAGE,
+} from '../../../src/domain/command-run';
+import { prodRaspi } from '../../support/fakes';
+
+const target = { ...prodRaspi, runners: ['U0DAVE'] };
+
+const queued: CommandRun = {
+  id: 'a1b2c3',
+  snippet: 'logs',
+  target: 'prod-raspi',
+  params: { service: 'ssh', lines: '100' },
+  command: "journalctl -u 'ssh' -n '100' --no-pager",
+  requester: 'U0ALICE',
+  channel: 'C0WORK',
+  status: 'queued',
+  version: 3,
+  requestedAt: '2026-11-23T10:00:00Z',
+  needsApproval: false,
+  approvals: [],
+  nodes: [
+    { id: 'mi-0a1b2c3d4e5f60001', name: 'raspi-line-1', ping: 'Online' },
+    { id: 'mi-0a1b2c3d4e5f60002', name: 'raspi-line-2', ping: 'Online' },
+    { id: 'mi-0a1b2c3d4e5f60003', name: 'raspi-line-3', ping: 'ConnectionLost' },
+  ],
+  message: { channel: 'C0WORK', ts: '1700000100.000001' },
+  comment: 'Keyturn run a1b2c3 by U0ALICE: logs on prod-raspi',
+  deliveryTimeoutSeconds: 300,
+  executionTimeoutSeconds: 120,
+  simulated: false,
+};
+
+const running: CommandRun = {
+  ...queued,
+  status: 'running',
+  version: 5,
+  commandId: '0b6f3c1e-1a2b-4c3d-9e8f-001122334455',
+  sentAt: '2026-11-23T10:00:02Z',
+};
+
+const finished: CommandRun = {
+  ...running,
+  status: 'finished',
+  version: 6,
+  end: 'completed',
+  finishedAt: '2026-11-23T10:01:00Z',
+  counts: {
+    succeeded: 1,
+    failed: 1,
+    undeliverable: 1,
+    'timed-out': 0,
+    'delivery-timed-out': 0,
+    cancelled: 0,
+    'no-result': 0,
+  },
+};
+
+const succeeded: NodeResult = {
+  nodeId: 'mi-0a1b2c3d4e5f60001',
+  nodeName: 'raspi-line-1',
+  outcome: 'succeeded',
+  status: 'Success',
+  statusDetails: 'Success',
+  exitCode: 0,
+  startedAt: '2026-11-23T10:00:03.000Z',
+  endedAt: '2026-11-23T10:00:04.250Z',
+  stdout: 'Nov 23 10:00:01 raspi sshd[812]: Accepted publickey for pi <from> 10.0.0.5 & more\n',
+  stdoutChars: 82,
+  stderr: '',
+  stderrChars: 0,
+};
+
+const failed: NodeResult = {
+  nodeId: 'mi-0a1b2c3d4e5f60002',
+  nodeName: 'raspi-line-2',
+  outcome: 'failed',
+  status: 'Failed',
+  statusDetails: 'Failed',
+  exitCode: 1,
+  startedAt: '2026-11-23T10:00:03.000Z',
+  endedAt: '2026-11-23T10:02:13.000Z',
+  stdout: '',
+  stdoutChars: 0,
+  stderr: "Failed to add match '_SYSTEMD_UNIT=ssh.service': Invalid argument\n",
+  stderrChars: 66,
+};
+
+const undeliverable: NodeResult = {
+  nodeId: 'mi-0a1b2c3d4e5f60003',
+  nodeName: 'raspi-line-3',
+  outcome: 'undeliverable',
+  status: 'Failed',
+  statusDetails: 'Undeliverable',
+  exitCode: -1,
+  stdout: '',
+  stdoutChars: 0,
+  stderr: '',
+  stderrChars: 0,
+};
+
+/** What Slack receives: the JSON the Web API client serializes. */
+function wire(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value));
+}
+
+/**
+ * Golden files under __golden__. To (re)write them after a deliberate change, run the suite once with
+ * KEYTURN_WRITE_GOLDEN=1 and review the diff; without it a missing file fails the test.
+ */
+function golden(name: string, value: unknown): unknown {
+  const file = join(__dirname, '__golden__', `${name}.json`);
+  if (process.env.KEYTURN_WRITE_GOLDEN === '1')
+    writeFileSync(file, `${JSON.stringify(wire(value), null, 2)}\n`);
+  if (!existsSync(file)) throw new Error(`golden file ${name}.json is missing`);
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** Every section's and context's text in a message. */
+function texts(message: SlackMessage): string[] {
+  return message.blocks.flatMap((b: KnownBlock) => {
+    if (b.type === 'section') return b.text ? [b.text.text] : [];
+    if (b.type === 'context') return b.elements.map((e) => ('text' in e ? e.text : ''));
+    return [];
+  });
+}
+
+function assertWithinLimits(message: SlackMessage): void {
+  expect(message.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS);
+  for (const text of texts(message)) expect(text.length).toBeLessThanOrEqual(MAX_SECTION_TEXT);
+  expect(message.text.length).toBeLessThanOrEqual(40_000);
+}
+
+describe('runMessage', () => {
+  it('reads "Running `logs` on prod-raspi — 3 nodes (1 offline) — requested by @alice"', () => {
+    const message = runMessage({ run: queued, target });
+    expect(message.text).toBe('Running `logs` on prod-raspi — 3 nodes (1 offline) — requested by <@U0ALICE>');
+    expect(wire(message)).toStrictEqual(golden('run-message-running', message));
+  });
+
+  it('shows progress while running', () => {
+    const counts = countOutcomes([succeeded]);
+    const message = runMessage({ run: running, target, progress: { finished: 1, counts } });
+    expect(texts(message)).toContain('1 of 3 finished: 1 succeeded');
+  });
+
+  it('ends on the summary', () => {
+    const message = runMessage({ run: finished, target });
+    expect(message.text).toBe(
+      'Finished `logs` on prod-raspi — 3 nodes (1 offline) — requested by <@U0ALICE>',
+    );
+    expect(texts(message)).toContain('*Summary:* 1 succeeded · 1 failed · 1 undeliverable');
+    expect(wire(message)).toStrictEqual(golden('run-message-finished', message));
+  });
+
+  it.each([
+    ['no-nodes', 'no node carries the tags Fleet=prod-raspi'],
+    ['no-online-nodes', 'none of its 3 nodes (1 offline) is online'],
+  ] as const)('says why nothing ran when the end is %s', (end, why) => {
+    const message = runMessage({ run: { ...queued, status: 'finished', end, counts: {} }, target });
+    expect(message.text).toContain(why);
+    expect(message.text).toContain('Nothing was sent.');
+  });
+
+  it('says who denied, and why a run failed', () => {
+    expect(runMessage({ run: { ...queued, status: 'denied', decidedBy: 'U0CAROL' }, target }).text).toContain(
+      'was denied by <@U0CAROL>',
+    );
+    const failedRun = {
+      ...queued,
+      status: 'failed' as const,
+      failureReason: 'SSM refused the command: InvalidTarget <x>',
+    };
+    expect(runMessage({ run: failedRun, target }).text).toContain(
+      'SSM refused the command: InvalidTarget &lt;x&gt;',
+    );
+  });
+
+  it('labels a simulated run in the headline and the footer', () => {
+    const message = runMessage({ run: { ...running, simulated: true }, target });
+    expect(message.text).toBe(
+      'Running `logs` on prod-raspi (simulated) — 3 nodes (1 offline) — requested by <@U0ALICE>',
+    );
+    expect(texts(message).at(-1)).toContain('simulated: the sandbox runs nothing on any machine');
+  });
+
+  it('shows the exact command in a code block that output cannot close early', () => {
+    const tricky = { ...queued, command: "echo '```' <@U0BOB>" };
+    expect(texts(runMessage({ run: tricky, target }))[1]).toBe("```echo '``\u200b`' &lt;@U0BOB&gt;```");
+  });
+});
+
+describe('runResultsMessage', () => {
+  it('one node: status, exit code, duration, and output in a code block', () => {
+    const message = runResultsMessage({ run: running, results: [succeeded], batched: false });
+    expect(wire(message)).toStrictEqual(golden('run-results-single', message));
+    expect(texts(message)[0]).toBe(
+      ':white_check_mark: *raspi-line-1* `mi-0a1b2c3d4e5f60001` — succeeded · exit 0 · 1.3 s',
+    );
+  });
+
+  it('a failure shows stderr, an undeliverable node says it never ran', () => {
+    expect(texts(runResultsMessage({ run: running, results: [failed], batched: false }))).toEqual([
+      ':x: *raspi-line-2* `mi-0a1b2c3d4e5f60002` — failed · exit 1 · 2 min 10 s',
+      "*stderr*\n```Failed to add match '_SYSTEMD_UNIT=ssh.service': Invalid argument```",
+    ]);
+    expect(texts(runResultsMessage({ run: running, results: [undeliverable], batched: false }))).toEqual([
+      ':no_entry_sign: *raspi-line-3* `mi-0a1b2c3d4e5f60003` — undeliverable (SSM could not reach the node) · never ran',
+      'no output',
+    ]);
+  });
+
+  it('labels simulated results', () => {
+    const message = runResultsMessage({
+      run: { ...running, simulated: true },
+      results: [succeeded],
+      batched: false,
+    });
+    expect(texts(message)[0]).toContain('(simulated) *raspi-line-1*');
+    expect(message.text).toBe('raspi-line-1: succeeded (simulated)');
+  });
+
+  it('cuts output over the limit and says how much more there is and where it is', () => {
+    const big: NodeResult = {
+      ...succeeded,
+      stdout: 'y'.repeat(4_000),
+      stdoutChars: 24_000,
+      stdoutLocation: 'https://keyturn-out.s3.ap-northeast-1.amazonaws.com/run/cmd/mi-1/stdout',
+      stderr: 'e'.repeat(4_000),
+      stderrChars: 5_000,
+    };
+    const message = runResultsMessage({ run: running, results: [big], batched: false });
+    assertWithinLimits(message);
+    const [, stdout, stderr] = texts(message);
+    expect(stdout).toContain('y'.repeat(SINGLE_STDOUT_CHARS));
+    expect(stdout).not.toContain('y'.repeat(SINGLE_STDOUT_CHARS + 1));
+    expect(stdout).toContain(
+      '_… 21,400 more characters (SSM returns at most the first 24,000) — full output: <https://keyturn-out.s3.ap-northeast-1.amazonaws.com/run/cmd/mi-1/stdout|S3>_',
+    );
+    expect(stderr).toContain('_… 2,400 more characters_');
+    expect(wire(message)).toStrictEqual(golden('run-results-over-limit', message));
+  });
+
+  it('names a CloudWatch location that is not a link as text', () => {
+    const cw: NodeResult = {
+      ...succeeded,
+      stdoutLocation: 'CloudWatch Logs /keyturn/run › cmd/mi-1/aws-runShellScript/stdout',
+    };
+    expect(texts(runResultsMessage({ run: running, results: [cw], batched: false }))[1]).toContain(
+      '_full output: CloudWatch Logs /keyturn/run › cmd/mi-1/aws-runShellScript/stdout_',
+    );
+  });
+
+  it('batches up to 10 nodes, one section each, inside every limit even at the worst', () => {
+    const worst: NodeResult[] = Array.from({ length: RESULTS_PER_MESSAGE }, (_, i) => ({
+      ...failed,
+      nodeId: `mi-${String(i).padStart(17, '0')}`,
+      nodeName: 'n'.repeat(256),
+      stdout: '<&>`'.repeat(1_000),
+      stdoutChars: 24_000,
+      stdoutLocation: `https://keyturn-out.s3.amazonaws.com/${'p'.repeat(1_000)}`,
+      stderr: '&'.repeat(4_000),
+      stderrChars: 8_000,
+      stderrLocation: `CloudWatch Logs ${'/g'.repeat(300)}`,
+    }));
+    const message = runResultsMessage({ run: running, results: worst, batched: true });
+    expect(message.blocks).toHaveLength(RESULTS_PER_MESSAGE);
+    assertWithinLimits(message);
+    expect(message.text).toBe('10 nodes: 0 succeeded · 10 failed');
+  });
+
+  it('a single node at the worst stays inside every limit too', () => {
+    const worst: NodeResult = {
+      ...failed,
+      nodeName: 'n'.repeat(256),
+      stdout: '<&>`'.repeat(1_000),
+      stdoutChars: 24_000,
+      stdoutLocation: `https://x.s3.amazonaws.com/${'p'.repeat(5_000)}`,
+      stderr: '>'.repeat(4_000),
+      stderrChars: 8_000,
+      stderrLocation: 'z'.repeat(5_000),
+    };
+    assertWithinLimits(runResultsMessage({ run: running, results: [worst], batched: false }));
+  });
+
+  it('shows less per node when batched', () => {
+    const long: NodeResult = { ...succeeded, stdout: 'y'.repeat(4_000), stdoutChars: 4_000 };
+    const [text] = texts(runResultsMessage({ run: running, results: [long], batched: true }));
+    expect(text).toContain('y'.repeat(BATCHED_STDOUT_CHARS));
+    expect(text).not.toContain('y'.repeat(BATCHED_STDOUT_CHARS + 1));
+    expect(text).toContain(`_… ${(4_000 - BATCHED_STDOUT_CHARS).toLocaleString('en-US')} more characters_`);
+  });
+});
+
+describe('fitOutput', () => {
+  it('counts the escaped length against the budget and says how many raw characters it showed', () => {
+    expect(fitOutput('a<b&c', 100)).toEqual({ text: 'a&lt;b&amp;c', shownChars: 5 });
+    expect(fitOutput('a<b&c', 6)).toEqual({ text: 'a&lt;b', shownChars: 3 });
+  });
+
+  it('never splits a surrogate pair and never leaves ``` in the text', () => {
+    expect(fitOutput('ab😀c', 3)).toEqual({ text: 'ab', shownChars: 2 });
+    expect(fitOutput('ab😀c', 4)).toEqual({ text: 'ab😀', shownChars: 4 });
+    expect(fitOutput('x```y', 100).text).toBe('x``\u200b`y');
+  });
+});
+
+describe('runApprovalCard', () => {
+  const awaiting: CommandRun = {
+    ...queued,
+    snippet: 'restart-agent',
+    command: 'sudo systemctl restart amazon-ssm-agent',
+    params: {},
+    status: 'awaiting-approval',
+    needsApproval: true,
+  };
+
+  it('shows the exact command, the target, the nodes online and offline, and the buttons', () => {
+    const card = runApprovalCard({ run: awaiting, target });
+    expect(wire(card)).toStrictEqual(golden('run-approval-card-pending', card));
+    const json = JSON.stringify(card.blocks);
+    expect(json).toContain(ACTION_RUN_APPROVE);
+    expect(json).toContain(ACTION_RUN_DENY);
+    expect(json).toContain('```sudo systemctl restart amazon-ssm-agent```');
+    expect(json).toContain('3 nodes (1 offline)');
+  });
+
+  it('drops the buttons once decided', () => {
+    const approved = runApprovalCard({
+      run: { ...awaiting, status: 'running', approvals: [{ by: 'U0CAROL', at: '2026-11-23T10:01:00Z' }] },
+      target,
+    });
+    expect(JSON.stringify(approved.blocks)).not.toContain(ACTION_RUN_APPROVE);
+    expect(texts(approved).at(-1)).toBe('*Approved* by <@U0CAROL> — running in <#C0WORK>');
+    const denied = runApprovalCard({ run: { ...awaiting, status: 'denied', decidedBy: 'U0CAROL' }, target });
+    expect(texts(denied).at(-1)).toBe('*Denied* by <@U0CAROL> — nothing ran');
+  });
+
+  it('lists ten nodes by name and counts the rest', () => {
+    const nodes = Array.from({ length: 30 }, (_, i) => ({
+      id: `mi-${i}`,
+      name: `pi-${i}`,
+      ping: 'Online' as const,
+    }));
+    const card = runApprovalCard({ run: { ...awaiting, nodes }, target });
+    expect(JSON.stringify(card.blocks)).toContain('pi-9 …and 20 more');
+    assertWithinLimits(card);
+  });
+});
+
+describe('summaryLine', () => {
+  it('counts delivery timeouts with undeliverable nodes, and always says how many succeeded', () => {
+    expect(summaryLine({})).toBe('0 succeeded');
+    expect(
+      summaryLine({
+        succeeded: 1200,
+        'delivery-timed-out': 2,
+        undeliverable: 1,
+        'timed-out': 1,
+        'no-result': 1,
+      }),
+    ).toBe('1,200 succeeded · 1 timed out · 3 undeliverable · 1 no result');
+  });
+});

@@ -1,0 +1,273 @@
+import type { CommandRun } from '../../../src/domain/command-run';
+import {
+  composeDigest,
+  type DigestInput,
+  digestRun,
+  localDay,
+  requestOutcome,
+  runOutcome,
+} from '../../../src/domain/digest';
+import { digestText, TEXT_LIST_CAP } from '../../../src/domain/digest-text';
+import type { Grant } from '../../../src/domain/grant';
+import type { Session } from '../../../src/domain/session';
+import { ACCOUNT, DAY, DIGEST_NOW, fixedDayInput, grants } from '../../support/digest-fixture';
+import { testConfig } from '../../support/fakes';
+
+const empty = (): DigestInput => ({
+  ...fixedDayInput(),
+  grants: [],
+  sessions: [],
+  runs: [],
+  anomalies: [],
+  activeNow: [],
+});
+
+describe('composeDigest: a fixed day in Asia/Tokyo', () => {
+  const view = composeDigest(fixedDayInput());
+
+  it('counts the day’s requests by outcome, and the time to decision', () => {
+    expect(view.requests.total).toBe(6);
+    expect(view.requests.outcomes).toEqual({
+      approved: 1,
+      denied: 1,
+      lapsed: 1,
+      cancelled: 1,
+      failed: 1,
+      pending: 1,
+    });
+    // g5 1m, g1 4m, g2 30m.
+    expect(view.requests.decision).toEqual({ count: 3, medianSeconds: 240, maxSeconds: 1800 });
+  });
+
+  it('counts extension events inside the day, including on a grant requested the day before', () => {
+    expect(view.extensions).toEqual({ requested: 1, extended: 1, denied: 1 });
+  });
+
+  it('sessions: count, total time, by person, by target, longest (open ones count up to now)', () => {
+    const s = view.sessions;
+    expect(s.count).toBe(5);
+    expect(s.open).toBe(1);
+    // 90m + 10m + 30m + 5m + 9h05m (bob's port forward, still open at 09:00 Tokyo).
+    expect(s.seconds).toBe((90 + 10 + 30 + 5 + 545) * 60);
+    expect(s.byPerson).toEqual([
+      { person: 'U0BOB', count: 2, seconds: (30 + 545) * 60 },
+      { person: 'U0ALICE', count: 2, seconds: 100 * 60 },
+      { owner: `arn:aws:iam::${ACCOUNT}:user/mallory`, count: 1, seconds: 300 },
+    ]);
+    expect(s.byTarget).toEqual([
+      { target: 'staging-web', count: 2, seconds: (30 + 545) * 60 },
+      { target: 'prod-raspi', count: 2, seconds: 100 * 60 },
+      { count: 1, seconds: 300 },
+    ]);
+    expect(s.longest).toMatchObject({ id: 'bob-0000000000000000e', person: 'U0BOB', open: true });
+  });
+
+  it('runs by outcome, failures named', () => {
+    expect(view.runs.total).toBe(4);
+    expect(view.runs.outcomes).toEqual({
+      succeeded: 1,
+      partial: 1,
+      failed: 1,
+      'no-nodes': 0,
+      denied: 1,
+      'in-progress': 0,
+    });
+    expect(view.runs.failures.map((r) => r.id)).toEqual(['r2', 'r3']);
+  });
+
+  it('grants active now, by expiry; anomalies of the day only', () => {
+    expect(view.activeNow).toEqual([
+      {
+        grantId: 'g8',
+        requester: 'U0ALICE',
+        target: 'prod-raspi',
+        expiresAt: '2026-11-24T00:01:00Z',
+        ending: true,
+      },
+      {
+        grantId: 'g0',
+        requester: 'U0BOB',
+        target: 'staging-web',
+        expiresAt: '2026-11-24T01:00:00Z',
+        ending: false,
+      },
+    ]);
+    expect(view.anomalies.total).toBe(3);
+    expect(view.anomalies.unmatchedSessions.map((s) => s.id)).toEqual(['mallory-0000000000000000d']);
+    expect(view.anomalies.orphanPolicies.map((a) => a.grantId)).toEqual(['zz9']);
+    expect(view.anomalies.failedRevocations.map((a) => a.grantId)).toEqual(['g1']);
+    expect(view.empty).toBe(false);
+  });
+});
+
+describe('composeDigest: time to decision', () => {
+  it('the median of an even count is the mean of the middle two', () => {
+    const decided = (id: string, minutes: number): Grant => ({
+      ...(grants[1] as Grant),
+      id,
+      requestedAt: '2026-11-23T02:00:00Z',
+      decidedAt: new Date(Date.parse('2026-11-23T02:00:00Z') + minutes * 60_000).toISOString(),
+    });
+    const view = composeDigest({
+      ...empty(),
+      grants: [decided('a', 1), decided('b', 3), decided('c', 5), decided('d', 20)],
+    });
+    expect(view.requests.decision).toEqual({ count: 4, medianSeconds: 240, maxSeconds: 1200 });
+  });
+});
+
+describe('composeDigest: the day boundary', () => {
+  it('the same data read as a UTC day counts differently than as a Tokyo day', () => {
+    const utc = composeDigest({ ...fixedDayInput(), day: localDay('2026-11-23', 'UTC') });
+    // g7 (15:00Z on the 23rd) is in the UTC day; nothing requested on the 22nd UTC counts.
+    expect(utc.requests.total).toBe(7);
+    // Bob's session at 15:10Z on the 22nd (00:10 Tokyo on the 23rd) drops out.
+    expect(utc.sessions.count).toBe(4);
+    expect(utc.sessions.byPerson.find((p) => p.person === 'U0BOB')?.count).toBe(1);
+  });
+});
+
+describe('composeDigest: an empty day', () => {
+  it('is empty only when nothing happened and nothing is active', () => {
+    expect(composeDigest(empty()).empty).toBe(true);
+    expect(composeDigest({ ...empty(), activeNow: fixedDayInput().activeNow }).empty).toBe(false);
+    expect(composeDigest({ ...empty(), grants: grants.filter((g) => g.id === 'g0') }).empty).toBe(false);
+    const day = fixedDayInput();
+    expect(composeDigest({ ...empty(), runs: day.runs }).empty).toBe(false);
+    expect(composeDigest({ ...empty(), anomalies: day.anomalies }).empty).toBe(false);
+    expect(composeDigest({ ...empty(), sessions: day.sessions }).empty).toBe(false);
+    // Only things outside the day: still empty.
+    expect(
+      composeDigest({ ...empty(), anomalies: day.anomalies.slice(2), sessions: day.sessions.slice(5) }).empty,
+    ).toBe(true);
+  });
+
+  it('reads as one short line', () => {
+    const text = digestText(composeDigest(empty()));
+    expect(text.split('\n')).toHaveLength(1);
+    expect(text).toBe(
+      'Keyturn digest for Monday 23 November 2026 (Asia/Tokyo): no requests, sessions, commands or anomalies, and no grant is active.',
+    );
+  });
+});
+
+describe('composeDigest: 10,000 sessions in a day', () => {
+  it('totals are exact, whatever the spread over people and targets', () => {
+    const people = Array.from({ length: 400 }, (_, i) => `U${String(i).padStart(6, '0')}`);
+    const sessions: Session[] = Array.from({ length: 10_000 }, (_, i) => ({
+      id: `s-${i}`,
+      version: 2,
+      status: 'ended',
+      firstSeenAt: DAY.start,
+      owner: `arn:aws:iam::${ACCOUNT}:user/u${i % 400}`,
+      node: { id: `mi-${String(i % 997).padStart(17, '0')}` },
+      document: 'shell',
+      startedAt: new Date(Date.parse(DAY.start) + i * 8_000).toISOString(),
+      endedAt: new Date(Date.parse(DAY.start) + i * 8_000 + (i % 60) * 1000 + 60_000).toISOString(),
+      unmatched: true,
+    }));
+    const view = composeDigest({
+      ...empty(),
+      people: Object.fromEntries(people.map((p, i) => [p, { kind: 'user', name: `u${i}` }])),
+      sessions,
+    });
+    const expected = sessions.reduce((sum, _s, i) => sum + 60 + (i % 60), 0);
+    expect(view.sessions.count).toBe(10_000);
+    expect(view.sessions.seconds).toBe(expected);
+    expect(view.sessions.byPerson).toHaveLength(400);
+    expect(view.sessions.byPerson.reduce((n, p) => n + p.count, 0)).toBe(10_000);
+    expect(view.sessions.byPerson.reduce((n, p) => n + p.seconds, 0)).toBe(expected);
+    expect(view.anomalies.unmatchedSessions).toHaveLength(10_000);
+    expect(view.sessions.longest?.seconds).toBe(119);
+  });
+});
+
+describe('requestOutcome', () => {
+  const g = (status: Grant['status'], to?: Grant['status']): Grant => ({
+    ...(grants[0] as Grant),
+    status,
+    history: to ? [{ at: 'x', from: 'approved', to, by: 'keyturn' }] : [],
+  });
+  it('approved covers everything that was approved; failed only a grant that never became active', () => {
+    expect(requestOutcome(g('revoked'))).toBe('approved');
+    expect(requestOutcome(g('released'))).toBe('approved');
+    expect(requestOutcome(g('failed'))).toBe('failed');
+    expect(requestOutcome(g('failed', 'active'))).toBe('approved');
+    expect(requestOutcome(g('pending'))).toBe('pending');
+  });
+});
+
+describe('runs: CommandRun records as the digest counts them', () => {
+  const base: CommandRun = {
+    id: 'r',
+    snippet: 'disk',
+    target: 'prod-raspi',
+    params: {},
+    command: 'df -h /',
+    requester: 'U0ALICE',
+    channel: 'C1',
+    status: 'finished',
+    version: 4,
+    requestedAt: '2026-11-23T06:00:00Z',
+    needsApproval: false,
+    approvals: [],
+    comment: 'keyturn r',
+    deliveryTimeoutSeconds: 300,
+    end: 'completed',
+    counts: { succeeded: 3 },
+    simulated: true,
+  };
+  it.each([
+    [{}, 'succeeded'],
+    [{ counts: { succeeded: 2, failed: 1 } }, 'partial'],
+    [{ counts: { 'timed-out': 2, undeliverable: 1 } }, 'failed'],
+    [{ end: 'no-online-nodes' as const, counts: {} }, 'no-nodes'],
+    [{ status: 'failed' as const, failureReason: 'AccessDenied' }, 'failed'],
+    [{ status: 'denied' as const }, 'denied'],
+    [{ status: 'running' as const }, 'in-progress'],
+  ])('%p → %p', (change, outcome) => {
+    expect(runOutcome({ ...base, ...change })).toBe(outcome);
+  });
+
+  it('counts the nodes and names the failed ones it is given; a send failure keeps its reason', () => {
+    expect(digestRun({ ...base, counts: { succeeded: 2, failed: 1 } }, ['raspi-line-3'])).toMatchObject({
+      nodeCount: 3,
+      failedCount: 1,
+      failedNodes: ['raspi-line-3'],
+    });
+    expect(digestRun({ ...base, status: 'failed', failureReason: 'AccessDenied' }).reason).toBe(
+      'AccessDenied',
+    );
+  });
+});
+
+describe('digestText: the CLI’s plain text', () => {
+  it('has no Slack markup and shows times in the digest’s zone', () => {
+    const text = digestText(composeDigest(fixedDayInput()));
+    expect(text).not.toMatch(/<[@!]/);
+    expect(text).toContain('Keyturn digest for Monday 23 November 2026 (Asia/Tokyo)');
+    expect(text).toContain(
+      'Requests: 6 — 1 approved, 1 denied, 1 lapsed, 1 cancelled, 1 failed (1 still pending)',
+    );
+    expect(text).toContain('Time to decision: median 4m, max 30m (3 decisions)');
+    expect(text).toContain('Sessions: 5, 680 minutes in total, 1 still open');
+    // 14:55Z on the 23rd is 23:55 in Tokyo, on the digest's day; the active grant's expiry is the next day.
+    expect(text).toContain('Longest: U0BOB, 9h 5m on web-2 (i-0123456789abcdef1) from 23:55');
+    expect(text).toContain('g0: U0BOB on staging-web until 2026-11-24 10:00');
+    expect(text).toContain(
+      'logs on prod-raspi by U0BOB at 16:00: failed on 2 of 4 nodes (raspi-line-3, raspi-line-4)',
+    );
+    expect(text).toContain('session mallory-0000000000000000d matched no grant');
+  });
+
+  it('cuts long lists with "… and N more"', () => {
+    const many = Array.from({ length: 60 }, (_, i) => ({ ...(grants[6] as Grant), id: `a${i}` }));
+    const text = digestText(composeDigest({ ...empty(), activeNow: many, now: DIGEST_NOW }));
+    expect(text).toContain(`… and ${60 - TEXT_LIST_CAP} more`);
+    expect(text.split('\n').filter((l) => l.startsWith('  a'))).toHaveLength(TEXT_LIST_CAP);
+  });
+});
+
+it('the fixture’s people come from the test config', () => {
+  expect(testConfig().people.U0BOB).toEqual({ kind: 'user', name: 'bob' });
+});

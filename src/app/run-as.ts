@@ -11,7 +11,9 @@ export async function clearRunAsUnlessNeeded(
 ): Promise<void> {
   if (!grant.runAsSet) return;
   const samePrincipal = (g: Grant) =>
-    g.id !== grant.id && g.principal.kind === grant.principal.kind && g.principal.name === grant.principal.name;
+    g.id !== grant.id &&
+    g.principal.kind === grant.principal.kind &&
+    g.principal.name === grant.principal.name;
   const active = await deps.grants.listByStatus('active');
   const applying = await deps.grants.listByStatus('approved');
   const stillNeeded =

@@ -16,7 +16,6 @@ import type { Deps } from '../app/deps';
 import { handleJob } from '../app/handle-job';
 import { type SweepReport, sweep } from '../app/sweep';
 import { loadConfig } from '../config/load';
-import type { Logger } from '../ports/logger';
 import { type CommandInvocationEvent, recordInvocationEvent } from '../app/record-invocation-event';
 import { buildAwsClients } from './aws-clients';
 import { runPorts, ssmCommandRunner } from './run-ports';

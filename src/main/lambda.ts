@@ -19,6 +19,8 @@ import { loadConfig } from '../config/load';
 import { type CommandInvocationEvent, recordInvocationEvent } from '../app/record-invocation-event';
 import { buildAwsClients } from './aws-clients';
 import { runPorts, ssmCommandRunner } from './run-ports';
+import { SLACK_RETRIES } from './slack-retries';
+import { botIdentity } from './bot-identity';
 import { sessionPorts } from './session-ports';
 import { postDigest, type PostDigestOutcome } from '../app/post-digest';
 import { recordSessionEvent } from '../app/record-session-event';
@@ -59,17 +61,24 @@ function startContainer(): () => Promise<Wired> {
     onStale: (e) => logger.warn({ parameter: e.source, err: e.message }, 'using cached Slack secrets'),
   });
 
-  function wire(slackSecrets: SlackSecrets): Wired {
+  async function wire(slackSecrets: SlackSecrets): Promise<Wired> {
     const receiver = new AwsLambdaReceiver({ signingSecret: slackSecrets.signingSecret });
     const app = new App({
       token: slackSecrets.botToken,
       receiver,
       logLevel: LogLevel.WARN,
-      // Known bot ids spare Bolt an auth.test call on the ack path (FACTS.md).
-      ...(process.env.SLACK_BOT_ID && process.env.SLACK_BOT_USER_ID
-        ? { botId: process.env.SLACK_BOT_ID, botUserId: process.env.SLACK_BOT_USER_ID }
-        : {}),
-      ...(process.env.SLACK_API_URL ? { clientOptions: { slackApiUrl: process.env.SLACK_API_URL } } : {}),
+      // Known bot ids (SLACK_BOT_ID/SLACK_BOT_USER_ID, else one auth.test per container) spare Bolt an
+      // auth.test of its own, whose failure it would leave unhandled (FACTS.md).
+      ...(await botIdentity({
+        token: slackSecrets.botToken,
+        env: process.env,
+        ...(process.env.SLACK_API_URL ? { slackApiUrl: process.env.SLACK_API_URL } : {}),
+      })),
+      clientOptions: {
+        ...(process.env.SLACK_API_URL ? { slackApiUrl: process.env.SLACK_API_URL } : {}),
+        // A worker invocation has a time limit; SQS redelivers what fails (FACTS.md: at-least-once).
+        retryConfig: SLACK_RETRIES,
+      },
     });
     const deps: Deps = {
       config,
@@ -101,7 +110,7 @@ function startContainer(): () => Promise<Wired> {
   let current: { secrets: SlackSecrets; wired: Wired } | undefined;
   return async () => {
     const latest = await secrets.get();
-    if (current?.secrets !== latest) current = { secrets: latest, wired: wire(latest) };
+    if (current?.secrets !== latest) current = { secrets: latest, wired: await wire(latest) };
     return current.wired;
   };
 }

@@ -1,3 +1,5 @@
+import { botIdentity } from './bot-identity';
+import { SLACK_RETRIES } from './slack-retries';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -157,7 +159,8 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
     const signingSecret = env.SLACK_SIGNING_SECRET ?? randomBytes(32).toString('hex');
 
     const queue = new InProcessQueue({ logger });
-    closers.push(async () => queue.stop());
+    // Closed before storage and Slack (closers run in reverse), so no job outlives what it writes to.
+    closers.push(() => queue.close());
 
     const receiver =
       mode === 'local' && env.SLACK_APP_TOKEN
@@ -170,15 +173,14 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
             // local server behaves like production: a listener's write and enqueue happen before the reply.
             processBeforeResponse: true,
           });
+    const token = env.SLACK_BOT_TOKEN ?? 'xoxb-sandbox';
     const app = new App({
-      token: env.SLACK_BOT_TOKEN ?? 'xoxb-sandbox',
+      token,
       ...(receiver ? { receiver } : { socketMode: true, appToken: env.SLACK_APP_TOKEN, signingSecret }),
       logLevel: LogLevel.WARN,
-      // Known bot ids spare Bolt an auth.test call (FACTS.md: one per request without them).
-      ...(env.SLACK_BOT_ID && env.SLACK_BOT_USER_ID
-        ? { botId: env.SLACK_BOT_ID, botUserId: env.SLACK_BOT_USER_ID }
-        : {}),
-      ...(slackApiUrl ? { clientOptions: { slackApiUrl } } : {}),
+      // Known bot ids spare Bolt its own auth.test (FACTS.md), whose failure it would leave unhandled.
+      ...(await botIdentity({ token, env, ...(slackApiUrl ? { slackApiUrl } : {}) })),
+      clientOptions: { ...(slackApiUrl ? { slackApiUrl } : {}), retryConfig: SLACK_RETRIES },
     });
     const built: Deps = {
       config,

@@ -14,6 +14,7 @@ export class InProcessQueue implements WorkQueue {
   private running = 0;
   private timers = new Set<NodeJS.Timeout>();
   private idleWaiters: (() => void)[] = [];
+  private closing = false;
   readonly deadLetters: { job: Job; error: string }[] = [];
 
   constructor(
@@ -40,6 +41,22 @@ export class InProcessQueue implements WorkQueue {
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Lets the jobs already running (and the follow-ups they enqueue) finish, for at most `timeoutMs`,
+   * then stops. A job cut off mid-way is one a redelivery would repeat: every handler is idempotent.
+   */
+  async close(timeoutMs = 10_000): Promise<void> {
+    this.closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    await Promise.race([this.idle(), timeout]);
+    clearTimeout(timer);
+    this.stop();
   }
 
   stop(): void {
@@ -72,6 +89,11 @@ export class InProcessQueue implements WorkQueue {
 
   private retryOrBury(entry: { job: Job; attempt: number }, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
+    if (this.closing) {
+      // Shutting down: a retry would outlive the process. Handlers are idempotent; the sweeper re-drives.
+      this.opts.logger.warn({ job: entry.job, err: message }, 'job cut off by shutdown; not retried');
+      return;
+    }
     if (entry.attempt >= (this.opts.maxAttempts ?? 5)) {
       this.deadLetters.push({ job: entry.job, error: message });
       this.opts.logger.error(

@@ -275,3 +275,28 @@ describe('InProcessQueue: concurrency', () => {
     queue.stop();
   });
 });
+
+describe('InProcessQueue.close', () => {
+  it('waits for running jobs and the follow-ups they enqueue, then stops', async () => {
+    const done: string[] = [];
+    const queue = new InProcessQueue({ logger: silentLogger });
+    queue.start(async (job) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      done.push(job.kind);
+      if (job.kind === 'apply-grant')
+        await queue.enqueue({ kind: 'grant-changed', grantId: job.grantId, step: 2 });
+    });
+    await queue.enqueue({ kind: 'apply-grant', grantId: 'g1' });
+    await queue.close();
+    expect(done).toEqual(['apply-grant', 'grant-changed']);
+  });
+
+  it('gives up waiting after its timeout, so a stuck job cannot hold shutdown', async () => {
+    const queue = new InProcessQueue({ logger: silentLogger });
+    queue.start(() => new Promise<void>(() => {}));
+    await queue.enqueue({ kind: 'apply-grant', grantId: 'g1' });
+    const started = Date.now();
+    await queue.close(50);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});

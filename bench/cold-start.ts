@@ -1,0 +1,290 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { gzipSync } from 'node:zlib';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { parseDocument } from 'yaml';
+import { childMain, ROOT, TMP_DIR } from './child-process';
+import { median, round } from './stats';
+
+/**
+ * Item 3: each Lambda bundle built with the esbuild settings serverless.yml gives serverless-esbuild
+ * (read from the file, so the two cannot drift), and a minimal Bolt AwsLambdaReceiver app built the
+ * same way. Init is timed in fresh `node` processes run as Lambda runs them (cwd = task root, config
+ * and secrets as deployed, the Slack secrets read from a local SSM Parameter Store fake): from spawn
+ * until the handler has built its dependencies, which for slack, worker and the minimal app means
+ * until a first no-op invocation answers (it waits for the container), median of the runs.
+ */
+
+const OUT = path.join(TMP_DIR, 'cold-start');
+const MINIMAL = 'minimalBoltApp';
+
+export interface BundleResult {
+  name: string;
+  entry: string;
+  bytes: number;
+  gzipBytes: number;
+  /** What the timed process does after `require`. */
+  initIncludes: string;
+  /** The npm packages (or source folders) taking the most of the minified bundle. */
+  largest: { module: string; kib: number }[];
+  runs: number;
+  /** Spawn to exit of `node -e 'require(bundle)…'`: Node's own start-up, loading the bundle, building its deps. */
+  processMedianMs: number;
+  /** Inside the process, from just before `require` until the handler is ready. */
+  initMedianMs: number;
+  requireMedianMs: number;
+  /** Statuses of the no-op invocation (401 for an unsigned Slack request; 'ok' otherwise). */
+  answers: Record<string, number>;
+}
+
+export interface ColdStartResult {
+  runs: number;
+  nodeVersion: string;
+  esbuild: Record<string, unknown>;
+  bundles: BundleResult[];
+  /** slack / minimal Bolt app, on process time and on in-process init time. */
+  slackRatio: { process: number; init: number };
+}
+
+interface Built {
+  name: string;
+  entry: string;
+  largest: { module: string; kib: number }[];
+  bundle: string;
+  taskRoot: string;
+  event: unknown;
+  initIncludes: string;
+}
+
+/** serverless-esbuild's options as serverless.yml sets them, translated to esbuild's (exclude → external). */
+function esbuildOptions(): { options: BuildOptions; functions: Record<string, string> } {
+  const yml = parseDocument(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8')).toJS() as {
+    custom: { esbuild: Record<string, unknown> & { exclude?: string[] } };
+    functions: Record<string, { handler: string }>;
+  };
+  const { exclude = [], ...rest } = yml.custom.esbuild;
+  const functions = Object.fromEntries(
+    Object.entries(yml.functions).map(([name, f]) => [name, `${f.handler.replace(/\.[^.]+$/, '')}.ts`]),
+  );
+  return { options: { ...(rest as BuildOptions), external: exclude }, functions };
+}
+
+/** What takes the room in a bundle: bytes of minified output per npm package (or per source folder). */
+function largestPackages(metafile: Metafile): { module: string; kib: number }[] {
+  const bytes = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, info] of Object.entries(output.inputs)) {
+      const pkg =
+        /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? input.split('/').slice(0, 2).join('/');
+      bytes.set(pkg, (bytes.get(pkg) ?? 0) + info.bytesInOutput);
+    }
+  }
+  return [...bytes]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([module, n]) => ({ module, kib: Math.round(n / 1024) }));
+}
+
+/** An API Gateway request with no valid Slack signature: Bolt refuses it (401) once the app is built. */
+function unsignedSlackEvent() {
+  return {
+    version: '2.0',
+    routeKey: 'POST /slack/events',
+    rawPath: '/slack/events',
+    rawQueryString: '',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(Math.floor(Date.now() / 1000)),
+      'x-slack-signature': 'v0=00',
+    },
+    requestContext: { http: { method: 'POST', path: '/slack/events' } },
+    body: 'command=%2Faccess&text=help',
+    isBase64Encoded: false,
+  };
+}
+
+const NO_OP: Record<string, { event: unknown; includes: string }> = {
+  slack: { event: unsignedSlackEvent(), includes: 'require + first invocation (unsigned request → 401)' },
+  worker: { event: { Records: [] }, includes: 'require + first invocation (empty SQS batch)' },
+  [MINIMAL]: { event: unsignedSlackEvent(), includes: 'require + first invocation (unsigned request → 401)' },
+};
+
+async function buildAll(): Promise<{ built: Built[]; options: BuildOptions }> {
+  const { options, functions } = esbuildOptions();
+  rmSync(OUT, { recursive: true, force: true });
+  const entries = { ...functions, [MINIMAL]: 'bench/minimal-bolt-app.ts' };
+  const built: Built[] = [];
+  for (const [name, entry] of Object.entries(entries)) {
+    const taskRoot = path.join(OUT, name);
+    const result = await build({
+      ...options,
+      absWorkingDir: ROOT,
+      entryPoints: [entry],
+      outdir: path.join(taskRoot, path.dirname(entry)),
+      logLevel: 'error',
+      metafile: true,
+    });
+    // The config travels in every zip and is read from the task root (serverless.yml `package.patterns`).
+    copyFileSync(path.join(ROOT, 'keyturn.example.yml'), path.join(taskRoot, 'keyturn.example.yml'));
+    const noOp = NO_OP[name];
+    built.push({
+      name,
+      entry,
+      largest: largestPackages(result.metafile),
+      bundle: path.join(taskRoot, entry.replace(/\.ts$/, '.js')),
+      taskRoot,
+      event: noOp?.event ?? null,
+      initIncludes: noOp?.includes ?? 'require only (its first invocation would run the use case)',
+    });
+  }
+  return { built, options };
+}
+
+/** SSM Parameter Store (JSON protocol) answering GetParameter for the two Slack secrets. */
+async function startParameterStore(): Promise<{ url: string; server: Server }> {
+  const parameters: Record<string, string> = {
+    '/keyturn/bench/slack-bot-token': 'xoxb-bench',
+    '/keyturn/bench/slack-signing-secret': 'bench-signing-secret',
+  };
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (chunk) => {
+      raw += chunk;
+    });
+    req.on('end', () => {
+      const name = (JSON.parse(raw) as { Name: string }).Name;
+      const value = parameters[name];
+      res.setHeader('content-type', 'application/x-amz-json-1.1');
+      if (value === undefined) {
+        res.statusCode = 400;
+        res.end(JSON.stringify({ __type: 'ParameterNotFound', message: 'not found' }));
+        return;
+      }
+      res.end(JSON.stringify({ Parameter: { Name: name, Type: 'SecureString', Value: value, Version: 1 } }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+const TIMED_INIT = `
+const { writeFileSync } = require('node:fs');
+const [bundle, event, out] = process.argv.slice(1);
+const t0 = performance.now();
+const { handler } = require(bundle);
+const t1 = performance.now();
+const ev = JSON.parse(event);
+Promise.resolve(ev === null ? undefined : handler(ev, {})).then(
+  (r) => { writeFileSync(out, JSON.stringify({ requireMs: t1 - t0, initMs: performance.now() - t0, answer: r && r.statusCode !== undefined ? String(r.statusCode) : 'ok' })); process.exit(0); },
+  (e) => { writeFileSync(out, JSON.stringify({ error: String(e) })); process.exit(0); });
+`;
+
+interface Timed {
+  processMs: number;
+  requireMs: number;
+  initMs: number;
+  answer: string;
+}
+
+async function timeOnce(b: Built, env: NodeJS.ProcessEnv, run: number): Promise<Timed> {
+  const out = path.join(OUT, `${b.name}-${run}.json`);
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['-e', TIMED_INIT, b.bundle, JSON.stringify(b.event), out], {
+    cwd: b.taskRoot,
+    env,
+    stdio: 'ignore',
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', () => resolve());
+  });
+  const processMs = performance.now() - t0;
+  const result = JSON.parse(readFileSync(out, 'utf8')) as Omit<Timed, 'processMs'> & { error?: string };
+  if (result.error) throw new Error(`${b.name} failed to start: ${result.error}`);
+  return { processMs, requireMs: result.requireMs, initMs: result.initMs, answer: result.answer };
+}
+
+export async function measureColdStart(runs: number): Promise<ColdStartResult> {
+  mkdirSync(OUT, { recursive: true });
+  const { built, options } = await buildAll();
+  const ssm = await startParameterStore();
+  // What serverless.yml gives every function, pointed at local fakes (as test/deploy/bundle.test.ts does).
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '',
+    NODE_OPTIONS: '--enable-source-maps',
+    LOG_LEVEL: 'error',
+    AWS_REGION: 'ap-northeast-1',
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'example-secret',
+    AWS_ENDPOINT_URL_SSM: ssm.url,
+    AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    // Lambda runs Node 22, where the SDK prints no Node 20 deprecation warning.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    KEYTURN_CONFIG: 'keyturn.example.yml',
+    KEYTURN_TABLE: 'keyturn-bench',
+    KEYTURN_QUEUE_URL: 'http://127.0.0.1:9/queue/keyturn-bench-jobs',
+    SLACK_BOT_TOKEN_PARAM: '/keyturn/bench/slack-bot-token',
+    SLACK_SIGNING_SECRET_PARAM: '/keyturn/bench/slack-signing-secret',
+    // The minimal app takes its secrets from the environment, as such apps usually do.
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_SIGNING_SECRET: 'bench-signing-secret',
+    SLACK_BOT_ID: 'B0KEYTURN',
+    SLACK_BOT_USER_ID: 'U0KEYTURN',
+    SLACK_API_URL: 'http://127.0.0.1:9/api/',
+  };
+  // Keyturn must read its secrets from SSM as deployed, not from these two variables.
+  const keyturnEnv = { ...env, SLACK_BOT_TOKEN: undefined, SLACK_SIGNING_SECRET: undefined };
+  const times = new Map<string, Timed[]>(built.map((b) => [b.name, []]));
+  try {
+    // Round-robin, so drift in the machine's speed spreads over every bundle alike.
+    for (let run = 0; run < runs; run++) {
+      for (const b of built) {
+        times.get(b.name)?.push(await timeOnce(b, b.name === MINIMAL ? env : keyturnEnv, run));
+      }
+    }
+  } finally {
+    ssm.server.close();
+  }
+  const bundles = built.map((b): BundleResult => {
+    const t = times.get(b.name) ?? [];
+    const js = readFileSync(b.bundle);
+    const answers: Record<string, number> = {};
+    for (const x of t) answers[x.answer] = (answers[x.answer] ?? 0) + 1;
+    return {
+      name: b.name,
+      entry: b.entry,
+      bytes: statSync(b.bundle).size,
+      gzipBytes: gzipSync(js, { level: 9 }).length,
+      initIncludes: b.initIncludes,
+      largest: b.largest,
+      runs: t.length,
+      processMedianMs: round(median(t.map((x) => x.processMs)), 1),
+      initMedianMs: round(median(t.map((x) => x.initMs)), 1),
+      requireMedianMs: round(median(t.map((x) => x.requireMs)), 1),
+      answers,
+    };
+  });
+  const slack = bundles.find((b) => b.name === 'slack');
+  const minimal = bundles.find((b) => b.name === MINIMAL);
+  if (!slack || !minimal) throw new Error('the slack function or the minimal app was not built');
+  const { alias, external, target, minify, sourcemap, format, platform } = options;
+  return {
+    runs,
+    nodeVersion: process.version,
+    esbuild: { target, platform, format, minify, sourcemap, alias, external },
+    bundles,
+    slackRatio: {
+      process: round(slack.processMedianMs / minimal.processMedianMs),
+      init: round(slack.initMedianMs / minimal.initMedianMs),
+    },
+  };
+}
+
+if (require.main === module) {
+  childMain(([runs = '15']) => measureColdStart(Number(runs)));
+}

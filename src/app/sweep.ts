@@ -74,6 +74,14 @@ async function reportOverdueRevoke(deps: Deps, grantId: string, now: Date, error
   const due = grant?.ending?.at ?? grant?.expiresAt;
   if (!grant || !due || now.getTime() - Date.parse(due) < REPORT_AFTER_MS) return;
   if (!(await deps.grants.claimEffect(grant.id, 'audit:revoke-failed', now.toISOString()))) return;
+  await deps.anomalies.record({
+    kind: 'revoke-failed',
+    at: now.toISOString(),
+    grantId: grant.id,
+    requester: grant.requester,
+    target: grant.target,
+    error,
+  });
   await deps.chat.postAudit(deps.config.slack.auditChannel, { kind: 'revoke-failed', grant, error });
 }
 

@@ -19,6 +19,15 @@ export type Anomaly =
       requester: string;
       target: string;
       sessionIds: readonly string[];
+    }
+  /** A revoke still failing well past its due time: the policy may still be attached. */
+  | {
+      kind: 'revoke-failed';
+      at: string;
+      grantId: string;
+      requester: string;
+      target: string;
+      error: string;
     };
 
 export type AnomalyKind = Anomaly['kind'];
@@ -29,6 +38,7 @@ export function anomalyId(a: Anomaly): string {
     case 'orphan-policy-removed':
       return `${a.kind}#${a.policyArn}#${a.at}`;
     case 'sessions-not-ended':
+    case 'revoke-failed':
       return `${a.kind}#${a.grantId}`;
   }
 }

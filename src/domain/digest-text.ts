@@ -124,9 +124,10 @@ export function digestText(view: DigestView): string {
         (a) =>
           `orphan policy removed at ${when(view, a.at)}: ${a.policyArn}${a.grantId ? ` (grant ${a.grantId})` : ''}`,
       ),
-      ...anomalies.failedRevocations.map(
-        (a) =>
-          `revoking grant ${a.grantId} (${a.requester} on ${a.target}) could not end ${plural(a.sessionIds.length, 'session', 'sessions')} at ${when(view, a.at)}: ${a.sessionIds.join(', ')}`,
+      ...anomalies.failedRevocations.map((a) =>
+        a.kind === 'sessions-not-ended'
+          ? `revoking grant ${a.grantId} (${a.requester} on ${a.target}) could not end ${plural(a.sessionIds.length, 'session', 'sessions')} at ${when(view, a.at)}: ${a.sessionIds.join(', ')}`
+          : `revoking grant ${a.grantId} (${a.requester} on ${a.target}) still failing at ${when(view, a.at)}: ${a.error}`,
       ),
     ]),
   );

@@ -344,7 +344,8 @@ export interface DigestView {
     total: number;
     unmatchedSessions: DigestSession[];
     orphanPolicies: Extract<Anomaly, { kind: 'orphan-policy-removed' }>[];
-    failedRevocations: Extract<Anomaly, { kind: 'sessions-not-ended' }>[];
+    /** Revokes that could not end their sessions, and revokes still failing past their due time. */
+    failedRevocations: Extract<Anomaly, { kind: 'sessions-not-ended' | 'revoke-failed' }>[];
   };
 }
 
@@ -457,7 +458,10 @@ export function composeDigest(input: DigestInput): DigestView {
     )
     .sort(byTime);
   const failedRevocations = dayAnomalies
-    .filter((a): a is Extract<Anomaly, { kind: 'sessions-not-ended' }> => a.kind === 'sessions-not-ended')
+    .filter(
+      (a): a is Extract<Anomaly, { kind: 'sessions-not-ended' | 'revoke-failed' }> =>
+        a.kind === 'sessions-not-ended' || a.kind === 'revoke-failed',
+    )
     .sort(byTime);
   const unmatchedSessions = sessions
     .filter((s) => s.unmatched)

@@ -75,7 +75,11 @@ describe('DynamoDB digest reader (byDay index)', () => {
       'mallory-0000000000000000d',
     ]);
     const dayAnomalies = await reader.anomalies(DAY.start, DAY.end);
-    expect(dayAnomalies.map((a) => a.kind).sort()).toEqual(['orphan-policy-removed', 'sessions-not-ended']);
+    expect(dayAnomalies.map((a) => a.kind).sort()).toEqual([
+      'orphan-policy-removed',
+      'revoke-failed',
+      'sessions-not-ended',
+    ]);
   });
 
   it('hands back the stored values unchanged, and composes the same digest as the in-memory data', async () => {

@@ -208,6 +208,14 @@ export const anomalies: Anomaly[] = [
     grantId: 'zz9',
     detachedFrom: [{ kind: 'user', name: 'alice' }],
   },
+  {
+    kind: 'revoke-failed',
+    at: '2026-11-23T03:10:00.000Z',
+    grantId: 'g0',
+    requester: 'U0BOB',
+    target: 'staging-web',
+    error: 'IAM DetachUserPolicy failed with ServiceFailure (token xoxb-1234-5678-abcdefgh)',
+  },
   // The next Tokyo day.
   {
     kind: 'orphan-policy-removed',

@@ -4,7 +4,7 @@ import { type Anomaly, anomalyId } from '../../domain/anomaly';
 import type { AnomalyLog } from '../../ports/anomaly-log';
 import { createKeyturnTable, type KeyturnTable } from './table';
 
-const ANOMALY_KINDS: Anomaly['kind'][] = ['orphan-policy-removed', 'sessions-not-ended'];
+const ANOMALY_KINDS: Anomaly['kind'][] = ['orphan-policy-removed', 'sessions-not-ended', 'revoke-failed'];
 
 /** Anomalies in Keyturn's single table, on the byDay index by when they happened (for the digest). */
 export function createAnomalyEntity(table: KeyturnTable) {
@@ -21,6 +21,7 @@ export function createAnomalyEntity(table: KeyturnTable) {
       requester: string().optional(),
       target: string().optional(),
       sessionIds: list(string()).optional(),
+      error: string().optional(),
       detachedFrom: list(map({ kind: string().enum('user', 'role', 'group'), name: string() })).optional(),
       gsi2pk: string().hidden(),
       gsi2sk: string().hidden(),
@@ -64,6 +65,15 @@ function toStored(a: Anomaly) {
         target: a.target,
         sessionIds: [...a.sessionIds],
       };
+    case 'revoke-failed':
+      return {
+        ...base,
+        kind: a.kind,
+        grantId: a.grantId,
+        requester: a.requester,
+        target: a.target,
+        error: a.error,
+      };
   }
 }
 
@@ -89,6 +99,22 @@ export function toAnomaly(stored: FormattedItem<AnomalyEntity>): Anomaly | undef
         requester: stored.requester,
         target: stored.target,
         sessionIds: [...(stored.sessionIds ?? [])],
+      };
+    case 'revoke-failed':
+      if (
+        stored.grantId === undefined ||
+        stored.requester === undefined ||
+        stored.target === undefined ||
+        stored.error === undefined
+      )
+        return undefined;
+      return {
+        kind: stored.kind,
+        at: stored.at,
+        grantId: stored.grantId,
+        requester: stored.requester,
+        target: stored.target,
+        error: stored.error,
       };
   }
 }

@@ -13,6 +13,7 @@ import {
   MAX_BLOCKS,
   MAX_SECTION_TEXT,
   mention,
+  redactSecrets,
   type SlackMessage,
   slackDate,
   truncate,
@@ -29,6 +30,8 @@ const MAX_ITEM_TEXT = 400;
 /** Header blocks take plain text of at most 150 characters. */
 const MAX_HEADER_TEXT = 150;
 const MAX_ID_TEXT = 160;
+/** An SDK error can quote a whole request; its first 300 characters say what went wrong. */
+const MAX_ERROR_TEXT = 300;
 
 function section(text: string): SectionBlock {
   return {
@@ -181,9 +184,10 @@ function anomalyBlock(view: DigestView): SectionBlock {
       (a) =>
         `Orphan policy removed${at(a.at)}: ${code(a.policyArn)}${a.grantId ? ` (grant ${code(a.grantId)})` : ''}`,
     ),
-    ...anomalies.failedRevocations.map(
-      (a) =>
-        `Revoking ${code(a.grantId)} (${mention(a.requester)} on ${escapeMrkdwn(a.target)}) could not end ${plural(a.sessionIds.length, 'session', 'sessions')}${at(a.at)}: ${a.sessionIds.slice(0, 5).map(code).join(', ')}${a.sessionIds.length > 5 ? ', …' : ''}`,
+    ...anomalies.failedRevocations.map((a) =>
+      a.kind === 'sessions-not-ended'
+        ? `Revoking ${code(a.grantId)} (${mention(a.requester)} on ${escapeMrkdwn(a.target)}) could not end ${plural(a.sessionIds.length, 'session', 'sessions')}${at(a.at)}: ${a.sessionIds.slice(0, 5).map(code).join(', ')}${a.sessionIds.length > 5 ? ', …' : ''}`
+        : `Revoking ${code(a.grantId)} (${mention(a.requester)} on ${escapeMrkdwn(a.target)}) still failing${at(a.at)}: ${truncate(escapeMrkdwn(redactSecrets(a.error)), MAX_ERROR_TEXT)}`,
     ),
   ];
   return listSection(`*Anomalies:* ${anomalies.total}`, items);

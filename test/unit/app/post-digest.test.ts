@@ -102,7 +102,7 @@ describe('buildDigest', () => {
     expect(view.requests.total).toBe(6);
     expect(view.extensions.denied).toBe(1);
     expect(view.sessions.count).toBe(5);
-    expect(view.anomalies.total).toBe(3);
+    expect(view.anomalies.total).toBe(4);
     // Active now is read from the store's active grants: g0 in the fixture.
     expect(view.activeNow.map((g) => g.grantId)).toEqual(['g0']);
   });
@@ -207,5 +207,31 @@ describe('anomalies the sweeper reports reach the digest', () => {
     expect(view.day.date).toBe('2026-11-23');
     expect(view.anomalies.orphanPolicies.map((a) => a.policyArn)).toEqual([orphan.arn]);
     expect(view.anomalies.failedRevocations.map((a) => a.grantId)).toEqual([grant.id]);
+  });
+
+  it('a revoke still failing past its due time is recorded once, with the error', async () => {
+    const s = scenario();
+    const grant = await activate(s);
+    s.clock.set(grant.expiresAt as string);
+    s.clock.advance(1_000);
+    s.account.failNext('detachPolicy', 'ServiceFailure');
+    await sweep(s.deps);
+    s.clock.advance(6 * MINUTE);
+    s.account.failNext('detachPolicy', 'ServiceFailure');
+    await sweep(s.deps);
+    s.clock.advance(MINUTE);
+    s.account.failNext('detachPolicy', 'ServiceFailure');
+    await sweep(s.deps);
+
+    const recorded = [...(s.deps.anomalies as MemoryAnomalyLog).items.values()];
+    expect(recorded).toEqual([
+      expect.objectContaining({
+        kind: 'revoke-failed',
+        grantId: grant.id,
+        requester: 'U0ALICE',
+        target: 'prod-raspi',
+        error: expect.stringContaining('ServiceFailure'),
+      }),
+    ]);
   });
 });

@@ -92,10 +92,13 @@ describe('composeDigest: a fixed day in Asia/Tokyo', () => {
         ending: false,
       },
     ]);
-    expect(view.anomalies.total).toBe(3);
+    expect(view.anomalies.total).toBe(4);
     expect(view.anomalies.unmatchedSessions.map((s) => s.id)).toEqual(['mallory-0000000000000000d']);
     expect(view.anomalies.orphanPolicies.map((a) => a.grantId)).toEqual(['zz9']);
-    expect(view.anomalies.failedRevocations.map((a) => a.grantId)).toEqual(['g1']);
+    expect(view.anomalies.failedRevocations.map((a) => [a.kind, a.grantId])).toEqual([
+      ['sessions-not-ended', 'g1'],
+      ['revoke-failed', 'g0'],
+    ]);
     expect(view.empty).toBe(false);
   });
 });
@@ -138,7 +141,7 @@ describe('composeDigest: an empty day', () => {
     expect(composeDigest({ ...empty(), sessions: day.sessions }).empty).toBe(false);
     // Only things outside the day: still empty.
     expect(
-      composeDigest({ ...empty(), anomalies: day.anomalies.slice(2), sessions: day.sessions.slice(5) }).empty,
+      composeDigest({ ...empty(), anomalies: day.anomalies.slice(3), sessions: day.sessions.slice(5) }).empty,
     ).toBe(true);
   });
 
@@ -258,6 +261,7 @@ describe('digestText: the CLI’s plain text', () => {
       'logs on prod-raspi by U0BOB at 16:00: failed on 2 of 4 nodes (raspi-line-3, raspi-line-4)',
     );
     expect(text).toContain('session mallory-0000000000000000d matched no grant');
+    expect(text).toContain('revoking grant g0 (U0BOB on staging-web) still failing at 12:10');
   });
 
   it('cuts long lists with "… and N more"', () => {

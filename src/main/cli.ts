@@ -95,7 +95,9 @@ function parse(args: string[]) {
   });
 }
 
-if (require.main === module) {
+/** The process entry point, shared by `npx keyturn` (bin/keyturn.js) and `tsx src/main/cli.ts`. */
+export function runFromProcess(): void {
+  // `digest` reads storage, so runCli may answer with a promise of the exit code.
   void Promise.resolve(
     runCli(process.argv.slice(2), {
       env: process.env,
@@ -108,3 +110,5 @@ if (require.main === module) {
     process.exitCode = code;
   });
 }
+
+if (require.main === module) runFromProcess();

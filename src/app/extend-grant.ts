@@ -10,10 +10,9 @@ import {
 } from '../domain/grant';
 import type { Target } from '../domain/target';
 import type { ExtensionCardView } from '../ports/chat';
-import { grantPolicyArn } from './grant-policy';
-import { isApprover } from './decide';
+import { type DecideResult, isApprover } from './decide';
 import type { Deps } from './deps';
-import { describePolicyError, grantPolicy } from './grant-policy';
+import { describePolicyError, grantPolicy, grantPolicyArn } from './grant-policy';
 import { transitionlessUpdate } from './grant-updates';
 
 export type ExtensionRequestResult =
@@ -78,19 +77,8 @@ export async function requestExtension(
   throw new Error(`grant ${input.grantId} kept changing under 5 attempts to extend it`);
 }
 
-export type ExtensionDecisionResult =
-  | { outcome: 'approved' | 'approval-recorded' | 'denied'; grant: Grant }
-  | {
-      outcome: 'refused';
-      reason:
-        | 'unknown-grant'
-        | 'unknown-target'
-        | 'not-approver'
-        | 'self-approval'
-        | 'already-approved-by-you'
-        | 'not-pending';
-      grant?: Grant;
-    };
+/** A click on an extension card answers exactly like one on a request card. */
+export type ExtensionDecisionResult = DecideResult;
 
 /** A click on an extension card: the same approver rules as the grant itself. */
 export async function decideOnExtension(

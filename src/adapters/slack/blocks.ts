@@ -124,7 +124,8 @@ export function truncate(text: string, max: number): string {
  * "certain mentions", https://docs.slack.dev/reference/block-kit/composition-objects/text-object)
  * while still honouring the tokens we write ourselves (<@U…>, <!date…>).
  */
-function md(text: string, max: number = MAX_SECTION_TEXT): MrkdwnElement {
+/** Verbatim mrkdwn cut to Slack's section limit: the one way Keyturn writes text into blocks. */
+export function md(text: string, max: number = MAX_SECTION_TEXT): MrkdwnElement {
   return { type: 'mrkdwn', text: truncate(text, max), verbatim: true };
 }
 
@@ -132,11 +133,11 @@ function plain(text: string, max: number): PlainTextElement {
   return { type: 'plain_text', text: truncate(text, max) };
 }
 
-function section(text: string): SectionBlock {
+export function section(text: string): SectionBlock {
   return { type: 'section', text: md(text) };
 }
 
-function context(text: string): ContextBlock {
+export function context(text: string): ContextBlock {
   return { type: 'context', elements: [md(text)] };
 }
 

@@ -1,4 +1,4 @@
-import type { ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
+import type { HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
 import {
   type DigestRun,
   type DigestSession,
@@ -17,6 +17,8 @@ import {
   type SlackMessage,
   slackDate,
   truncate,
+  section,
+  context,
 } from './blocks';
 
 /**
@@ -32,20 +34,6 @@ const MAX_HEADER_TEXT = 150;
 const MAX_ID_TEXT = 160;
 /** An SDK error can quote a whole request; its first 300 characters say what went wrong. */
 const MAX_ERROR_TEXT = 300;
-
-function section(text: string): SectionBlock {
-  return {
-    type: 'section',
-    text: { type: 'mrkdwn', text: truncate(text, MAX_SECTION_TEXT), verbatim: true },
-  };
-}
-
-function context(text: string): ContextBlock {
-  return {
-    type: 'context',
-    elements: [{ type: 'mrkdwn', text: truncate(text, MAX_SECTION_TEXT), verbatim: true }],
-  };
-}
 
 function header(text: string): HeaderBlock {
   return { type: 'header', text: { type: 'plain_text', text: truncate(text, MAX_HEADER_TEXT) } };

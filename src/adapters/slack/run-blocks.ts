@@ -1,4 +1,4 @@
-import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
+import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import {
   type CommandRun,
   countOutcomes,
@@ -13,11 +13,12 @@ import type { RunApprovalView, RunMessageView, RunResultsView } from '../../port
 import { ACTION_RUN_APPROVE, ACTION_RUN_DENY } from './action-ids';
 import {
   escapeMrkdwn,
-  MAX_SECTION_TEXT,
   mention,
   NODE_LIST_CAP,
   type SlackMessage,
   truncate,
+  context,
+  section,
 } from './blocks';
 
 /*
@@ -69,18 +70,6 @@ const SUMMARY: { label: string; outcomes: NodeOutcome[] }[] = [
   { label: 'cancelled', outcomes: ['cancelled'] },
   { label: 'no result', outcomes: ['no-result'] },
 ];
-
-function md(text: string): { type: 'mrkdwn'; text: string; verbatim: true } {
-  return { type: 'mrkdwn', text: truncate(text, MAX_SECTION_TEXT), verbatim: true };
-}
-
-function section(text: string): SectionBlock {
-  return { type: 'section', text: md(text) };
-}
-
-function context(text: string): ContextBlock {
-  return { type: 'context', elements: [md(text)] };
-}
 
 function plural(n: number, one: string, many: string): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;

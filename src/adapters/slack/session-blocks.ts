@@ -1,15 +1,16 @@
-import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
+import type { KnownBlock } from '@slack/types';
 import { formatElapsed } from '../../domain/digest';
 import { isTranscribed, type Session, type SessionDocument, sessionSeconds } from '../../domain/session';
 import type { SessionStartView, SessionSummaryView, UnmatchedSessionView } from '../../ports/session-chat';
 import {
   escapeMrkdwn,
-  MAX_SECTION_TEXT,
   mention,
   redactSecrets,
   type SlackMessage,
   slackDate,
   truncate,
+  section,
+  context,
 } from './blocks';
 
 /** Node names (EC2 Name tags may be 256 characters) and ids shown in a line. */
@@ -20,21 +21,6 @@ const MAX_ARN_TEXT = 300;
 const MAX_REASON_TEXT = 500;
 /** OutputUrl is an AWS console or S3 URL; anything longer is not what we expect. */
 const MAX_URL_TEXT = 1000;
-
-// verbatim: true keeps Slack from auto-linking or mentioning inside text we did not mark up (blocks.ts).
-function section(text: string): SectionBlock {
-  return {
-    type: 'section',
-    text: { type: 'mrkdwn', text: truncate(text, MAX_SECTION_TEXT), verbatim: true },
-  };
-}
-
-function context(text: string): ContextBlock {
-  return {
-    type: 'context',
-    elements: [{ type: 'mrkdwn', text: truncate(text, MAX_SECTION_TEXT), verbatim: true }],
-  };
-}
 
 function code(text: string, max: number): string {
   return `\`${truncate(escapeMrkdwn(text.replace(/`/g, "'")), max)}\``;

@@ -223,6 +223,7 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
       closers.push(() => app.stop().then(() => undefined));
     }
 
+    routes.ready = true;
     const region = env.AWS_REGION ?? config.aws.region;
     const slackVia =
       mode === 'sandbox' ? 'sandbox Slack' : receiver ? 'Slack over HTTP' : 'Slack Socket Mode';
@@ -325,13 +326,16 @@ interface Routes {
   sandboxSlack?: FakeSlackApi;
   /** Sandbox mode only: the page at `/` and its API under `/sandbox/`; answers false for other paths. */
   sandboxPage?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Set once everything is wired: the socket listens earlier (the sandbox's Slack is served on it). */
+  ready?: boolean;
 }
 
 function route(req: IncomingMessage, res: ServerResponse, routes: Routes, mode: string): void {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   if (req.method === 'GET' && path === '/healthz') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ ok: true, mode }));
+    // Healthy means ready: a probe that passes before the listeners are mounted would let traffic in early.
+    res.writeHead(routes.ready ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(routes.ready ? { ok: true, mode } : { ok: false, mode, starting: true }));
     return;
   }
   if (path === '/slack/events' && routes.slack) {

@@ -78,6 +78,7 @@ export async function decideOnGrant(
           : transition(grant, 'pending', {
               at: now,
               by: input.clicker,
+              event: 'approval-recorded',
               note: `approval ${decision.have} of ${decision.need}`,
               set: {
                 approvals: [...grant.approvals, { by: input.clicker, at: now }],

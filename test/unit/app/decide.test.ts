@@ -99,6 +99,12 @@ describe('decideOnGrant', () => {
     expect(
       (await decideOnGrant(deps, { grantId: 'g1', clicker: 'U0CAROL', action: 'approve' })).outcome,
     ).toBe('approval-recorded');
+    expect((await grants.get('g1'))?.history.at(-1)).toMatchObject({
+      from: 'pending',
+      to: 'pending',
+      event: 'approval-recorded',
+      note: 'approval 1 of 2',
+    });
     expect(await decideOnGrant(deps, { grantId: 'g1', clicker: 'U0CAROL', action: 'approve' })).toMatchObject(
       {
         outcome: 'refused',

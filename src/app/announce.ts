@@ -17,7 +17,9 @@ export async function announceChange(
   const target = grant ? deps.config.targets[grant.target] : undefined;
   if (!grant || !entry || !target) return;
 
-  const nodes = await deps.fleet.nodesTagged(target.tags);
+  // Only the request card and the ready DM show nodes: skip the SSM lookup when neither is sent.
+  const becameActive = entry.to === 'active' && entry.from === 'approved';
+  const nodes = grant.card || becameActive ? await deps.fleet.nodesTagged(target.tags) : [];
   if (grant.card) await deps.chat.updateRequestCard(grant.card, { grant, target, nodes });
   if (grant.extension?.card)
     await deps.chat.updateExtensionCard(grant.extension.card, extensionCardView(grant, target));

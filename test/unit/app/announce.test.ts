@@ -193,6 +193,8 @@ describe('announceChange', () => {
 
     expect(s.chat.cardUpdates).toEqual([]);
     expect(s.chat.notices.map((n) => n.notice.kind)).toEqual(['approved']);
+    // Neither a card nor a ready DM shows nodes here, so SSM is not asked for them.
+    expect(s.account.calls.filter((c) => c.op === 'nodesTagged')).toEqual([]);
   });
 
   it.each([

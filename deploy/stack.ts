@@ -335,6 +335,14 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
       Action: ['sqs:SendMessage'],
       Resource: [getAtt(LOGICAL_IDS.queue, 'Arn')],
     },
+    {
+      // A failed job comes back after a short, growing delay instead of the queue's 30-minute
+      // visibility timeout (src/domain/job-retry.ts, FACTS.md "Lambda and SQS").
+      Sid: 'RetryFailedJobsSooner',
+      Effect: 'Allow',
+      Action: ['sqs:ChangeMessageVisibility'],
+      Resource: [getAtt(LOGICAL_IDS.queue, 'Arn')],
+    },
   );
   return statements;
 }

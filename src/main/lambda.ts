@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createIamAccessControl } from '../adapters/aws/iam-access-control';
-import { createSqsWorkQueue, decodeJob } from '../adapters/aws/sqs-work-queue';
+import { createSqsJobRetry, createSqsWorkQueue } from '../adapters/aws/sqs-work-queue';
 import { createSsmFleet } from '../adapters/aws/ssm-fleet';
 import { createDynamoGrantStore } from '../adapters/dynamodb/grant-store';
 import { newGrantId } from '../adapters/grant-ids';
@@ -13,7 +13,6 @@ import { registerListeners } from '../adapters/slack/listeners';
 import { createSlackChat } from '../adapters/slack/slack-chat';
 import { systemClock } from '../adapters/system-clock';
 import type { Deps } from '../app/deps';
-import { handleJob } from '../app/handle-job';
 import { type SweepReport, sweep } from '../app/sweep';
 import { loadConfig } from '../config/load';
 import { type CommandInvocationEvent, recordInvocationEvent } from '../app/record-invocation-event';
@@ -25,6 +24,8 @@ import { sessionPorts } from './session-ports';
 import { postDigest, type PostDigestOutcome } from '../app/post-digest';
 import { recordSessionEvent } from '../app/record-session-event';
 import { createSlackSecretSource, type SlackSecrets } from './secrets';
+import { runJobBatch } from './worker-batch';
+import type { JobRetry } from '../ports/work-queue';
 
 /**
  * The Lambda composition root. Config, clients and the Slack secrets are read once per container,
@@ -44,6 +45,7 @@ type SlackHandler = ReturnType<AwsLambdaReceiver['toHandler']>;
 interface Wired {
   deps: Deps;
   slack: SlackHandler;
+  jobRetry: JobRetry;
 }
 
 function startContainer(): () => Promise<Wired> {
@@ -52,7 +54,10 @@ function startContainer(): () => Promise<Wired> {
   const aws = buildAwsClients({ region: config.aws.region });
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}));
   const grants = createDynamoGrantStore({ documentClient: dynamo, tableName: required('KEYTURN_TABLE') });
-  const queue = createSqsWorkQueue(new SQSClient({}), required('KEYTURN_QUEUE_URL'));
+  const sqs = new SQSClient({});
+  const queueUrl = required('KEYTURN_QUEUE_URL');
+  const queue = createSqsWorkQueue(sqs, queueUrl);
+  const jobRetry = createSqsJobRetry(sqs, queueUrl);
   const commands = ssmCommandRunner(aws.ssm, config.aws.region);
   const secrets = createSlackSecretSource({
     env: process.env,
@@ -104,7 +109,7 @@ function startContainer(): () => Promise<Wired> {
       }),
     };
     registerListeners(app, deps);
-    return { deps, slack: receiver.toHandler() };
+    return { deps, slack: receiver.toHandler(), jobRetry };
   }
 
   let current: { secrets: SlackSecrets; wired: Wired } | undefined;
@@ -143,7 +148,10 @@ export function slackHandler(): SlackHandler {
 /** SQS → worker, reporting partial batch failures so only the failed messages are redelivered. */
 export function workerHandler(): (event: SQSEvent) => Promise<SQSBatchResponse> {
   warmUp();
-  return async (event) => runJobBatch((await lambda()).deps, event);
+  return async (event) => {
+    const { deps, jobRetry } = await lambda();
+    return runJobBatch(deps, event, jobRetry);
+  };
 }
 
 /** Schedules → the sweeper. The 10-minute schedule sends `{ reconcile: true }` (serverless.yml). */
@@ -179,24 +187,4 @@ export function commandEventsHandler(): (event: CommandInvocationEvent) => Promi
       'command invocation status change',
     );
   };
-}
-
-export async function runJobBatch(deps: Deps, event: SQSEvent): Promise<SQSBatchResponse> {
-  const failures: SQSBatchResponse['batchItemFailures'] = [];
-  for (const record of event.Records) {
-    const job = decodeJob(record.body);
-    if (!job) {
-      // Failing it sends it to the DLQ after maxReceiveCount, where it can be inspected.
-      deps.logger.error({ messageId: record.messageId }, 'unreadable job message');
-      failures.push({ itemIdentifier: record.messageId });
-      continue;
-    }
-    try {
-      await handleJob(deps, job);
-    } catch (error) {
-      deps.logger.error({ messageId: record.messageId, job, err: (error as Error).message }, 'job failed');
-      failures.push({ itemIdentifier: record.messageId });
-    }
-  }
-  return { batchItemFailures: failures };
 }

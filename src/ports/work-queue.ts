@@ -15,3 +15,23 @@ export type Job =
 export interface WorkQueue {
   enqueue(job: Job): Promise<void>;
 }
+
+/**
+ * Brings a delivered job message back after `seconds` instead of the queue's visibility timeout,
+ * once the worker has given up on it for this delivery (src/domain/job-retry.ts says how long).
+ */
+export interface JobRetry {
+  retryIn(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+/** The queue refused to change when a message comes back; `code` is the queue's error name. */
+export class JobRetryError extends Error {
+  override readonly name = 'JobRetryError';
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -235,6 +235,12 @@ describe('the functions role, statement by statement', () => {
       },
       { Sid: 'TableIndexes', Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [`${TABLE}/index/*`] },
       { Sid: 'EnqueueJobs', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [QUEUE] },
+      {
+        Sid: 'RetryFailedJobsSooner',
+        Effect: 'Allow',
+        Action: ['sqs:ChangeMessageVisibility'],
+        Resource: [QUEUE],
+      },
       // Added by the framework for the worker's SQS event source.
       {
         Effect: 'Allow',
@@ -282,6 +288,7 @@ describe('what the role can do (IAM policy evaluator)', () => {
     ['update a grant', 'dynamodb:UpdateItem', TABLE, {}],
     ['query the sweeper index', 'dynamodb:Query', `${TABLE}/index/byStatus`, {}],
     ['enqueue a job', 'sqs:SendMessage', QUEUE, {}],
+    ['bring a failed job back sooner', 'sqs:ChangeMessageVisibility', QUEUE, {}],
   ])('can %s', async (_what, action, resource, context) => {
     expect(await decide(action, resource, context)).toBe('Allowed');
   });
@@ -390,6 +397,13 @@ describe('what the role can do (IAM policy evaluator)', () => {
     ['delete its table', 'dynamodb:DeleteTable', TABLE, {}],
     ['scan its table', 'dynamodb:Scan', TABLE, {}],
     ['send to another queue', 'sqs:SendMessage', `arn:aws:sqs:${REGION}:${ACCOUNT}:orders`, {}],
+    [
+      'hide messages of another queue',
+      'sqs:ChangeMessageVisibility',
+      `arn:aws:sqs:${REGION}:${ACCOUNT}:orders`,
+      {},
+    ],
+    ['purge its queue', 'sqs:PurgeQueue', QUEUE, {}],
   ])('cannot %s', async (_what, action, resource, context) => {
     expect(await decide(action, resource, context)).toBe('ImplicitlyDenied');
   });

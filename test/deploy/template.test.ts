@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders are literal ${…} text.
 import { tableDefinition } from '../../src/adapters/dynamodb/table';
 import { loadConfig } from '../../src/config/load';
+import { jobRetryDelaySeconds } from '../../src/domain/job-retry';
 import { REGION, resolveIntrinsics } from './intrinsics';
 import { FUNCTIONS, ROOT, readTemplate } from './stack-files';
 
@@ -57,7 +58,7 @@ describe('events', () => {
     });
   });
 
-  it('worker: the job queue, partial batch failures, a dead-letter queue after 5 receives', () => {
+  it('worker: the job queue, partial batch failures, a dead-letter queue after 8 receives', () => {
     const [, mapping] = ofType('AWS::Lambda::EventSourceMapping')[0]!;
     expect(mapping.Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['JobQueue', 'Arn'] },
@@ -67,8 +68,14 @@ describe('events', () => {
     const queue = resources.JobQueue!.Properties;
     expect(queue.RedrivePolicy).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': ['JobDeadLetterQueue', 'Arn'] },
-      maxReceiveCount: 5,
+      maxReceiveCount: 8,
     });
+    // A failed job's retry delay (ChangeMessageVisibility) replaces the visibility timeout, so the
+    // queue's receives cover about half an hour of retries before the dead-letter queue.
+    const receives = (queue.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount;
+    const retrying = Array.from({ length: receives - 1 }, (_, i) => jobRetryDelaySeconds(i + 1));
+    expect(retrying.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(30 * 60);
+    expect(Math.max(...retrying)).toBeLessThan(queue.VisibilityTimeout as number);
     // AWS: a queue's visibility timeout should be at least six times its consumer's timeout.
     const workerTimeout = resources.WorkerLambdaFunction!.Properties.Timeout as number;
     expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * workerTimeout);

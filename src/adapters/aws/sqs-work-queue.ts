@@ -1,11 +1,35 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Job, WorkQueue } from '../../ports/work-queue';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { type Job, type JobRetry, JobRetryError, type WorkQueue } from '../../ports/work-queue';
 
 /** Lambda's work queue: one SQS message per job, read back by the worker handler. */
 export function createSqsWorkQueue(sqs: SQSClient, queueUrl: string): WorkQueue {
   return {
     async enqueue(job) {
       await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(job) }));
+    },
+  };
+}
+
+/**
+ * Shortens a failed message's invisibility: the worker reports it in batchItemFailures, and SQS
+ * delivers it again after `seconds` (ChangeMessageVisibility counts from now, 0 to 12 hours).
+ * Needs sqs:ChangeMessageVisibility on the queue (deploy/stack.ts).
+ */
+export function createSqsJobRetry(sqs: SQSClient, queueUrl: string): JobRetry {
+  return {
+    async retryIn(receiptHandle, seconds) {
+      try {
+        await sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queueUrl,
+            ReceiptHandle: receiptHandle,
+            VisibilityTimeout: seconds,
+          }),
+        );
+      } catch (e) {
+        const code = e instanceof Error ? e.name : 'Unknown';
+        throw new JobRetryError(code, `SQS ChangeMessageVisibility failed with ${code}`, { cause: e });
+      }
     },
   };
 }

@@ -1,7 +1,8 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createSqsWorkQueue, decodeJob } from '../../../src/adapters/aws/sqs-work-queue';
+import { createSqsJobRetry, createSqsWorkQueue, decodeJob } from '../../../src/adapters/aws/sqs-work-queue';
+import { JobRetryError } from '../../../src/ports/work-queue';
 import type { Job } from '../../../src/ports/work-queue';
 
 describe('SQS work queue', () => {
@@ -63,5 +64,37 @@ describe('SQS work queue', () => {
     '{"kind":"track-run","runId":7}',
   ])('refuses %s', (body) => {
     expect(decodeJob(body)).toBeUndefined();
+  });
+});
+
+describe('SQS job retry', () => {
+  it('makes the failed message visible again after the given delay (ChangeMessageVisibility)', async () => {
+    const sqs = mockClient(SQSClient);
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    await createSqsJobRetry(new SQSClient({}), 'https://sqs.example/q').retryIn('receipt-1', 60);
+    expect(sqs).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 1);
+    expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
+      QueueUrl: 'https://sqs.example/q',
+      ReceiptHandle: 'receipt-1',
+      VisibilityTimeout: 60,
+    });
+    sqs.restore();
+  });
+
+  it('translates an SQS refusal into a JobRetryError that names the call and keeps the cause', async () => {
+    const sqs = mockClient(SQSClient);
+    const refusal = Object.assign(new Error('The receipt handle has expired.'), {
+      name: 'ReceiptHandleIsInvalid',
+    });
+    sqs.on(ChangeMessageVisibilityCommand).rejects(refusal);
+    const failure = createSqsJobRetry(new SQSClient({}), 'https://sqs.example/q').retryIn('receipt-1', 5);
+    await expect(failure).rejects.toBeInstanceOf(JobRetryError);
+    await expect(failure).rejects.toMatchObject({
+      name: 'JobRetryError',
+      code: 'ReceiptHandleIsInvalid',
+      message: 'SQS ChangeMessageVisibility failed with ReceiptHandleIsInvalid',
+      cause: refusal,
+    });
+    sqs.restore();
   });
 });

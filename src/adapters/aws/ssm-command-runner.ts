@@ -18,6 +18,7 @@ import {
   RUN_SHELL_DOCUMENT,
   type SendCommandRequest,
 } from '../../ports/command-runner';
+import { invokedAfter } from './ssm-timestamp';
 
 /** ListCommands / ListCommandInvocations page maximum. */
 const PAGE_SIZE = 50;
@@ -103,7 +104,7 @@ export function createSsmCommandRunner(ssm: SSMClient, opts: SsmCommandRunnerOpt
           ssm.send(
             new ListCommandsCommand({
               Filters: [
-                { key: 'InvokedAfter', value: since },
+                { key: 'InvokedAfter', value: invokedAfter(since) },
                 { key: 'DocumentName', value: RUN_SHELL_DOCUMENT },
               ],
               MaxResults: PAGE_SIZE,

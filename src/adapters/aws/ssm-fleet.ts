@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { ManagedNode } from '../../domain/node';
 import type { Fleet, SessionInfo } from '../../ports/fleet';
+import { invokedAfter } from './ssm-timestamp';
 
 /** The API maximum; the default page is 10 (FACTS.md), which turns a 200-node fleet into 20 calls. */
 const PAGE_SIZE = 50;
@@ -87,7 +88,10 @@ export function createSsmFleet(ssm: SSMClient): SsmFleet {
 
     sessionsSince(afterIso) {
       // SessionFilter is the one SSM filter shape spelled in lower case: `key` / `value`.
-      return describeSessions({ State: 'History', Filters: [{ key: 'InvokedAfter', value: afterIso }] });
+      return describeSessions({
+        State: 'History',
+        Filters: [{ key: 'InvokedAfter', value: invokedAfter(afterIso) }],
+      });
     },
 
     async terminateSession(SessionId) {

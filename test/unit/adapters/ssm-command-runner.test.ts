@@ -242,15 +242,27 @@ describe('findCommand', () => {
       })
       .on(ListCommandsCommand, { NextToken: 'p2' })
       .resolves({ Commands: [{ CommandId: 'ours', Comment: request.comment }] });
-    expect(await runner.findCommand(request.comment, '2026-11-23T09:59:00.000Z')).toBe('ours');
+    expect(await runner.findCommand(request.comment, '2026-11-23T09:59:00Z')).toBe('ours');
     expect(ssm.commandCalls(ListCommandsCommand)[0]?.args[0].input).toEqual({
       Filters: [
-        { key: 'InvokedAfter', value: '2026-11-23T09:59:00.000Z' },
+        { key: 'InvokedAfter', value: '2026-11-23T09:59:00Z' },
         { key: 'DocumentName', value: 'AWS-RunShellScript' },
       ],
       MaxResults: 50,
       NextToken: undefined,
     });
+  });
+
+  it.each([
+    ['2026-11-23T09:59:00.000Z', '2026-11-23T09:59:00Z'],
+    ['2026-11-23T09:59:41.999Z', '2026-11-23T09:59:41Z'],
+  ])('sends InvokedAfter %s as whole seconds, %s (SSM takes no milliseconds)', async (since, sent) => {
+    ssm.on(ListCommandsCommand).resolves({ Commands: [] });
+    await runner.findCommand(request.comment, since);
+    expect(ssm.commandCalls(ListCommandsCommand)[0]?.args[0].input.Filters).toEqual([
+      { key: 'InvokedAfter', value: sent },
+      { key: 'DocumentName', value: 'AWS-RunShellScript' },
+    ]);
   });
 
   it('answers undefined when no command has the comment', async () => {

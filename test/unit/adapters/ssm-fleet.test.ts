@@ -234,6 +234,22 @@ describe('sessionsSince', () => {
       { State: 'History', Filters: filters, MaxResults: 200, NextToken: 'p2' },
     ]);
   });
+
+  it.each([
+    ['2026-11-02T13:00:00.000Z', '2026-11-02T13:00:00Z'],
+    ['2026-11-02T13:00:07.999Z', '2026-11-02T13:00:07Z'],
+  ])('sends InvokedAfter %s as whole seconds, %s (SSM takes no milliseconds)', async (after, sent) => {
+    ssm.on(DescribeSessionsCommand).resolves({ Sessions: [] });
+    await fleet.sessionsSince(after);
+    expect(sessionInputs()).toEqual([
+      {
+        State: 'History',
+        Filters: [{ key: 'InvokedAfter', value: sent }],
+        MaxResults: 200,
+        NextToken: undefined,
+      },
+    ]);
+  });
 });
 
 describe('terminateSession', () => {

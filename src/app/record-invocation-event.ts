@@ -1,4 +1,5 @@
 import { classifyInvocation } from '../domain/command-run';
+import { RUN_SHELL_DOCUMENT } from '../ports/command-runner';
 import { settle, type TrackDeps, toNodeResult } from './track-run';
 
 /**
@@ -23,7 +24,10 @@ export interface CommandInvocationEvent {
 }
 
 export type InvocationEventOutcome =
-  /** Not a command Keyturn sent (other tools use Run Command too), or not one it has recorded yet. */
+  /**
+   * Not a command Keyturn sent (other tools use Run Command too: another document, or a command id
+   * Keyturn never stored), or not one it has recorded yet.
+   */
   | 'not-ours'
   /** The run is already finished (or never started tracking). */
   | 'not-running'
@@ -43,11 +47,15 @@ export async function recordInvocationEvent(
 ): Promise<InvocationEventOutcome> {
   const commandId = event.detail?.['command-id'];
   const nodeId = event.detail?.['instance-id'];
-  if (!commandId || !nodeId) return 'not-ours';
+  // Decided from the event alone, before any read: other tools' Run Command traffic in the region
+  // (patching, inventory, State Manager) costs no DynamoDB call. The rule in serverless.yml already
+  // passes only AWS-RunShellScript with a final status; this holds wherever the event comes from.
+  if (!commandId || !nodeId || event.detail['document-name'] !== RUN_SHELL_DOCUMENT) return 'not-ours';
+  if (classifyInvocation(event.detail.status) === undefined) return 'in-progress';
+  // One GetItem on the command id answers for another tool's shell commands.
   const run = await deps.runs.findByCommandId(commandId);
   if (!run) return 'not-ours';
   if (run.status !== 'running') return 'not-running';
-  if (classifyInvocation(event.detail.status) === undefined) return 'in-progress';
   if ((await deps.runs.nodeResults(run.id)).some((r) => r.nodeId === nodeId)) return 'already-recorded';
 
   const node = toNodeResult(run, await deps.commands.result(commandId, nodeId));

@@ -1,6 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders are literal ${…} text.
 import { tableDefinition } from '../../src/adapters/dynamodb/table';
 import { loadConfig } from '../../src/config/load';
+import { classifyInvocation } from '../../src/domain/command-run';
+import { RUN_SHELL_DOCUMENT } from '../../src/ports/command-runner';
 import { jobRetryDelaySeconds } from '../../src/domain/job-retry';
 import { REGION, resolveIntrinsics } from './intrinsics';
 import { FUNCTIONS, ROOT, readTemplate } from './stack-files';
@@ -111,7 +113,7 @@ describe('events', () => {
     });
   });
 
-  it('sessionEvents and commandEvents: EventBridge rules with the patterns from FACTS.md', () => {
+  it("sessionEvents and commandEvents: EventBridge rules with the patterns from FACTS.md, commandEvents narrowed to Keyturn's document and final statuses", () => {
     const patterns = Object.fromEntries(
       ofType('AWS::Events::Rule')
         .filter(([, r]) => r.Properties.EventPattern)
@@ -129,8 +131,35 @@ describe('events', () => {
       [JSON.stringify(fnArn('commandEvents'))]: {
         source: ['aws.ssm'],
         'detail-type': ['EC2 Command Invocation Status-change Notification'],
+        detail: {
+          'document-name': [RUN_SHELL_DOCUMENT],
+          status: [{ 'anything-but': ['Pending', 'InProgress', 'Delayed', 'Cancelling'] }],
+        },
       },
     });
+  });
+
+  it('commandEvents: the statuses the rule drops are exactly those the handler does not record', () => {
+    const [, rule] = ofType('AWS::Events::Rule').find(([, r]) =>
+      JSON.stringify(r.Properties.Targets).includes('CommandEventsLambdaFunction'),
+    )!;
+    const pattern = rule.Properties.EventPattern as { detail: { status: [{ 'anything-but': string[] }] } };
+    const dropped = pattern.detail.status[0]['anything-but'];
+    for (const status of dropped) expect(classifyInvocation(status)).toBeUndefined();
+    // Run Command's invocation statuses (GetCommandInvocation, FACTS.md): every other one is final.
+    const all = [
+      'Pending',
+      'InProgress',
+      'Delayed',
+      'Success',
+      'Cancelled',
+      'TimedOut',
+      'Failed',
+      'Cancelling',
+    ];
+    for (const status of all.filter((s) => !dropped.includes(s))) {
+      expect(classifyInvocation(status)).toBeDefined();
+    }
   });
 });
 

@@ -239,6 +239,39 @@ describe('recordInvocationEvent (EventBridge, on Lambda)', () => {
     expect(s.runChat.replies).toEqual([]);
   });
 
+  it("ignores another document's invocations, even under a Keyturn command id, without reading the table", async () => {
+    const s = runScenario();
+    await sent(s);
+    const reads = jest.spyOn(s.runs, 'findByCommandId');
+    const other = event('sim-00000001', PI1, 'Success');
+    other.detail['document-name'] = 'AWS-RunPowerShellScript';
+    expect(await recordInvocationEvent(s.deps, other)).toBe('not-ours');
+    const unnamed = event('sim-00000001', PI1, 'Success') as { detail: Record<string, string> };
+    delete unnamed.detail['document-name'];
+    expect(await recordInvocationEvent(s.deps, unnamed as never)).toBe('not-ours');
+    expect(reads).not.toHaveBeenCalled();
+    expect(await s.runs.nodeResults('r1')).toEqual([]);
+  });
+
+  it('ignores a status that is not final without reading the table', async () => {
+    const s = runScenario();
+    await sent(s);
+    const reads = jest.spyOn(s.runs, 'findByCommandId');
+    for (const status of ['Pending', 'InProgress', 'Delayed', 'Cancelling'])
+      expect(await recordInvocationEvent(s.deps, event('sim-00000001', PI1, status))).toBe('in-progress');
+    expect(reads).not.toHaveBeenCalled();
+  });
+
+  it("answers another tool's AWS-RunShellScript command with one lookup by command id", async () => {
+    const s = runScenario();
+    await sent(s);
+    const reads = jest.spyOn(s.runs, 'findByCommandId');
+    const nodeReads = jest.spyOn(s.runs, 'nodeResults');
+    expect(await recordInvocationEvent(s.deps, event('someone-elses', PI1, 'Failed'))).toBe('not-ours');
+    expect(reads.mock.calls).toEqual([['someone-elses']]);
+    expect(nodeReads).not.toHaveBeenCalled();
+  });
+
   it('leaves a node GetCommandInvocation still reports in progress to polling', async () => {
     const s = runScenario();
     s.commands.script(PI1, { pendingPolls: 1 });

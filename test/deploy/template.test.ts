@@ -49,6 +49,31 @@ describe('functions', () => {
   );
 });
 
+describe('concurrency', () => {
+  const reserved = (fn: string) => resources[logicalId(fn)]!.Properties.ReservedConcurrentExecutions;
+
+  it('caps the public slack function, so a flood cannot take the whole account', () => {
+    expect(reserved('slack')).toBe(20);
+  });
+
+  it('reserves executions for the worker and the sweeper, so grants still apply and expire during a flood', () => {
+    expect(reserved('worker')).toBe(5);
+    expect(reserved('sweeper')).toBe(2);
+  });
+
+  it('polls the job queue with no more concurrency than the worker has reserved (no throttled batches)', () => {
+    const [, mapping] = ofType('AWS::Lambda::EventSourceMapping')[0]!;
+    expect(mapping.Properties.ScalingConfig).toEqual({ MaximumConcurrency: reserved('worker') });
+  });
+
+  it('leaves the other functions in the unreserved pool, and the total well inside an account of 1,000', () => {
+    for (const fn of ['digest', 'sessionEvents', 'commandEvents']) expect(reserved(fn)).toBeUndefined();
+    const total = FUNCTIONS.reduce((sum, fn) => sum + ((reserved(fn) as number | undefined) ?? 0), 0);
+    // Lambda refuses a reservation that leaves fewer than 100 unreserved executions (README "Deploy").
+    expect(total).toBe(27);
+  });
+});
+
 describe('events', () => {
   it('slack: HTTP API POST /slack/events, and its URL is a stack output', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);

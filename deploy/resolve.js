@@ -36,6 +36,8 @@ module.exports = {
   configFile: () => load().configFile,
   region: () => load().config.aws.region,
   digestSchedule: () => stack.digestSchedule(load().config),
+  alarmActions: async ({ resolveVariable }) =>
+    stack.alarmActions(await resolveVariable('param:alarmTopicArn')),
   tableProperties: async ({ resolveVariable }) =>
     stack.tableProperties(await resolveVariable('self:custom.keyturn.tableName')),
   roleStatements: async ({ resolveVariable }) => {

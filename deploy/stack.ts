@@ -105,6 +105,24 @@ export function digestSchedule(config: Config): { expression: string; timezone: 
   return { expression: `cron(${minutes} ${hours} * * ? *)`, timezone: config.digest.timezone };
 }
 
+/** `AlarmActions` of both alarms: the optional `alarmTopicArn` param, or no property at all. */
+export type AlarmActions = string[] | { Ref: 'AWS::NoValue' };
+
+/**
+ * Decided at package time (osls resolves `${param:…}` then): an unset topic leaves the property out
+ * (`AWS::NoValue`) rather than a condition comparing two literals around an empty ARN, which
+ * cfn-lint rejects (E3033, W8003). A set one must be an SNS topic ARN.
+ */
+export function alarmActions(topicArn: string): AlarmActions {
+  if (topicArn === '') return { Ref: 'AWS::NoValue' };
+  if (!/^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(topicArn)) {
+    throw new Error(
+      `alarmTopicArn: '${topicArn}' is not an SNS topic ARN like arn:aws:sns:ap-northeast-1:123456789012:keyturn-alarms`,
+    );
+  }
+  return [topicArn];
+}
+
 /** The table the code expects (src/adapters/dynamodb/table.ts), hardened for production. */
 export function tableProperties(tableName: string): Record<string, unknown> {
   const definition = tableDefinition(tableName);

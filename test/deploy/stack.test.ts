@@ -4,6 +4,7 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  alarmActions,
   checkParameterName,
   checkRegion,
   digestSchedule,
@@ -114,6 +115,23 @@ describe('deploy-time checks', () => {
     expect(() => checkParameterName('p', '/keyturn/*')).toThrow('is not a fully qualified');
   });
 
+  it('gives the alarms the alarmTopicArn param as their action, or none when it is unset', () => {
+    expect(alarmActions('')).toEqual({ Ref: 'AWS::NoValue' });
+    expect(alarmActions('arn:aws:sns:eu-west-1:123456789012:keyturn-alarms')).toEqual([
+      'arn:aws:sns:eu-west-1:123456789012:keyturn-alarms',
+    ]);
+    expect(alarmActions('arn:aws-us-gov:sns:us-gov-west-1:123456789012:alarms.fifo')).toHaveLength(1);
+    for (const bad of [
+      'keyturn-alarms',
+      'arn:aws:sqs:eu-west-1:123456789012:q',
+      'arn:aws:sns:eu-west-1:1234:t',
+    ]) {
+      expect(() => alarmActions(bad)).toThrow(
+        `alarmTopicArn: '${bad}' is not an SNS topic ARN like arn:aws:sns:`,
+      );
+    }
+  });
+
   it('bundles only a config inside the service directory', () => {
     const log = () => undefined;
     expect(
@@ -147,6 +165,18 @@ describe('osls stage and region parameters', () => {
       slackSigningSecretParameter: '/keyturn/qa/slack-signing-secret',
     });
     expect(printed.provider.environment.SLACK_BOT_TOKEN_PARAM).toBe('/team/qa/bot');
+  });
+
+  it("--param alarmTopicArn becomes both alarms' action; a value that is no topic ARN stops packaging", () => {
+    const topic = 'arn:aws:sns:ap-northeast-1:123456789012:keyturn-alarms';
+    const run = print(`--param=alarmTopicArn=${topic}`);
+    expect(run.status).toBe(0);
+    const { Resources } = JSON.parse(run.stdout).resources;
+    expect(Resources.DeadLetterQueueAlarm.Properties.AlarmActions).toEqual([topic]);
+    expect(Resources.WorkerErrorsAlarm.Properties.AlarmActions).toEqual([topic]);
+    const bad = print('--param=alarmTopicArn=keyturn-alarms');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stdout + bad.stderr).toContain("alarmTopicArn: 'keyturn-alarms' is not an SNS topic ARN");
   });
 
   it('--region must be the region of keyturn.yml', () => {

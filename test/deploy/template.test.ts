@@ -229,6 +229,12 @@ describe('storage and alarms', () => {
       }),
     ]);
   });
+
+  it('without an alarmTopicArn the alarms have no actions: no empty ARN, no condition on two literals', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual({ Ref: 'AWS::NoValue' });
+    expect(template.Conditions).toBeUndefined();
+  });
 });
 
 describe('stage and region', () => {

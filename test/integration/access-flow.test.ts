@@ -163,6 +163,14 @@ describe('access flow over the real HTTP server with signed Slack requests', () 
     expect(h.slack.api.messages).toEqual([]);
   });
 
+  it('a negative duration is answered as a bad duration with what to type, and opens nothing (issue 11)', async () => {
+    const reply = await h.command('U0ALICE', 'prod-raspi -1h fix sensor');
+    expect(reply).toContain("'-1h' is not a duration like 30m, 1h, 2h30m or 90m");
+    expect(reply).toContain('`/access prod-raspi 1h <reason>`');
+    expect(await h.keyturn.deps.grants.listByRequester('U0ALICE')).toEqual([]);
+    expect(h.slack.api.messages).toEqual([]);
+  });
+
   it('GET /healthz answers 200 with JSON', async () => {
     const res = await fetch(`${h.keyturn.url}/healthz`);
     expect(res.status).toBe(200);

@@ -64,6 +64,11 @@ describe('requestAccess', () => {
     ['U0ALICE', 'prod-rasp 1h x', { reason: 'unknown-target', given: 'prod-rasp', suggestion: 'prod-raspi' }],
     ['U0ALICE', 'prod-raspi 5x fix', { reason: 'bad-duration', given: '5x' }],
     ['U0ALICE', 'prod-raspi 0m fix', { reason: 'bad-duration', given: '0m' }],
+    // A negative duration was read as part of the reason and the default 1h granted (issue 11).
+    ['U0ALICE', 'prod-raspi -1h fix sensor', { reason: 'bad-duration', given: '-1h' }],
+    ['U0ALICE', 'prod-raspi -30m fix sensor', { reason: 'bad-duration', given: '-30m' }],
+    ['U0ALICE', 'prod-raspi 1.5h fix sensor', { reason: 'bad-duration', given: '1.5h' }],
+    ['U0ALICE', 'prod-raspi 90 fix sensor', { reason: 'bad-duration', given: '90' }],
     ['U0ALICE', 'prod-raspi 5h fix', { reason: 'over-max', minutes: 300 }],
     ['U0ALICE', 'prod-raspi 1h', { reason: 'missing-reason' }],
     ['U0ALICE', 'prod-raspi', { reason: 'missing-reason' }],

@@ -19,7 +19,8 @@ type CommandDeps = Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock' |
 /** Everything `/access` can be asked, each answered by its use case. */
 export async function runAccessCommand(
   deps: CommandDeps,
-  input: { user: string; text: string },
+  /** `requestKey`: Slack's `trigger_id`, so a retried or replayed request opens nothing new. */
+  input: { user: string; text: string; requestKey?: string },
 ): Promise<AccessCommandResult> {
   const command = parseAccessCommand(input.text);
   switch (command.kind) {

@@ -40,6 +40,25 @@ describe('requestAccess', () => {
     expect(queue.jobs).toEqual([{ kind: 'post-request-card', grantId: 'g1' }]);
   });
 
+  it('refuses a request whose Slack trigger_id was seen before, storing and sending nothing new', async () => {
+    const { deps, grants, queue } = setup();
+    const input = { user: 'U0ALICE', text: 'prod-raspi 1h replace sensor', requestKey: 'trigger-1' };
+    await requestAccess(deps, input);
+    const stored = await grants.get('g1');
+    if (!stored) throw new Error('no first grant');
+    expect(stored.requestKey).toBe('trigger-1');
+    await grants.save({ ...stored, status: 'cancelled', version: 2 }, 1);
+
+    const again = await requestAccess(deps, input);
+
+    expect(again).toMatchObject({
+      outcome: 'refused',
+      refusal: { reason: 'duplicate-request', existing: { id: 'g1', status: 'cancelled' } },
+    });
+    expect([...grants.items.keys()]).toEqual(['g1']);
+    expect(queue.jobs).toEqual([{ kind: 'post-request-card', grantId: 'g1' }]);
+  });
+
   it("uses the target's default duration when none is given", async () => {
     const { deps, grants } = setup();
     await requestAccess(deps, { user: 'U0DAVE', text: 'prod-raspi fix the dashboard' });

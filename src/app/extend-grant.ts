@@ -8,10 +8,13 @@ import {
   totalMinutes,
   transition,
 } from '../domain/grant';
+import { checkExtensionAuthority, describeAuthorityRefusal } from '../domain/grant-authority';
 import type { Target } from '../domain/target';
 import type { ExtensionCardView } from '../ports/chat';
+import { grantAuthorityContext } from './authority';
 import { type DecideResult, isApprover } from './decide';
 import type { Deps } from './deps';
+import { requestEnding } from './end-grant';
 import { describePolicyError, grantPolicy, grantPolicyArn } from './grant-policy';
 import { transitionlessUpdate } from './grant-updates';
 
@@ -173,7 +176,7 @@ export type ApplyExtensionOutcome = 'extended' | 'skipped' | 'failed';
  * conditional write moves the grant's expiry. Repeating it is harmless.
  */
 export async function applyExtension(
-  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'access' | 'clock' | 'logger'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'access' | 'chat' | 'clock' | 'logger'>,
   grantId: string,
 ): Promise<ApplyExtensionOutcome> {
   const grant = await deps.grants.get(grantId);
@@ -181,6 +184,11 @@ export async function applyExtension(
   const target = grant ? deps.config.targets[grant.target] : undefined;
   if (!grant || !extension || extension.state !== 'approved' || !extension.newExpiresAt) return 'skipped';
   if (grant.status !== 'active' || grant.ending || !grant.startsAt || !target) return 'skipped';
+
+  // As for the grant itself (issue 11): a later expiry is written only if config and history still back it.
+  const authority = checkExtensionAuthority(grant, await grantAuthorityContext(deps, grant));
+  if (authority.outcome === 'refuse')
+    return refuseExtension(deps, grant, describeAuthorityRefusal(authority));
 
   const rendered = grantPolicy(
     deps.config,
@@ -213,6 +221,32 @@ export async function applyExtension(
   if (!next.ok || (await deps.grants.save(next.value, grant.version)) === 'stale') return 'skipped';
   await deps.queue.enqueue({ kind: 'grant-changed', grantId, step: next.value.history.length - 1 });
   return 'extended';
+}
+
+/**
+ * The approved extension does not hold up: no policy version is written, and the grant itself is
+ * ended as failed (recorded first, revoked by the usual path), since whoever could forge the
+ * extension could have forged the rest of it. The audit channel is told.
+ */
+async function refuseExtension(
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock' | 'logger'>,
+  grant: Grant,
+  reason: string,
+): Promise<ApplyExtensionOutcome> {
+  const ended = await requestEnding(deps, grant.id, {
+    status: 'failed',
+    by: 'keyturn',
+    reason: `extension refused by the worker: ${reason}`,
+  });
+  if (ended.outcome !== 'ending' || ended.already) return 'skipped';
+  deps.logger.warn({ grantId: grant.id, reason }, 'refused to extend a grant that does not hold up');
+  await deps.chat.postAudit(deps.config.slack.auditChannel, {
+    kind: 'grant-refused',
+    grant: ended.grant,
+    step: 'extension',
+    reason,
+  });
+  return 'failed';
 }
 
 /** Worker job after an extension request: post its approval card once. */

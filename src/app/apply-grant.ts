@@ -36,12 +36,12 @@ export async function applyGrant(
   const target = deps.config.targets[grant.target];
   if (!target)
     return fail(deps, grant, policyArn, `target ${grant.target} is no longer in the configuration`);
-  if (!grant.startsAt || !grant.expiresAt)
-    return fail(deps, grant, policyArn, 'the grant has no approved window');
-
   // The stored grant is not evidence enough (issue 11): derive the decision again before any IAM call.
   const authority = checkGrantAuthority(grant, await grantAuthorityContext(deps, grant));
   if (authority.outcome === 'refuse') return refuse(deps, grant, describeAuthorityRefusal(authority));
+  // Checked by the authority above; kept so the window's type is known below.
+  if (!grant.startsAt || !grant.expiresAt)
+    return refuse(deps, grant, 'the grant has no approved window');
 
   const rendered = grantPolicy(
     deps.config,

@@ -40,8 +40,7 @@ export async function applyGrant(
   const authority = checkGrantAuthority(grant, await grantAuthorityContext(deps, grant));
   if (authority.outcome === 'refuse') return refuse(deps, grant, describeAuthorityRefusal(authority));
   // Checked by the authority above; kept so the window's type is known below.
-  if (!grant.startsAt || !grant.expiresAt)
-    return refuse(deps, grant, 'the grant has no approved window');
+  if (!grant.startsAt || !grant.expiresAt) return refuse(deps, grant, 'the grant has no approved window');
 
   const rendered = grantPolicy(
     deps.config,

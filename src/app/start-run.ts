@@ -22,7 +22,7 @@ export type StartRunOutcome =
 
 type StartDeps = Pick<
   Deps,
-  'config' | 'runs' | 'queue' | 'fleet' | 'commands' | 'runChat' | 'chat' | 'clock' | 'logger'
+  'config' | 'runs' | 'grants' | 'queue' | 'fleet' | 'commands' | 'runChat' | 'chat' | 'clock' | 'logger'
 >;
 
 /**
@@ -54,6 +54,7 @@ export async function startRun(deps: StartDeps, runId: string): Promise<StartRun
       people: config.people,
       targets: config.targets,
       snippets: config.snippets,
+      grants: await deps.grants.listByRequester(run.requester),
       groups: snippet?.approval
         ? await approverGroups(deps, target)
         : { members: new Map(), unresolved: new Set() },

@@ -1,4 +1,5 @@
 import type { CommandRun } from './command-run';
+import type { Grant } from './grant';
 import {
   type ApproverGroups,
   type AuthorityRefusal,
@@ -18,6 +19,7 @@ import type { Target } from './target';
 export type RunAuthorityRefusal =
   | { reason: 'unmapped-requester'; requester: string }
   | { reason: 'unknown-target'; target: string }
+  | { reason: 'not-a-runner'; requester: string; target: string; at: string }
   | { reason: 'unknown-snippet'; snippet: string }
   | { reason: 'snippet-not-on-target'; snippet: string; target: string }
   | { reason: 'bad-params'; problem: string }
@@ -42,12 +44,21 @@ export function checkRunAuthority(
     targets: Readonly<Record<string, Target>>;
     snippets: Readonly<Record<string, Snippet>>;
     groups: ApproverGroups;
+    /** The requester's grants, to see whether they could run on the target when they asked. */
+    grants: readonly Grant[];
   },
 ): RunAuthorityDecision {
   if (!Object.hasOwn(ctx.people, run.requester))
     return refuse({ reason: 'unmapped-requester', requester: run.requester });
   const target = Object.hasOwn(ctx.targets, run.target) ? ctx.targets[run.target] : undefined;
   if (!target) return refuse({ reason: 'unknown-target', target: run.target });
+  if (!couldRunAt(run.requester, target, ctx.grants, run.requestedAt))
+    return refuse({
+      reason: 'not-a-runner',
+      requester: run.requester,
+      target: target.name,
+      at: run.requestedAt,
+    });
   const snippet = Object.hasOwn(ctx.snippets, run.snippet) ? ctx.snippets[run.snippet] : undefined;
   if (!snippet) return refuse({ reason: 'unknown-snippet', snippet: run.snippet });
   if (!snippet.targets.includes(target.name))
@@ -81,6 +92,28 @@ export function checkRunAuthority(
   return refuse(refusal as RunAuthorityRefusal);
 }
 
+/**
+ * Who may run (runPermission in command-run.ts), judged at the time of the request rather than now:
+ * a run approved later, after the requester's grant ended, was still asked for by someone who could.
+ * A grant counts if Keyturn gave access under it (active, or ended since) and its window, not yet
+ * being ended then, held the request time.
+ */
+function couldRunAt(user: string, target: Target, grants: readonly Grant[], at: string): boolean {
+  if (target.runners?.includes(user)) return true;
+  const gaveAccess = new Set(['active', 'expired', 'released', 'revoked']);
+  return grants.some(
+    (g) =>
+      g.requester === user &&
+      g.target === target.name &&
+      gaveAccess.has(g.status) &&
+      g.startsAt !== undefined &&
+      g.expiresAt !== undefined &&
+      g.startsAt <= at &&
+      at < g.expiresAt &&
+      (g.ending === undefined || g.ending.at > at),
+  );
+}
+
 /** One sentence for the run's failure reason, its message and the audit channel. */
 export function describeRunAuthorityRefusal(r: RunAuthorityRefusal): string {
   switch (r.reason) {
@@ -88,6 +121,8 @@ export function describeRunAuthorityRefusal(r: RunAuthorityRefusal): string {
       return `the requester ${r.requester} is not mapped to an AWS identity in the configuration`;
     case 'unknown-target':
       return `target ${r.target} is not in the configuration`;
+    case 'not-a-runner':
+      return `${r.requester} was neither a runner of ${r.target} nor holding an active grant on it when the run was asked for (${r.at})`;
     case 'unknown-snippet':
       return `snippet ${r.snippet} is not in the configuration`;
     case 'snippet-not-on-target':

@@ -393,10 +393,14 @@ describe('queued runs written straight into the table', () => {
         params: {},
         command: 'sudo systemctl restart amazon-ssm-agent',
         needsApproval: true,
-        requester: 'U0CAROL',
-        approvals: [{ by: 'U0CAROL', at: NOW }],
+        approvals: [{ by: 'U0DAVE', at: NOW }],
       },
-      /approval by the requester U0CAROL/,
+      /approval by the requester U0DAVE/,
+    ],
+    [
+      'a requester who may not run on the target',
+      { requester: 'U0BOB', comment: 'Keyturn run by U0BOB' },
+      /U0BOB was neither a runner of prod-raspi nor holding an active grant/,
     ],
   ] as const)(
     '%s: the run fails with the reason, nothing is sent, audit told',

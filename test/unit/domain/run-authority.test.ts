@@ -1,4 +1,5 @@
 import type { CommandRun } from '../../../src/domain/command-run';
+import type { Grant } from '../../../src/domain/grant';
 import {
   checkRunAuthority,
   describeRunAuthorityRefusal,
@@ -7,11 +8,36 @@ import {
 import { runConfig } from '../../support/run-scenarios';
 
 const config = runConfig();
-const ctx = (groups = { members: new Map([['S0SREGROUP', ['U0DAVE']]]), unresolved: new Set<string>() }) => ({
+
+/** `user`'s grant on prod-raspi, active from 09:30 to 10:30 (runs below are asked for at 10:00). */
+function grantOf(user: string, overrides: Partial<Grant> = {}): Grant {
+  return {
+    id: `g-${user}`,
+    requester: user,
+    principal: { kind: 'user', name: user.toLowerCase() },
+    target: 'prod-raspi',
+    durationMinutes: 60,
+    reason: 'x',
+    status: 'active',
+    version: 3,
+    requestedAt: '2026-11-23T09:29:00Z',
+    approvals: [],
+    startsAt: '2026-11-23T09:30:00Z',
+    expiresAt: '2026-11-23T10:30:00Z',
+    history: [],
+    ...overrides,
+  };
+}
+
+const ctx = (
+  groups = { members: new Map([['S0SREGROUP', ['U0DAVE']]]), unresolved: new Set<string>() },
+  grants: Grant[] = [grantOf('U0ALICE'), grantOf('U0CAROL')],
+) => ({
   people: config.people,
   targets: config.targets,
   snippets: config.snippets,
   groups,
+  grants,
 });
 
 /** A queued `logs` run as `/run prod-raspi logs service=ssh` stores it. */
@@ -71,12 +97,40 @@ describe('checkRunAuthority refuses a run that does not hold up', () => {
   it('unmapped-requester', () =>
     expectRefused(logsRun({ requester: 'U0MALLORY' }), { reason: 'unmapped-requester' }));
   it('unknown-target', () => expectRefused(logsRun({ target: 'prod-db' }), { reason: 'unknown-target' }));
+  it.each([
+    ['no grant at all', []],
+    ['a grant on another target', [grantOf('U0ALICE', { target: 'staging-web' })]],
+    [
+      'a grant that ended before the request',
+      [grantOf('U0ALICE', { expiresAt: '2026-11-23T09:59:59Z', status: 'expired' })],
+    ],
+    [
+      'a grant released before the request',
+      [grantOf('U0ALICE', { ending: { status: 'released', by: 'U0ALICE', at: '2026-11-23T09:45:00Z' } })],
+    ],
+    ['a grant never applied', [grantOf('U0ALICE', { status: 'approved' })]],
+  ])('not-a-runner: neither a runner nor holding a grant when asking (%s)', (_label, grants) =>
+    expectRefused(
+      logsRun({ requester: 'U0ALICE' }),
+      { reason: 'not-a-runner', requester: 'U0ALICE' },
+      ctx(undefined, grants),
+    ),
+  );
+
+  it('allows a requester whose grant was active when they asked, though it has ended since', () => {
+    const ended = grantOf('U0ALICE', { status: 'expired' });
+    expect(checkRunAuthority(logsRun({ requester: 'U0ALICE' }), ctx(undefined, [ended]))).toEqual({
+      outcome: 'allow',
+    });
+  });
+
   it('unknown-snippet', () => expectRefused(logsRun({ snippet: 'rm-rf' }), { reason: 'unknown-snippet' }));
   it('snippet-not-on-target', () =>
-    expectRefused(logsRun({ target: 'staging-web' }), {
-      reason: 'snippet-not-on-target',
-      target: 'staging-web',
-    }));
+    expectRefused(
+      logsRun({ target: 'staging-web' }),
+      { reason: 'snippet-not-on-target', target: 'staging-web' },
+      ctx(undefined, [grantOf('U0DAVE', { target: 'staging-web' })]),
+    ));
 
   it.each([
     ['an undeclared parameter', { service: 'ssh', lines: '100', extra: 'x' }],

@@ -55,6 +55,7 @@ export async function runAccessCommand(
           user: input.user,
           grantId: command.grantId,
           ...(command.durationText ? { durationText: command.durationText } : {}),
+          ...(input.requestKey ? { requestKey: input.requestKey } : {}),
         }),
       };
   }

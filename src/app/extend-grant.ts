@@ -22,7 +22,15 @@ export type ExtensionRequestResult =
   | { outcome: 'requested'; grant: Grant; channel: string }
   | {
       outcome: 'refused';
-      reason: 'unknown-grant' | 'not-yours' | 'not-active' | 'in-flight' | 'bad-duration' | 'over-total';
+      reason:
+        | 'unknown-grant'
+        | 'not-yours'
+        | 'not-active'
+        | 'in-flight'
+        | 'bad-duration'
+        | 'over-total'
+        /** The same Slack request (its `trigger_id`) asked before: a retry or a replay asks nothing new. */
+        | 'duplicate-request';
       grant?: Grant;
       error?: DurationError;
       /** For over-total: what is still allowed, in minutes. */
@@ -38,8 +46,9 @@ export function totalLimit(target: Target): number {
 /** `/access extend <id> <duration>` or [Extend]: the requester asks the target's approvers for more time. */
 export async function requestExtension(
   deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'clock'>,
-  input: { user: string; grantId: string; durationText?: string },
+  input: { user: string; grantId: string; durationText?: string; requestKey?: string },
 ): Promise<ExtensionRequestResult> {
+  let claimed = false;
   for (let race = 0; race < 5; race++) {
     const grant = await deps.grants.get(input.grantId);
     if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
@@ -73,6 +82,12 @@ export async function requestExtension(
       },
     });
     if (!next.ok) return { outcome: 'refused', reason: 'not-active', grant };
+    // As for a new request: one extension request per Slack request, however often it is delivered.
+    if (input.requestKey !== undefined && !claimed) {
+      if (!(await deps.grants.claimRequest(input.requestKey, grant.id)))
+        return { outcome: 'refused', reason: 'duplicate-request', grant };
+      claimed = true;
+    }
     if ((await deps.grants.save(next.value, grant.version)) === 'stale') continue;
     await deps.queue.enqueue({ kind: 'post-extension-card', grantId: grant.id });
     return { outcome: 'requested', grant: next.value, channel: deps.config.slack.requestsChannel };

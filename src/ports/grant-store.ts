@@ -31,6 +31,12 @@ export interface GrantStore {
    */
   claimEffect(grantId: string, effect: string, at: string): Promise<boolean>;
   /**
+   * Claims a Slack request key (`trigger_id`) for a change to an existing grant, such as asking to
+   * extend it, with the same claim `create` makes for a new grant's key. False when the key was
+   * claimed before: Slack retried the request, or someone replayed it.
+   */
+  claimRequest(requestKey: string, grantId: string): Promise<boolean>;
+  /**
    * Grants in `status` whose due time (`ending.at`, else `expiresAt`, else `requestedAt`) is at or
    * before `dueBy` (all of them when omitted), through the byStatus index, every page. The index is
    * eventually consistent: callers re-read a grant before acting on it.

@@ -2,6 +2,7 @@ import type { PostedMessage } from '../../src/adapters/sandbox/fake-slack-api';
 import {
   ACTION_APPROVE,
   ACTION_DENY,
+  ACTION_EXTENSION_APPROVE,
   BLOCK_DENY_REASON,
   INPUT_DENY_REASON,
   VIEW_DENY_REASON,
@@ -195,6 +196,27 @@ describe('access flow over the real HTTP server with signed Slack requests', () 
     const grants = await h.keyturn.deps.grants.listByRequester('U0ALICE');
     expect(grants.map((g) => [g.id, g.status])).toEqual([[grantId, 'cancelled']]);
     expect(h.slack.api.messagesIn('C0APPROVALS')).toHaveLength(cardsBefore);
+  });
+
+  it('a signed /access extend replayed after the extension was applied asks for nothing more', async () => {
+    const { grantId } = await h.activeGrant();
+    const body = slashCommand('U0ALICE', `extend ${grantId} 30m`, '/access', 'C0WORK', {
+      triggerId: '1111.2222.extend',
+    });
+    expect(JSON.parse((await h.send(body)).body).text).toContain('Asked the approvers');
+    await h.keyturn.queue.idle();
+    const card = h.slack.api.messagesIn('C0APPROVALS').at(-1) as PostedMessage;
+    await h.click('U0CAROL', grantId, card, ACTION_EXTENSION_APPROVE);
+    const extended = await h.keyturn.deps.grants.get(grantId);
+    expect(extended?.extension?.state).toBe('extended');
+    const cards = h.slack.api.messagesIn('C0APPROVALS').length;
+
+    const replay = await h.send(body);
+    await h.keyturn.queue.idle();
+
+    expect(JSON.parse(replay.body).text).toContain('Already received');
+    expect(await h.keyturn.deps.grants.get(grantId)).toEqual(extended);
+    expect(h.slack.api.messagesIn('C0APPROVALS')).toHaveLength(cards);
   });
 
   it('a Slack retry of a pending /access answers with the request already made', async () => {

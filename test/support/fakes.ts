@@ -48,6 +48,13 @@ export class MemoryGrantStore implements GrantStore {
     return { ok: true };
   }
 
+  async claimRequest(requestKey: string, grantId: string): Promise<boolean> {
+    await tick();
+    if (this.requests.has(requestKey)) return false;
+    this.requests.set(requestKey, grantId);
+    return true;
+  }
+
   async get(id: string): Promise<Grant | undefined> {
     await tick();
     const g = this.items.get(id);

@@ -309,6 +309,10 @@ class DynamoGrantStore implements GrantStore {
     );
   }
 
+  async claimRequest(requestKey: string, grantId: string): Promise<boolean> {
+    return (await this.entities.request.claim(requestKey, grantId)).claimed;
+  }
+
   async listByStatus(status: GrantStatus, opts: { dueBy?: string } = {}): Promise<Grant[]> {
     const { Items = [] } = await this.entities.grant.table
       .build(QueryCommand)

@@ -100,6 +100,8 @@ export function extensionRequestText(r: ExtensionRequestResult): string {
       return `\`${g?.id}\` is ${g ? describeStatus(g) : 'not active'}; only active access can be extended. Request anew with ${USAGE}. ${nothing}`;
     case 'in-flight':
       return `An extension of \`${g?.id}\` is already waiting for approval. ${nothing}`;
+    case 'duplicate-request':
+      return `Already received: Slack delivered this same \`/access extend\` before (a retry or a replay), and it is answered only once. ${nothing} To ask again, type the command anew.`;
     case 'bad-duration':
       return `${r.error ? escapeMrkdwn(describeDurationError(r.error)) : 'That is not a duration'}. Try \`/access extend ${g?.id ?? '<id>'} 30m\`. ${nothing}`;
     case 'over-total':

@@ -89,7 +89,9 @@ function requestApprovals(history: readonly HistoryEntry[]): { approvers: string
   let approvedAt: string | undefined;
   for (const entry of history) {
     if (entry.from !== 'pending') continue;
-    if (entry.to === 'pending' && entry.event === 'approval-recorded') approvers.push(entry.by);
+    // Only an approval moves pending → pending; records written before it was tagged carry no event.
+    if (entry.to === 'pending' && (entry.event === 'approval-recorded' || entry.event === undefined))
+      approvers.push(entry.by);
     if (entry.to === 'approved') {
       approvers.push(entry.by);
       approvedAt = entry.at;
@@ -109,6 +111,10 @@ function minutesBetween(from: string, to: string): number {
  * approvals by current approvers. `extendedMinutes` already granted count towards the window.
  */
 export function checkGrantAuthority(grant: Grant, ctx: AuthorityContext): AuthorityDecision {
+  return checkGrant(grant, ctx, { approvals: true });
+}
+
+function checkGrant(grant: Grant, ctx: AuthorityContext, opts: { approvals: boolean }): AuthorityDecision {
   const mapped = ctx.people[grant.requester];
   if (mapped === undefined) return refuse({ reason: 'unmapped-requester', requester: grant.requester });
   if (!isCurrentPrincipal(mapped, grant.principal))
@@ -141,16 +147,19 @@ export function checkGrantAuthority(grant: Grant, ctx: AuthorityContext): Author
   const maxTotal = target.maxTotalMinutes ?? target.maxDurationMinutes;
   if (granted > maxTotal) return refuse({ reason: 'over-max-total', minutes: granted, max: maxTotal });
 
+  if (!opts.approvals) return ALLOW;
   return checkApprovals({ approvers, requester: grant.requester, target, groups: ctx.groups });
 }
 
 /**
  * May the worker apply this grant's approved extension (a new policy version with a later expiry)?
- * The grant itself must still pass, the extension's own approvals (recorded after it was requested)
- * must, and the new expiry must be the old one plus what was asked, within `maxTotal` (or `maxDuration`).
+ * The grant's record must still hold up (principal, target, its own policy, its window), the
+ * extension's own approvals (recorded after it was requested) must, and the new expiry must be the
+ * old one plus what was asked, within `maxTotal` (or `maxDuration`). The grant's original approvals
+ * were checked when it was applied; an approver removed since does not end access already given.
  */
 export function checkExtensionAuthority(grant: Grant, ctx: AuthorityContext): AuthorityDecision {
-  const base = checkGrantAuthority(grant, ctx);
+  const base = checkGrant(grant, ctx, { approvals: false });
   if (base.outcome === 'refuse') return base;
   const extension = grant.extension;
   const target = ctx.targets[grant.target] as Target;

@@ -90,6 +90,14 @@ describe('checkGrantAuthority: a grant as Keyturn records it', () => {
     expect(checkGrantAuthority(grant, context({}, { approvals: 2 }))).toEqual({ outcome: 'allow' });
   });
 
+  it('counts a recorded approval written before approvals were tagged (no event)', () => {
+    const { event: _event, ...untagged } = recorded('U0DAVE');
+    const grant = approvedGrant({
+      history: [approvedGrant().history[0]!, untagged, approvalEntry('U0CAROL')],
+    });
+    expect(checkGrantAuthority(grant, context({}, { approvals: 2 }))).toEqual({ outcome: 'allow' });
+  });
+
   it('allows the requester approving when the target allows self-approval', () => {
     const grant = approvedGrant({ requester: 'U0CAROL', principal: { kind: 'user', name: 'carol' } });
     expect(checkGrantAuthority(grant, context({}, { selfApproval: true }))).toEqual({ outcome: 'allow' });
@@ -266,6 +274,13 @@ describe('checkExtensionAuthority', () => {
         reason: 'principal-not-mapped',
       },
     );
+  });
+
+  it("allows it though the grant's original approver has left the approvers since", () => {
+    const grant = extended({}, 'U0DAVE');
+    expect(checkExtensionAuthority(grant, context({}, { approvers: ['S0SREGROUP'] }))).toEqual({
+      outcome: 'allow',
+    });
   });
 
   it('no-extension-request: the history never asked for one', () => {

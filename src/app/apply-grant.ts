@@ -4,7 +4,7 @@ import { nodeArn } from '../domain/node';
 import { describePrincipal } from '../domain/principal';
 import { POLICY_PATH, policyName } from '../domain/policy';
 import type { Target } from '../domain/target';
-import { grantAuthorityContext } from './authority';
+import { grantAuthorityContext, judgeWithGroups } from './authority';
 import type { Deps } from './deps';
 import { describePolicyError, grantPolicy, grantPolicyArn } from './grant-policy';
 import { clearRunAsUnlessNeeded } from './run-as';
@@ -37,7 +37,9 @@ export async function applyGrant(
   if (!target)
     return fail(deps, grant, policyArn, `target ${grant.target} is no longer in the configuration`);
   // The stored grant is not evidence enough (issue 11): derive the decision again before any IAM call.
-  const authority = checkGrantAuthority(grant, await grantAuthorityContext(deps, grant));
+  const authority = await judgeWithGroups(deps, target, (groups) =>
+    checkGrantAuthority(grant, grantAuthorityContext(deps, grant, groups)),
+  );
   if (authority.outcome === 'refuse') return refuse(deps, grant, describeAuthorityRefusal(authority));
   // Checked by the authority above; kept so the window's type is known below.
   if (!grant.startsAt || !grant.expiresAt) return refuse(deps, grant, 'the grant has no approved window');

@@ -11,7 +11,7 @@ import {
 import { checkExtensionAuthority, describeAuthorityRefusal } from '../domain/grant-authority';
 import type { Target } from '../domain/target';
 import type { ExtensionCardView } from '../ports/chat';
-import { grantAuthorityContext } from './authority';
+import { grantAuthorityContext, judgeWithGroups } from './authority';
 import { type DecideResult, isApprover } from './decide';
 import type { Deps } from './deps';
 import { requestEnding } from './end-grant';
@@ -201,7 +201,9 @@ export async function applyExtension(
   if (grant.status !== 'active' || grant.ending || !grant.startsAt || !target) return 'skipped';
 
   // As for the grant itself (issue 11): a later expiry is written only if config and history still back it.
-  const authority = checkExtensionAuthority(grant, await grantAuthorityContext(deps, grant));
+  const authority = await judgeWithGroups(deps, target, (groups) =>
+    checkExtensionAuthority(grant, grantAuthorityContext(deps, grant, groups)),
+  );
   if (authority.outcome === 'refuse')
     return refuseExtension(deps, grant, describeAuthorityRefusal(authority));
 

@@ -4,7 +4,7 @@ import { countOnline, type ManagedNode } from '../domain/node';
 import { checkRunAuthority, describeRunAuthorityRefusal } from '../domain/run-authority';
 import type { Target } from '../domain/target';
 import { CommandRunnerError, RUN_SHELL_DOCUMENT, type SendCommandRequest } from '../ports/command-runner';
-import { approverGroups } from './authority';
+import { judgeWithGroups } from './authority';
 import type { Deps } from './deps';
 import { updateRun } from './run-updates';
 
@@ -49,16 +49,17 @@ export async function startRun(deps: StartDeps, runId: string): Promise<StartRun
   if (run.status === 'queued') {
     // The stored run is not evidence enough (issue 11): derive it again before any SSM call.
     const { config } = deps;
-    const snippet = config.snippets[run.snippet];
-    const authority = checkRunAuthority(run, {
-      people: config.people,
-      targets: config.targets,
-      snippets: config.snippets,
-      grants: await deps.grants.listByRequester(run.requester),
-      groups: snippet?.approval
-        ? await approverGroups(deps, target)
-        : { members: new Map(), unresolved: new Set() },
-    });
+    const queued = run;
+    const grants = await deps.grants.listByRequester(queued.requester);
+    const authority = await judgeWithGroups(deps, target, (groups) =>
+      checkRunAuthority(queued, {
+        people: config.people,
+        targets: config.targets,
+        snippets: config.snippets,
+        grants,
+        groups,
+      }),
+    );
     if (authority.outcome === 'refuse') return refuseRun(deps, run, describeRunAuthorityRefusal(authority));
   }
 

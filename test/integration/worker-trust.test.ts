@@ -288,6 +288,23 @@ describe('approved grants written straight into the table', () => {
   });
 });
 
+describe('the cost of checking', () => {
+  it('an approval by a directly listed approver is confirmed without asking Slack for any group', async () => {
+    const w = world();
+    const grant = await writeGrant({
+      startsAt: NOW,
+      expiresAt: '2026-11-23T11:00:00Z',
+      history: [
+        { at: REQUESTED_AT, from: null, to: 'pending', by: 'U0ALICE' },
+        { at: NOW, from: 'pending', to: 'approved', by: 'U0CAROL' },
+      ],
+    });
+    await handleJob(w.deps, { kind: 'apply-grant', grantId: grant.id });
+    expect((await w.grants.get(grant.id))?.status).toBe('active');
+    expect(w.chat.groupLookups).toBe(0);
+  });
+});
+
 describe('an approved extension written straight into the table', () => {
   it('is refused: no new policy version, the grant ends failed with the reason, audit told', async () => {
     const w = world();

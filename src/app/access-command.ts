@@ -19,7 +19,8 @@ type CommandDeps = Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock' |
 /** Everything `/access` can be asked, each answered by its use case. */
 export async function runAccessCommand(
   deps: CommandDeps,
-  input: { user: string; text: string },
+  /** `requestKey`: Slack's `trigger_id`, so a retried or replayed request opens nothing new. */
+  input: { user: string; text: string; requestKey?: string },
 ): Promise<AccessCommandResult> {
   const command = parseAccessCommand(input.text);
   switch (command.kind) {
@@ -54,6 +55,7 @@ export async function runAccessCommand(
           user: input.user,
           grantId: command.grantId,
           ...(command.durationText ? { durationText: command.durationText } : {}),
+          ...(input.requestKey ? { requestKey: input.requestKey } : {}),
         }),
       };
   }

@@ -1,8 +1,10 @@
 import { type Grant, isOpen, toIsoSeconds, transition } from '../domain/grant';
+import { checkGrantAuthority, describeAuthorityRefusal } from '../domain/grant-authority';
 import { nodeArn } from '../domain/node';
 import { describePrincipal } from '../domain/principal';
 import { POLICY_PATH, policyName } from '../domain/policy';
 import type { Target } from '../domain/target';
+import { grantAuthorityContext, judgeWithGroups } from './authority';
 import type { Deps } from './deps';
 import { describePolicyError, grantPolicy, grantPolicyArn } from './grant-policy';
 import { clearRunAsUnlessNeeded } from './run-as';
@@ -17,7 +19,7 @@ const DEFAULT_READINESS = { maxWaitMs: 60_000, firstDelayMs: 1_000 };
  * second worker converges on one policy; only the worker whose conditional write wins announces it.
  */
 export async function applyGrant(
-  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'access' | 'clock' | 'logger' | 'readiness'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'access' | 'chat' | 'clock' | 'logger' | 'readiness'>,
   grantId: string,
 ): Promise<ApplyOutcome> {
   const grant = await deps.grants.get(grantId);
@@ -34,8 +36,13 @@ export async function applyGrant(
   const target = deps.config.targets[grant.target];
   if (!target)
     return fail(deps, grant, policyArn, `target ${grant.target} is no longer in the configuration`);
-  if (!grant.startsAt || !grant.expiresAt)
-    return fail(deps, grant, policyArn, 'the grant has no approved window');
+  // The stored grant is not evidence enough (issue 11): derive the decision again before any IAM call.
+  const authority = await judgeWithGroups(deps, target, (groups) =>
+    checkGrantAuthority(grant, grantAuthorityContext(deps, grant, groups)),
+  );
+  if (authority.outcome === 'refuse') return refuse(deps, grant, describeAuthorityRefusal(authority));
+  // Checked by the authority above; kept so the window's type is known below.
+  if (!grant.startsAt || !grant.expiresAt) return refuse(deps, grant, 'the grant has no approved window');
 
   const rendered = grantPolicy(
     deps.config,
@@ -164,6 +171,44 @@ async function fail(
   if ((await deps.grants.save(next.value, grant.version)) === 'stale')
     return lostRace(deps, grant, policyArn);
   await compensate(deps, next.value, policyArn);
+  await deps.queue.enqueue({ kind: 'grant-changed', grantId: grant.id, step: next.value.history.length - 1 });
+  return 'failed';
+}
+
+/**
+ * The grant does not hold up against the configuration and its own history: fail it in one
+ * conditional write and tell the audit channel, making no IAM call at all. Nothing of it was created
+ * by this worker; a policy left by an earlier attempt under another configuration is removed by the
+ * redelivered job's clean-up of a failed grant, or by the orphan-policy reconcile.
+ */
+async function refuse(
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock' | 'logger'>,
+  grant: Grant,
+  reason: string,
+): Promise<ApplyOutcome> {
+  const why = `refused by the worker: ${reason}`;
+  let latest: Grant | undefined = grant;
+  let next: ReturnType<typeof transition> | undefined;
+  for (let race = 0; race < 5 && latest?.status === 'approved'; race++) {
+    next = transition(latest, 'failed', {
+      at: toIsoSeconds(deps.clock.now()),
+      by: 'keyturn',
+      note: why,
+      set: { failureReason: why },
+    });
+    if (next.ok && (await deps.grants.save(next.value, latest.version)) === 'saved') break;
+    next = undefined;
+    // Only bookkeeping (e.g. the card reference) can have moved an approved grant's version.
+    latest = await deps.grants.get(grant.id);
+  }
+  if (!next?.ok) return 'skipped';
+  deps.logger.warn({ grantId: grant.id, reason }, 'refused to apply a grant that does not hold up');
+  await deps.chat.postAudit(deps.config.slack.auditChannel, {
+    kind: 'grant-refused',
+    grant: next.value,
+    step: 'apply',
+    reason,
+  });
   await deps.queue.enqueue({ kind: 'grant-changed', grantId: grant.id, step: next.value.history.length - 1 });
   return 'failed';
 }

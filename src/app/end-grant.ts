@@ -103,7 +103,8 @@ export async function requestEnding(
       at,
       by: how.by,
       event: 'ending-requested',
-      note: how.status,
+      // A failure's reason is part of the record from the first write, not only once the revoke is done.
+      note: how.status === 'failed' && how.reason ? `failed: ${how.reason}` : how.status,
       set: { ending: { ...how, at } },
     });
     if (!next.ok) return { outcome: 'refused', reason: 'not-active', grant };

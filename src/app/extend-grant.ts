@@ -8,10 +8,13 @@ import {
   totalMinutes,
   transition,
 } from '../domain/grant';
+import { checkExtensionAuthority, describeAuthorityRefusal } from '../domain/grant-authority';
 import type { Target } from '../domain/target';
 import type { ExtensionCardView } from '../ports/chat';
+import { grantAuthorityContext, judgeWithGroups } from './authority';
 import { type DecideResult, isApprover } from './decide';
 import type { Deps } from './deps';
+import { requestEnding } from './end-grant';
 import { describePolicyError, grantPolicy, grantPolicyArn } from './grant-policy';
 import { transitionlessUpdate } from './grant-updates';
 
@@ -19,7 +22,15 @@ export type ExtensionRequestResult =
   | { outcome: 'requested'; grant: Grant; channel: string }
   | {
       outcome: 'refused';
-      reason: 'unknown-grant' | 'not-yours' | 'not-active' | 'in-flight' | 'bad-duration' | 'over-total';
+      reason:
+        | 'unknown-grant'
+        | 'not-yours'
+        | 'not-active'
+        | 'in-flight'
+        | 'bad-duration'
+        | 'over-total'
+        /** The same Slack request (its `trigger_id`) asked before: a retry or a replay asks nothing new. */
+        | 'duplicate-request';
       grant?: Grant;
       error?: DurationError;
       /** For over-total: what is still allowed, in minutes. */
@@ -35,8 +46,9 @@ export function totalLimit(target: Target): number {
 /** `/access extend <id> <duration>` or [Extend]: the requester asks the target's approvers for more time. */
 export async function requestExtension(
   deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'clock'>,
-  input: { user: string; grantId: string; durationText?: string },
+  input: { user: string; grantId: string; durationText?: string; requestKey?: string },
 ): Promise<ExtensionRequestResult> {
+  let claimed = false;
   for (let race = 0; race < 5; race++) {
     const grant = await deps.grants.get(input.grantId);
     if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
@@ -70,6 +82,12 @@ export async function requestExtension(
       },
     });
     if (!next.ok) return { outcome: 'refused', reason: 'not-active', grant };
+    // As for a new request: one extension request per Slack request, however often it is delivered.
+    if (input.requestKey !== undefined && !claimed) {
+      if (!(await deps.grants.claimRequest(input.requestKey, grant.id)))
+        return { outcome: 'refused', reason: 'duplicate-request', grant };
+      claimed = true;
+    }
     if ((await deps.grants.save(next.value, grant.version)) === 'stale') continue;
     await deps.queue.enqueue({ kind: 'post-extension-card', grantId: grant.id });
     return { outcome: 'requested', grant: next.value, channel: deps.config.slack.requestsChannel };
@@ -173,7 +191,7 @@ export type ApplyExtensionOutcome = 'extended' | 'skipped' | 'failed';
  * conditional write moves the grant's expiry. Repeating it is harmless.
  */
 export async function applyExtension(
-  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'access' | 'clock' | 'logger'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'access' | 'chat' | 'clock' | 'logger'>,
   grantId: string,
 ): Promise<ApplyExtensionOutcome> {
   const grant = await deps.grants.get(grantId);
@@ -181,6 +199,13 @@ export async function applyExtension(
   const target = grant ? deps.config.targets[grant.target] : undefined;
   if (!grant || !extension || extension.state !== 'approved' || !extension.newExpiresAt) return 'skipped';
   if (grant.status !== 'active' || grant.ending || !grant.startsAt || !target) return 'skipped';
+
+  // As for the grant itself (issue 11): a later expiry is written only if config and history still back it.
+  const authority = await judgeWithGroups(deps, target, (groups) =>
+    checkExtensionAuthority(grant, grantAuthorityContext(deps, grant, groups)),
+  );
+  if (authority.outcome === 'refuse')
+    return refuseExtension(deps, grant, describeAuthorityRefusal(authority));
 
   const rendered = grantPolicy(
     deps.config,
@@ -213,6 +238,32 @@ export async function applyExtension(
   if (!next.ok || (await deps.grants.save(next.value, grant.version)) === 'stale') return 'skipped';
   await deps.queue.enqueue({ kind: 'grant-changed', grantId, step: next.value.history.length - 1 });
   return 'extended';
+}
+
+/**
+ * The approved extension does not hold up: no policy version is written, and the grant itself is
+ * ended as failed (recorded first, revoked by the usual path), since whoever could forge the
+ * extension could have forged the rest of it. The audit channel is told.
+ */
+async function refuseExtension(
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock' | 'logger'>,
+  grant: Grant,
+  reason: string,
+): Promise<ApplyExtensionOutcome> {
+  const ended = await requestEnding(deps, grant.id, {
+    status: 'failed',
+    by: 'keyturn',
+    reason: `extension refused by the worker: ${reason}`,
+  });
+  if (ended.outcome !== 'ending' || ended.already) return 'skipped';
+  deps.logger.warn({ grantId: grant.id, reason }, 'refused to extend a grant that does not hold up');
+  await deps.chat.postAudit(deps.config.slack.auditChannel, {
+    kind: 'grant-refused',
+    grant: ended.grant,
+    step: 'extension',
+    reason,
+  });
+  return 'failed';
 }
 
 /** Worker job after an extension request: post its approval card once. */

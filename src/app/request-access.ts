@@ -13,6 +13,8 @@ export type RequestRefusal =
   | { reason: 'missing-reason'; target: Target }
   | { reason: 'reason-too-long'; chars: number; max: number }
   | { reason: 'open-grant-exists'; existing: Grant }
+  /** The same Slack request (its `trigger_id`) came before: a retry or a replay opens nothing new. */
+  | { reason: 'duplicate-request'; existing?: Grant }
   | { reason: 'run-as-conflict'; existing: Grant; runAs: string; wanted: string };
 
 export type RequestAccessResult =
@@ -28,7 +30,7 @@ const MAX_ID_ATTEMPTS = 5;
  */
 export async function requestAccess(
   deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'clock' | 'newId'>,
-  input: { user: string; text: string },
+  input: { user: string; text: string; requestKey?: string },
 ): Promise<RequestAccessResult> {
   const { config } = deps;
   const command = parseAccessCommand(input.text);
@@ -80,6 +82,7 @@ export async function requestAccess(
   for (let attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {
     const grant: Grant = {
       id: deps.newId(),
+      ...(input.requestKey ? { requestKey: input.requestKey } : {}),
       requester: input.user,
       principal,
       target: target.name,
@@ -98,6 +101,11 @@ export async function requestAccess(
     }
     if (created.reason === 'open-grant-exists')
       return refuse({ reason: 'open-grant-exists', existing: created.existing });
+    if (created.reason === 'duplicate-request')
+      return refuse({
+        reason: 'duplicate-request',
+        ...(created.existing ? { existing: created.existing } : {}),
+      });
   }
   throw new Error(`could not find a free grant id in ${MAX_ID_ATTEMPTS} attempts`);
 }

@@ -1,8 +1,10 @@
 import { type CommandRun, moveRun, type RunEnd } from '../domain/command-run';
 import { toIsoSeconds } from '../domain/grant';
 import { countOnline, type ManagedNode } from '../domain/node';
+import { checkRunAuthority, describeRunAuthorityRefusal } from '../domain/run-authority';
 import type { Target } from '../domain/target';
 import { CommandRunnerError, RUN_SHELL_DOCUMENT, type SendCommandRequest } from '../ports/command-runner';
+import { judgeWithGroups } from './authority';
 import type { Deps } from './deps';
 import { updateRun } from './run-updates';
 
@@ -20,7 +22,7 @@ export type StartRunOutcome =
 
 type StartDeps = Pick<
   Deps,
-  'config' | 'runs' | 'queue' | 'fleet' | 'commands' | 'runChat' | 'clock' | 'logger'
+  'config' | 'runs' | 'grants' | 'queue' | 'fleet' | 'commands' | 'runChat' | 'chat' | 'clock' | 'logger'
 >;
 
 /**
@@ -43,6 +45,23 @@ export async function startRun(deps: StartDeps, runId: string): Promise<StartRun
   if (!run) return 'skipped';
   const target = deps.config.targets[run.target];
   if (!target) return failOpenRun(deps, run, `target ${run.target} is no longer in the configuration`);
+
+  if (run.status === 'queued') {
+    // The stored run is not evidence enough (issue 11): derive it again before any SSM call.
+    const { config } = deps;
+    const queued = run;
+    const grants = await deps.grants.listByRequester(queued.requester);
+    const authority = await judgeWithGroups(deps, target, (groups) =>
+      checkRunAuthority(queued, {
+        people: config.people,
+        targets: config.targets,
+        snippets: config.snippets,
+        grants,
+        groups,
+      }),
+    );
+    if (authority.outcome === 'refuse') return refuseRun(deps, run, describeRunAuthorityRefusal(authority));
+  }
 
   if ((run.status === 'awaiting-approval' || run.status === 'queued') && !run.nodes) {
     // SSM resolves the tags itself when the command is sent; this snapshot is for the message and the card.
@@ -274,5 +293,29 @@ async function failOpenRun(deps: StartDeps, run: CommandRun, why: string): Promi
   const next = moveRun(run, 'failed', { failureReason: why, finishedAt: toIsoSeconds(deps.clock.now()) });
   if (next.ok) await deps.runs.save(next.value, run.version);
   deps.logger.warn({ runId: run.id, target: run.target }, why);
+  return 'send-failed';
+}
+
+/**
+ * A queued run that does not hold up against the configuration: failed in one conditional write,
+ * nothing sent, the audit channel told. Its message is redrawn only if Keyturn had posted one: the
+ * stored channel is part of what cannot be trusted.
+ */
+async function refuseRun(deps: StartDeps, run: CommandRun, reason: string): Promise<StartRunOutcome> {
+  const why = `refused by the worker: ${reason}`;
+  const saved = await updateRun(deps.runs, run.id, (r) => {
+    const next =
+      r.status === 'queued'
+        ? moveRun(r, 'failed', { failureReason: why, finishedAt: toIsoSeconds(deps.clock.now()) })
+        : undefined;
+    return next?.ok ? next.value : undefined;
+  });
+  if (saved?.status !== 'failed') return 'skipped';
+  if (!(await deps.runs.claimEffect(run.id, 'audit:refused', deps.clock.now().toISOString())))
+    return 'send-failed';
+  deps.logger.warn({ runId: run.id, reason }, 'refused to send a run that does not hold up');
+  await deps.chat.postAudit(deps.config.slack.auditChannel, { kind: 'run-refused', run: saved, reason });
+  const target = deps.config.targets[saved.target];
+  if (saved.message && target) await deps.runChat.updateRunMessage(saved.message, { run: saved, target });
   return 'send-failed';
 }

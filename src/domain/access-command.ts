@@ -18,7 +18,8 @@ export type AccessCommand =
 /**
  * Reads the text after `/access`: a subcommand (`help`, `list`, `done [id]`, `revoke <id> [reason]`,
  * `cancel <id>`, `extend <id> [duration]`) or a request `<target> [duration] <reason…>`.
- * A second word shaped like a number is taken as a duration (so `1x` is a bad duration, not a reason).
+ * A second word starting with a digit or a sign is taken as a duration (so `1x` or `-1h` is a bad
+ * duration, not a reason).
  */
 export function parseAccessCommand(text: string): AccessCommand {
   const words = text.trim().split(/\s+/).filter(Boolean);

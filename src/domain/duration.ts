@@ -29,11 +29,13 @@ export function parseDuration(input: string): Result<number, DurationError> {
 }
 
 /**
- * True when `text` has the shape of a duration (digits, then a unit letter), so `/access t 1x reason`
- * is answered as a bad duration rather than read as a reason; a bare number stays part of the reason.
+ * True when `text` is meant as a duration: it starts with a digit or a sign, which no reason's first
+ * word needs. So `/access t -1h fix` or `/access t 1x fix` is answered as a bad duration, never read as
+ * the reason with the default duration granted instead (issue 11).
  */
 export function looksLikeDuration(text: string): boolean {
-  return /^\d+[a-z][0-9a-z]*$/i.test(text.trim());
+  // Unicode minus and dashes too: some keyboards and pastes turn `-` into them.
+  return /^[-+\u2212\u2013\u2014\d]/.test(text.trim());
 }
 
 export function formatDuration(minutes: number): string {

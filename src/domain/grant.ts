@@ -93,6 +93,8 @@ export interface Extension {
 
 export interface Grant {
   id: string;
+  /** Slack's `trigger_id` of the `/access` request: a retried or replayed request carries the same one. */
+  requestKey?: string;
   requester: string;
   principal: Principal;
   target: string;

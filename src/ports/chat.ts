@@ -1,3 +1,4 @@
+import type { CommandRun } from '../domain/command-run';
 import type { Extension, Grant, MessageRef } from '../domain/grant';
 import type { ManagedNode } from '../domain/node';
 import type { Target } from '../domain/target';
@@ -45,7 +46,13 @@ export type AuditEvent =
     }
   | { kind: 'sessions-not-ended'; grant: Grant; sessionIds: readonly string[] }
   | { kind: 'policy-missing'; grant: Grant }
-  | { kind: 'revoke-failed'; grant: Grant; error: string };
+  | { kind: 'revoke-failed'; grant: Grant; error: string }
+  /**
+   * The worker refused to act on a grant (its approval or extension) or a run because the stored
+   * record does not hold up against the configuration and its own history: nothing was created or sent.
+   */
+  | { kind: 'grant-refused'; grant: Grant; step: 'apply' | 'extension'; reason: string }
+  | { kind: 'run-refused'; run: CommandRun; reason: string };
 
 /** Slack, as the use cases need it. */
 export interface Chat {

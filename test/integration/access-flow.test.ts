@@ -2,6 +2,7 @@ import type { PostedMessage } from '../../src/adapters/sandbox/fake-slack-api';
 import {
   ACTION_APPROVE,
   ACTION_DENY,
+  ACTION_EXTENSION_APPROVE,
   BLOCK_DENY_REASON,
   INPUT_DENY_REASON,
   VIEW_DENY_REASON,
@@ -161,6 +162,73 @@ describe('access flow over the real HTTP server with signed Slack requests', () 
     }
     expect(await h.command('U0STRANGER', 'prod-raspi 1h x')).toContain('not mapped to an AWS identity');
     expect(h.slack.api.messages).toEqual([]);
+  });
+
+  it('a negative duration is answered as a bad duration with what to type, and opens nothing (issue 11, point 11)', async () => {
+    const reply = await h.command('U0ALICE', 'prod-raspi -1h fix sensor');
+    expect(reply).toContain("'-1h' is not a duration like 30m, 1h, 2h30m or 90m");
+    expect(reply).toContain('`/access prod-raspi 1h <reason>`');
+    expect(await h.keyturn.deps.grants.listByRequester('U0ALICE')).toEqual([]);
+    expect(h.slack.api.messages).toEqual([]);
+  });
+
+  it('a signed /access replayed after the request was cancelled opens no new request (issue 11, point 10)', async () => {
+    const body = slashCommand('U0ALICE', 'prod-raspi 1h replace sensor', '/access', 'C0WORK', {
+      triggerId: '1111.2222.replayed',
+    });
+    const first = await h.send(body);
+    await h.keyturn.queue.idle();
+    const grantId = /Request `([a-z0-9]+)`/.exec(JSON.parse(first.body).text)?.[1];
+    if (!grantId) throw new Error(`no grant id in ${first.body}`);
+    expect(await h.command('U0ALICE', `cancel ${grantId}`)).toContain('is cancelled');
+    const cardsBefore = h.slack.api.messagesIn('C0APPROVALS').length;
+
+    const replay = await h.send(body);
+    await h.keyturn.queue.idle();
+
+    expect(replay.status).toBe(200);
+    const answer = JSON.parse(replay.body) as { response_type: string; text: string };
+    expect(answer.response_type).toBe('ephemeral');
+    expect(answer.text).toContain('Already received');
+    expect(answer.text).toContain(`request \`${grantId}\``);
+    expect(answer.text).toContain('cancelled');
+    expect(answer.text).toContain('Nothing new was requested');
+    const grants = await h.keyturn.deps.grants.listByRequester('U0ALICE');
+    expect(grants.map((g) => [g.id, g.status])).toEqual([[grantId, 'cancelled']]);
+    expect(h.slack.api.messagesIn('C0APPROVALS')).toHaveLength(cardsBefore);
+  });
+
+  it('a signed /access extend replayed after the extension was applied asks for nothing more', async () => {
+    const { grantId } = await h.activeGrant();
+    const body = slashCommand('U0ALICE', `extend ${grantId} 30m`, '/access', 'C0WORK', {
+      triggerId: '1111.2222.extend',
+    });
+    expect(JSON.parse((await h.send(body)).body).text).toContain('Asked the approvers');
+    await h.keyturn.queue.idle();
+    const card = h.slack.api.messagesIn('C0APPROVALS').at(-1) as PostedMessage;
+    await h.click('U0CAROL', grantId, card, ACTION_EXTENSION_APPROVE);
+    const extended = await h.keyturn.deps.grants.get(grantId);
+    expect(extended?.extension?.state).toBe('extended');
+    const cards = h.slack.api.messagesIn('C0APPROVALS').length;
+
+    const replay = await h.send(body);
+    await h.keyturn.queue.idle();
+
+    expect(JSON.parse(replay.body).text).toContain('Already received');
+    expect(await h.keyturn.deps.grants.get(grantId)).toEqual(extended);
+    expect(h.slack.api.messagesIn('C0APPROVALS')).toHaveLength(cards);
+  });
+
+  it('a Slack retry of a pending /access answers with the request already made', async () => {
+    const body = slashCommand('U0ALICE', 'prod-raspi 1h replace sensor', '/access', 'C0WORK', {
+      triggerId: '1111.2222.retried',
+    });
+    await h.send(body);
+    const retry = await h.send(body, { retryNum: 1 });
+    await h.keyturn.queue.idle();
+    expect(JSON.parse(retry.body).text).toContain('waiting for approval');
+    expect(await h.keyturn.deps.grants.listByRequester('U0ALICE')).toHaveLength(1);
+    expect(h.slack.api.messagesIn('C0APPROVALS')).toHaveLength(1);
   });
 
   it('GET /healthz answers 200 with JSON', async () => {

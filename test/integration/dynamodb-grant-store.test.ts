@@ -542,3 +542,38 @@ describe('ensureTable', () => {
     expect(await store.get(grant.id)).toStrictEqual(grant);
   });
 });
+
+describe('request keys (Slack trigger_id)', () => {
+  it('refuses a second grant with the same request key, even after the first was cancelled', async () => {
+    const requester = uniqueRequester();
+    const first = aGrant({ requester, requestKey: 'trigger-replayed' });
+    expect(await store.create(first)).toEqual({ ok: true });
+    await saveThrough(first, 'cancelled');
+
+    const replay = aGrant({ requester, requestKey: 'trigger-replayed' });
+    const outcome = await store.create(replay);
+
+    expect(outcome).toMatchObject({ ok: false, reason: 'duplicate-request', existing: { id: first.id } });
+    expect(await store.get(replay.id)).toBeUndefined();
+    expect((await store.listByRequester(requester)).map((g) => g.id)).toEqual([first.id]);
+  });
+
+  it('refuses a replay of a request that was itself refused, keeping nothing', async () => {
+    const requester = uniqueRequester();
+    const open = aGrant({ requester });
+    expect(await store.create(open)).toEqual({ ok: true });
+    const refused = aGrant({ requester, requestKey: 'trigger-refused' });
+    expect(await store.create(refused)).toMatchObject({ ok: false, reason: 'open-grant-exists' });
+    await saveThrough(open, 'cancelled');
+
+    const replay = aGrant({ requester, requestKey: 'trigger-refused' });
+    expect(await store.create(replay)).toEqual({ ok: false, reason: 'duplicate-request' });
+    expect(await store.get(replay.id)).toBeUndefined();
+  });
+
+  it('stores the request key with the grant', async () => {
+    const grant = aGrant({ requester: uniqueRequester(), requestKey: 'trigger-kept' });
+    await store.create(grant);
+    expect((await store.get(grant.id))?.requestKey).toBe('trigger-kept');
+  });
+});

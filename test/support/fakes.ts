@@ -29,9 +29,16 @@ const clone = <T>(v: T): T => structuredClone(v);
 export class MemoryGrantStore implements GrantStore {
   readonly items = new Map<string, Grant>();
   readonly effects = new Set<string>();
+  readonly requests = new Map<string, string>();
 
   async create(grant: Grant): Promise<CreateGrantOutcome> {
     await tick();
+    const holder = grant.requestKey === undefined ? undefined : this.requests.get(grant.requestKey);
+    if (holder !== undefined) {
+      const first = this.items.get(holder);
+      return { ok: false, reason: 'duplicate-request', ...(first ? { existing: clone(first) } : {}) };
+    }
+    if (grant.requestKey !== undefined) this.requests.set(grant.requestKey, grant.id);
     const existing = [...this.items.values()].find(
       (g) => g.requester === grant.requester && g.target === grant.target && isOpen(g.status),
     );
@@ -39,6 +46,13 @@ export class MemoryGrantStore implements GrantStore {
     if (this.items.has(grant.id)) return { ok: false, reason: 'id-taken' };
     this.items.set(grant.id, clone(grant));
     return { ok: true };
+  }
+
+  async claimRequest(requestKey: string, grantId: string): Promise<boolean> {
+    await tick();
+    if (this.requests.has(requestKey)) return false;
+    this.requests.set(requestKey, grantId);
+    return true;
   }
 
   async get(id: string): Promise<Grant | undefined> {

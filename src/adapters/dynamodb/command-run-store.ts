@@ -25,6 +25,7 @@ import {
 } from '../../domain/command-run';
 import type { MessageRef } from '../../domain/grant';
 import type { CommandRunStore, CreateRunOutcome } from '../../ports/command-run-store';
+import { createRequestKeys } from './request-keys';
 import { createKeyturnTable, type KeyturnTable } from './table';
 
 const messageRef = () => map({ channel: string(), ts: string() });
@@ -132,13 +133,7 @@ export function createRunEntities(table: KeyturnTable) {
     computeKey: ({ runId, effect }) => ({ pk: `RUN#${runId}`, sk: `EFFECT#${effect}` }),
   });
 
-  const request = new Entity({
-    name: 'RunRequest',
-    table,
-    timestamps: false,
-    schema: item({ requestKey: string().key(), runId: string() }),
-    computeKey: ({ requestKey }) => ({ pk: `RUNREQ#${requestKey}`, sk: 'RUNREQ' }),
-  });
+  const request = createRequestKeys(table, 'RUN');
 
   const command = new Entity({
     name: 'RunCommand',
@@ -192,23 +187,13 @@ class DynamoCommandRunStore implements CommandRunStore {
     if (!stored) return { ok: false, reason: 'id-taken' };
     if (run.requestKey === undefined) return { ok: true };
 
-    const claimed = await this.conditionalWrite(
-      entities.request
-        .build(PutItemCommand)
-        .item({ requestKey: run.requestKey, runId: run.id })
-        .options({ condition: { attr: 'runId', exists: false } }),
-    );
-    if (claimed) return { ok: true };
-    const held = await entities.request
-      .build(GetItemCommand)
-      .key({ requestKey: run.requestKey })
-      .options({ consistent: true })
-      .send();
-    const existing = held.Item ? await this.get(held.Item.runId) : undefined;
+    const claim = await entities.request.claim(run.requestKey, run.id);
+    if (claim.claimed) return { ok: true };
+    const existing = claim.holder ? await this.get(claim.holder) : undefined;
     // Nobody has seen this run yet (the caller only announces it on ok), so it can go.
     await entities.run.build(DeleteItemCommand).key({ id: run.id }).send();
     if (!existing)
-      throw new Error(`request ${run.requestKey} names run ${held.Item?.runId}, which does not exist`);
+      throw new Error(`request ${run.requestKey} names run ${claim.holder}, which does not exist`);
     return { ok: false, reason: 'duplicate-request', existing };
   }
 

@@ -27,6 +27,7 @@ import {
   type MessageRef,
 } from '../../domain/grant';
 import type { CreateGrantOutcome, GrantStore } from '../../ports/grant-store';
+import { createRequestKeys } from './request-keys';
 import { createKeyturnTable, type KeyturnTable } from './table';
 
 /**
@@ -82,6 +83,7 @@ export function createGrantEntities(table: KeyturnTable) {
     timestamps: false,
     schema: item({
       id: string().key(),
+      requestKey: string().optional(),
       requester: string(),
       principal: map({ kind: string().enum('user', 'role'), name: string() }),
       target: string(),
@@ -171,7 +173,9 @@ export function createGrantEntities(table: KeyturnTable) {
     computeKey: ({ grantId, effect }) => ({ pk: `GRANT#${grantId}`, sk: `EFFECT#${effect}` }),
   });
 
-  return { grant, openSlot, effect };
+  const request = createRequestKeys(table, 'GRANT');
+
+  return { grant, openSlot, effect, request };
 }
 
 type GrantEntities = ReturnType<typeof createGrantEntities>;
@@ -226,6 +230,16 @@ class DynamoGrantStore implements GrantStore {
    */
   async create(grant: Grant): Promise<CreateGrantOutcome> {
     if (!(await this.putNewGrant(grant))) return { ok: false, reason: 'id-taken' };
+    // Before the slot: a replay after the first request was cancelled would find the slot free.
+    if (grant.requestKey !== undefined) {
+      const claim = await this.entities.request.claim(grant.requestKey, grant.id);
+      if (!claim.claimed) {
+        const existing = claim.holder ? await this.get(claim.holder) : undefined;
+        // Nobody has seen this grant yet (the caller only announces it on ok), so it can go.
+        await this.entities.grant.build(DeleteItemCommand).key({ id: grant.id }).send();
+        return { ok: false, reason: 'duplicate-request', ...(existing ? { existing } : {}) };
+      }
+    }
 
     const { openSlot } = this.entities;
     const slotKey = { requester: grant.requester, target: grant.target };
@@ -293,6 +307,10 @@ class DynamoGrantStore implements GrantStore {
         .item({ grantId, effect, at })
         .options({ condition: { attr: 'at', exists: false } }),
     );
+  }
+
+  async claimRequest(requestKey: string, grantId: string): Promise<boolean> {
+    return (await this.entities.request.claim(requestKey, grantId)).claimed;
   }
 
   async listByStatus(status: GrantStatus, opts: { dueBy?: string } = {}): Promise<Grant[]> {

@@ -780,6 +780,37 @@ export function auditMessage(event: AuditEvent): SlackMessage {
         ],
       };
     }
+    case 'grant-refused': {
+      const { grant } = event;
+      const what = event.step === 'extension' ? 'extend' : 'apply';
+      const text = `Keyturn refused to ${what} grant ${escapeMrkdwn(grant.id)}: its stored record does not hold up.`;
+      const reason = truncate(escapeMrkdwn(event.reason), MAX_ERROR_TEXT);
+      const outcome =
+        event.step === 'extension'
+          ? 'No new policy version was made, and the grant is being ended as failed.'
+          : 'Nothing was created in IAM, and the grant was marked failed.';
+      return {
+        text,
+        blocks: [
+          section(
+            `*Refused to ${what} ${grantLabel(grant)}:* ${reason}.\n${outcome} Keyturn did not record it this way: check who can write to Keyturn's table.`,
+          ),
+        ],
+      };
+    }
+    case 'run-refused': {
+      const { run } = event;
+      const text = `Keyturn refused to send run ${escapeMrkdwn(run.id)}: its stored record does not hold up.`;
+      const reason = truncate(escapeMrkdwn(event.reason), MAX_ERROR_TEXT);
+      return {
+        text,
+        blocks: [
+          section(
+            `*Refused to send run ${escapeMrkdwn(run.id)}* (${mention(run.requester)}: ${escapeMrkdwn(run.snippet)} on ${escapeMrkdwn(run.target)}): ${reason}.\nNothing was sent to any node, and the run was marked failed. Keyturn did not record it this way: check who can write to Keyturn's table.`,
+          ),
+        ],
+      };
+    }
   }
 }
 

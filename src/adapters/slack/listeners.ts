@@ -45,7 +45,12 @@ type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMidd
  */
 export function registerListeners(app: App, deps: Deps): void {
   app.command('/access', async ({ command, ack }) => {
-    const result = await runAccessCommand(deps, { user: command.user_id, text: command.text });
+    const result = await runAccessCommand(deps, {
+      user: command.user_id,
+      text: command.text,
+      // As for /run: a retried or replayed delivery carries the same one and finds the request already made.
+      requestKey: command.trigger_id,
+    });
     await ack({ response_type: 'ephemeral', ...commandReply(result) });
   });
 

@@ -100,6 +100,8 @@ export function extensionRequestText(r: ExtensionRequestResult): string {
       return `\`${g?.id}\` is ${g ? describeStatus(g) : 'not active'}; only active access can be extended. Request anew with ${USAGE}. ${nothing}`;
     case 'in-flight':
       return `An extension of \`${g?.id}\` is already waiting for approval. ${nothing}`;
+    case 'duplicate-request':
+      return `Already received: Slack delivered this same \`/access extend\` before (a retry or a replay), and it is answered only once. ${nothing} To ask again, type the command anew.`;
     case 'bad-duration':
       return `${r.error ? escapeMrkdwn(describeDurationError(r.error)) : 'That is not a duration'}. Try \`/access extend ${g?.id ?? '<id>'} 30m\`. ${nothing}`;
     case 'over-total':
@@ -173,6 +175,12 @@ function refusalText(r: RequestRefusal): string {
       return `Your open grant \`${r.existing.id}\` on ${r.existing.target} runs sessions as \`${r.runAs}\`, and this target runs them as \`${r.wanted}\`; Session Manager allows one Run As user per person at a time. End or cancel \`${r.existing.id}\` first (\`/access done ${r.existing.id}\`). ${nothing}`;
     case 'open-grant-exists':
       return `You already have request \`${r.existing.id}\` for ${r.existing.target} (${describeStatus(r.existing)}). One open request per target: use that one. ${nothing}`;
+    case 'duplicate-request': {
+      const first = r.existing
+        ? ` It made request \`${r.existing.id}\` for ${r.existing.target}, which is ${describeStatus(r.existing)}.`
+        : '';
+      return `Already received: Slack delivered this same \`/access\` request before (a retry or a replay), and it is answered only once.${first} Nothing new was requested; to ask again, type the command anew.`;
+    }
   }
 }
 

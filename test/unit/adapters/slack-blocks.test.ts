@@ -854,6 +854,57 @@ describe('auditMessage', () => {
     expect(text).toContain('marked failed');
   });
 
+  it('grant-refused names the grant, the reason (escaped) and that nothing was created', () => {
+    const message = auditMessage({
+      kind: 'grant-refused',
+      grant: { ...approved, status: 'failed' },
+      step: 'apply',
+      reason: 'the grant names IAM user <@U999> & co',
+    });
+    const text = allText(message);
+    expect(text).toContain('*Refused to apply grant a1b2 (<@U0ALICE> on prod-raspi):*');
+    expect(text).toContain('the grant names IAM user &lt;@U999&gt; &amp; co');
+    expect(text).toContain('Nothing was created in IAM');
+    expect(text).toContain("check who can write to Keyturn's table");
+    expect(text).not.toContain('<@U999>');
+    expect(message.text).toContain('refused to apply grant a1b2');
+  });
+
+  it('grant-refused for an extension says no policy version was made and the grant is ending', () => {
+    const text = allText(
+      auditMessage({ kind: 'grant-refused', grant: active, step: 'extension', reason: 'x' }),
+    );
+    expect(text).toContain('*Refused to extend grant a1b2');
+    expect(text).toContain('No new policy version was made');
+  });
+
+  it('run-refused names the run, who asked, the snippet, the target and that nothing was sent', () => {
+    const run = {
+      id: 'r1',
+      snippet: 'logs',
+      target: 'prod-raspi',
+      params: {},
+      command: 'x',
+      requester: 'U0DAVE',
+      channel: 'C0WORK',
+      status: 'failed' as const,
+      version: 2,
+      requestedAt: '2026-11-03T13:00:00Z',
+      needsApproval: false,
+      approvals: [],
+      comment: 'Keyturn run r1',
+      deliveryTimeoutSeconds: 300,
+      simulated: false,
+    };
+    const text = allText(
+      auditMessage({ kind: 'run-refused', run, reason: 'the stored command is not <it>' }),
+    );
+    expect(text).toContain(
+      '*Refused to send run r1* (<@U0DAVE>: logs on prod-raspi): the stored command is not &lt;it&gt;.',
+    );
+    expect(text).toContain('Nothing was sent to any node');
+  });
+
   it('revoke-failed escapes the error and drops anything secret-shaped', () => {
     const error =
       'AccessDenied <@U123> & <!channel> for AKIAIOSFODNN7EXAMPLE with wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY via xoxb-1234-abcd';

@@ -40,6 +40,25 @@ describe('requestAccess', () => {
     expect(queue.jobs).toEqual([{ kind: 'post-request-card', grantId: 'g1' }]);
   });
 
+  it('refuses a request whose Slack trigger_id was seen before, storing and sending nothing new', async () => {
+    const { deps, grants, queue } = setup();
+    const input = { user: 'U0ALICE', text: 'prod-raspi 1h replace sensor', requestKey: 'trigger-1' };
+    await requestAccess(deps, input);
+    const stored = await grants.get('g1');
+    if (!stored) throw new Error('no first grant');
+    expect(stored.requestKey).toBe('trigger-1');
+    await grants.save({ ...stored, status: 'cancelled', version: 2 }, 1);
+
+    const again = await requestAccess(deps, input);
+
+    expect(again).toMatchObject({
+      outcome: 'refused',
+      refusal: { reason: 'duplicate-request', existing: { id: 'g1', status: 'cancelled' } },
+    });
+    expect([...grants.items.keys()]).toEqual(['g1']);
+    expect(queue.jobs).toEqual([{ kind: 'post-request-card', grantId: 'g1' }]);
+  });
+
   it("uses the target's default duration when none is given", async () => {
     const { deps, grants } = setup();
     await requestAccess(deps, { user: 'U0DAVE', text: 'prod-raspi fix the dashboard' });
@@ -64,6 +83,11 @@ describe('requestAccess', () => {
     ['U0ALICE', 'prod-rasp 1h x', { reason: 'unknown-target', given: 'prod-rasp', suggestion: 'prod-raspi' }],
     ['U0ALICE', 'prod-raspi 5x fix', { reason: 'bad-duration', given: '5x' }],
     ['U0ALICE', 'prod-raspi 0m fix', { reason: 'bad-duration', given: '0m' }],
+    // A negative duration was read as part of the reason and the default 1h granted (issue 11).
+    ['U0ALICE', 'prod-raspi -1h fix sensor', { reason: 'bad-duration', given: '-1h' }],
+    ['U0ALICE', 'prod-raspi -30m fix sensor', { reason: 'bad-duration', given: '-30m' }],
+    ['U0ALICE', 'prod-raspi 1.5h fix sensor', { reason: 'bad-duration', given: '1.5h' }],
+    ['U0ALICE', 'prod-raspi 90 fix sensor', { reason: 'bad-duration', given: '90' }],
     ['U0ALICE', 'prod-raspi 5h fix', { reason: 'over-max', minutes: 300 }],
     ['U0ALICE', 'prod-raspi 1h', { reason: 'missing-reason' }],
     ['U0ALICE', 'prod-raspi', { reason: 'missing-reason' }],

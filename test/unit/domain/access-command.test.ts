@@ -33,12 +33,35 @@ describe('parseAccessCommand', () => {
   });
 });
 
-describe('a bare number starts the reason, not a duration', () => {
-  it('keeps "2 sensors" as the reason', () => {
+describe('a second word starting with a digit or "-" is a duration, valid or not (issue 11)', () => {
+  it.each(['-1h', '-30m', '-', '--', '\u22121h', '2', '1.5h', '90'])(
+    'takes %p as the duration, not the start of the reason',
+    (word) => {
+      expect(parseAccessCommand(`prod-raspi ${word} fix sensor`)).toEqual({
+        kind: 'request',
+        target: 'prod-raspi',
+        durationText: word,
+        reason: 'fix sensor',
+      });
+    },
+  );
+
+  it('keeps a reason that starts with a word as the reason', () => {
+    expect(parseAccessCommand('prod-raspi two sensors down')).toEqual({
+      kind: 'request',
+      target: 'prod-raspi',
+      reason: 'two sensors down',
+    });
+  });
+});
+
+describe('a bare number is a duration to check, not the start of the reason', () => {
+  it('reads "2 sensors down" as duration "2", which the request then refuses as malformed', () => {
     expect(parseAccessCommand('prod-raspi 2 sensors down')).toEqual({
       kind: 'request',
       target: 'prod-raspi',
-      reason: '2 sensors down',
+      durationText: '2',
+      reason: 'sensors down',
     });
   });
 });

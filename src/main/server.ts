@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -38,6 +39,7 @@ import { startDigestSchedule } from './digest-schedule';
 import { localModeProblems } from './local-mode';
 import { runPorts, ssmCommandRunner } from './run-ports';
 import { mountSandboxPage } from './sandbox-mode';
+import { guardRequests } from './http-guard';
 import { claimStateDir } from './state-dir';
 import { sessionPorts } from './session-ports';
 
@@ -120,7 +122,14 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
   }
 
   const routes: Routes = {};
-  const server = createServer((req, res) => route(req, res, routes, mode));
+  const server = createServer(guardRequests(logger, (req, res) => route(req, res, routes, mode)));
+  // CONNECT never reaches the request handler; without this Node just drops the socket. Nothing here tunnels.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => undefined);
+    socket.end(
+      'HTTP/1.1 405 Method Not Allowed\r\nAllow: POST\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
+  });
   const port = opts.port ?? Number(env.PORT ?? 3000);
   await listen(server, port, env.HOST ?? '127.0.0.1').catch(async (error: unknown) => {
     await release();
@@ -336,6 +345,12 @@ function route(req: IncomingMessage, res: ServerResponse, routes: Routes, mode: 
     // Healthy means ready: a probe that passes before the listeners are mounted would let traffic in early.
     res.writeHead(routes.ready ? 200 : 503, { 'content-type': 'application/json' });
     res.end(JSON.stringify(routes.ready ? { ok: true, mode } : { ok: false, mode, starting: true }));
+    return;
+  }
+  if (path === '/slack/events' && req.method !== 'POST') {
+    // Bolt's HTTPReceiver throws for any other method (HTTPReceiverDeferredRequestError); answer it here.
+    res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ok: false, error: 'use POST: this is where Slack sends commands and clicks' }));
     return;
   }
   if (path === '/slack/events' && routes.slack) {

@@ -452,7 +452,13 @@ export function createSandboxApp(
   }
 
   return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://sandbox.invalid');
+    } catch {
+      // `//[` and the like: no URL this page serves, so not the sandbox's to answer.
+      return false;
+    }
     const pathname = url.pathname;
     if (
       !(pathname in PAGE_FILES) &&

@@ -40,7 +40,7 @@ import { localModeProblems } from './local-mode';
 import { runPorts, ssmCommandRunner } from './run-ports';
 import { mountSandboxPage } from './sandbox-mode';
 import { guardRequests } from './http-guard';
-import { claimStateDir } from './state-dir';
+import { claimStateDir, secureStateDir } from './state-dir';
 import { sessionPorts } from './session-ports';
 
 type Env = Record<string, string | undefined>;
@@ -111,10 +111,10 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
       `SLACK_BOT_TOKEN is set, so Keyturn would serve a real workspace, but the config is not ready for one:\n  - ${problems.join('\n  - ')}`,
     );
   }
-  const claim = opts.stateDir ? claimStateDir(opts.stateDir) : undefined;
+  const claim = opts.stateDir ? await claimStateDir(opts.stateDir) : undefined;
   if (claim && !claim.ok) throw new StartupError(claim.reason);
   const release = async () => {
-    if (claim?.ok) claim.release();
+    if (claim?.ok) await claim.release();
   };
   if (opts.reset && opts.stateDir) {
     rmSync(path.join(opts.stateDir, 'dynalite'), { recursive: true, force: true });
@@ -141,6 +141,8 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
   try {
     const storage = await openStorage(env, config, logger, opts.stateDir);
     closers.push(storage.close);
+    // dynalite has just created its files with the process umask; they hold grants and reasons.
+    if (opts.stateDir) secureStateDir(opts.stateDir);
 
     let access: AccessControl;
     let fleet: Fleet;
@@ -392,6 +394,9 @@ async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
 }
 
 if (require.main === module) {
+  // Everything this process creates from now on (dynalite's files as they roll over, the sandbox's
+  // snapshot) is its owner's alone: .keyturn/ holds grants, reasons and command output.
+  process.umask(0o077);
   startKeyturn({ stateDir: '.keyturn', reset: process.argv.includes('--reset') }).then(
     (running) => {
       // Ctrl-C closes cleanly: the sandbox saves its state and dynalite closes its files. The signal

@@ -37,6 +37,7 @@ import type { Logger } from '../ports/logger';
 import { buildAwsClients } from './aws-clients';
 import { startDigestSchedule } from './digest-schedule';
 import { localModeProblems } from './local-mode';
+import { sandboxEnvProblems } from './sandbox-env';
 import { runPorts, ssmCommandRunner } from './run-ports';
 import { mountSandboxPage } from './sandbox-mode';
 import { guardRequests } from './http-guard';
@@ -64,6 +65,12 @@ export interface StartOptions {
   stateDir?: string;
   /** Deletes `stateDir` first: `npm start -- --reset`. */
   reset?: boolean;
+  /**
+   * A DynamoDB table to use instead of KEYTURN_TABLE or dynalite, whatever the mode: `npm run bench`
+   * points the sandbox at its own timed dynalite. Never read from the environment, so an operator's
+   * KEYTURN_TABLE cannot put the sandbox's simulated grants into a real table.
+   */
+  dynamodb?: { endpoint: string; tableName: string };
   /**
    * Wraps the ports before anything uses them: `npm run bench` counts and delays every call (bench/).
    * Absent, the ports are used as built.
@@ -105,6 +112,12 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
       'SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP) nor SLACK_APP_TOKEN (Socket Mode) is',
     );
   }
+  const envProblems = mode === 'sandbox' ? sandboxEnvProblems(env) : [];
+  if (envProblems.length > 0) {
+    throw new StartupError(
+      `no SLACK_BOT_TOKEN is set, so Keyturn would start in sandbox mode (simulated AWS and Slack), but:\n  - ${envProblems.join('\n  - ')}`,
+    );
+  }
   const problems = mode === 'local' ? localModeProblems(config) : [];
   if (problems.length > 0) {
     throw new StartupError(
@@ -139,7 +152,7 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
   const closers: (() => Promise<void>)[] = [release, () => closeServer(server)];
 
   try {
-    const storage = await openStorage(env, config, logger, opts.stateDir);
+    const storage = await openStorage(env, config, logger, opts.stateDir, opts.dynamodb);
     closers.push(storage.close);
     // dynalite has just created its files with the process umask; they hold grants and reasons.
     if (opts.stateDir) secureStateDir(opts.stateDir);
@@ -287,17 +300,32 @@ function startSweeper(deps: Deps, everyMs: number): () => Promise<void> {
 /** Listing every /keyturn/ policy costs IAM calls: once every ten sweeps is enough to catch orphans. */
 const RECONCILE_EVERY = 10;
 
-async function openStorage(env: Env, config: Config, logger: Logger, stateDir?: string) {
+async function openStorage(
+  env: Env,
+  config: Config,
+  logger: Logger,
+  stateDir?: string,
+  given?: StartOptions['dynamodb'],
+) {
   const region = env.AWS_REGION ?? config.aws.region;
-  if (env.KEYTURN_TABLE) {
-    const client = new DynamoDBClient({ region });
+  const tableName = given?.tableName ?? env.KEYTURN_TABLE;
+  if (tableName) {
+    const client = new DynamoDBClient(
+      given
+        ? {
+            region,
+            endpoint: given.endpoint,
+            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          }
+        : { region },
+    );
     return {
       grants: createDynamoGrantStore({
         documentClient: DynamoDBDocumentClient.from(client),
-        tableName: env.KEYTURN_TABLE,
+        tableName,
       }),
-      table: { documentClient: DynamoDBDocumentClient.from(client), tableName: env.KEYTURN_TABLE },
-      description: `DynamoDB table ${env.KEYTURN_TABLE}`,
+      table: { documentClient: DynamoDBDocumentClient.from(client), tableName },
+      description: `DynamoDB table ${tableName}`,
       close: async () => client.destroy(),
       reset: async () => {
         throw new StartupError('a real DynamoDB table is never reset from here');

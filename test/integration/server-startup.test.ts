@@ -138,3 +138,25 @@ describe('the state directory', () => {
     }
   });
 });
+
+describe('sandbox mode and real AWS settings', () => {
+  it.each([
+    ['KEYTURN_TABLE', 'keyturn-prod'],
+    ['AWS_ENDPOINT_URL', 'http://127.0.0.1:4150'],
+    ['AWS_ENDPOINT_URL_DYNAMODB', 'http://127.0.0.1:4151'],
+  ])('refuses to start when %s is set, saying why and what to do', async (name, value) => {
+    const port = await freePort();
+    const starting = startKeyturn({
+      env: { [name]: value },
+      port,
+      config: testConfig(),
+      logger: silentLogger,
+      sweepEveryMs: 0,
+    });
+    await expect(starting).rejects.toThrow(
+      new RegExp(`sandbox mode .*\\n  - ${name} is set \\(${value}\\).*unset ${name}`, 's'),
+    );
+    // Nothing was started: the port is free again.
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+});

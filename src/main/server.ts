@@ -42,6 +42,7 @@ import { runPorts, ssmCommandRunner } from './run-ports';
 import { mountSandboxPage } from './sandbox-mode';
 import { guardRequests } from './http-guard';
 import { claimStateDir, secureStateDir } from './state-dir';
+import { bindHost } from './bind-host';
 import { sessionPorts } from './session-ports';
 
 type Env = Record<string, string | undefined>;
@@ -124,6 +125,8 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
       `SLACK_BOT_TOKEN is set, so Keyturn would serve a real workspace, but the config is not ready for one:\n  - ${problems.join('\n  - ')}`,
     );
   }
+  const bind = bindHost(env);
+  if (!bind.ok) throw new StartupError(bind.reason);
   const claim = opts.stateDir ? await claimStateDir(opts.stateDir) : undefined;
   if (claim && !claim.ok) throw new StartupError(claim.reason);
   const release = async () => {
@@ -144,11 +147,11 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
     );
   });
   const port = opts.port ?? Number(env.PORT ?? 3000);
-  await listen(server, port, env.HOST ?? '127.0.0.1').catch(async (error: unknown) => {
+  await listen(server, port, bind.host).catch(async (error: unknown) => {
     await release();
     throw error;
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = ownUrl(server.address() as AddressInfo);
   const closers: (() => Promise<void>)[] = [release, () => closeServer(server)];
 
   try {
@@ -173,10 +176,18 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
       commands = ssmCommandRunner(aws.ssm, config.aws.region);
     }
 
+    // The sandbox's Slack takes Web API calls only with this per-process token: a fixed one would let
+    // anything that can reach the port post as the bot.
+    const sandboxBotToken = `xoxb-sandbox-${randomBytes(24).toString('hex')}`;
     let slackApiUrl = env.SLACK_API_URL;
     if (mode === 'sandbox' && !slackApiUrl) {
       const users = Object.fromEntries(sandboxWorkspace(config).people.map((p) => [p.id, { name: p.name }]));
-      routes.sandboxSlack = new FakeSlackApi({ userGroups: config.sandbox.userGroups, clock, users });
+      routes.sandboxSlack = new FakeSlackApi({
+        userGroups: config.sandbox.userGroups,
+        clock,
+        users,
+        token: sandboxBotToken,
+      });
       slackApiUrl = `${url}/sandbox/slack/api/`;
     }
     // The sandbox signs its own requests; a random secret per start keeps anything else from posting.
@@ -197,7 +208,7 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
             // local server behaves like production: a listener's write and enqueue happen before the reply.
             processBeforeResponse: true,
           });
-    const token = env.SLACK_BOT_TOKEN ?? 'xoxb-sandbox';
+    const token = env.SLACK_BOT_TOKEN ?? sandboxBotToken;
     const app = new App({
       token,
       ...(receiver ? { receiver } : { socketMode: true, appToken: env.SLACK_APP_TOKEN, signingSecret }),
@@ -231,6 +242,7 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
         clock: sandboxClock,
         url: () => url,
         signingSecret,
+        pageToken: randomBytes(32).toString('base64url'),
         idle: () => queue.idle(),
         resetStorage: storage.reset,
         ...(opts.stateDir ? { snapshotFile: `${opts.stateDir}/sandbox.json` } : {}),
@@ -369,7 +381,12 @@ interface Routes {
   ready?: boolean;
 }
 
-function route(req: IncomingMessage, res: ServerResponse, routes: Routes, mode: string): void {
+function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routes: Routes,
+  mode: string,
+): void | Promise<void> {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   if (req.method === 'GET' && path === '/healthz') {
     // Healthy means ready: a probe that passes before the listeners are mounted would let traffic in early.
@@ -388,16 +405,25 @@ function route(req: IncomingMessage, res: ServerResponse, routes: Routes, mode: 
     return;
   }
   const sandboxApi = '/sandbox/slack/api/';
-  if (req.method === 'POST' && path.startsWith(sandboxApi) && routes.sandboxSlack) {
-    routes.sandboxSlack.handle(req, res, path.slice(sandboxApi.length)).catch(() => {
-      res.writeHead(500);
-      res.end();
-    });
-    return;
+  if (path.startsWith(sandboxApi) && routes.sandboxSlack) {
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: false, error: 'the Web API takes POST' }));
+      return;
+    }
+    return routes.sandboxSlack.handle(req, res, path.slice(sandboxApi.length));
   }
   if (routes.sandboxPage?.(req, res)) return;
   res.writeHead(404, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ ok: false, error: 'not found' }));
+}
+
+/** Where this process reaches its own server (the sandbox posts to itself): 127.0.0.1 when it listens everywhere. */
+function ownUrl(address: AddressInfo): string {
+  const everywhere = address.address === '0.0.0.0' || address.address === '::';
+  if (everywhere) return `http://127.0.0.1:${address.port}`;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -160,3 +160,33 @@ describe('sandbox mode and real AWS settings', () => {
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   });
 });
+
+describe('the address it listens on', () => {
+  it('refuses a HOST other machines can reach unless KEYTURN_ALLOW_REMOTE=1, binding nothing', async () => {
+    // 192.0.2.1 (TEST-NET-1) is on no interface here: a start that ignored the rule would fail differently.
+    await expect(
+      startKeyturn({
+        env: { HOST: '192.0.2.1' },
+        port: 0,
+        config: testConfig(),
+        logger: silentLogger,
+        sweepEveryMs: 0,
+      }),
+    ).rejects.toThrow(/HOST is 192\.0\.2\.1.*KEYTURN_ALLOW_REMOTE=1/);
+  });
+
+  it.each(['localhost', '127.0.0.1'])('serves on HOST=%s and reaches itself there', async (host) => {
+    const k = await startKeyturn({
+      env: { HOST: host },
+      port: 0,
+      config: testConfig(),
+      logger: silentLogger,
+      sweepEveryMs: 0,
+    });
+    try {
+      expect((await fetch(`${k.url}/healthz`)).status).toBe(200);
+    } finally {
+      await k.close();
+    }
+  });
+});

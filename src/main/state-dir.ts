@@ -41,8 +41,9 @@ export async function claimStateDir(dir: string, pid: number = process.pid): Pro
         reason: `${dir}/ is in use by another Keyturn (${who}); stop it first (${stop}), or start this one in another directory`,
       };
     }
-    // Nobody listens: whatever socket file is there was left by a process that is gone.
-    rmSync(socketPath, { force: true });
+    // Nobody listens: a socket file there was left by a process that is gone. Only then is it removed,
+    // so a Keyturn that has just created its own between our look and our listen keeps it.
+    if (holder.stale) rmSync(socketPath, { force: true });
     const server = createServer((socket) => {
       socket.on('error', () => undefined);
       socket.end(`${pid}\n`);
@@ -97,7 +98,9 @@ function socketPathIn(dir: string): string {
   );
 }
 
-function askHolder(socketPath: string): Promise<{ held: false } | { held: true; pid?: number }> {
+function askHolder(
+  socketPath: string,
+): Promise<{ held: false; stale: boolean } | { held: true; pid?: number }> {
   return new Promise((resolve) => {
     const socket = connect(socketPath);
     let answer = '';
@@ -115,12 +118,12 @@ function askHolder(socketPath: string): Promise<{ held: false } | { held: true; 
       answer += chunk.toString();
     });
     socket.on('end', done);
-    socket.on('error', () => {
+    socket.on('error', (error: NodeJS.ErrnoException) => {
       if (connected) return done();
-      // ECONNREFUSED: a socket file nobody listens on (its process died); ENOENT: no file at all.
-      // Anything else (EACCES, ENOTSOCK) is no Keyturn we can reach, and listening will say what is wrong.
       socket.destroy();
-      resolve({ held: false });
+      // ENOENT: no file at all. ECONNREFUSED: a socket file nobody listens on (its process died).
+      // Anything else (EACCES, ENOTSOCK) is no Keyturn we can reach; listening will say what is wrong.
+      resolve({ held: false, stale: error.code !== 'ENOENT' });
     });
   });
 }

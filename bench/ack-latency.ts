@@ -76,17 +76,13 @@ export async function measureAck(profileName: string, requests: number, warmup: 
   const log = new CallLog();
   const dynamo = await startTimedDynalite({ log, latency: { ms: latency.dynamodb } });
   const slack = await startTimedSlack({ log, latency: { ms: latency.slack } });
-  // The DynamoDB client in startKeyturn reads its endpoint and credentials from the environment (the SDK's own variables).
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ACCESS_KEY_ID: 'bench',
-    AWS_SECRET_ACCESS_KEY: 'bench',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
+  // The sandbox refuses KEYTURN_TABLE from the environment (it would write into a real table); the
+  // bench hands it its timed dynalite directly.
   const queue = new HeldQueue(log, latency.sqs);
   const people = requests + warmup;
   const keyturn = await startKeyturn({
-    env: { SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, KEYTURN_TABLE: dynamo.tableName },
+    env: { SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url },
+    dynamodb: { endpoint: dynamo.endpoint, tableName: dynamo.tableName },
     port: 0,
     config: benchConfig({ people }),
     logger: silentLogger,

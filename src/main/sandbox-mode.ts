@@ -26,6 +26,8 @@ export interface SandboxPageOptions {
   clock: SandboxClock;
   url: () => string;
   signingSecret: string;
+  /** The per-process secret the page is served with and must send back (sandbox-app.ts). */
+  pageToken: string;
   /** Resolves when the in-process queue has nothing waiting or running. */
   idle: () => Promise<void>;
   /** Empties the grant table. */
@@ -79,6 +81,7 @@ export function mountSandboxPage(opts: SandboxPageOptions): {
     clock,
     botUrl: opts.url,
     signingSecret: opts.signingSecret,
+    pageToken: opts.pageToken,
     commands: manifestCommands(),
     settle: opts.idle,
     // What the schedules would have done by the new time: expiry, warnings and lapses happen in sweep.

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -36,9 +37,12 @@ import type { Logger } from '../ports/logger';
 import { buildAwsClients } from './aws-clients';
 import { startDigestSchedule } from './digest-schedule';
 import { localModeProblems } from './local-mode';
+import { sandboxEnvProblems } from './sandbox-env';
 import { runPorts, ssmCommandRunner } from './run-ports';
 import { mountSandboxPage } from './sandbox-mode';
-import { claimStateDir } from './state-dir';
+import { guardRequests } from './http-guard';
+import { claimStateDir, secureStateDir } from './state-dir';
+import { bindHost } from './bind-host';
 import { sessionPorts } from './session-ports';
 
 type Env = Record<string, string | undefined>;
@@ -62,6 +66,12 @@ export interface StartOptions {
   stateDir?: string;
   /** Deletes `stateDir` first: `npm start -- --reset`. */
   reset?: boolean;
+  /**
+   * A DynamoDB table to use instead of KEYTURN_TABLE or dynalite, whatever the mode: `npm run bench`
+   * points the sandbox at its own timed dynalite. Never read from the environment, so an operator's
+   * KEYTURN_TABLE cannot put the sandbox's simulated grants into a real table.
+   */
+  dynamodb?: { endpoint: string; tableName: string };
   /**
    * Wraps the ports before anything uses them: `npm run bench` counts and delays every call (bench/).
    * Absent, the ports are used as built.
@@ -103,16 +113,24 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
       'SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP) nor SLACK_APP_TOKEN (Socket Mode) is',
     );
   }
+  const envProblems = mode === 'sandbox' ? sandboxEnvProblems(env) : [];
+  if (envProblems.length > 0) {
+    throw new StartupError(
+      `no SLACK_BOT_TOKEN is set, so Keyturn would start in sandbox mode (simulated AWS and Slack), but:\n  - ${envProblems.join('\n  - ')}`,
+    );
+  }
   const problems = mode === 'local' ? localModeProblems(config) : [];
   if (problems.length > 0) {
     throw new StartupError(
       `SLACK_BOT_TOKEN is set, so Keyturn would serve a real workspace, but the config is not ready for one:\n  - ${problems.join('\n  - ')}`,
     );
   }
-  const claim = opts.stateDir ? claimStateDir(opts.stateDir) : undefined;
+  const bind = bindHost(env);
+  if (!bind.ok) throw new StartupError(bind.reason);
+  const claim = opts.stateDir ? await claimStateDir(opts.stateDir) : undefined;
   if (claim && !claim.ok) throw new StartupError(claim.reason);
   const release = async () => {
-    if (claim?.ok) claim.release();
+    if (claim?.ok) await claim.release();
   };
   if (opts.reset && opts.stateDir) {
     rmSync(path.join(opts.stateDir, 'dynalite'), { recursive: true, force: true });
@@ -120,18 +138,27 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
   }
 
   const routes: Routes = {};
-  const server = createServer((req, res) => route(req, res, routes, mode));
+  const server = createServer(guardRequests(logger, (req, res) => route(req, res, routes, mode)));
+  // CONNECT never reaches the request handler; without this Node just drops the socket. Nothing here tunnels.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => undefined);
+    socket.end(
+      'HTTP/1.1 405 Method Not Allowed\r\nAllow: POST\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
+  });
   const port = opts.port ?? Number(env.PORT ?? 3000);
-  await listen(server, port, env.HOST ?? '127.0.0.1').catch(async (error: unknown) => {
+  await listen(server, port, bind.host).catch(async (error: unknown) => {
     await release();
     throw error;
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = ownUrl(server.address() as AddressInfo);
   const closers: (() => Promise<void>)[] = [release, () => closeServer(server)];
 
   try {
-    const storage = await openStorage(env, config, logger, opts.stateDir);
+    const storage = await openStorage(env, config, logger, opts.stateDir, opts.dynamodb);
     closers.push(storage.close);
+    // dynalite has just created its files with the process umask; they hold grants and reasons.
+    if (opts.stateDir) secureStateDir(opts.stateDir);
 
     let access: AccessControl;
     let fleet: Fleet;
@@ -149,10 +176,18 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
       commands = ssmCommandRunner(aws.ssm, config.aws.region);
     }
 
+    // The sandbox's Slack takes Web API calls only with this per-process token: a fixed one would let
+    // anything that can reach the port post as the bot.
+    const sandboxBotToken = `xoxb-sandbox-${randomBytes(24).toString('hex')}`;
     let slackApiUrl = env.SLACK_API_URL;
     if (mode === 'sandbox' && !slackApiUrl) {
       const users = Object.fromEntries(sandboxWorkspace(config).people.map((p) => [p.id, { name: p.name }]));
-      routes.sandboxSlack = new FakeSlackApi({ userGroups: config.sandbox.userGroups, clock, users });
+      routes.sandboxSlack = new FakeSlackApi({
+        userGroups: config.sandbox.userGroups,
+        clock,
+        users,
+        token: sandboxBotToken,
+      });
       slackApiUrl = `${url}/sandbox/slack/api/`;
     }
     // The sandbox signs its own requests; a random secret per start keeps anything else from posting.
@@ -173,7 +208,7 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
             // local server behaves like production: a listener's write and enqueue happen before the reply.
             processBeforeResponse: true,
           });
-    const token = env.SLACK_BOT_TOKEN ?? 'xoxb-sandbox';
+    const token = env.SLACK_BOT_TOKEN ?? sandboxBotToken;
     const app = new App({
       token,
       ...(receiver ? { receiver } : { socketMode: true, appToken: env.SLACK_APP_TOKEN, signingSecret }),
@@ -207,6 +242,7 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
         clock: sandboxClock,
         url: () => url,
         signingSecret,
+        pageToken: randomBytes(32).toString('base64url'),
         idle: () => queue.idle(),
         resetStorage: storage.reset,
         ...(opts.stateDir ? { snapshotFile: `${opts.stateDir}/sandbox.json` } : {}),
@@ -276,17 +312,32 @@ function startSweeper(deps: Deps, everyMs: number): () => Promise<void> {
 /** Listing every /keyturn/ policy costs IAM calls: once every ten sweeps is enough to catch orphans. */
 const RECONCILE_EVERY = 10;
 
-async function openStorage(env: Env, config: Config, logger: Logger, stateDir?: string) {
+async function openStorage(
+  env: Env,
+  config: Config,
+  logger: Logger,
+  stateDir?: string,
+  given?: StartOptions['dynamodb'],
+) {
   const region = env.AWS_REGION ?? config.aws.region;
-  if (env.KEYTURN_TABLE) {
-    const client = new DynamoDBClient({ region });
+  const tableName = given?.tableName ?? env.KEYTURN_TABLE;
+  if (tableName) {
+    const client = new DynamoDBClient(
+      given
+        ? {
+            region,
+            endpoint: given.endpoint,
+            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          }
+        : { region },
+    );
     return {
       grants: createDynamoGrantStore({
         documentClient: DynamoDBDocumentClient.from(client),
-        tableName: env.KEYTURN_TABLE,
+        tableName,
       }),
-      table: { documentClient: DynamoDBDocumentClient.from(client), tableName: env.KEYTURN_TABLE },
-      description: `DynamoDB table ${env.KEYTURN_TABLE}`,
+      table: { documentClient: DynamoDBDocumentClient.from(client), tableName },
+      description: `DynamoDB table ${tableName}`,
       close: async () => client.destroy(),
       reset: async () => {
         throw new StartupError('a real DynamoDB table is never reset from here');
@@ -330,7 +381,12 @@ interface Routes {
   ready?: boolean;
 }
 
-function route(req: IncomingMessage, res: ServerResponse, routes: Routes, mode: string): void {
+function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routes: Routes,
+  mode: string,
+): void | Promise<void> {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   if (req.method === 'GET' && path === '/healthz') {
     // Healthy means ready: a probe that passes before the listeners are mounted would let traffic in early.
@@ -338,21 +394,36 @@ function route(req: IncomingMessage, res: ServerResponse, routes: Routes, mode: 
     res.end(JSON.stringify(routes.ready ? { ok: true, mode } : { ok: false, mode, starting: true }));
     return;
   }
+  if (path === '/slack/events' && req.method !== 'POST') {
+    // Bolt's HTTPReceiver throws for any other method (HTTPReceiverDeferredRequestError); answer it here.
+    res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ok: false, error: 'use POST: this is where Slack sends commands and clicks' }));
+    return;
+  }
   if (path === '/slack/events' && routes.slack) {
     routes.slack(req, res);
     return;
   }
   const sandboxApi = '/sandbox/slack/api/';
-  if (req.method === 'POST' && path.startsWith(sandboxApi) && routes.sandboxSlack) {
-    routes.sandboxSlack.handle(req, res, path.slice(sandboxApi.length)).catch(() => {
-      res.writeHead(500);
-      res.end();
-    });
-    return;
+  if (path.startsWith(sandboxApi) && routes.sandboxSlack) {
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: false, error: 'the Web API takes POST' }));
+      return;
+    }
+    return routes.sandboxSlack.handle(req, res, path.slice(sandboxApi.length));
   }
   if (routes.sandboxPage?.(req, res)) return;
   res.writeHead(404, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ ok: false, error: 'not found' }));
+}
+
+/** Where this process reaches its own server (the sandbox posts to itself): 127.0.0.1 when it listens everywhere. */
+function ownUrl(address: AddressInfo): string {
+  const everywhere = address.address === '0.0.0.0' || address.address === '::';
+  if (everywhere) return `http://127.0.0.1:${address.port}`;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -377,6 +448,9 @@ async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
 }
 
 if (require.main === module) {
+  // Everything this process creates from now on (dynalite's files as they roll over, the sandbox's
+  // snapshot) is its owner's alone: .keyturn/ holds grants, reasons and command output.
+  process.umask(0o077);
   startKeyturn({ stateDir: '.keyturn', reset: process.argv.includes('--reset') }).then(
     (running) => {
       // Ctrl-C closes cleanly: the sandbox saves its state and dynalite closes its files. The signal

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { PostedMessage } from '../../src/adapters/sandbox/fake-slack-api';
@@ -34,18 +34,33 @@ interface PageState {
   commands: string[];
 }
 
+/** The token the page is served with, read from the page as page.js reads it. */
+async function pageToken(k: RunningKeyturn): Promise<string> {
+  const html = await (await fetch(`${k.url}/`)).text();
+  const token = /<meta name="keyturn-page-token" content="([^"]+)"/.exec(html)?.[1] ?? '';
+  expect(token).toMatch(/^[A-Za-z0-9_-]{32,}$/);
+  return token;
+}
+
 /** The sandbox page's JSON API over real HTTP, as page.js uses it. */
 function client(k: RunningKeyturn) {
+  let token: Promise<string> | undefined;
+  const headers = async () => {
+    token ??= pageToken(k);
+    return { 'x-keyturn-page-token': await token };
+  };
   const call = async (route: string, body: unknown) => {
     const res = await fetch(`${k.url}/sandbox/api/${route}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await headers()) },
       body: JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const state = async (user: string) =>
-    (await (await fetch(`${k.url}/sandbox/api/state?user=${user}`)).json()) as PageState;
+    (await (
+      await fetch(`${k.url}/sandbox/api/state?user=${user}`, { headers: await headers() })
+    ).json()) as PageState;
   const command = (user: string, text: string, channel = 'C0WORK') =>
     call('command', { user, channel, text });
   const card = async () => {
@@ -105,13 +120,14 @@ describe('the sandbox page and its API', () => {
       req.end();
     });
     expect(evil).toBe(403);
+    const token = { 'x-keyturn-page-token': await pageToken(k) };
     const form = await fetch(`${k.url}/sandbox/api/reset`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...token },
       body: 'x=1',
     });
     expect(form.status).toBe(415);
-    expect((await fetch(`${k.url}/sandbox/api/state?user=U0NOBODY`)).status).toBe(400);
+    expect((await fetch(`${k.url}/sandbox/api/state?user=U0NOBODY`, { headers: token })).status).toBe(400);
   });
 
   it('offers the slash commands of slack-app-manifest.yml and answers others as Slack does', async () => {
@@ -285,5 +301,169 @@ describe('sandbox state on disk', () => {
     expect((await api.state('U0ALICE')).messages).toEqual([]);
     expect(await k.account?.evaluate(ALICE, RASPI_1)).toBe('denied');
     await k.close();
+  });
+});
+
+/** A request with exactly these headers and body, streamed in chunks without a Content-Length when `chunked`. */
+function rawPost(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  chunked = false,
+): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
+    });
+    // The server may answer and close before the whole body is sent: that is the point.
+    req.on('error', (error) => reject(error));
+    if (chunked) {
+      for (let i = 0; i < body.length; i += 64 * 1024) req.write(body.slice(i, i + 64 * 1024));
+      req.end();
+    } else req.end(body);
+  });
+}
+
+describe('the sandbox answers only its own page', () => {
+  let k: RunningKeyturn;
+  let api: ReturnType<typeof client>;
+  let token: Record<string, string>;
+  let grantId: string;
+  /** Everything a refused request could have changed: Slack, the account, the clock, the grant. */
+  const everything = async () =>
+    JSON.stringify({
+      slack: k.slack?.snapshot(),
+      account: k.account?.snapshot(),
+      offsetMs: (await api.state('U0ALICE')).offsetMs,
+      grant: await k.deps.grants.get(grantId),
+    });
+  beforeAll(async () => {
+    k = await start();
+    api = client(k);
+    token = { 'x-keyturn-page-token': await pageToken(k) };
+    await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
+    grantId = /Request `([a-z0-9]+)`/.exec(text((await api.state('U0ALICE')).messages[0]))?.[1] ?? '';
+    expect(grantId).not.toBe('');
+  });
+  afterAll(async () => {
+    await k.close();
+  });
+
+  const json = { 'content-type': 'application/json' };
+  const approveAsCarol = async () => {
+    const card = await api.card();
+    return { user: 'U0CAROL', channel: card.channel, ts: card.ts, actionId: ACTION_APPROVE };
+  };
+
+  it.each([
+    ['another site', { origin: 'http://evil.example' }],
+    ['another port on localhost', { origin: 'http://127.0.0.1:1' }],
+    ['an opaque origin (sandboxed frame, file://)', { origin: 'null' }],
+    ['a cross-site fetch without Origin', { 'sec-fetch-site': 'cross-site' }],
+    ['a same-site fetch from another port', { 'sec-fetch-site': 'same-site' }],
+  ])('refuses a click posted from %s with 403, and nothing changes', async (_from, extra) => {
+    const before = await everything();
+    const res = await rawPost(
+      `${k.url}/sandbox/api/action`,
+      { ...json, ...token, ...extra },
+      JSON.stringify(await approveAsCarol()),
+    );
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.body).error).toMatch(/refused|only on localhost/);
+    expect(await everything()).toBe(before);
+    expect((await k.deps.grants.get(grantId))?.status).toBe('pending');
+  });
+
+  it("accepts the page's own origin", async () => {
+    const res = await fetch(`${k.url}/sandbox/api/state?user=U0ALICE`, {
+      headers: { ...token, origin: k.url, 'sec-fetch-site': 'same-origin' },
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it.each([
+    ['no token', {}],
+    ['a wrong token', { 'x-keyturn-page-token': 'x'.repeat(43) }],
+    ['a token of another length', { 'x-keyturn-page-token': 'short' }],
+  ])('refuses an API request with %s with 403, and nothing changes', async (_what, given) => {
+    const before = await everything();
+    for (const [route, body] of [
+      ['reset', {}],
+      ['action', await approveAsCarol()],
+      ['message', { user: 'U0ALICE', channel: 'C0WORK', text: 'hello' }],
+    ] as const) {
+      const res = await rawPost(`${k.url}/sandbox/api/${route}`, { ...json, ...given }, JSON.stringify(body));
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body).error).toContain('x-keyturn-page-token');
+    }
+    const state = await fetch(`${k.url}/sandbox/api/state?user=U0ALICE`, { headers: given });
+    expect(state.status).toBe(403);
+    expect(await everything()).toBe(before);
+  });
+
+  it.each([
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/jsonp',
+  ])('refuses a body sent as %s with 415, and nothing changes', async (type) => {
+    const before = await everything();
+    const res = await rawPost(`${k.url}/sandbox/api/reset`, { 'content-type': type, ...token }, '{}');
+    expect(res.status).toBe(415);
+    expect(JSON.parse(res.body).error).toContain('application/json');
+    expect(await everything()).toBe(before);
+  });
+
+  it.each([
+    ['with a Content-Length', false],
+    ['chunked', true],
+  ])('refuses a body over 1 MB (%s) with 413, and nothing changes', async (_how, chunked) => {
+    const before = await everything();
+    const body = JSON.stringify({ user: 'U0ALICE', channel: 'C0WORK', text: 'x'.repeat(1024 * 1024) });
+    const res = await rawPost(`${k.url}/sandbox/api/message`, { ...json, ...token }, body, chunked);
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body).error).toContain('body too large');
+    expect(await everything()).toBe(before);
+    // The server still answers.
+    expect((await api.state('U0ALICE')).me).toBe('U0ALICE');
+  });
+
+  it("the bot's Web API refuses web pages, callers without the bot token, and other content types", async () => {
+    const before = await everything();
+    const url = `${k.url}/sandbox/slack/api/chat.postMessage`;
+    const message = 'channel=C0APPROVALS&text=Keyturn%3A+approve+%3Chttp%3A%2F%2Fevil.example%3E';
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+    const fromPage = await rawPost(url, { ...form, origin: 'http://evil.example' }, message);
+    expect(fromPage.status).toBe(403);
+    const withoutToken = await rawPost(url, form, message);
+    expect(JSON.parse(withoutToken.body)).toEqual({ ok: false, error: 'invalid_auth' });
+    const guessed = await rawPost(url, { ...form, authorization: 'Bearer xoxb-sandbox' }, message);
+    expect(JSON.parse(guessed.body)).toEqual({ ok: false, error: 'invalid_auth' });
+    const plain = await rawPost(url, { 'content-type': 'text/plain' }, message);
+    expect(plain.status).toBe(415);
+    const huge = await rawPost(url, form, `text=${'x'.repeat(2 * 1024 * 1024)}`, true);
+    expect(JSON.parse(huge.body)).toEqual({ ok: false, error: 'invalid_auth' });
+    expect((await fetch(url)).status).toBe(405);
+    expect(await everything()).toBe(before);
+  });
+
+  it('a response_url refuses web pages too', async () => {
+    const res = await rawPost(
+      `${k.url}/sandbox/response/abcdef`,
+      { ...json, origin: 'http://evil.example' },
+      JSON.stringify({ text: 'fake' }),
+    );
+    expect(res.status).toBe(403);
+  });
+
+  it('the page cannot be framed by another site', async () => {
+    const page = await fetch(`${k.url}/`);
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
   });
 });

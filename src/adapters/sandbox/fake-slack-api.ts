@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../ports/clock';
+import { mediaType, RequestRefused, readBoundedBody, tokenMatches } from './request-guard';
 
 export interface PostedMessage {
   channel: string;
@@ -56,6 +57,11 @@ export class FakeSlackApi {
       /** Stamps `postedAt` on every message, so the sandbox page can show when it was posted. */
       clock?: Clock;
       users?: Readonly<Record<string, FakeSlackUser>>;
+      /**
+       * The bot token calls must carry (`Authorization: Bearer …`, as @slack/web-api sends it); a call
+       * without it is answered `invalid_auth`, as Slack does. Unset, any call is taken (tests on their own port).
+       */
+      token?: string;
     } = {},
   ) {}
 
@@ -125,11 +131,38 @@ export class FakeSlackApi {
 
   /** Node http handler for `POST <prefix>/<method>`. */
   async handle(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
-    const args = parseBody(await readBody(req), req.headers['content-type'] ?? '');
+    const reply = (status: number, answer: Record<string, unknown>) => {
+      // The rest of an oversize body is never read: close the connection rather than drain it.
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        ...(status === 413 ? { connection: 'close' } : {}),
+      });
+      res.end(JSON.stringify(answer));
+    };
+    // The bot's Web API client sends no Origin; a browser always does on a POST.
+    if (req.headers.origin !== undefined)
+      return reply(403, {
+        ok: false,
+        error: "requests from web pages are refused: this is the bot's Web API",
+      });
+    const type = mediaType(req);
+    if (type !== 'application/x-www-form-urlencoded' && type !== 'application/json')
+      return reply(415, { ok: false, error: 'send application/x-www-form-urlencoded or application/json' });
+    if (
+      this.opts.token !== undefined &&
+      !tokenMatches(req.headers.authorization, `Bearer ${this.opts.token}`)
+    )
+      return reply(200, { ok: false, error: 'invalid_auth' });
+    let body: string;
+    try {
+      body = await readBoundedBody(req);
+    } catch (error) {
+      if (error instanceof RequestRefused) return reply(error.status, { ok: false, error: error.message });
+      throw error;
+    }
+    const args = parseBody(body, type);
     this.calls.push({ method, args });
-    const answer = this.answer(method, args);
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(answer));
+    reply(200, this.answer(method, args));
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
@@ -220,19 +253,12 @@ export class FakeSlackApi {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 /** `@slack/web-api` form-encodes arguments and JSON-encodes nested ones (blocks, view). */
-function parseBody(body: string, contentType: string): Record<string, unknown> {
-  if (contentType.includes('application/json'))
-    return body ? (JSON.parse(body) as Record<string, unknown>) : {};
+function parseBody(body: string, type: string): Record<string, unknown> {
+  if (type === 'application/json') {
+    const parsed = body ? safeJson(body) : {};
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of new URLSearchParams(body)) {
     out[k] = /^[[{]/.test(v) ? safeJson(v) : v;

@@ -11,7 +11,17 @@ import type { FakeSlackApi, PostedMessage } from './fake-slack-api';
 import type { SandboxClock } from './sandbox-clock';
 import { sandboxNames, sandboxWorkspace } from './sandbox-workspace';
 import type { SimulatedAccount } from './simulated-account';
+import {
+  crossOriginProblem,
+  isLoopbackHost,
+  mediaType,
+  readBoundedBody,
+  RequestRefused,
+  tokenMatches,
+} from './request-guard';
 import { buttonClick, newTriggerId, postSigned, slashCommand, viewSubmission } from './slack-requests';
+
+export { isLoopbackHost };
 
 /** Slack shows a failed command as coming from Slackbot, only to the person who typed it. */
 export const SLACKBOT = 'USLACKBOT';
@@ -19,7 +29,10 @@ export const SLACKBOT = 'USLACKBOT';
 const ACK_DEADLINE_MS = 3_000;
 /** The longest jump the clock control accepts: a week covers every duration, warning, lapse and digest. */
 const MAX_CLOCK_STEP_MS = 7 * 24 * 60 * 60_000;
-const MAX_BODY_BYTES = 256 * 1024;
+/** Where the page finds its token: index.html carries it in a meta tag, filled in as it is served. */
+const PAGE_TOKEN_SLOT = '__KEYTURN_PAGE_TOKEN__';
+/** The header the page sends its token in: a custom header, which no other origin can send without a preflight. */
+export const PAGE_TOKEN_HEADER = 'x-keyturn-page-token';
 const PAGE_DIR = path.join(__dirname, 'page');
 const PAGE_FILES: Record<string, string> = {
   '/': 'index.html',
@@ -76,6 +89,11 @@ export interface SandboxAppOptions {
   /** This server's own base URL: the page's requests go to `<botUrl>/slack/events` over loopback. */
   botUrl: () => string;
   signingSecret: string;
+  /**
+   * A secret made per process: served in the page (index.html) and required in the
+   * `x-keyturn-page-token` header of every API request, so only the page this server served can act.
+   */
+  pageToken: string;
   /** Slash commands the app defines (slack-app-manifest.yml); anything else is "not a valid command". */
   commands: readonly string[];
   /** Resolves when the bot's queued work is done, so an answer to the page already shows its effect. */
@@ -92,15 +110,6 @@ export interface SandboxAppOptions {
 }
 
 type Json = Record<string, unknown>;
-
-class BadRequest extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** What a response_url is bound to: where the command was typed or the button clicked, and by whom. */
 interface ResponseTarget {
@@ -129,7 +138,7 @@ export function createSandboxApp(
 
   const requirePerson = (body: Json): string => {
     const user = typeof body.user === 'string' ? body.user : '';
-    if (!people.has(user)) throw new BadRequest(400, `unknown person ${JSON.stringify(user)}`);
+    if (!people.has(user)) throw new RequestRefused(400, `unknown person ${JSON.stringify(user)}`);
     return user;
   };
 
@@ -141,7 +150,7 @@ export function createSandboxApp(
     const channel = typeof body.channel === 'string' ? body.channel : '';
     const known = workspace.channels.some((c) => c.id === channel);
     if (!known && channel !== opts.slack.dmChannelOf(user))
-      throw new BadRequest(400, `${user} is not in channel ${JSON.stringify(channel)}`);
+      throw new RequestRefused(400, `${user} is not in channel ${JSON.stringify(channel)}`);
     return channel;
   };
 
@@ -191,7 +200,7 @@ export function createSandboxApp(
 
   const principalOf = (user: string): Principal => {
     const principal = opts.config.people[user];
-    if (!principal) throw new BadRequest(403, `${names[user] ?? user} is not mapped to an AWS principal`);
+    if (!principal) throw new RequestRefused(403, `${names[user] ?? user} is not mapped to an AWS principal`);
     return principal;
   };
 
@@ -246,7 +255,7 @@ export function createSandboxApp(
     const channel = requireChannel(user, body);
     const typed = (typeof body.text === 'string' ? body.text : '').trim();
     const match = /^(\/\S+)\s*([\s\S]*)$/.exec(typed);
-    if (!match) throw new BadRequest(400, 'a slash command starts with /');
+    if (!match) throw new RequestRefused(400, 'a slash command starts with /');
     const [, name = '', text = ''] = match;
     if (!opts.commands.includes(name)) {
       slackbotSays(
@@ -294,7 +303,7 @@ export function createSandboxApp(
     const user = requirePerson(body);
     const channel = requireChannel(user, body);
     const text = (typeof body.text === 'string' ? body.text : '').trim();
-    if (!text) throw new BadRequest(400, 'empty message');
+    if (!text) throw new RequestRefused(400, 'empty message');
     const threadTs = typeof body.threadTs === 'string' && body.threadTs ? { threadTs: body.threadTs } : {};
     // Keyturn subscribes to no message events (slack-app-manifest.yml), so this stays between people.
     opts.slack.record({ channel, text: escapeText(text), blocks: [], author: user, ...threadTs });
@@ -304,10 +313,10 @@ export function createSandboxApp(
   async function action(body: Json): Promise<Json> {
     const user = requirePerson(body);
     const found = opts.slack.messages.find((m) => m.channel === body.channel && m.ts === body.ts);
-    if (!found || !canSee(user, found)) throw new BadRequest(404, 'no such message');
+    if (!found || !canSee(user, found)) throw new RequestRefused(404, 'no such message');
     const actionId = typeof body.actionId === 'string' ? body.actionId : '';
     const button = findButton(found.blocks, actionId, body.blockId);
-    if (!button) throw new BadRequest(404, `no button ${JSON.stringify(actionId)} on that message`);
+    if (!button) throw new RequestRefused(404, `no button ${JSON.stringify(actionId)} on that message`);
     const ephemeral = found.visibleTo !== undefined;
     const res = await send(
       buttonClick({
@@ -336,7 +345,7 @@ export function createSandboxApp(
   async function submitView(body: Json): Promise<Json> {
     const user = requirePerson(body);
     const opened = opts.slack.views.find((v) => v.id === body.viewId && triggers.get(v.triggerId) === user);
-    if (!opened || closedViews.has(opened.id)) throw new BadRequest(404, 'no such open view');
+    if (!opened || closedViews.has(opened.id)) throw new RequestRefused(404, 'no such open view');
     const view = opened.view;
     const res = await send(
       viewSubmission({
@@ -383,7 +392,7 @@ export function createSandboxApp(
     const principal = principalOf(user);
     const id = typeof body.sessionId === 'string' ? body.sessionId : '';
     if (!opts.account.openSessionsOf(principal).some((s) => s.id === id))
-      throw new BadRequest(404, 'no such open session of yours');
+      throw new RequestRefused(404, 'no such open session of yours');
     // Typing `exit` makes no API call, so CloudTrail says nothing (FACTS.md): only DescribeSessions can tell.
     opts.account.exitSession(id);
     return { ok: true };
@@ -392,7 +401,7 @@ export function createSandboxApp(
   async function moveClock(body: Json): Promise<Json> {
     const ms = typeof body.advanceMs === 'number' ? body.advanceMs : Number.NaN;
     if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_CLOCK_STEP_MS)
-      throw new BadRequest(400, 'advanceMs must be a positive number of milliseconds, at most a week');
+      throw new RequestRefused(400, 'advanceMs must be a positive number of milliseconds, at most a week');
     const from = opts.clock.now();
     opts.clock.advance(ms);
     await opts.afterClockMove({ from, to: opts.clock.now() });
@@ -409,7 +418,7 @@ export function createSandboxApp(
 
   function response(token: string, body: Json): Json {
     const target = responseUrls.get(token);
-    if (!target) throw new BadRequest(404, 'unknown response_url');
+    if (!target) throw new RequestRefused(404, 'unknown response_url');
     showResponse(target, body);
     return { ok: true };
   }
@@ -432,27 +441,41 @@ export function createSandboxApp(
     pathname: string,
     query: URLSearchParams,
   ) {
-    if (req.method === 'GET' && PAGE_FILES[pathname]) return servePage(res, PAGE_FILES[pathname]);
+    if (req.method === 'GET' && PAGE_FILES[pathname])
+      return servePage(res, PAGE_FILES[pathname], opts.pageToken);
+    const responseToken = /^\/sandbox\/response\/([0-9a-f]+)$/.exec(pathname)?.[1];
+    const crossOrigin = crossOriginProblem(req);
+    if (crossOrigin) throw new RequestRefused(403, crossOrigin);
+    if (req.method === 'POST' && responseToken) {
+      // The bot posts to its response_url with JSON (Bolt's respond()); the random path is its token.
+      return sendJson(res, 200, response(responseToken, await readJson(req)));
+    }
+    if (!tokenMatches(req.headers[PAGE_TOKEN_HEADER], opts.pageToken))
+      throw new RequestRefused(
+        403,
+        `missing or wrong ${PAGE_TOKEN_HEADER}: only the page this sandbox served may use its API (reload it)`,
+      );
     if (req.method === 'GET' && pathname === '/sandbox/api/state') {
       // Nobody picked yet: the first person in the config.
       const user = query.get('user') || (workspace.people[0]?.id ?? '');
-      if (!people.has(user)) throw new BadRequest(400, `unknown person ${JSON.stringify(user)}`);
+      if (!people.has(user)) throw new RequestRefused(400, `unknown person ${JSON.stringify(user)}`);
       return sendJson(res, 200, await state(user));
     }
-    const responseToken = /^\/sandbox\/response\/([0-9a-f]+)$/.exec(pathname)?.[1];
-    if (req.method === 'POST' && responseToken) {
-      // Bots post to response_url with JSON, like Slack's own endpoint takes it.
-      return sendJson(res, 200, response(responseToken, await readJson(req, { requireJson: false })));
-    }
     const handler = req.method === 'POST' ? posts[pathname] : undefined;
-    if (!handler) throw new BadRequest(404, 'not found');
-    const answer = await handler(await readJson(req, { requireJson: true }));
+    if (!handler) throw new RequestRefused(404, 'not found');
+    const answer = await handler(await readJson(req));
     opts.onChange?.();
     return sendJson(res, 200, answer);
   }
 
   return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://sandbox.invalid');
+    } catch {
+      // `//[` and the like: no URL this page serves, so not the sandbox's to answer.
+      return false;
+    }
     const pathname = url.pathname;
     if (
       !(pathname in PAGE_FILES) &&
@@ -466,7 +489,9 @@ export function createSandboxApp(
       return true;
     }
     dispatch(req, res, pathname, url.searchParams).catch((error: unknown) => {
-      const status = error instanceof BadRequest ? error.status : 500;
+      const status = error instanceof RequestRefused ? error.status : 500;
+      // The rest of an oversize body is never read: close the connection rather than drain it.
+      if (status === 413) res.setHeader('connection', 'close');
       if (status === 500)
         opts.logger.error({ err: (error as Error).message, path: pathname }, 'sandbox request failed');
       sendJson(res, status, { ok: false, error: (error as Error).message });
@@ -475,13 +500,18 @@ export function createSandboxApp(
   };
 }
 
-async function servePage(res: ServerResponse, file: string): Promise<void> {
-  const body = await readFile(path.join(PAGE_DIR, file));
+async function servePage(res: ServerResponse, file: string, pageToken: string): Promise<void> {
+  const read = await readFile(path.join(PAGE_DIR, file));
+  // Only the HTML carries the token; another origin cannot read it (no CORS here) nor frame it.
+  const body = file === 'index.html' ? read.toString('utf8').replace(PAGE_TOKEN_SLOT, pageToken) : read;
   res.writeHead(200, {
     'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
     'cache-control': 'no-store',
-    // Everything comes from this server: no CDN, no fonts, no network beyond localhost.
-    'content-security-policy': "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'",
+    // Everything comes from this server: no CDN, no fonts, no network beyond localhost. No frames:
+    // another site must not overlay the page and have someone click Approve through it.
+    'content-security-policy':
+      "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    'x-frame-options': 'DENY',
   });
   res.end(body);
 }
@@ -492,21 +522,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-async function readJson(req: IncomingMessage, opts: { requireJson: boolean }): Promise<Json> {
+async function readJson(req: IncomingMessage): Promise<Json> {
   // A JSON content type cannot be sent cross-origin without a CORS preflight, which nothing here answers.
-  if (opts.requireJson && !(req.headers['content-type'] ?? '').includes('application/json'))
-    throw new BadRequest(415, 'send application/json');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BadRequest(413, 'body too large');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  if (mediaType(req) !== 'application/json')
+    throw new RequestRefused(415, 'send the body as application/json');
+  const text = await readBoundedBody(req);
   if (!text) return {};
   const parsed = parseJson(text);
-  if (!parsed) throw new BadRequest(400, 'body is not a JSON object');
+  if (!parsed) throw new RequestRefused(400, 'body is not a JSON object');
   return parsed;
 }
 
@@ -525,11 +548,6 @@ function isRecord(value: unknown): value is Json {
 
 function isDirectMessage(channel: string): boolean {
   return channel.startsWith('D');
-}
-
-export function isLoopbackHost(host: string | undefined): boolean {
-  const name = (host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return name === 'localhost' || name === '127.0.0.1' || name === '::1';
 }
 
 /** What a person types is plain text to Slack: the three mrkdwn control characters are escaped. */

@@ -38,9 +38,10 @@ export function readSnapshot(file: string, logger: Logger): SandboxSnapshot | un
 
 /** Writes to a temporary file first, so a crash mid-write leaves the previous snapshot whole. */
 export function writeSnapshot(file: string, snapshot: SandboxSnapshot): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(snapshot));
+  // It holds grants' reasons and command output: its owner's alone, whatever the umask.
+  writeFileSync(tmp, JSON.stringify(snapshot), { mode: 0o600 });
   renameSync(tmp, file);
 }
 

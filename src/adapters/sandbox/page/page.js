@@ -23,10 +23,15 @@
 
   // ---- talking to the sandbox -------------------------------------------------------------------
 
+  // The server fills this in as it serves the page and refuses API requests without it, so no other
+  // page (another origin, another tab's stale copy after a restart) can act in the sandbox.
+  const PAGE_TOKEN = document.querySelector('meta[name="keyturn-page-token"]')?.getAttribute('content') || '';
+  const TOKEN_HEADER = 'x-keyturn-page-token';
+
   async function post(path, body) {
     const res = await fetch(path, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', [TOKEN_HEADER]: PAGE_TOKEN },
       body: JSON.stringify(body),
     });
     const answer = await res.json().catch(() => ({ ok: false, error: `HTTP ${res.status}` }));
@@ -37,11 +42,19 @@
   async function refresh() {
     // With nobody picked yet the sandbox answers as the first person in the config.
     const asked = ui.me;
-    const res = await fetch(`/sandbox/api/state?user=${encodeURIComponent(asked)}`);
+    const res = await fetch(`/sandbox/api/state?user=${encodeURIComponent(asked)}`, {
+      headers: { [TOKEN_HEADER]: PAGE_TOKEN },
+    });
     if (res.status === 400 && asked) {
       ui.me = '';
       localStorage.removeItem(STORE_KEY);
       return refresh();
+    }
+    if (res.status === 403) {
+      // A restarted sandbox has a new token: this copy of the page can no longer act.
+      if (!ui.reloadSaid) toast('The sandbox was restarted or refused this page: reload it.');
+      ui.reloadSaid = true;
+      return;
     }
     const text = await res.text();
     // Someone else was picked while this was on its way: their state is what the page must show.

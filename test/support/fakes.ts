@@ -22,6 +22,7 @@ import type {
 } from '../../src/ports/session-chat';
 import type { SessionStore } from '../../src/ports/session-store';
 import type { Job, WorkQueue } from '../../src/ports/work-queue';
+import { inPages } from './pages';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -275,11 +276,16 @@ export class MemoryDigestData implements DigestData {
     },
   ) {}
 
-  async grantsRequested(from: string, to: string) {
-    return [...this.stores.grants.items.values()].filter((g) => within(from, to, g.requestedAt)).map(clone);
+  /** Pages of this many items, as the DynamoDB reader hands them over: small, so every fold crosses pages. */
+  pageSize = 2;
+
+  async *grantsRequested(from: string, to: string) {
+    const grants = [...this.stores.grants.items.values()].filter((g) => within(from, to, g.requestedAt));
+    yield* inPages(grants.map(clone), this.pageSize);
   }
-  async sessionsStarted(from: string, to: string) {
-    return [...this.stores.sessions.items.values()].filter((s) => within(from, to, s.startedAt)).map(clone);
+  async *sessionsStarted(from: string, to: string) {
+    const sessions = [...this.stores.sessions.items.values()].filter((s) => within(from, to, s.startedAt));
+    yield* inPages(sessions.map(clone), this.pageSize);
   }
   async anomalies(from: string, to: string) {
     return [...this.stores.anomalies.items.values()].filter((a) => within(from, to, a.at)).map(clone);

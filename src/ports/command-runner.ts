@@ -31,6 +31,12 @@ export interface InvocationStatus {
   nodeName?: string;
   status: string;
   statusDetails?: string;
+  /**
+   * The node's final result, when the listing already carries it whole (ListCommandInvocations with
+   * Details gives each node's output, cut at 2,500 characters): then `result()` need not be asked.
+   * Absent while the node runs, or when SSM cut its output.
+   */
+  result?: InvocationResult;
 }
 
 export interface CommandProgress {
@@ -60,7 +66,7 @@ export interface CommandRunner {
   /** True for the sandbox's simulated account: messages label its results "(simulated)". */
   readonly simulated: boolean;
   sendCommand(request: SendCommandRequest): Promise<SentCommand>;
-  /** The command's overall state and every invocation so far (all pages). */
+  /** The command's overall state and every invocation so far (all pages), with their results where the listing has them whole. */
   progress(commandId: string): Promise<CommandProgress>;
   /** One node's result with its output. */
   result(commandId: string, nodeId: string): Promise<InvocationResult>;

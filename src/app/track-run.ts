@@ -11,6 +11,7 @@ import {
 import { groupResults } from '../domain/result-groups';
 import { toIsoSeconds } from '../domain/grant';
 import type { CommandProgress, InvocationResult, InvocationStatus } from '../ports/command-runner';
+import type { RunMessageView } from '../ports/run-chat';
 import { forEachBounded } from './bounded';
 import type { Deps } from './deps';
 import { updateRun } from './run-updates';
@@ -23,9 +24,10 @@ export type TrackDeps = Pick<
 /**
  * One track-run job polls for at most `budgetMs`, then queues a fresh job: the Lambda worker has a
  * 300 s limit and takes up to 4 jobs per batch (serverless.yml), so 60 s each always fits. Polls come
- * every 1 s, then every 2 s: a poll where no node has ended since the last costs one ListCommands
- * (the runner lists invocations again only when the command's completed count moves), and the run's
- * summary must follow its last node within seconds (issue 13: within 5 s at 500 nodes).
+ * every 1 s, then every 2 s, so the run's summary follows its last node within seconds (issue 13:
+ * within 5 s at 500 nodes). A poll costs one ListCommands when no node has completed since the last,
+ * and on a run over 20 nodes until the command is done (its results are posted at the end): every
+ * invocation is listed, with its output, once.
  */
 export const DEFAULT_RUN_POLLING = { budgetMs: 60_000, firstDelayMs: 1_000, maxDelayMs: 2_000 };
 /** GetCommandInvocation calls in flight at once: SSM throttles, and results arrive in bursts. */
@@ -52,12 +54,23 @@ export async function trackRun(deps: TrackDeps, runId: string): Promise<TrackOut
   for (;;) {
     const run = await deps.runs.get(runId);
     if (run?.status !== 'running' || !run.commandId) return 'skipped';
-    const progress = await deps.commands.progress(run.commandId);
-    const ended = progress.invocations.filter(
-      (inv) => classifyInvocation(inv.status, inv.statusDetails) !== undefined,
-    ).length;
     const overdue = deps.clock.now().toISOString() > trackingDeadline(run);
-    if (ended !== seenEnded || progress.done || overdue) {
+    // A run on many nodes reports them all at the end: until then SSM's count is enough.
+    const atTheEnd = batchesResults(run) && !overdue;
+    const progress = await deps.commands.progress(
+      run.commandId,
+      atTheEnd ? { invocations: 'when-done' } : {},
+    );
+    const ended =
+      progress.completedCount ??
+      progress.invocations.filter((inv) => classifyInvocation(inv.status, inv.statusDetails) !== undefined)
+        .length;
+    if (atTheEnd && !progress.done) {
+      if (ended > shown) {
+        await redrawProgress(deps, run.id, { finished: ended });
+        shown = ended;
+      }
+    } else if (ended !== seenEnded || progress.done || overdue) {
       const recorded = await collectResults(deps, run, run.commandId, progress.invocations);
       // A node SSM lists as ended but whose result is not there yet is looked at again next poll.
       seenEnded = recorded >= ended ? ended : -1;
@@ -162,7 +175,7 @@ export async function settle(
   } else {
     const posted = await postResults(deps, run, results);
     if (!final && posted > 0 && opts.shown === undefined) {
-      await redrawProgress(deps, run.id, results);
+      await redrawProgress(deps, run.id, { finished: results.length, counts: countOutcomes(results) });
       return { state: 'running', shown: results.length };
     }
   }
@@ -171,7 +184,7 @@ export async function settle(
     return { state: 'finished', shown: results.length };
   }
   if (opts.shown !== undefined && results.length > opts.shown) {
-    await redrawProgress(deps, run.id, results);
+    await redrawProgress(deps, run.id, { finished: results.length, counts: countOutcomes(results) });
     return { state: 'running', shown: results.length };
   }
   return { state: 'running', shown: opts.shown ?? 0 };
@@ -263,11 +276,17 @@ async function finish(deps: TrackDeps, run: CommandRun, results: readonly NodeRe
 }
 
 /** Re-reads the run so a message is never redrawn as running after another path finished it. */
-async function redrawProgress(deps: TrackDeps, runId: string, results: readonly NodeResult[]): Promise<void> {
+async function redrawProgress(
+  deps: TrackDeps,
+  runId: string,
+  progress: NonNullable<RunMessageView['progress']>,
+): Promise<void> {
   const run = await deps.runs.get(runId);
   const target = run ? deps.config.targets[run.target] : undefined;
   if (!run?.message || !target) return;
-  const progress =
-    run.status === 'running' ? { finished: results.length, counts: countOutcomes(results) } : undefined;
-  await deps.runChat.updateRunMessage(run.message, { run, target, ...(progress ? { progress } : {}) });
+  await deps.runChat.updateRunMessage(run.message, {
+    run,
+    target,
+    ...(run.status === 'running' ? { progress } : {}),
+  });
 }

@@ -44,7 +44,18 @@ export interface CommandProgress {
   done: boolean;
   /** Nodes SSM resolved the targets to, once it has. */
   targetCount?: number;
+  /** Nodes that reached a final status, as SSM counts them (ListCommands `CompletedCount`), when it says. */
+  completedCount?: number;
+  /** Every invocation so far; empty while the command runs when asked for `invocations: 'when-done'`. */
   invocations: InvocationStatus[];
+}
+
+/**
+ * `when-done`: list the invocations only once the command is done (when SSM gives its completed
+ * count), for a caller that reports every node at the end anyway: a poll is then one call.
+ */
+export interface ProgressOptions {
+  invocations?: 'always' | 'when-done';
 }
 
 /** A node's final result, as GetCommandInvocation reports it. */
@@ -67,7 +78,7 @@ export interface CommandRunner {
   readonly simulated: boolean;
   sendCommand(request: SendCommandRequest): Promise<SentCommand>;
   /** The command's overall state and every invocation so far (all pages), with their results where the listing has them whole. */
-  progress(commandId: string): Promise<CommandProgress>;
+  progress(commandId: string, opts?: ProgressOptions): Promise<CommandProgress>;
   /** One node's result with its output. */
   result(commandId: string, nodeId: string): Promise<InvocationResult>;
   /**

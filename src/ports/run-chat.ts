@@ -7,8 +7,8 @@ import type { Target } from '../domain/target';
 export interface RunMessageView {
   run: CommandRun;
   target: Target;
-  /** While running: how many nodes have a final result, and how they ended. */
-  progress?: { finished: number; counts: Readonly<Record<NodeOutcome, number>> };
+  /** While running: how many nodes have a final result, and how they ended when that is known. */
+  progress?: { finished: number; counts?: Readonly<Record<NodeOutcome, number>> };
 }
 
 /** One thread reply: a single node's result, or several (`batched`) for a run on many nodes. */

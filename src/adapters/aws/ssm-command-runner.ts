@@ -103,9 +103,15 @@ export function createSsmCommandRunner(ssm: SSMClient, opts: SsmCommandRunnerOpt
       return { commandId, ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) };
     },
 
-    async progress(commandId): Promise<CommandProgress> {
+    async progress(commandId, opts = {}): Promise<CommandProgress> {
       const command = await listCommand(commandId);
       const done = command?.Status !== undefined && FINAL_COMMAND_STATUSES.has(command.Status);
+      const counts = {
+        ...(command?.TargetCount !== undefined ? { targetCount: command.TargetCount } : {}),
+        ...(command?.CompletedCount !== undefined ? { completedCount: command.CompletedCount } : {}),
+      };
+      if (opts.invocations === 'when-done' && !done && command?.CompletedCount !== undefined)
+        return { done, ...counts, invocations: [] };
       // A poll where no node completed since the last listing needs no listing: SSM's completed count
       // moves with every node that reaches a final status.
       const at =
@@ -118,11 +124,7 @@ export function createSsmCommandRunner(ssm: SSMClient, opts: SsmCommandRunnerOpt
         listings.set(commandId, { at, invocations });
         if (listings.size > LISTINGS_KEPT) listings.delete(listings.keys().next().value as string);
       }
-      return {
-        done,
-        ...(command?.TargetCount !== undefined ? { targetCount: command.TargetCount } : {}),
-        invocations,
-      };
+      return { done, ...counts, invocations };
     },
 
     async result(commandId, nodeId): Promise<InvocationResult> {

@@ -5,6 +5,7 @@ import {
   type CommandRunner,
   CommandRunnerError,
   type InvocationResult,
+  type ProgressOptions,
   RUN_SHELL_DOCUMENT,
   type SendCommandRequest,
   type SentCommand,
@@ -82,7 +83,7 @@ export class SimulatedRunCommand implements CommandRunner {
     return { commandId: id };
   }
 
-  async progress(commandId: string): Promise<CommandProgress> {
+  async progress(commandId: string, _opts?: ProgressOptions): Promise<CommandProgress> {
     const command = this.command(commandId);
     command.polls++;
     const invocations = command.nodes.map((n) => {
@@ -98,6 +99,7 @@ export class SimulatedRunCommand implements CommandRunner {
       return listed ? { ...status, result: this.toResult(command, n, r) } : status;
     });
     const done = invocations.every((i) => i.status !== 'InProgress');
+    // Listing is free here, so the invocations come whatever the caller asked for.
     return { done, targetCount: command.nodes.length, invocations };
   }
 

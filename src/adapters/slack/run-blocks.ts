@@ -158,7 +158,9 @@ export function runMessage(view: RunMessageView): SlackMessage {
   } else if (progress !== undefined && (run.status === 'running' || run.status === 'sending')) {
     const of = total === undefined ? '' : ` of ${total.toLocaleString('en-US')}`;
     blocks.push(
-      context(`${progress.finished.toLocaleString('en-US')}${of} finished: ${summaryLine(progress.counts)}`),
+      context(
+        `${progress.finished.toLocaleString('en-US')}${of} finished${progress.counts ? `: ${summaryLine(progress.counts)}` : ''}`,
+      ),
     );
   }
   blocks.push(context(footer(run)));

@@ -256,6 +256,31 @@ describe('progress: results from the detailed listing', () => {
     expect(invocations[4]?.result).toMatchObject({ exitCode: -1, stdout: '', stderr: '' });
   });
 
+  it('when-done: one ListCommands while the command runs, then every invocation once it is done', async () => {
+    ssm
+      .on(ListCommandsCommand)
+      .resolvesOnce({
+        Commands: [{ CommandId: 'cmd-7', Status: 'InProgress', TargetCount: 2, CompletedCount: 1 }],
+      })
+      .resolves({ Commands: [{ CommandId: 'cmd-7', Status: 'Success', TargetCount: 2, CompletedCount: 2 }] });
+    ssm.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: [
+        { InstanceId: 'mi-1', Status: 'Success', CommandPlugins: [plugin('a')] },
+        { InstanceId: 'mi-2', Status: 'Success', CommandPlugins: [plugin('b')] },
+      ],
+    });
+    expect(await runner.progress('cmd-7', { invocations: 'when-done' })).toEqual({
+      done: false,
+      targetCount: 2,
+      completedCount: 1,
+      invocations: [],
+    });
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 0);
+    const done = await runner.progress('cmd-7', { invocations: 'when-done' });
+    expect(done.invocations.map((i) => i.result?.stdout)).toEqual(['a', 'b']);
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 1);
+  });
+
   it('lists again only when SSM’s completed count has moved', async () => {
     ssm
       .on(ListCommandsCommand)

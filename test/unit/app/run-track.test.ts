@@ -182,6 +182,18 @@ describe('trackRun: many nodes', () => {
     expect((await s.runs.nodeResults('r1')).find((r) => r.nodeId === many[0]!.id)?.stdoutChars).toBe(3_000);
   });
 
+  it('above 20 nodes, polls ask SSM for the invocations only once the command is done, and the message counts the finished', async () => {
+    const s = runScenario({ fleet: many });
+    for (const [i, node] of many.entries()) s.commands.script(node.id, { pendingPolls: i < 20 ? 1 : 3 });
+    const progress = jest.spyOn(s.commands, 'progress');
+    await sent(s);
+    expect(await trackRun(s.deps, 'r1')).toBe('finished');
+    expect(progress.mock.calls.every(([, opts]) => opts?.invocations === 'when-done')).toBe(true);
+    const shown = s.runChat.messageUpdates.map((u) => u.view.progress);
+    expect(shown.at(0)).toEqual({ finished: 20 });
+    expect(s.runChat.groupReplies).toHaveLength(1);
+  });
+
   it('grouped results are posted once, whichever path finishes the run', async () => {
     const s = runScenario({ fleet: many });
     await sent(s);

@@ -39,6 +39,8 @@ export interface ComposeResult {
   peakRssMb: number;
   /** process.resourceUsage().maxRSS, for comparison with earlier runs (includes the parent's RSS at the fork). */
   maxRssInheritedMb: number;
+  /** DynamoDB requests the digest made (the first run only), by operation. */
+  digestRequests: Record<string, number>;
   /** RSS after loading the code, before reading anything. */
   baselineRssMb: number;
   /** Heap in use right after the digest was posted (before the day is read again and kept). */
@@ -170,8 +172,21 @@ export async function composeDigestOnce(endpoint: string, tableName: string): Pr
   };
   const reads: Reads = { ranges: new Map() };
 
+  // DynamoDB commands of the digest itself (the first run), by name; the seeding process counts the whole child.
+  const digestRequests: Record<string, number> = {};
+  let counting = true;
+  documentClient.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = `DynamoDB:${(context.commandName ?? '?').replace(/Command$/, '')}`;
+      if (counting) digestRequests[name] = (digestRequests[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countDigestRequests' },
+  );
+
   const t0 = performance.now();
   const posted = await postDigest(deps);
+  counting = false;
   const endToEndMs = performance.now() - t0;
   const maxRssInheritedMb = round(process.resourceUsage().maxRSS / 1024, 1);
   const peakRssMb = ownPeakRssMb() ?? maxRssInheritedMb;
@@ -195,6 +210,7 @@ export async function composeDigestOnce(endpoint: string, tableName: string): Pr
     composeMs: round(composeMs),
     peakRssMb,
     maxRssInheritedMb,
+    digestRequests,
     baselineRssMb,
     heapUsedAfterMb,
     read: { grants: count('grants:'), sessions: count('sessions:'), activeNow: reads.active?.length ?? 0 },

@@ -31,11 +31,16 @@ export interface DigestResult {
   sessions: number;
   day: { date: string; timeZone: string };
   seedSeconds: number;
-  /** DynamoDB requests the digest made, by operation; a Scan would show here. */
+  /**
+   * DynamoDB requests the digest process made, by operation, as dynalite saw them; a Scan would show
+   * here. The process reads the day twice (the digest, then again to keep it for the compose timing).
+   */
   requests: Record<string, number>;
   scans: number;
-  /** Query pages read (each Query request is one page of at most 1 MB). */
+  /** Query pages the digest read (each Query request is one page of at most 1 MB), counted by its client. */
   queryPages: number;
+  /** GetItem requests the digest made, counted by its client. */
+  getItems: number;
   compose: ComposeResult;
 }
 
@@ -129,7 +134,8 @@ export async function measureDigest(grantCount: number, sessionCount: number): P
       seedSeconds,
       requests,
       scans: requests['DynamoDB:Scan'] ?? 0,
-      queryPages: requests['DynamoDB:Query'] ?? 0,
+      queryPages: compose.digestRequests['DynamoDB:Query'] ?? 0,
+      getItems: compose.digestRequests['DynamoDB:GetItem'] ?? 0,
       compose,
     };
   } finally {

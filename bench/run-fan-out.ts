@@ -44,8 +44,12 @@ export interface FanOutResult {
     posted: number;
     threadReplies: number;
     updates: number;
-    /** Node results per thread reply, largest. */
+    /** Node results per thread reply, largest (runs on more than 20 nodes post groups instead). */
     mostResultsInOneReply: number;
+    /** Groups of identical results posted (runs on more than 20 nodes). */
+    groups: number;
+    /** Every chat.postMessage of the run: its message and the thread replies. */
+    perRun: number;
     largest: { blocks: number; textChars: number; sectionChars: number };
     withinLimits: boolean;
     /** Most chat.postMessage calls in any one second (Slack allows about one per second per channel, with bursts). */
@@ -75,6 +79,24 @@ class FleetCommand implements RunCommandModel {
 
   private status(node: FakeNode): string {
     return this.finishedAt(node) <= this.now() ? 'Success' : 'InProgress';
+  }
+
+  private plugins(node: FakeNode): unknown[] {
+    if (!this.command || this.status(node) !== 'Success') return [];
+    return [
+      {
+        Name: 'aws:runShellScript',
+        Status: 'Success',
+        StatusDetails: 'Success',
+        ResponseCode: 0,
+        // The JSON protocol's timestamps: epoch seconds.
+        ResponseStartDateTime: (this.command.sentAt + 500) / 1000,
+        ResponseFinishDateTime: this.finishedAt(node) / 1000,
+        Output: DF_OUTPUT,
+        StandardOutputUrl: '',
+        StandardErrorUrl: '',
+      },
+    ];
   }
 
   answer(operation: string, input: Record<string, unknown>): unknown {
@@ -120,6 +142,8 @@ class FleetCommand implements RunCommandModel {
             InstanceName: n.name,
             Status: this.status(n),
             StatusDetails: this.status(n),
+            // With Details, SSM lists each node's plugin output (up to 2,500 characters), as GetCommandInvocation would.
+            ...(input.Details === true ? { CommandPlugins: this.plugins(n) } : {}),
           })),
           ...(page.next ? { NextToken: page.next } : {}),
         };
@@ -183,11 +207,17 @@ export async function measureFanOut(nodeCount: number): Promise<FanOutResult> {
     });
     let summaryAt: number | undefined;
     let mostResultsInOneReply = 0;
+    /** How many groups of identical results the run's nodes made. */
+    let groups = 0;
     const runChat: RunChat = {
       ...slackRunChat,
       postResults: async (thread, view) => {
         mostResultsInOneReply = Math.max(mostResultsInOneReply, view.results.length);
         await slackRunChat.postResults(thread, view);
+      },
+      postResultGroups: async (thread, view) => {
+        groups = view.groups.length;
+        await slackRunChat.postResultGroups(thread, view);
       },
       updateRunMessage: async (ref, view) => {
         await slackRunChat.updateRunMessage(ref, view);
@@ -267,6 +297,8 @@ export async function measureFanOut(nodeCount: number): Promise<FanOutResult> {
         threadReplies: replies.length,
         updates: sent.filter((m) => m.method === 'chat.update').length,
         mostResultsInOneReply,
+        groups,
+        perRun: posts.length,
         largest,
         withinLimits:
           largest.blocks <= LIMITS.blocks &&

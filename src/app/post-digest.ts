@@ -1,15 +1,18 @@
 import type { Config } from '../config/types';
 import {
-  composeDigest,
   type DigestRun,
   type DigestView,
   digestRun,
+  finishDigest,
+  foldGrants,
+  foldSessions,
   inDay,
   isRunFailure,
   type LocalDay,
   localDay,
   previousLocalDay,
   runOutcome,
+  startDigest,
   utcDatesCovering,
 } from '../domain/digest';
 import type { Deps } from './deps';
@@ -42,28 +45,31 @@ export function digestDay(deps: Pick<Deps, 'config' | 'clock'>, date?: string): 
   return date === undefined ? previousLocalDay(deps.clock.now(), timezone) : localDay(date, timezone);
 }
 
-/** Reads one local day's data (by-day index queries, every page) and composes its digest. */
+/**
+ * Reads one local day's data (by-day index queries, every page) and composes its digest. Grants and
+ * sessions are folded into the tallies a page at a time, grants first (a session is named after its
+ * grant), so memory stays flat however busy the day; the small reads run alongside.
+ */
 export async function buildDigest(deps: DigestDeps, opts: { date?: string } = {}): Promise<DigestView> {
   const day = digestDay(deps, opts.date);
   const since = new Date(Date.parse(day.start) - grantLifetimeMs(deps.config)).toISOString();
-  const [grants, sessions, anomalies, activeNow, runs] = await Promise.all([
-    deps.digestData.grantsRequested(since, day.end),
-    deps.digestData.sessionsStarted(day.start, day.end),
+  const rest = Promise.all([
     deps.digestData.anomalies(day.start, day.end),
     deps.grants.listByStatus('active'),
     commandRuns(deps, day),
   ]);
-  return composeDigest({
+  // Awaited below; until then a failure must not count as unhandled.
+  rest.catch(() => undefined);
+  const tally = startDigest({
     day,
     now: deps.clock.now().toISOString(),
     accountId: deps.config.aws.accountId,
     people: deps.config.people,
-    grants,
-    sessions,
-    runs,
-    anomalies,
-    activeNow,
   });
+  for await (const page of deps.digestData.grantsRequested(since, day.end)) foldGrants(tally, page);
+  for await (const page of deps.digestData.sessionsStarted(day.start, day.end)) foldSessions(tally, page);
+  const [anomalies, activeNow, runs] = await rest;
+  return finishDigest(tally, { runs, anomalies, activeNow });
 }
 
 /** The day's runs from the CommandRunStore's by-day index, with the failed nodes of failing runs named. */

@@ -38,7 +38,8 @@ export type InvocationEventOutcome =
 
 /**
  * A node's status changed: record its final result and post it in the run's thread (claimed, so the
- * polling fallback never posts it again), and finish the run if it was the last node. An event that
+ * polling fallback never posts it again; a run on more than 20 nodes posts its results grouped when
+ * it finishes), and finish the run if it was the last node. An event that
  * beats the stored command id (a fast node) is left to polling, which lists every invocation anyway.
  */
 export async function recordInvocationEvent(

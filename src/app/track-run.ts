@@ -6,11 +6,12 @@ import {
   cutOutput,
   moveRun,
   type NodeResult,
-  RESULTS_PER_MESSAGE,
   trackingDeadline,
 } from '../domain/command-run';
+import { groupResults } from '../domain/result-groups';
 import { toIsoSeconds } from '../domain/grant';
 import type { CommandProgress, InvocationResult, InvocationStatus } from '../ports/command-runner';
+import type { RunMessageView } from '../ports/run-chat';
 import { forEachBounded } from './bounded';
 import type { Deps } from './deps';
 import { updateRun } from './run-updates';
@@ -22,31 +23,61 @@ export type TrackDeps = Pick<
 
 /**
  * One track-run job polls for at most `budgetMs`, then queues a fresh job: the Lambda worker has a
- * 300 s limit and takes up to 4 jobs per batch (serverless.yml), so 60 s each always fits. Backoff from
- * 1 s to 15 s keeps a quick `df -h` quick without polling a long job every second.
+ * 300 s limit and takes up to 4 jobs per batch (serverless.yml), so 60 s each always fits. Polls come
+ * every 1 s, then every 2 s, so the run's summary follows its last node within seconds (issue 13:
+ * within 5 s at 500 nodes). A poll costs one ListCommands when no node has completed since the last,
+ * and on a run over 20 nodes until the command is done (its results are posted at the end): every
+ * invocation is listed, with its output, once.
  */
-export const DEFAULT_RUN_POLLING = { budgetMs: 60_000, firstDelayMs: 1_000, maxDelayMs: 15_000 };
+export const DEFAULT_RUN_POLLING = { budgetMs: 60_000, firstDelayMs: 1_000, maxDelayMs: 2_000 };
 /** GetCommandInvocation calls in flight at once: SSM throttles, and results arrive in bursts. */
 const RESULT_CONCURRENCY = 4;
+/** Result writes in flight at once: a run on 500 nodes records most of them in one poll. */
+const RECORD_CONCURRENCY = 16;
 
 export type TrackOutcome = 'finished' | 'handed-over' | 'skipped';
 
 /**
  * Worker job for a sent run: polls SSM with backoff, records each node's final result, posts it in the
- * run's thread once, keeps the run's message up to date, and finishes the run when every node has
- * ended or the command's deadline has passed. On Lambda the status-change events do the same work as
- * they arrive (recordInvocationEvent); this is the bounded fallback, and both claim every post.
+ * run's thread once (a run on many nodes: grouped, when it finishes), keeps the run's message up to
+ * date, and finishes the run when every node has ended or the command's deadline has passed. On
+ * Lambda the status-change events do the same work as they arrive (recordInvocationEvent); this is
+ * the bounded fallback, and both claim every post.
  */
 export async function trackRun(deps: TrackDeps, runId: string): Promise<TrackOutcome> {
   const polling = deps.runPolling ?? DEFAULT_RUN_POLLING;
   const started = deps.clock.now().getTime();
   let delay = polling.firstDelayMs;
+  /** Ended nodes at the last poll that looked at results, and how many the message shows. */
+  let seenEnded = -1;
+  let shown = 0;
   for (;;) {
     const run = await deps.runs.get(runId);
     if (run?.status !== 'running' || !run.commandId) return 'skipped';
-    const progress = await deps.commands.progress(run.commandId);
-    await collectResults(deps, run, run.commandId, progress.invocations);
-    if ((await settle(deps, run, { progress, postPartialBatches: true })) === 'finished') return 'finished';
+    const overdue = deps.clock.now().toISOString() > trackingDeadline(run);
+    // A run on many nodes reports them all at the end: until then SSM's count is enough.
+    const atTheEnd = batchesResults(run) && !overdue;
+    const progress = await deps.commands.progress(
+      run.commandId,
+      atTheEnd ? { invocations: 'when-done' } : {},
+    );
+    const ended =
+      progress.completedCount ??
+      progress.invocations.filter((inv) => classifyInvocation(inv.status, inv.statusDetails) !== undefined)
+        .length;
+    if (atTheEnd && !progress.done) {
+      if (ended > shown) {
+        await redrawProgress(deps, run.id, { finished: ended });
+        shown = ended;
+      }
+    } else if (ended !== seenEnded || progress.done || overdue) {
+      const recorded = await collectResults(deps, run, run.commandId, progress.invocations);
+      // A node SSM lists as ended but whose result is not there yet is looked at again next poll.
+      seenEnded = recorded >= ended ? ended : -1;
+      const settled = await settle(deps, run, { progress, postPartialBatches: true, shown });
+      if (settled.state === 'finished') return 'finished';
+      shown = settled.shown;
+    }
     const elapsed = deps.clock.now().getTime() - started;
     if (elapsed >= polling.budgetMs) {
       await deps.queue.enqueue({ kind: 'track-run', runId });
@@ -57,21 +88,36 @@ export async function trackRun(deps: TrackDeps, runId: string): Promise<TrackOut
   }
 }
 
-/** Fetches the output of every node SSM lists as ended that has no recorded result yet. */
+/**
+ * Records every node SSM lists as ended that has no recorded result yet: from the listing itself when
+ * it carries the whole output (ListCommandInvocations with Details), else one GetCommandInvocation.
+ */
 async function collectResults(
   deps: TrackDeps,
   run: CommandRun,
   commandId: string,
   invocations: readonly InvocationStatus[],
-): Promise<void> {
+): Promise<number> {
   const recorded = new Set((await deps.runs.nodeResults(run.id)).map((r) => r.nodeId));
   const ended = invocations.filter(
     (inv) => !recorded.has(inv.nodeId) && classifyInvocation(inv.status, inv.statusDetails) !== undefined,
   );
-  await forEachBounded(ended, RESULT_CONCURRENCY, async (inv) => {
-    const node = toNodeResult(run, await deps.commands.result(commandId, inv.nodeId));
-    if (node) await deps.runs.recordNode(run.id, node);
-  });
+  const listed = ended.filter((inv) => inv.result !== undefined);
+  const unlisted = ended.filter((inv) => inv.result === undefined);
+  let added = 0;
+  const record = async (result: InvocationResult) => {
+    const node = toNodeResult(run, result);
+    if (!node) return;
+    await deps.runs.recordNode(run.id, node);
+    added++;
+  };
+  await Promise.all([
+    forEachBounded(listed, RECORD_CONCURRENCY, (inv) => record(inv.result as InvocationResult)),
+    forEachBounded(unlisted, RESULT_CONCURRENCY, async (inv) =>
+      record(await deps.commands.result(commandId, inv.nodeId)),
+    ),
+  ]);
+  return recorded.size + added;
 }
 
 /** A node's result as stored, or undefined while SSM still reports it on its way. */
@@ -100,16 +146,17 @@ export function toNodeResult(run: CommandRun, result: InvocationResult): NodeRes
 /**
  * Posts what is recorded and not yet posted, then finishes the run if every node has ended (or the
  * deadline has passed), or else redraws its message with the progress. Shared by polling and events.
- * `postPartialBatches`: for a run on many nodes, post whatever has ended even if it does not fill a
- * message; events leave that to polling, so one event per node does not mean one message per node.
+ * A run on more than 20 nodes posts nothing until it finishes, then its results grouped by identical
+ * output. `shown`: how many finished nodes the message already shows (polling redraws when more
+ * have); `postPartialBatches` is kept for the event path, which never redraws on its own.
  */
 export async function settle(
   deps: TrackDeps,
   run: CommandRun,
-  opts: { progress?: CommandProgress; postPartialBatches: boolean },
-): Promise<'finished' | 'running'> {
+  opts: { progress?: CommandProgress; postPartialBatches: boolean; shown?: number },
+): Promise<{ state: 'finished' | 'running'; shown: number }> {
   const commandId = run.commandId;
-  if (!commandId) return 'running';
+  if (!commandId) return { state: 'running', shown: opts.shown ?? 0 };
   let results = await deps.runs.nodeResults(run.id);
   let progress = opts.progress;
   const expected = Math.max(run.nodes?.length ?? 0, 1);
@@ -123,13 +170,24 @@ export async function settle(
   }
   const final = complete || overdue;
 
-  const posted = await postResults(deps, run, results, final || opts.postPartialBatches);
+  if (batchesResults(run)) {
+    if (final) await postGroups(deps, run, results);
+  } else {
+    const posted = await postResults(deps, run, results);
+    if (!final && posted > 0 && opts.shown === undefined) {
+      await redrawProgress(deps, run.id, { finished: results.length, counts: countOutcomes(results) });
+      return { state: 'running', shown: results.length };
+    }
+  }
   if (final) {
     await finish(deps, run, results);
-    return 'finished';
+    return { state: 'finished', shown: results.length };
   }
-  if (posted > 0) await redrawProgress(deps, run.id, results);
-  return 'running';
+  if (opts.shown !== undefined && results.length > opts.shown) {
+    await redrawProgress(deps, run.id, { finished: results.length, counts: countOutcomes(results) });
+    return { state: 'running', shown: results.length };
+  }
+  return { state: 'running', shown: opts.shown ?? 0 };
 }
 
 /** Every node SSM sent the command to has a recorded result, and SSM says the command is over. */
@@ -165,36 +223,42 @@ async function recordMissing(
   return deps.runs.nodeResults(run.id);
 }
 
-/**
- * Claims and posts unposted results in the run's thread: one node per message, or, on a run with more
- * than 20 nodes, up to 10 per message (domain/command-run.ts). Returns how many were posted.
- */
+/** Claims and posts unposted results in the run's thread, one node per message. Returns how many were posted. */
 async function postResults(
   deps: TrackDeps,
   run: CommandRun,
   results: readonly NodeResult[],
-  postPartial: boolean,
 ): Promise<number> {
-  const batched = batchesResults(run);
-  const size = batched ? RESULTS_PER_MESSAGE : 1;
   const unposted = results.filter((r) => r.postedAt === undefined);
-  // Without postPartial only full messages go out; the remainder waits for the next round.
-  const candidates = postPartial ? unposted : unposted.slice(0, unposted.length - (unposted.length % size));
-  if (candidates.length === 0) return 0;
+  if (unposted.length === 0) return 0;
   if (!run.message) {
     // The message is posted at most once; a worker that died after claiming it leaves nothing to thread under.
     deps.logger.warn({ runId: run.id }, 'run has no message to post node results under');
     return 0;
   }
   const at = deps.clock.now().toISOString();
-  const claimed: NodeResult[] = [];
-  for (const result of candidates) {
-    if (await deps.runs.claimNodePost(run.id, result.nodeId, at)) claimed.push(result);
+  let posted = 0;
+  for (const result of unposted) {
+    if (!(await deps.runs.claimNodePost(run.id, result.nodeId, at))) continue;
+    await deps.runChat.postResults(run.message, { run, results: [result], batched: false });
+    posted++;
   }
-  for (let i = 0; i < claimed.length; i += size) {
-    await deps.runChat.postResults(run.message, { run, results: claimed.slice(i, i + size), batched });
+  return posted;
+}
+
+/**
+ * A finished run on many nodes: its results grouped by identical result, claimed once for the whole
+ * run (events and polling may both finish it), so each group is posted once and a run takes a handful
+ * of messages instead of one per 10 nodes.
+ */
+async function postGroups(deps: TrackDeps, run: CommandRun, results: readonly NodeResult[]): Promise<void> {
+  if (results.length === 0) return;
+  if (!run.message) {
+    deps.logger.warn({ runId: run.id }, 'run has no message to post node results under');
+    return;
   }
-  return claimed.length;
+  if (!(await deps.runs.claimEffect(run.id, 'result-groups', deps.clock.now().toISOString()))) return;
+  await deps.runChat.postResultGroups(run.message, { run, groups: groupResults(results) });
 }
 
 async function finish(deps: TrackDeps, run: CommandRun, results: readonly NodeResult[]): Promise<void> {
@@ -212,11 +276,17 @@ async function finish(deps: TrackDeps, run: CommandRun, results: readonly NodeRe
 }
 
 /** Re-reads the run so a message is never redrawn as running after another path finished it. */
-async function redrawProgress(deps: TrackDeps, runId: string, results: readonly NodeResult[]): Promise<void> {
+async function redrawProgress(
+  deps: TrackDeps,
+  runId: string,
+  progress: NonNullable<RunMessageView['progress']>,
+): Promise<void> {
   const run = await deps.runs.get(runId);
   const target = run ? deps.config.targets[run.target] : undefined;
   if (!run?.message || !target) return;
-  const progress =
-    run.status === 'running' ? { finished: results.length, counts: countOutcomes(results) } : undefined;
-  await deps.runChat.updateRunMessage(run.message, { run, target, ...(progress ? { progress } : {}) });
+  await deps.runChat.updateRunMessage(run.message, {
+    run,
+    target,
+    ...(run.status === 'running' ? { progress } : {}),
+  });
 }

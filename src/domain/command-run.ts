@@ -135,9 +135,9 @@ export const SSM_STDERR_LIMIT = 8_000;
 export const STORED_OUTPUT_CHARS = 4_000;
 /** SendCommand's Comment is at most 100 characters. */
 export const MAX_COMMENT_CHARS = 100;
-/** A run with more nodes than this gets its results several nodes to a thread message … */
+/** A run with more nodes than this gets its results grouped by identical result when it finishes (result-groups.ts) … */
 export const BATCH_ABOVE_NODES = 20;
-/** … this many per message (each node one section of under 3,000 characters: well inside 50 blocks). */
+/** … (a thread reply that lists several nodes' own results takes at most this many, one section each). */
 export const RESULTS_PER_MESSAGE = 10;
 /** SendCommand TimeoutSeconds when the snippet sets none: offline nodes are reported after this. */
 export const DEFAULT_DELIVERY_TIMEOUT_SECONDS = 300;
@@ -223,8 +223,9 @@ export function trackingDeadline(run: CommandRun): string {
 }
 
 /**
- * Whether node results go several to a thread message. One message per node reads best, but chat.postMessage
- * allows about one message per second per channel, and 200 messages would bury the thread.
+ * Whether node results are grouped (posted once the run finishes, identical results together) rather
+ * than one message per node as each ends. One message per node reads best, but chat.postMessage allows
+ * about one message per second per channel, and 500 messages would bury the thread.
  */
 export function batchesResults(run: Pick<CommandRun, 'nodes'>, nodeCount?: number): boolean {
   return (nodeCount ?? run.nodes?.length ?? 0) > BATCH_ABOVE_NODES;

@@ -365,79 +365,141 @@ function byWeight<T extends { count: number; seconds: number }>(key: (t: T) => s
   return (a: T, b: T) => b.seconds - a.seconds || b.count - a.count || key(a).localeCompare(key(b));
 }
 
+/** What the digest knows of a grant once it has been folded: enough to name a session's person and target. */
+interface GrantOwner {
+  requester: string;
+  target: string;
+}
+
 /**
- * Composes the digest of one local day. Pure: the caller reads the data (by-day index queries) and
- * the clock; the Slack adapter renders the result within Slack's limits, the CLI as text.
+ * A day's digest being composed page by page: the reader hands over one page of grants or sessions at
+ * a time and the page is folded into these tallies, so a day of 100,000 sessions is never held at
+ * once. Grants are folded first (a session is named after its grant), then sessions, then
+ * `finishDigest` adds the small reads (runs, anomalies, grants active now). Pure: no I/O, no clock.
  */
-export function composeDigest(input: DigestInput): DigestView {
-  const { day, now } = input;
-  const grants = new Map<string, Grant>();
-  for (const g of input.grants) grants.set(g.id, g);
+export interface DigestTally {
+  readonly context: DigestContext;
+  /** Every grant folded so far, by id, as sessions need it. */
+  readonly owners: Map<string, GrantOwner>;
+  requested: number;
+  readonly outcomes: Record<RequestOutcome, number>;
+  readonly decisionSeconds: number[];
+  readonly extensions: { requested: number; extended: number; denied: number };
+  sessionCount: number;
+  sessionSeconds: number;
+  openSessions: number;
+  readonly people: Map<string, PersonTally>;
+  readonly targets: Map<string, TargetTally>;
+  longest?: DigestSession;
+  readonly unmatchedSessions: DigestSession[];
+  /** peopleOwning per session owner ARN, computed once per owner. */
+  readonly ownerPeople: Map<string, string | undefined>;
+}
 
-  const requested = [...grants.values()].filter((g) => inDay(day, g.requestedAt));
-  const outcomes = zeroes(REQUEST_OUTCOMES);
-  const decisionSeconds: number[] = [];
-  for (const g of requested) {
-    const outcome = requestOutcome(g);
-    outcomes[outcome]++;
-    if (g.decidedAt !== undefined && outcome !== 'pending' && outcome !== 'lapsed' && outcome !== 'cancelled')
-      decisionSeconds.push(Math.max(0, (Date.parse(g.decidedAt) - Date.parse(g.requestedAt)) / 1000));
-  }
-  decisionSeconds.sort((a, b) => a - b);
+/** What every part of the composition needs. */
+export type DigestContext = Pick<DigestInput, 'day' | 'now' | 'accountId' | 'people'>;
 
-  const extensions = { requested: 0, extended: 0, denied: 0 };
-  for (const g of grants.values()) {
+export function startDigest(context: DigestContext): DigestTally {
+  return {
+    context,
+    owners: new Map(),
+    requested: 0,
+    outcomes: zeroes(REQUEST_OUTCOMES),
+    decisionSeconds: [],
+    extensions: { requested: 0, extended: 0, denied: 0 },
+    sessionCount: 0,
+    sessionSeconds: 0,
+    openSessions: 0,
+    people: new Map(),
+    targets: new Map(),
+    unmatchedSessions: [],
+    ownerPeople: new Map(),
+  };
+}
+
+/** Folds one page of grants: requests of the day, extensions decided in it, and who owns what. A grant read twice counts once. */
+export function foldGrants(tally: DigestTally, grants: Iterable<Grant>): void {
+  const { day } = tally.context;
+  for (const g of grants) {
+    if (tally.owners.has(g.id)) continue;
+    tally.owners.set(g.id, { requester: g.requester, target: g.target });
+    if (inDay(day, g.requestedAt)) {
+      tally.requested++;
+      const outcome = requestOutcome(g);
+      tally.outcomes[outcome]++;
+      if (
+        g.decidedAt !== undefined &&
+        outcome !== 'pending' &&
+        outcome !== 'lapsed' &&
+        outcome !== 'cancelled'
+      )
+        tally.decisionSeconds.push(Math.max(0, (Date.parse(g.decidedAt) - Date.parse(g.requestedAt)) / 1000));
+    }
     for (const h of g.history) {
       if (!inDay(day, h.at)) continue;
-      if (h.event === 'extension-requested') extensions.requested++;
-      else if (h.event === 'extended') extensions.extended++;
-      else if (h.event === 'extension-denied') extensions.denied++;
+      if (h.event === 'extension-requested') tally.extensions.requested++;
+      else if (h.event === 'extended') tally.extensions.extended++;
+      else if (h.event === 'extension-denied') tally.extensions.denied++;
     }
   }
+}
 
-  const sessions = input.sessions
-    .filter((s) => inDay(day, s.startedAt))
-    .map((s) => digestSession(s, grants, input));
-  const people = new Map<string, PersonTally>();
-  const targets = new Map<string, TargetTally>();
-  let seconds = 0;
-  let longest: DigestSession | undefined;
-  for (const s of sessions) {
-    seconds += s.seconds;
+/** Folds one page of sessions into the tallies; only anomalies (sessions that matched no grant) are kept. */
+export function foldSessions(tally: DigestTally, sessions: Iterable<Session>): void {
+  for (const session of sessions) {
+    if (!inDay(tally.context.day, session.startedAt)) continue;
+    const s = digestSession(session, tally);
+    tally.sessionCount++;
+    tally.sessionSeconds += s.seconds;
+    if (s.open) tally.openSessions++;
+    if (s.unmatched) tally.unmatchedSessions.push(s);
     const personKey = s.person ?? `arn:${s.owner ?? '?'}`;
-    const p = people.get(personKey) ?? {
-      ...(s.person === undefined ? { owner: s.owner ?? 'unknown' } : { person: s.person }),
-      count: 0,
-      seconds: 0,
-    };
+    let p = tally.people.get(personKey);
+    if (p === undefined) {
+      p = {
+        ...(s.person === undefined ? { owner: s.owner ?? 'unknown' } : { person: s.person }),
+        count: 0,
+        seconds: 0,
+      };
+      tally.people.set(personKey, p);
+    }
     p.count++;
     p.seconds += s.seconds;
-    people.set(personKey, p);
     const targetKey = s.target ?? '';
-    const t = targets.get(targetKey) ?? {
-      ...(s.target === undefined ? {} : { target: s.target }),
-      count: 0,
-      seconds: 0,
-    };
+    let t = tally.targets.get(targetKey);
+    if (t === undefined) {
+      t = { ...(s.target === undefined ? {} : { target: s.target }), count: 0, seconds: 0 };
+      tally.targets.set(targetKey, t);
+    }
     t.count++;
     t.seconds += s.seconds;
-    targets.set(targetKey, t);
+    const { longest } = tally;
     if (
       longest === undefined ||
       s.seconds > longest.seconds ||
       (s.seconds === longest.seconds && s.id < longest.id)
     )
-      longest = s;
+      tally.longest = s;
   }
+}
 
-  const runs = input.runs.filter((r) => inDay(day, r.at));
+/** The digest, from the folded grants and sessions and the day's (few) runs, anomalies and active grants. */
+export function finishDigest(
+  tally: DigestTally,
+  rest: Pick<DigestInput, 'runs' | 'anomalies' | 'activeNow'>,
+): DigestView {
+  const { day, now } = tally.context;
+  const decisionSeconds = [...tally.decisionSeconds].sort((a, b) => a - b);
+  const { extensions } = tally;
+
+  const runs = rest.runs.filter((r) => inDay(day, r.at));
   const runOutcomes = zeroes(RUN_OUTCOMES);
   for (const r of runs) runOutcomes[r.outcome]++;
   const failures = runs
     .filter(isRunFailure)
     .sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id));
 
-  const activeNow = input.activeNow
+  const activeNow = rest.activeNow
     .filter((g) => g.status === 'active')
     .map((g) => ({
       grantId: g.id,
@@ -450,7 +512,7 @@ export function composeDigest(input: DigestInput): DigestView {
       (a, b) => (a.expiresAt ?? '').localeCompare(b.expiresAt ?? '') || a.grantId.localeCompare(b.grantId),
     );
 
-  const dayAnomalies = input.anomalies.filter((a) => inDay(day, a.at));
+  const dayAnomalies = rest.anomalies.filter((a) => inDay(day, a.at));
   const byTime = <T extends { at: string }>(a: T, b: T) => a.at.localeCompare(b.at);
   const orphanPolicies = dayAnomalies
     .filter(
@@ -463,24 +525,24 @@ export function composeDigest(input: DigestInput): DigestView {
         a.kind === 'sessions-not-ended' || a.kind === 'revoke-failed',
     )
     .sort(byTime);
-  const unmatchedSessions = sessions
-    .filter((s) => s.unmatched)
-    .sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? '') || a.id.localeCompare(b.id));
+  const unmatchedSessions = [...tally.unmatchedSessions].sort(
+    (a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? '') || a.id.localeCompare(b.id),
+  );
   const anomalyTotal = unmatchedSessions.length + orphanPolicies.length + failedRevocations.length;
 
   const view: DigestView = {
     day,
     now,
     empty:
-      requested.length === 0 &&
+      tally.requested === 0 &&
       extensions.requested + extensions.extended + extensions.denied === 0 &&
-      sessions.length === 0 &&
+      tally.sessionCount === 0 &&
       runs.length === 0 &&
       activeNow.length === 0 &&
       anomalyTotal === 0,
     requests: {
-      total: requested.length,
-      outcomes,
+      total: tally.requested,
+      outcomes: { ...tally.outcomes },
       decision: {
         count: decisionSeconds.length,
         ...(decisionSeconds.length === 0
@@ -488,14 +550,18 @@ export function composeDigest(input: DigestInput): DigestView {
           : { medianSeconds: median(decisionSeconds), maxSeconds: decisionSeconds.at(-1) }),
       },
     },
-    extensions,
+    extensions: { ...extensions },
     sessions: {
-      count: sessions.length,
-      seconds,
-      open: sessions.filter((s) => s.open).length,
-      byPerson: [...people.values()].sort(byWeight((p) => p.person ?? p.owner ?? '')),
-      byTarget: [...targets.values()].sort(byWeight((t) => t.target ?? '\uffff')),
-      ...(longest === undefined ? {} : { longest }),
+      count: tally.sessionCount,
+      seconds: tally.sessionSeconds,
+      open: tally.openSessions,
+      byPerson: [...tally.people.values()]
+        .map((p) => ({ ...p }))
+        .sort(byWeight((p) => p.person ?? p.owner ?? '')),
+      byTarget: [...tally.targets.values()]
+        .map((t) => ({ ...t }))
+        .sort(byWeight((t) => t.target ?? '\uffff')),
+      ...(tally.longest === undefined ? {} : { longest: tally.longest }),
     },
     runs: { total: runs.length, outcomes: runOutcomes, failures },
     activeNow,
@@ -504,13 +570,22 @@ export function composeDigest(input: DigestInput): DigestView {
   return view;
 }
 
-function digestSession(s: Session, grants: ReadonlyMap<string, Grant>, input: DigestInput): DigestSession {
-  const grant = s.grantId === undefined ? undefined : grants.get(s.grantId);
+/**
+ * Composes the digest of one local day from the whole day at once. Pure: the caller reads the data
+ * (by-day index queries) and the clock; the Slack adapter renders the result within Slack's limits,
+ * the CLI as text. The same fold `buildDigest` runs page by page, over a single page.
+ */
+export function composeDigest(input: DigestInput): DigestView {
+  const tally = startDigest(input);
+  foldGrants(tally, input.grants);
+  foldSessions(tally, input.sessions);
+  return finishDigest(tally, input);
+}
+
+function digestSession(s: Session, tally: DigestTally): DigestSession {
+  const grant = s.grantId === undefined ? undefined : tally.owners.get(s.grantId);
   let person = grant?.requester;
-  if (person === undefined && s.owner !== undefined) {
-    const owners = peopleOwning(s.owner, input.people, input.accountId);
-    if (owners.length === 1) person = owners[0];
-  }
+  if (person === undefined && s.owner !== undefined) person = ownerPerson(tally, s.owner);
   const target = grant?.target ?? (s.grantId === undefined ? undefined : `grant ${s.grantId}`);
   return {
     id: s.id,
@@ -521,8 +596,17 @@ function digestSession(s: Session, grants: ReadonlyMap<string, Grant>, input: Di
     ...(s.node?.name === undefined ? {} : { nodeName: s.node.name }),
     ...(s.document === undefined ? {} : { document: s.document }),
     ...(s.startedAt === undefined ? {} : { startedAt: s.startedAt }),
-    seconds: sessionSeconds(s, input.now),
+    seconds: sessionSeconds(s, tally.context.now),
     open: s.status === 'active',
     unmatched: s.unmatched === true,
   };
+}
+
+/** The one mapped person who could own a session, if exactly one could. */
+function ownerPerson(tally: DigestTally, owner: string): string | undefined {
+  if (tally.ownerPeople.has(owner)) return tally.ownerPeople.get(owner);
+  const owners = peopleOwning(owner, tally.context.people, tally.context.accountId);
+  const person = owners.length === 1 ? owners[0] : undefined;
+  tally.ownerPeople.set(owner, person);
+  return person;
 }

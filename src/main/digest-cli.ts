@@ -96,7 +96,7 @@ async function openFromEnvironment(
       config,
       clock: { now: io.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
       grants,
-      digestData: createDynamoDigestReader({ documentClient, tableName, grants }),
+      digestData: createDynamoDigestReader({ documentClient, tableName }),
       runs: createDynamoCommandRunStore({ documentClient, tableName }),
       sessionChat: createSlackSessionChat({ client: slack }),
       logger: stderrLogger(io.err),

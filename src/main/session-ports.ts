@@ -22,6 +22,6 @@ export function sessionPorts(opts: {
     sessions: createDynamoSessionStore(table),
     sessionChat: createSlackSessionChat({ client: opts.client }),
     anomalies: createDynamoAnomalyLog(table),
-    digestData: createDynamoDigestReader({ ...table, grants: opts.grants }),
+    digestData: createDynamoDigestReader(table),
   };
 }

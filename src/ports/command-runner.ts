@@ -31,6 +31,12 @@ export interface InvocationStatus {
   nodeName?: string;
   status: string;
   statusDetails?: string;
+  /**
+   * The node's final result, when the listing already carries it whole (ListCommandInvocations with
+   * Details gives each node's output, cut at 2,500 characters): then `result()` need not be asked.
+   * Absent while the node runs, or when SSM cut its output.
+   */
+  result?: InvocationResult;
 }
 
 export interface CommandProgress {
@@ -38,7 +44,18 @@ export interface CommandProgress {
   done: boolean;
   /** Nodes SSM resolved the targets to, once it has. */
   targetCount?: number;
+  /** Nodes that reached a final status, as SSM counts them (ListCommands `CompletedCount`), when it says. */
+  completedCount?: number;
+  /** Every invocation so far; empty while the command runs when asked for `invocations: 'when-done'`. */
   invocations: InvocationStatus[];
+}
+
+/**
+ * `when-done`: list the invocations only once the command is done (when SSM gives its completed
+ * count), for a caller that reports every node at the end anyway: a poll is then one call.
+ */
+export interface ProgressOptions {
+  invocations?: 'always' | 'when-done';
 }
 
 /** A node's final result, as GetCommandInvocation reports it. */
@@ -60,8 +77,8 @@ export interface CommandRunner {
   /** True for the sandbox's simulated account: messages label its results "(simulated)". */
   readonly simulated: boolean;
   sendCommand(request: SendCommandRequest): Promise<SentCommand>;
-  /** The command's overall state and every invocation so far (all pages). */
-  progress(commandId: string): Promise<CommandProgress>;
+  /** The command's overall state and every invocation so far (all pages), with their results where the listing has them whole. */
+  progress(commandId: string, opts?: ProgressOptions): Promise<CommandProgress>;
   /** One node's result with its output. */
   result(commandId: string, nodeId: string): Promise<InvocationResult>;
   /**

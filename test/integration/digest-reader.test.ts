@@ -1,24 +1,26 @@
 import { createDynamoAnomalyLog } from '../../src/adapters/dynamodb/anomaly-log';
 import { createDynamoDigestReader } from '../../src/adapters/dynamodb/digest-reader';
 import { PutItemCommand } from 'dynamodb-toolbox';
-import {
-  createDynamoGrantStore,
-  createGrantEntities,
-  grantIndexKeys,
-} from '../../src/adapters/dynamodb/grant-store';
+import { createGrantEntities, grantIndexKeys } from '../../src/adapters/dynamodb/grant-store';
 import { createDynamoSessionStore } from '../../src/adapters/dynamodb/session-store';
 import { createKeyturnTable } from '../../src/adapters/dynamodb/table';
-import { composeDigest, localDay } from '../../src/domain/digest';
+import {
+  composeDigest,
+  finishDigest,
+  foldGrants,
+  foldSessions,
+  localDay,
+  startDigest,
+} from '../../src/domain/digest';
 import type { Grant } from '../../src/domain/grant';
 import type { Session } from '../../src/domain/session';
 import type { DigestData } from '../../src/ports/digest-data';
-import type { GrantStore } from '../../src/ports/grant-store';
 import type { SessionStore } from '../../src/ports/session-store';
 import { anomalies, DAY, DIGEST_NOW, fixedDayInput, grants, sessions } from '../support/digest-fixture';
 import { startTestTable, type TestTable } from '../support/dynalite';
+import { allPages } from '../support/pages';
 
 let table: TestTable;
-let grantStore: GrantStore;
 let sessionStore: SessionStore;
 let reader: DigestData;
 /** Every DynamoDB command the stores send, by name. */
@@ -34,9 +36,8 @@ beforeAll(async () => {
     { step: 'initialize', name: 'recordCommands' },
   );
   const opts = { documentClient: table.documentClient, tableName: table.tableName, pageSize: 2 };
-  grantStore = createDynamoGrantStore(opts);
   sessionStore = createDynamoSessionStore(opts);
-  reader = createDynamoDigestReader({ ...opts, grants: grantStore });
+  reader = createDynamoDigestReader(opts);
   const anomalyLog = createDynamoAnomalyLog(opts);
   // Staged through the grant schema: the fixture holds several open grants per person, which create() refuses.
   const { grant } = createGrantEntities(createKeyturnTable(table.documentClient, table.tableName));
@@ -59,7 +60,7 @@ const ids = (items: readonly { id: string }[]) => items.map((i) => i.id).sort();
 
 describe('DynamoDB digest reader (byDay index)', () => {
   it('reads exactly the local day, across its two UTC partitions, every page', async () => {
-    expect(ids(await reader.grantsRequested(DAY.start, DAY.end))).toEqual([
+    expect(ids(await allPages(reader.grantsRequested(DAY.start, DAY.end)))).toEqual([
       'g1',
       'g2',
       'g3',
@@ -67,7 +68,7 @@ describe('DynamoDB digest reader (byDay index)', () => {
       'g5',
       'g6',
     ]);
-    expect(ids(await reader.sessionsStarted(DAY.start, DAY.end))).toEqual([
+    expect(ids(await allPages(reader.sessionsStarted(DAY.start, DAY.end)))).toEqual([
       'alice-0000000000000000a',
       'alice-0000000000000000b',
       'bob-0000000000000000c',
@@ -83,9 +84,9 @@ describe('DynamoDB digest reader (byDay index)', () => {
   });
 
   it('hands back the stored values unchanged, and composes the same digest as the in-memory data', async () => {
-    const read = await reader.sessionsStarted(DAY.start, DAY.end);
+    const read = await allPages(reader.sessionsStarted(DAY.start, DAY.end));
     for (const s of read) expect(s).toEqual(sessions.find((x) => x.id === s.id));
-    const readGrants = await reader.grantsRequested('2026-11-22T00:00:00Z', DAY.end);
+    const readGrants = await allPages(reader.grantsRequested('2026-11-22T00:00:00Z', DAY.end));
     const fromStore = composeDigest({
       ...fixedDayInput(),
       grants: readGrants,
@@ -109,19 +110,47 @@ describe('DynamoDB digest reader (byDay index)', () => {
     const after: Session = { ...edge, id: 'edge-after', startedAt: '2026-11-21T15:00:00.000Z' };
     for (const s of [edge, before, last, after]) await sessionStore.save(s, 0);
     const day = localDay('2026-11-21', 'Asia/Tokyo');
-    expect(ids(await reader.sessionsStarted(day.start, day.end))).toEqual(['edge-last', 'edge-start']);
-    // Bounds written without milliseconds (as grants' times are) select the same sessions.
-    expect(ids(await reader.sessionsStarted('2026-11-20T15:00:00Z', '2026-11-21T15:00:00Z'))).toEqual([
+    expect(ids(await allPages(reader.sessionsStarted(day.start, day.end)))).toEqual([
       'edge-last',
       'edge-start',
     ]);
+    // Bounds written without milliseconds (as grants' times are) select the same sessions.
+    expect(
+      ids(await allPages(reader.sessionsStarted('2026-11-20T15:00:00Z', '2026-11-21T15:00:00Z'))),
+    ).toEqual(['edge-last', 'edge-start']);
   });
 
   it('never scans', async () => {
-    await reader.grantsRequested(DAY.start, DAY.end);
-    await reader.sessionsStarted(DAY.start, DAY.end);
+    await allPages(reader.grantsRequested(DAY.start, DAY.end));
+    await allPages(reader.sessionsStarted(DAY.start, DAY.end));
     expect(commands).toContain('QueryCommand');
     expect(commands).not.toContain('ScanCommand');
+  });
+
+  it('reads grants whole from the index pages: no GetItem per grant, no Scan', async () => {
+    commands.length = 0;
+    const read = await allPages(reader.grantsRequested('2026-11-22T00:00:00Z', DAY.end));
+    await allPages(reader.sessionsStarted(DAY.start, DAY.end));
+    expect(read.length).toBeGreaterThan(2);
+    for (const g of read) expect(g).toEqual(grants.find((x) => x.id === g.id));
+    expect(commands.filter((c) => c !== 'QueryCommand')).toEqual([]);
+  });
+
+  it('folding the pages as they come gives the same digest as composing the whole day', async () => {
+    const input = fixedDayInput();
+    const tally = startDigest(input);
+    let pages = 0;
+    for await (const page of reader.grantsRequested('2026-11-22T00:00:00Z', DAY.end)) {
+      pages++;
+      foldGrants(tally, page);
+    }
+    for await (const page of reader.sessionsStarted(DAY.start, DAY.end)) {
+      pages++;
+      foldSessions(tally, page);
+    }
+    expect(pages).toBeGreaterThan(4);
+    const folded = finishDigest(tally, { ...input, anomalies: await reader.anomalies(DAY.start, DAY.end) });
+    expect(folded).toEqual(composeDigest(input));
   });
 
   it('claims each day’s post once', async () => {
@@ -193,13 +222,13 @@ describe('DynamoDB session store', () => {
     await sessionStore.save(stub, 0);
     const day = localDay('2026-11-26', 'UTC');
     // Not a started session yet: the digest counts sessions by their start.
-    expect(ids(await reader.sessionsStarted(day.start, day.end))).not.toContain('stub-1');
+    expect(ids(await allPages(reader.sessionsStarted(day.start, day.end)))).not.toContain('stub-1');
     await sessionStore.save({ ...stub, version: 2, startedAt: '2026-11-26T00:40:00.000Z' }, 1);
-    expect(ids(await reader.sessionsStarted(day.start, day.end))).toContain('stub-1');
+    expect(ids(await allPages(reader.sessionsStarted(day.start, day.end)))).toContain('stub-1');
   });
 });
 
-it('the grant fixture is what the reader gives back (grants come through the grant store)', async () => {
-  const read = await reader.grantsRequested(DAY.start, DAY.end);
+it('the grant fixture is what the reader gives back (grants read whole from the index)', async () => {
+  const read = await allPages(reader.grantsRequested(DAY.start, DAY.end));
   expect(read.find((g) => g.id === 'g1')).toEqual(grants.find((g) => g.id === 'g1') as Grant);
 });

@@ -13,7 +13,13 @@ import type { DigestData } from '../../src/ports/digest-data';
 import type { CreateGrantOutcome, GrantStore } from '../../src/ports/grant-store';
 import type { Logger } from '../../src/ports/logger';
 import type { CommandRunStore, CreateRunOutcome } from '../../src/ports/command-run-store';
-import type { RunApprovalView, RunChat, RunMessageView, RunResultsView } from '../../src/ports/run-chat';
+import type {
+  RunApprovalView,
+  RunChat,
+  RunGroupsView,
+  RunMessageView,
+  RunResultsView,
+} from '../../src/ports/run-chat';
 import type {
   SessionChat,
   SessionStartView,
@@ -22,6 +28,7 @@ import type {
 } from '../../src/ports/session-chat';
 import type { SessionStore } from '../../src/ports/session-store';
 import type { Job, WorkQueue } from '../../src/ports/work-queue';
+import { inPages } from './pages';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -289,11 +296,16 @@ export class MemoryDigestData implements DigestData {
     },
   ) {}
 
-  async grantsRequested(from: string, to: string) {
-    return [...this.stores.grants.items.values()].filter((g) => within(from, to, g.requestedAt)).map(clone);
+  /** Pages of this many items, as the DynamoDB reader hands them over: small, so every fold crosses pages. */
+  pageSize = 2;
+
+  async *grantsRequested(from: string, to: string) {
+    const grants = [...this.stores.grants.items.values()].filter((g) => within(from, to, g.requestedAt));
+    yield* inPages(grants.map(clone), this.pageSize);
   }
-  async sessionsStarted(from: string, to: string) {
-    return [...this.stores.sessions.items.values()].filter((s) => within(from, to, s.startedAt)).map(clone);
+  async *sessionsStarted(from: string, to: string) {
+    const sessions = [...this.stores.sessions.items.values()].filter((s) => within(from, to, s.startedAt));
+    yield* inPages(sessions.map(clone), this.pageSize);
   }
   async anomalies(from: string, to: string) {
     return [...this.stores.anomalies.items.values()].filter((a) => within(from, to, a.at)).map(clone);
@@ -409,6 +421,8 @@ export class RecordingRunChat implements RunChat {
   readonly messages: { ref: MessageRef; channel: string; view: RunMessageView }[] = [];
   readonly messageUpdates: { ref: MessageRef; view: RunMessageView }[] = [];
   readonly replies: { thread: MessageRef; view: RunResultsView }[] = [];
+  /** Grouped results of finished runs on many nodes, one entry per call (the adapter makes them a few replies). */
+  readonly groupReplies: { thread: MessageRef; view: RunGroupsView }[] = [];
   readonly cards: { ref: MessageRef; channel: string; view: RunApprovalView }[] = [];
   readonly cardUpdates: { ref: MessageRef; view: RunApprovalView }[] = [];
   private seq = 0;
@@ -424,6 +438,9 @@ export class RecordingRunChat implements RunChat {
   async postResults(thread: MessageRef, view: RunResultsView): Promise<void> {
     this.replies.push({ thread, view: clone(view) });
   }
+  async postResultGroups(thread: MessageRef, view: RunGroupsView): Promise<void> {
+    this.groupReplies.push({ thread, view: clone(view) });
+  }
   async postApprovalCard(channel: string, view: RunApprovalView): Promise<MessageRef> {
     const ref = { channel, ts: `1700000200.${String(++this.seq).padStart(6, '0')}` };
     this.cards.push({ ref, channel, view: clone(view) });
@@ -437,9 +454,19 @@ export class RecordingRunChat implements RunChat {
   latestMessage(): RunMessageView | undefined {
     return this.messageUpdates.at(-1)?.view ?? this.messages.at(-1)?.view;
   }
-  /** Every node result posted in threads, in order. */
+  /** Every node result posted in threads, in order; a group counts as its nodes. */
   postedResults(): NodeResult[] {
-    return this.replies.flatMap((r) => [...r.view.results]);
+    return [
+      ...this.replies.flatMap((r) => [...r.view.results]),
+      ...this.groupReplies.flatMap((r) =>
+        r.view.groups.flatMap((g) =>
+          g.nodes.map(({ nodeId, nodeName }) => {
+            const { nodeName: _, ...shared } = g.result;
+            return { ...shared, nodeId, ...(nodeName ? { nodeName } : {}) };
+          }),
+        ),
+      ),
+    ];
   }
 }
 

@@ -9,6 +9,7 @@ import {
   type SendCommandCommandInput,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import { classifyInvocation } from '../../domain/command-run';
 import {
   type CommandProgress,
   type CommandRunner,
@@ -26,6 +27,16 @@ const PAGE_SIZE = 50;
 const FINAL_COMMAND_STATUSES = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 /** AWS-RunShellScript's one plugin: its name is part of the CloudWatch Logs stream names. */
 const PLUGIN = 'aws-runShellScript';
+/**
+ * ListCommandInvocations with Details gives each plugin's `Output`: stdout, then stderr after this
+ * line, the whole cut to 2,500 characters with a marker after each cut stream (amazon-ssm-agent's
+ * TruncateOutput). Output that may have been cut is read again whole with GetCommandInvocation.
+ */
+const LISTED_OUTPUT_LIMIT = 2_500;
+const STDERR_SEPARATOR = '\n----------ERROR-------\n';
+const CUT_MARKERS = ['\n---Output truncated---', '\n---Error truncated----'];
+/** Commands whose last listing is kept, to answer a poll where nothing has completed since without listing again. */
+const LISTINGS_KEPT = 50;
 
 export interface SsmCommandRunnerOptions {
   /**
@@ -48,6 +59,32 @@ export function createSsmCommandRunner(ssm: SSMClient, opts: SsmCommandRunnerOpt
     return page.Commands?.[0];
   }
 
+  /** The last listing per command, with the ListCommands status and completed count it was read at. */
+  const listings = new Map<string, { at: string; invocations: InvocationStatus[] }>();
+
+  async function listInvocations(commandId: string): Promise<InvocationStatus[]> {
+    const invocations: InvocationStatus[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await call('ListCommandInvocations', () =>
+        ssm.send(
+          new ListCommandInvocationsCommand({
+            CommandId: commandId,
+            Details: true,
+            MaxResults: PAGE_SIZE,
+            NextToken,
+          }),
+        ),
+      );
+      for (const inv of page.CommandInvocations ?? []) {
+        const status = toInvocationStatus(commandId, inv);
+        if (status) invocations.push(status);
+      }
+      NextToken = page.NextToken || undefined;
+    } while (NextToken);
+    return invocations;
+  }
+
   return {
     simulated: false,
 
@@ -67,27 +104,28 @@ export function createSsmCommandRunner(ssm: SSMClient, opts: SsmCommandRunnerOpt
       return { commandId, ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) };
     },
 
-    async progress(commandId): Promise<CommandProgress> {
+    async progress(commandId, opts = {}): Promise<CommandProgress> {
       const command = await listCommand(commandId);
-      const invocations: InvocationStatus[] = [];
-      let NextToken: string | undefined;
-      do {
-        const page = await call('ListCommandInvocations', () =>
-          ssm.send(
-            new ListCommandInvocationsCommand({ CommandId: commandId, MaxResults: PAGE_SIZE, NextToken }),
-          ),
-        );
-        for (const inv of page.CommandInvocations ?? []) {
-          const status = toInvocationStatus(inv);
-          if (status) invocations.push(status);
-        }
-        NextToken = page.NextToken || undefined;
-      } while (NextToken);
-      return {
-        done: command?.Status !== undefined && FINAL_COMMAND_STATUSES.has(command.Status),
+      const done = command?.Status !== undefined && FINAL_COMMAND_STATUSES.has(command.Status);
+      const counts = {
         ...(command?.TargetCount !== undefined ? { targetCount: command.TargetCount } : {}),
-        invocations,
+        ...(command?.CompletedCount !== undefined ? { completedCount: command.CompletedCount } : {}),
       };
+      if (opts.invocations === 'when-done' && !done && command?.CompletedCount !== undefined)
+        return { done, ...counts, invocations: [] };
+      // A poll where no node completed since the last listing needs no listing: SSM's completed count
+      // moves with every node that reaches a final status.
+      const at =
+        command?.CompletedCount === undefined ? undefined : `${command.Status}#${command.CompletedCount}`;
+      const kept = listings.get(commandId);
+      const invocations =
+        at !== undefined && kept?.at === at ? kept.invocations : await listInvocations(commandId);
+      listings.delete(commandId);
+      if (at !== undefined && !done) {
+        listings.set(commandId, { at, invocations });
+        if (listings.size > LISTINGS_KEPT) listings.delete(listings.keys().next().value as string);
+      }
+      return { done, ...counts, invocations };
     },
 
     async result(commandId, nodeId): Promise<InvocationResult> {
@@ -154,14 +192,79 @@ export function sendInput(request: SendCommandRequest): SendCommandCommandInput 
   };
 }
 
-function toInvocationStatus(inv: CommandInvocation): InvocationStatus | undefined {
+function toInvocationStatus(commandId: string, inv: CommandInvocation): InvocationStatus | undefined {
   if (!inv.InstanceId) return undefined;
-  return {
+  const status: InvocationStatus = {
     nodeId: inv.InstanceId,
     ...(inv.InstanceName ? { nodeName: inv.InstanceName } : {}),
     status: inv.Status ?? 'Pending',
     ...(inv.StatusDetails ? { statusDetails: inv.StatusDetails } : {}),
   };
+  const result = listedResult(commandId, inv, status);
+  return result ? { ...status, result } : status;
+}
+
+/**
+ * A node's final result from a detailed listing, when the listing has all of it: one plugin (the
+ * shell script), output not cut; a node that never ran has no plugin output at all. Anything else is
+ * left to GetCommandInvocation.
+ */
+function listedResult(
+  commandId: string,
+  inv: CommandInvocation,
+  status: InvocationStatus,
+): InvocationResult | undefined {
+  const outcome = classifyInvocation(status.status, status.statusDetails);
+  if (outcome === undefined) return undefined;
+  const plugins = inv.CommandPlugins;
+  // No plugin list at all: the listing was not detailed.
+  if (plugins === undefined) return undefined;
+  if (plugins.length === 0) {
+    if (outcome !== 'undeliverable' && outcome !== 'delivery-timed-out') return undefined;
+    // Never delivered: GetCommandInvocation would say ResponseCode -1 and no output (FACTS.md).
+    return { ...status, exitCode: -1, stdout: '', stderr: '' };
+  }
+  const plugin = plugins[0];
+  if (plugins.length > 1 || !plugin) return undefined;
+  const output = plugin.Output ?? '';
+  if (output.length >= LISTED_OUTPUT_LIMIT || CUT_MARKERS.some((m) => output.includes(m))) return undefined;
+  const split = output.indexOf(STDERR_SEPARATOR);
+  // The separator twice: stdout itself printed it, and the streams cannot be told apart here.
+  if (split >= 0 && output.indexOf(STDERR_SEPARATOR, split + 1) >= 0) return undefined;
+  const { stdoutLocation, stderrLocation } = locations(
+    commandId,
+    status.nodeId,
+    plugin.StandardOutputUrl,
+    plugin.StandardErrorUrl,
+    inv.CloudWatchOutputConfig,
+  );
+  return {
+    ...status,
+    ...(plugin.ResponseCode !== undefined ? { exitCode: plugin.ResponseCode } : {}),
+    ...(plugin.ResponseStartDateTime ? { startedAt: plugin.ResponseStartDateTime.toISOString() } : {}),
+    ...(plugin.ResponseFinishDateTime ? { endedAt: plugin.ResponseFinishDateTime.toISOString() } : {}),
+    stdout: split < 0 ? output : output.slice(0, split),
+    stderr: split < 0 ? '' : output.slice(split + STDERR_SEPARATOR.length),
+    ...(stdoutLocation ? { stdoutLocation } : {}),
+    ...(stderrLocation ? { stderrLocation } : {}),
+  };
+}
+
+/** Where the full output is: S3 URLs when S3 output is on, else CloudWatch Logs streams when that is. */
+function locations(
+  commandId: string,
+  nodeId: string,
+  stdoutUrl: string | undefined,
+  stderrUrl: string | undefined,
+  cloudWatch: { CloudWatchOutputEnabled?: boolean; CloudWatchLogGroupName?: string } | undefined,
+): { stdoutLocation?: string; stderrLocation?: string } {
+  const group = cloudWatch?.CloudWatchOutputEnabled ? cloudWatch.CloudWatchLogGroupName : undefined;
+  // SSM sends empty strings for output URLs when S3 output is off: `||`, not `??`.
+  const where = (url: string | undefined, stream: 'stdout' | 'stderr') =>
+    url || (group ? `CloudWatch Logs ${group} › ${commandId}/${nodeId}/${PLUGIN}/${stream}` : undefined);
+  const stdoutLocation = where(stdoutUrl, 'stdout');
+  const stderrLocation = where(stderrUrl, 'stderr');
+  return { ...(stdoutLocation ? { stdoutLocation } : {}), ...(stderrLocation ? { stderrLocation } : {}) };
 }
 
 function toResult(
@@ -169,14 +272,13 @@ function toResult(
   nodeId: string,
   res: GetCommandInvocationCommandOutput,
 ): InvocationResult {
-  const group = res.CloudWatchOutputConfig?.CloudWatchOutputEnabled
-    ? res.CloudWatchOutputConfig.CloudWatchLogGroupName
-    : undefined;
-  // SSM sends empty strings for output URLs when S3 output is off: `||`, not `??`.
-  const where = (url: string | undefined, stream: 'stdout' | 'stderr') =>
-    url || (group ? `CloudWatch Logs ${group} › ${commandId}/${nodeId}/${PLUGIN}/${stream}` : undefined);
-  const stdoutLocation = where(res.StandardOutputUrl, 'stdout');
-  const stderrLocation = where(res.StandardErrorUrl, 'stderr');
+  const { stdoutLocation, stderrLocation } = locations(
+    commandId,
+    nodeId,
+    res.StandardOutputUrl,
+    res.StandardErrorUrl,
+    res.CloudWatchOutputConfig,
+  );
   return {
     nodeId,
     status: res.Status ?? 'Pending',

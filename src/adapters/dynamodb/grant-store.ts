@@ -365,8 +365,11 @@ class DynamoGrantStore implements GrantStore {
 
 type StoredGrant = FormattedItem<GrantEntities['grant']>;
 
-/** Rebuilds the domain value, so an optional absent when written stays absent rather than `undefined`. */
-function toGrant(stored: StoredGrant): Grant {
+/**
+ * Rebuilds the domain value, so an optional absent when written stays absent rather than `undefined`.
+ * Also for grants read from an index (every index projects all attributes): the digest reads them so.
+ */
+export function toGrant(stored: StoredGrant): Grant {
   const { principal, approvals, card, history, ending, extension, ...rest } = stored;
   const grant: Grant = {
     ...compact(rest),

@@ -5,10 +5,14 @@ import {
   type CommandRunner,
   CommandRunnerError,
   type InvocationResult,
+  type ProgressOptions,
   RUN_SHELL_DOCUMENT,
   type SendCommandRequest,
   type SentCommand,
 } from '../../ports/command-runner';
+
+/** ListCommandInvocations with Details lists each node's output up to this many characters (2,500). */
+const LISTED_OUTPUT_LIMIT = 2_500;
 
 /** What a node answers to a command; unset fields get the simulation's defaults. */
 export interface ScriptedResult {
@@ -79,19 +83,23 @@ export class SimulatedRunCommand implements CommandRunner {
     return { commandId: id };
   }
 
-  async progress(commandId: string): Promise<CommandProgress> {
+  async progress(commandId: string, _opts?: ProgressOptions): Promise<CommandProgress> {
     const command = this.command(commandId);
     command.polls++;
     const invocations = command.nodes.map((n) => {
       const r = this.answer(command, n);
-      return {
+      const status = {
         nodeId: n.id,
         nodeName: n.name,
         status: r.status,
         ...(r.statusDetails ? { statusDetails: r.statusDetails } : {}),
       };
+      // As SSM's detailed listing: an ended node's result comes with it unless its output is too long to list.
+      const listed = r.status !== 'InProgress' && r.stdout.length + r.stderr.length < LISTED_OUTPUT_LIMIT;
+      return listed ? { ...status, result: this.toResult(command, n, r) } : status;
     });
     const done = invocations.every((i) => i.status !== 'InProgress');
+    // Listing is free here, so the invocations come whatever the caller asked for.
     return { done, targetCount: command.nodes.length, invocations };
   }
 
@@ -100,9 +108,16 @@ export class SimulatedRunCommand implements CommandRunner {
     const node = command.nodes.find((n) => n.id === nodeId);
     if (!node)
       throw new CommandRunnerError('InvocationDoesNotExist', `no invocation on ${nodeId}`, 'no', false);
-    const r = this.answer(command, node);
+    return this.toResult(command, node, this.answer(command, node));
+  }
+
+  private toResult(
+    command: SimulatedCommand,
+    node: SandboxNode,
+    r: ReturnType<SimulatedRunCommand['answer']>,
+  ): InvocationResult {
     return {
-      nodeId,
+      nodeId: node.id,
       nodeName: node.name,
       status: r.status,
       ...(r.statusDetails ? { statusDetails: r.statusDetails } : {}),

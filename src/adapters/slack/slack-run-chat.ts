@@ -2,7 +2,7 @@ import { ErrorCode, type WebClient } from '@slack/web-api';
 import type { MessageRef } from '../../domain/grant';
 import type { RunChat } from '../../ports/run-chat';
 import type { SlackMessage } from './blocks';
-import { runApprovalCard, runMessage, runResultsMessage } from './run-blocks';
+import { runApprovalCard, runGroupMessages, runMessage, runResultsMessage } from './run-blocks';
 import { ChatError } from './slack-chat';
 
 /**
@@ -10,10 +10,26 @@ import { ChatError } from './slack-chat';
  * its thread, the approval card in the requests channel. The bot must be a member of the channel
  * (`not_in_channel` otherwise). Errors become ChatError, with Slack's error string as the code.
  */
-export function createSlackRunChat(opts: { client: WebClient }): RunChat {
+export function createSlackRunChat(opts: { client: WebClient; pacing?: PostPacing }): RunChat {
   const { client } = opts;
+  const pacing = opts.pacing ?? realTimePacing();
+  /** When each channel may take its next post. */
+  const nextPostAt = new Map<string, number>();
+
+  /**
+   * chat.postMessage allows about one message per second per channel, with short bursts
+   * (https://docs.slack.dev/apis/web-api/rate-limits): each post takes the channel's next free
+   * second, reserved before waiting, so concurrent posters queue instead of bursting.
+   */
+  async function paced(channel: string): Promise<void> {
+    const now = pacing.now();
+    const slot = Math.max(now, nextPostAt.get(channel) ?? 0);
+    nextPostAt.set(channel, slot + pacing.intervalMs);
+    if (slot > now) await pacing.sleep(slot - now);
+  }
 
   async function post(channel: string, message: SlackMessage, threadTs?: string): Promise<MessageRef> {
+    await paced(channel);
     const res = await call('chat.postMessage', () =>
       client.chat.postMessage({
         channel,
@@ -44,8 +60,27 @@ export function createSlackRunChat(opts: { client: WebClient }): RunChat {
     async postResults(thread, view) {
       await post(thread.channel, runResultsMessage(view), thread.ts);
     },
+    async postResultGroups(thread, view) {
+      for (const message of runGroupMessages(view)) await post(thread.channel, message, thread.ts);
+    },
     postApprovalCard: (channel, view) => post(channel, runApprovalCard(view)),
     updateApprovalCard: (ref, view) => update(ref, runApprovalCard(view)),
+  };
+}
+
+/** How posts to one channel are spaced: real time by default; tests and the benchmark pass their clock. */
+export interface PostPacing {
+  intervalMs: number;
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** One post per second per channel, on the process's clock. */
+export function realTimePacing(): PostPacing {
+  return {
+    intervalMs: 1_000,
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
 }
 

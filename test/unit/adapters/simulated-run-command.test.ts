@@ -19,7 +19,11 @@ describe('SimulatedRunCommand', () => {
   it('runs on the nodes carrying every tag: online ones succeed with labelled output, offline ones are undeliverable', async () => {
     const sim = runner();
     const { commandId } = await sim.sendCommand(request);
-    expect(await sim.progress(commandId)).toEqual({
+    const progress = await sim.progress(commandId);
+    expect({
+      ...progress,
+      invocations: progress.invocations.map(({ result: _, ...status }) => status),
+    }).toEqual({
       done: true,
       targetCount: 3,
       invocations: [
@@ -28,10 +32,22 @@ describe('SimulatedRunCommand', () => {
         { nodeId: PI3, nodeName: 'raspi-line-3', status: 'Failed', statusDetails: 'Undeliverable' },
       ],
     });
+    // As SSM's detailed listing, each ended node comes with the result GetCommandInvocation gives.
+    for (const inv of progress.invocations)
+      expect(inv.result).toEqual(await sim.result(commandId, inv.nodeId));
     const ok = await sim.result(commandId, PI1);
     expect(ok).toMatchObject({ status: 'Success', exitCode: 0 });
     expect(ok.stdout).toMatch(/^\(simulated\) raspi-line-1 \$ df -h \/\nFilesystem/);
     expect(await sim.result(commandId, PI3)).toMatchObject({ exitCode: -1, stdout: '' });
+  });
+
+  it('lists no result for output too long to list (2,500 characters): GetCommandInvocation has it', async () => {
+    const sim = runner();
+    sim.script(PI1, { stdout: 'x'.repeat(2_500) });
+    const { commandId } = await sim.sendCommand(request);
+    const [first] = (await sim.progress(commandId)).invocations;
+    expect(first?.result).toBeUndefined();
+    expect((await sim.result(commandId, PI1)).stdout).toHaveLength(2_500);
   });
 
   it('is deterministic per node and command', () => {

@@ -3,6 +3,7 @@ import { runApprovalCard, runMessage, runResultsMessage } from '../../../src/ada
 import { createSlackRunChat } from '../../../src/adapters/slack/slack-run-chat';
 import { ChatError } from '../../../src/adapters/slack/slack-chat';
 import type { CommandRun, NodeResult } from '../../../src/domain/command-run';
+import { groupResults } from '../../../src/domain/result-groups';
 import { prodRaspi } from '../../support/fakes';
 import { startFakeSlack } from '../../support/slack-requests';
 
@@ -100,5 +101,72 @@ describe('createSlackRunChat', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChatError);
     expect(error).toMatchObject({ code: 'message_not_found', method: 'chat.update' });
+  });
+});
+
+describe('createSlackRunChat: pacing', () => {
+  let slack: Awaited<ReturnType<typeof startFakeSlack>>;
+  beforeAll(async () => {
+    slack = await startFakeSlack();
+  });
+  afterAll(async () => {
+    await slack.close();
+  });
+
+  /** A clock that stands still, so concurrent posts all see the same now: every wait is recorded. */
+  function manualPacing() {
+    const slept: number[] = [];
+    return {
+      slept,
+      pacing: {
+        intervalMs: 1_000,
+        now: () => 1_000_000,
+        sleep: async (ms: number) => {
+          slept.push(ms);
+        },
+      },
+    };
+  }
+
+  it('spaces posts to one channel a second apart, even when they are made at once; other channels do not wait', async () => {
+    const client = new WebClient('xoxb-test', {
+      slackApiUrl: slack.url,
+      logLevel: LogLevel.ERROR,
+      retryConfig: { retries: 0 },
+    });
+    const clock = manualPacing();
+    const chat = createSlackRunChat({ client, pacing: clock.pacing });
+    const ref = await chat.postRunMessage('C0PACED', { run, target: prodRaspi });
+    await Promise.all([
+      chat.postResults(ref, { run, results: [result], batched: false }),
+      chat.postResults(ref, { run, results: [result], batched: false }),
+      chat.postRunMessage('C0OTHER', { run, target: prodRaspi }),
+    ]);
+    // The run message went at once; the two replies waited for the channel's next free seconds.
+    expect([...clock.slept].sort((a, b) => a - b)).toEqual([1_000, 2_000]);
+    expect(slack.api.messagesIn('C0PACED')).toHaveLength(3);
+    expect(slack.api.messagesIn('C0OTHER')).toHaveLength(1);
+  });
+
+  it('posts grouped results as a few paced replies in the thread', async () => {
+    const client = new WebClient('xoxb-test', {
+      slackApiUrl: slack.url,
+      logLevel: LogLevel.ERROR,
+      retryConfig: { retries: 0 },
+    });
+    const clock = manualPacing();
+    const chat = createSlackRunChat({ client, pacing: clock.pacing });
+    const ref = await chat.postRunMessage('C0GROUPS', { run, target: prodRaspi });
+    const many = Array.from({ length: 500 }, (_, i) => ({
+      ...result,
+      nodeId: `mi-${String(i).padStart(17, '0')}`,
+      nodeName: `raspi-${i}`,
+      // 15 different outputs: two replies of up to 10 groups.
+      stdout: `/dev/root 29G ${i % 15}%`,
+    }));
+    await chat.postResultGroups(ref, { run, groups: groupResults(many) });
+    const replies = slack.api.messagesIn('C0GROUPS').filter((m) => m.threadTs === ref.ts);
+    expect(replies).toHaveLength(2);
+    expect(clock.slept).toEqual([1_000, 2_000]);
   });
 });

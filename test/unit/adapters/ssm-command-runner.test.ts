@@ -166,8 +166,8 @@ describe('progress', () => {
       ],
     });
     expect(ssm.commandCalls(ListCommandInvocationsCommand).map((c) => c.args[0].input)).toEqual([
-      { CommandId: 'cmd-1', MaxResults: 50, NextToken: undefined },
-      { CommandId: 'cmd-1', MaxResults: 50, NextToken: 'p2' },
+      { CommandId: 'cmd-1', Details: true, MaxResults: 50, NextToken: undefined },
+      { CommandId: 'cmd-1', Details: true, MaxResults: 50, NextToken: 'p2' },
     ]);
   });
 
@@ -183,6 +183,118 @@ describe('progress', () => {
     ssm.on(ListCommandsCommand).resolves({ Commands: [{ CommandId: 'cmd-1', Status }] });
     ssm.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
     expect((await runner.progress('cmd-1')).done).toBe(done);
+  });
+});
+
+describe('progress: results from the detailed listing', () => {
+  const plugin = (Output: string, more: Record<string, unknown> = {}) => ({
+    Name: 'aws:runShellScript',
+    Status: 'Success' as const,
+    ResponseCode: 0,
+    ResponseStartDateTime: new Date('2026-11-23T10:00:01Z'),
+    ResponseFinishDateTime: new Date('2026-11-23T10:00:02Z'),
+    Output,
+    StandardOutputUrl: '',
+    StandardErrorUrl: '',
+    ...more,
+  });
+
+  it('takes each ended node’s result from the listing, stderr split off; cut or odd output is left to GetCommandInvocation', async () => {
+    ssm.on(ListCommandsCommand).resolves({ Commands: [{ CommandId: 'cmd-1', Status: 'InProgress' }] });
+    ssm.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: [
+        { InstanceId: 'mi-1', Status: 'Success', StatusDetails: 'Success', CommandPlugins: [plugin('ok\n')] },
+        {
+          InstanceId: 'mi-2',
+          Status: 'Failed',
+          StatusDetails: 'Failed',
+          CommandPlugins: [
+            plugin('out\n\n----------ERROR-------\nbad\n', { Status: 'Failed', ResponseCode: 2 }),
+          ],
+        },
+        {
+          InstanceId: 'mi-3',
+          Status: 'Success',
+          StatusDetails: 'Success',
+          CommandPlugins: [plugin(`${'x'.repeat(2_400)}\n---Output truncated---`)],
+        },
+        {
+          InstanceId: 'mi-4',
+          Status: 'Success',
+          StatusDetails: 'Success',
+          CommandPlugins: [plugin('a\n----------ERROR-------\nb\n----------ERROR-------\nc')],
+        },
+        { InstanceId: 'mi-5', Status: 'TimedOut', StatusDetails: 'DeliveryTimedOut', CommandPlugins: [] },
+        {
+          InstanceId: 'mi-6',
+          Status: 'InProgress',
+          StatusDetails: 'InProgress',
+          CommandPlugins: [plugin('')],
+        },
+      ],
+    });
+    const { invocations } = await runner.progress('cmd-1');
+    expect(invocations.map((i) => [i.nodeId, i.result !== undefined])).toEqual([
+      ['mi-1', true],
+      ['mi-2', true],
+      ['mi-3', false],
+      ['mi-4', false],
+      ['mi-5', true],
+      ['mi-6', false],
+    ]);
+    expect(invocations[0]?.result).toEqual({
+      nodeId: 'mi-1',
+      status: 'Success',
+      statusDetails: 'Success',
+      exitCode: 0,
+      startedAt: '2026-11-23T10:00:01.000Z',
+      endedAt: '2026-11-23T10:00:02.000Z',
+      stdout: 'ok\n',
+      stderr: '',
+    });
+    expect(invocations[1]?.result).toMatchObject({ exitCode: 2, stdout: 'out\n', stderr: 'bad\n' });
+    expect(invocations[4]?.result).toMatchObject({ exitCode: -1, stdout: '', stderr: '' });
+  });
+
+  it('when-done: one ListCommands while the command runs, then every invocation once it is done', async () => {
+    ssm
+      .on(ListCommandsCommand)
+      .resolvesOnce({
+        Commands: [{ CommandId: 'cmd-7', Status: 'InProgress', TargetCount: 2, CompletedCount: 1 }],
+      })
+      .resolves({ Commands: [{ CommandId: 'cmd-7', Status: 'Success', TargetCount: 2, CompletedCount: 2 }] });
+    ssm.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: [
+        { InstanceId: 'mi-1', Status: 'Success', CommandPlugins: [plugin('a')] },
+        { InstanceId: 'mi-2', Status: 'Success', CommandPlugins: [plugin('b')] },
+      ],
+    });
+    expect(await runner.progress('cmd-7', { invocations: 'when-done' })).toEqual({
+      done: false,
+      targetCount: 2,
+      completedCount: 1,
+      invocations: [],
+    });
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 0);
+    const done = await runner.progress('cmd-7', { invocations: 'when-done' });
+    expect(done.invocations.map((i) => i.result?.stdout)).toEqual(['a', 'b']);
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 1);
+  });
+
+  it('lists again only when SSM’s completed count has moved', async () => {
+    ssm
+      .on(ListCommandsCommand)
+      .resolvesOnce({ Commands: [{ CommandId: 'cmd-9', Status: 'InProgress', CompletedCount: 1 }] })
+      .resolvesOnce({ Commands: [{ CommandId: 'cmd-9', Status: 'InProgress', CompletedCount: 1 }] })
+      .resolves({ Commands: [{ CommandId: 'cmd-9', Status: 'Success', CompletedCount: 2 }] });
+    ssm.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: [{ InstanceId: 'mi-1', Status: 'Success', CommandPlugins: [plugin('ok')] }],
+    });
+    const first = await runner.progress('cmd-9');
+    expect(await runner.progress('cmd-9')).toEqual(first);
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 1);
+    expect((await runner.progress('cmd-9')).done).toBe(true);
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 2);
   });
 });
 

@@ -148,15 +148,57 @@ describe('trackRun: many nodes', () => {
     ping: 'Online',
   }));
 
-  it('posts up to 10 nodes per thread message above 20 nodes, each node once', async () => {
+  it('above 20 nodes, posts the results once the run finishes, grouped by identical result, each node once', async () => {
     const s = runScenario({ fleet: many });
+    for (const node of many) s.commands.script(node.id, { stdout: 'Filesystem 29G 26% /\n' });
+    s.commands.script(many[3]!.id, { status: 'Failed', exitCode: 1, stderr: 'df: /: Input/output error\n' });
+    s.commands.script(many[7]!.id, { stdout: 'Filesystem 29G 99% /\n' });
     await sent(s);
-    await trackRun(s.deps, 'r1');
-    expect(s.runChat.replies.map((r) => r.view.results.length)).toEqual([10, 10, 10, 10, 5]);
-    expect(s.runChat.replies.every((r) => r.view.batched)).toBe(true);
+    expect(await trackRun(s.deps, 'r1')).toBe('finished');
+    expect(s.runChat.replies).toEqual([]);
+    expect(s.runChat.groupReplies).toHaveLength(1);
+    const groups = s.runChat.groupReplies[0]!.view.groups;
+    expect(groups.map((g) => [g.nodes.length, g.result.outcome])).toEqual([
+      [43, 'succeeded'],
+      [1, 'failed'],
+      [1, 'succeeded'],
+    ]);
+    expect(groups[1]!.nodes).toEqual([{ nodeId: many[3]!.id, nodeName: 'raspi-4' }]);
+    expect(groups[2]!.result.stdout).toBe('Filesystem 29G 99% /\n');
     const posted = s.runChat.postedResults().map((r) => r.nodeId);
     expect(new Set(posted).size).toBe(45);
     expect(posted).toHaveLength(45);
+    expect(s.runChat.latestMessage()?.run.status).toBe('finished');
+  });
+
+  it('above 20 nodes, reads results from the detailed listing: no GetCommandInvocation for short output', async () => {
+    const s = runScenario({ fleet: many });
+    s.commands.script(many[0]!.id, { stdout: 'x'.repeat(3_000) });
+    const result = jest.spyOn(s.commands, 'result');
+    await sent(s);
+    await trackRun(s.deps, 'r1');
+    // Only the node whose output the listing cuts is read again.
+    expect(result.mock.calls.map(([, nodeId]) => nodeId)).toEqual([many[0]!.id]);
+    expect((await s.runs.nodeResults('r1')).find((r) => r.nodeId === many[0]!.id)?.stdoutChars).toBe(3_000);
+  });
+
+  it('above 20 nodes, polls ask SSM for the invocations only once the command is done, and the message counts the finished', async () => {
+    const s = runScenario({ fleet: many });
+    for (const [i, node] of many.entries()) s.commands.script(node.id, { pendingPolls: i < 20 ? 1 : 3 });
+    const progress = jest.spyOn(s.commands, 'progress');
+    await sent(s);
+    expect(await trackRun(s.deps, 'r1')).toBe('finished');
+    expect(progress.mock.calls.every(([, opts]) => opts?.invocations === 'when-done')).toBe(true);
+    const shown = s.runChat.messageUpdates.map((u) => u.view.progress);
+    expect(shown.at(0)).toEqual({ finished: 20 });
+    expect(s.runChat.groupReplies).toHaveLength(1);
+  });
+
+  it('grouped results are posted once, whichever path finishes the run', async () => {
+    const s = runScenario({ fleet: many });
+    await sent(s);
+    await Promise.all([trackRun(s.deps, 'r1'), trackRun(s.deps, 'r1')]);
+    expect(s.runChat.groupReplies).toHaveLength(1);
   });
 
   it('posts one node per message at 20 nodes', async () => {
@@ -280,7 +322,7 @@ describe('recordInvocationEvent (EventBridge, on Lambda)', () => {
     expect(await s.runs.nodeResults('r1')).toEqual([]);
   });
 
-  it('on a run with many nodes, events record but leave posting to polling, so messages stay batched', async () => {
+  it('on a run with many nodes, events record but leave posting to the end, so results are grouped', async () => {
     const fleet: SandboxNode[] = Array.from({ length: 25 }, (_, i) => ({
       id: `mi-${String(i + 1).padStart(17, '0')}`,
       name: `raspi-${i + 1}`,
@@ -288,16 +330,16 @@ describe('recordInvocationEvent (EventBridge, on Lambda)', () => {
       ping: 'Online',
     }));
     const s = runScenario({ fleet });
+    for (const node of fleet) s.commands.script(node.id, { stdout: 'same\n' });
     await sent(s);
-    for (const node of fleet.slice(0, 9))
+    for (const node of fleet.slice(0, 10))
       await recordInvocationEvent(s.deps, event('sim-00000001', node.id, 'Success'));
     expect(s.runChat.replies).toEqual([]);
-    expect(await s.runs.nodeResults('r1')).toHaveLength(9);
-    // The tenth fills a message.
-    await recordInvocationEvent(s.deps, event('sim-00000001', fleet[9]!.id, 'Success'));
-    expect(s.runChat.replies.map((r) => r.view.results.length)).toEqual([10]);
+    expect(s.runChat.groupReplies).toEqual([]);
+    expect(await s.runs.nodeResults('r1')).toHaveLength(10);
     await trackRun(s.deps, 'r1');
-    expect(s.runChat.replies.map((r) => r.view.results.length)).toEqual([10, 10, 5]);
+    expect(s.runChat.replies).toEqual([]);
+    expect(s.runChat.groupReplies.map((r) => r.view.groups.map((g) => g.nodes.length))).toEqual([[25]]);
   });
 });
 

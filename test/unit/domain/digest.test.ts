@@ -3,9 +3,13 @@ import {
   composeDigest,
   type DigestInput,
   digestRun,
+  finishDigest,
+  foldGrants,
+  foldSessions,
   localDay,
   requestOutcome,
   runOutcome,
+  startDigest,
 } from '../../../src/domain/digest';
 import { digestText, TEXT_LIST_CAP } from '../../../src/domain/digest-text';
 import type { Grant } from '../../../src/domain/grant';
@@ -182,6 +186,49 @@ describe('composeDigest: 10,000 sessions in a day', () => {
     expect(view.sessions.byPerson.reduce((n, p) => n + p.seconds, 0)).toBe(expected);
     expect(view.anomalies.unmatchedSessions).toHaveLength(10_000);
     expect(view.sessions.longest?.seconds).toBe(119);
+  });
+});
+
+describe('folding the day page by page', () => {
+  const fold = (input: DigestInput, size: number) => {
+    const tally = startDigest(input);
+    for (let i = 0; i < input.grants.length; i += size) foldGrants(tally, input.grants.slice(i, i + size));
+    for (let i = 0; i < input.sessions.length; i += size)
+      foldSessions(tally, input.sessions.slice(i, i + size));
+    return finishDigest(tally, input);
+  };
+
+  it.each([1, 2, 3, 5, 1_000])('pages of %i give the same digest as composing the whole day', (size) => {
+    const input = fixedDayInput();
+    expect(fold(input, size)).toEqual(composeDigest(input));
+    // In whatever order the pages come.
+    const reversed = {
+      ...input,
+      grants: [...input.grants].reverse(),
+      sessions: [...input.sessions].reverse(),
+    };
+    expect(fold(reversed, size)).toEqual(composeDigest(input));
+  });
+
+  it('a grant read twice (on two pages) counts once', () => {
+    const input = fixedDayInput();
+    const twice = { ...input, grants: [...input.grants, ...input.grants] };
+    expect(fold(twice, 4)).toEqual(composeDigest(input));
+  });
+
+  it('keeps only the sessions that matched no grant, not the day’s sessions', () => {
+    const input = fixedDayInput();
+    const tally = startDigest(input);
+    foldGrants(tally, input.grants);
+    foldSessions(tally, input.sessions);
+    const unmatched = input.sessions.filter((s) => s.unmatched === true && s.startedAt !== undefined);
+    expect(tally.unmatchedSessions.map((s) => s.id).sort()).toEqual(
+      unmatched
+        .filter((s) => Date.parse(s.startedAt as string) >= Date.parse(DAY.start))
+        .filter((s) => Date.parse(s.startedAt as string) < Date.parse(DAY.end))
+        .map((s) => s.id)
+        .sort(),
+    );
   });
 });
 

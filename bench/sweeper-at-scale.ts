@@ -173,7 +173,7 @@ export async function measureSweeper(opts: {
         config,
         grants,
         queue,
-        access: createIamAccessControl(iamClientOn(iam, { retryMode: opts.retryMode }), { accountId, now }),
+        access: createIamAccessControl(iamClientOn(iam, { retryMode: opts.retryMode }), { accountId }),
         fleet: createSsmFleet(ssmClientOn(ssm)),
         chat: createSlackChat({ client: fakeWebClient({ log, latencyMs: 150, sleep }), clock: vt.clock }),
         clock: vt.clock,

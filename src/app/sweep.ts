@@ -5,7 +5,7 @@ import { requestEnding } from './end-grant';
 import { applyExtension } from './extend-grant';
 import { reconcile } from './reconcile';
 import { reconcileSessions } from './reconcile-sessions';
-import { revokeGrant } from './revoke-grant';
+import { type NodeLookup, nodesOncePer, revokeGrant } from './revoke-grant';
 
 export interface SweepReport {
   ended: number;
@@ -15,8 +15,19 @@ export interface SweepReport {
   failures: number;
 }
 
-/** IAM has no published rate and throttles (FACTS.md): a few revokes at a time, each retried by the SDK. */
-const REVOKE_CONCURRENCY = 8;
+/**
+ * IAM has no published rate and throttles (FACTS.md): revokes are bounded, each call retried by the
+ * SDK with jittered backoff (standard mode, src/main/aws-clients.ts). A revoke spends most of its time
+ * waiting on Session Manager (find, terminate, confirm), so more of them in flight than IAM alone
+ * would bear: 1,000 expiring in one minute end within one sweep (BENCHMARKS.md, item 5).
+ */
+export const REVOKE_CONCURRENCY = 32;
+/**
+ * The sweeper's Lambda timeout is 55 s (serverless.yml). No revoke starts after this much of a sweep,
+ * so the ones in flight and the rest of the sweep finish inside it; what is left is the next sweep's,
+ * a minute later. A sweep cut off by the timeout would instead strand its leases for REVOKE_LEASE_MS.
+ */
+export const REVOKE_BUDGET_MS = 35_000;
 /** An approved grant or extension not applied within this was lost between the write and its queued job. */
 const STUCK_AFTER_MS = 2 * 60_000;
 
@@ -31,9 +42,15 @@ export async function sweep(deps: Deps, opts: { reconcile?: boolean } = {}): Pro
   const nowIso = toIsoSeconds(now);
 
   const due = await deps.grants.listByStatus('active', { dueBy: nowIso });
+  const nodes = nodesOncePer(deps);
+  let deferred = 0;
   await forEachBounded(due, REVOKE_CONCURRENCY, async (listed) => {
+    if (deps.clock.now().getTime() - now.getTime() >= REVOKE_BUDGET_MS) {
+      deferred++;
+      return;
+    }
     try {
-      if (await endIfDue(deps, listed.id, nowIso)) report.ended++;
+      if (await endIfDue(deps, listed, nowIso, nodes)) report.ended++;
     } catch (error) {
       report.failures++;
       const message = (error as Error).message;
@@ -41,6 +58,8 @@ export async function sweep(deps: Deps, opts: { reconcile?: boolean } = {}): Pro
       await reportOverdueRevoke(deps, listed.id, now, message);
     }
   });
+
+  if (deferred > 0) deps.logger.info({ deferred }, 'revokes left for the next sweep (time budget)');
 
   report.warned = await warn(deps, now);
   report.lapsed = await lapse(deps, now);
@@ -50,18 +69,25 @@ export async function sweep(deps: Deps, opts: { reconcile?: boolean } = {}): Pro
   return report;
 }
 
-async function endIfDue(deps: Deps, grantId: string, nowIso: string): Promise<boolean> {
-  let grant = await deps.grants.get(grantId);
-  if (grant?.status !== 'active') return false;
+async function endIfDue(deps: Deps, listed: Grant, nowIso: string, nodes: NodeLookup): Promise<boolean> {
+  // The index item is the whole grant (the index projects every attribute); every write below is
+  // conditional on its version, so a stale listing costs a refused write, never a wrong one.
+  let grant: Grant | undefined = listed;
+  if (grant.status !== 'active') return false;
   if (!grant.ending) {
     if (!grant.expiresAt || grant.expiresAt > nowIso) return false;
     // An approved extension not yet applied must win over the old expiry, or approved access is cut short.
     if (grant.extension?.state === 'approved' && (await applyExtension(deps, grant.id)) === 'extended')
       return false;
-    await requestEnding(deps, grant.id, { status: 'expired', by: 'keyturn' }, { queueRevoke: false });
-    grant = await deps.grants.get(grantId);
+    const ending = await requestEnding(
+      deps,
+      grant.id,
+      { status: 'expired', by: 'keyturn' },
+      { queueRevoke: false },
+    );
+    grant = ending.outcome === 'ending' ? ending.grant : await deps.grants.get(grant.id);
   }
-  return grant !== undefined && (await revokeGrant(deps, grant.id)) === 'ended';
+  return grant !== undefined && (await revokeGrant(deps, grant.id, { grant, nodes })) === 'ended';
 }
 
 /**

@@ -2,7 +2,7 @@ import type { SimulatedAccount } from '../../../src/adapters/sandbox/simulated-a
 import { releaseGrant } from '../../../src/app/end-grant';
 import { REVOKE_LEASE_MS } from '../../../src/app/revoke-grant';
 import { requestAccess } from '../../../src/app/request-access';
-import { type SweepReport, sweep } from '../../../src/app/sweep';
+import { REVOKE_BUDGET_MS, type SweepReport, sweep } from '../../../src/app/sweep';
 import type { Grant } from '../../../src/domain/grant';
 import { type AccessControl, AccessControlError } from '../../../src/ports/access-control';
 import { prodRaspi } from '../../support/fakes';
@@ -183,6 +183,38 @@ describe('sweep: re-driving work whose queued job was lost', () => {
     expect(notices(s, 'ready', 'g1')).toHaveLength(1);
     at(s, '2026-11-23T10:03:00Z');
     expect((await sweep(s.deps)).redriven).toBe(0);
+  });
+});
+
+describe("sweep: Lambda's 55 s timeout", () => {
+  it('starts no revoke once the sweep has used its time budget; the next sweep ends those grants', async () => {
+    const s = scenario();
+    await activate(s, { user: 'U0ALICE' });
+    await activate(s, { user: 'U0BOB' });
+    at(s, EXPIRES_AT);
+    // Listing the due grants takes the whole budget (a slow table, a large backlog before them).
+    const grants = new Proxy(s.grants, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== 'function') return value;
+        if (prop !== 'listByStatus') return value.bind(target);
+        return async (...args: Parameters<typeof target.listByStatus>) => {
+          const listed = await target.listByStatus(...args);
+          if (args[0] === 'active' && args[1]?.dueBy === EXPIRES_AT) s.clock.advance(REVOKE_BUDGET_MS);
+          return listed;
+        };
+      },
+    });
+
+    expect((await sweep({ ...s.deps, grants })).ended).toBe(0);
+    expect(s.account.attachedPolicies(alice)).toHaveLength(1);
+    expect((await stored(s, 'g1')).status).toBe('active');
+
+    at(s, '2026-11-23T11:01:00Z');
+    expect((await sweep(s.deps)).ended).toBe(2);
+    expect(s.account.attachedPolicies(alice)).toEqual([]);
+    expect(s.account.attachedPolicies(bob)).toEqual([]);
+    expect(keyturnPolicies(s)).toEqual([]);
   });
 });
 

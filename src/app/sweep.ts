@@ -19,15 +19,17 @@ export interface SweepReport {
  * IAM has no published rate and throttles (FACTS.md): revokes are bounded, each call retried by the
  * SDK with jittered backoff (standard mode, src/main/aws-clients.ts). A revoke spends most of its time
  * waiting on Session Manager (find, terminate, confirm), so more of them in flight than IAM alone
- * would bear: 1,000 expiring in one minute end within one sweep (BENCHMARKS.md, item 5).
+ * would bear: 1,000 expiring in one minute end within one sweep, 10,000 within four (BENCHMARKS.md, item 5).
  */
-export const REVOKE_CONCURRENCY = 32;
+export const REVOKE_CONCURRENCY = 64;
 /**
  * The sweeper's Lambda timeout is 55 s (serverless.yml). No revoke starts after this much of a sweep,
  * so the ones in flight and the rest of the sweep finish inside it; what is left is the next sweep's,
  * a minute later. A sweep cut off by the timeout would instead strand its leases for REVOKE_LEASE_MS.
  */
 export const REVOKE_BUDGET_MS = 35_000;
+/** Reconciling sessions records and announces nothing after this much of a sweep (same timeout). */
+export const SWEEP_DEADLINE_MS = 50_000;
 /** An approved grant or extension not applied within this was lost between the write and its queued job. */
 const STUCK_AFTER_MS = 2 * 60_000;
 
@@ -65,7 +67,7 @@ export async function sweep(deps: Deps, opts: { reconcile?: boolean } = {}): Pro
   report.lapsed = await lapse(deps, now);
   report.redriven = await redrive(deps, now);
   if (opts.reconcile) await reconcile(deps);
-  await reconcileSessions(deps);
+  await reconcileSessions(deps, { deadline: new Date(now.getTime() + SWEEP_DEADLINE_MS) });
   return report;
 }
 

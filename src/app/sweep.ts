@@ -28,7 +28,7 @@ export const REVOKE_CONCURRENCY = 64;
  * a minute later. A sweep cut off by the timeout would instead strand its leases for REVOKE_LEASE_MS.
  */
 export const REVOKE_BUDGET_MS = 35_000;
-/** Reconciling sessions records and announces nothing after this much of a sweep (same timeout). */
+/** Warnings and session reconciling start nothing after this much of a sweep (same timeout). */
 export const SWEEP_DEADLINE_MS = 50_000;
 /** An approved grant or extension not applied within this was lost between the write and its queued job. */
 const STUCK_AFTER_MS = 2 * 60_000;
@@ -63,11 +63,12 @@ export async function sweep(deps: Deps, opts: { reconcile?: boolean } = {}): Pro
 
   if (deferred > 0) deps.logger.info({ deferred }, 'revokes left for the next sweep (time budget)');
 
-  report.warned = await warn(deps, now);
+  const deadline = new Date(now.getTime() + SWEEP_DEADLINE_MS);
+  report.warned = await warn(deps, now, deadline);
   report.lapsed = await lapse(deps, now);
   report.redriven = await redrive(deps, now);
   if (opts.reconcile) await reconcile(deps);
-  await reconcileSessions(deps, { deadline: new Date(now.getTime() + SWEEP_DEADLINE_MS) });
+  await reconcileSessions(deps, { deadline });
   return report;
 }
 
@@ -116,20 +117,28 @@ async function reportOverdueRevoke(deps: Deps, grantId: string, now: Date, error
 /** Long enough that the SDK's retries and a few sweeps have had their chance. */
 const REPORT_AFTER_MS = 5 * 60_000;
 
+/**
+ * Warnings go out a few at a time: each is a claim (one conditional write) and a DM, and a minute in
+ * which thousands of grants expire puts all of them in the warning window of one sweep.
+ */
+const WARN_CONCURRENCY = 8;
+
 /** One DM per expiry time: an extended grant is warned again before its new expiry. */
-async function warn(deps: Deps, now: Date): Promise<number> {
+async function warn(deps: Deps, now: Date, deadline: Date): Promise<number> {
   const widest = Math.max(0, ...Object.values(deps.config.targets).map((t) => t.warnBeforeMinutes));
   const soon = await deps.grants.listByStatus('active', { dueBy: addMinutes(toIsoSeconds(now), widest) });
   let warned = 0;
-  for (const grant of soon) {
+  await forEachBounded(soon, WARN_CONCURRENCY, async (grant) => {
+    // Past the deadline the rest wait for the next sweep, a minute later, still inside their window.
+    if (deps.clock.now() >= deadline) return;
     const target = deps.config.targets[grant.target];
-    if (!target || grant.ending || !grant.expiresAt) continue;
+    if (!target || grant.ending || !grant.expiresAt) return;
     const left = Date.parse(grant.expiresAt) - now.getTime();
-    if (left <= 0 || left > target.warnBeforeMinutes * 60_000) continue;
-    if (!(await deps.grants.claimEffect(grant.id, `warn:${grant.expiresAt}`, now.toISOString()))) continue;
+    if (left <= 0 || left > target.warnBeforeMinutes * 60_000) return;
+    if (!(await deps.grants.claimEffect(grant.id, `warn:${grant.expiresAt}`, now.toISOString()))) return;
     await deps.chat.notify(grant.requester, { kind: 'warning', grant, target });
     warned++;
-  }
+  });
   return warned;
 }
 

@@ -1,11 +1,13 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 /**
  * SSM `GetParameter` (with decryption) as one SigV4-signed HTTPS POST, for the slack function's two
  * secrets. The SDK's SSM client would cost that function's cold start more than all of its own code
  * (BENCHMARKS.md, item 3) to make two calls per container; this reader is the SDK's own signer and
- * `fetch`. Like the SDK, it takes credentials from the environment (Lambda always sets them there)
+ * node:https (not `fetch`, whose first call loads undici: ~20 ms of cold start). Like the SDK, it takes credentials from the environment (Lambda always sets them there)
  * and honours `AWS_ENDPOINT_URL_SSM` / `AWS_ENDPOINT_URL` (DESIGN.md contract).
  */
 export type ParameterReader = (name: string) => Promise<string | undefined>;
@@ -22,18 +24,42 @@ export class ParameterReadError extends Error {
 /** Throttling and server errors are retried a few times; anything else is the caller's to report. */
 const ATTEMPTS = 3;
 const RETRY_BASE_MS = 100;
+/** A cold start waits on this; Slack's ack deadline is 3 s (FACTS.md). */
+const TIMEOUT_MS = 2_000;
+
+/** What the reader needs of an HTTP client: one POST, the status and the body text. */
+export type HttpPost = (
+  url: URL,
+  init: { headers: Record<string, string>; body: string },
+) => Promise<{ status: number; text: string }>;
+
+const nodePost: HttpPost = (url, init) =>
+  new Promise((resolve, reject) => {
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    const req = send(url, { method: 'POST', headers: init.headers, timeout: TIMEOUT_MS }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end(init.body);
+  });
 
 export function createSignedParameterReader(opts: {
   env: Record<string, string | undefined>;
   /** Used when AWS_REGION is unset (keyturn.yml `aws.region`). */
   region: string;
-  fetch?: typeof fetch;
+  post?: HttpPost;
   sleep?: (ms: number) => Promise<void>;
 }): ParameterReader {
   const { env } = opts;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || opts.region;
   const endpoint = new URL(env.AWS_ENDPOINT_URL_SSM || env.AWS_ENDPOINT_URL || defaultEndpoint(region));
-  const send = opts.fetch ?? fetch;
+  const send = opts.post ?? nodePost;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
   async function once(name: string): Promise<string | undefined> {
@@ -69,22 +95,22 @@ export function createSignedParameterReader(opts: {
       },
       body,
     });
-    let response: Response;
+    let response: { status: number; text: string };
     try {
-      response = await send(endpoint, { method: 'POST', headers: signed.headers, body });
+      response = await send(endpoint, { headers: signed.headers, body });
     } catch (error) {
       throw new ParameterReadError('NetworkError', `SSM is unreachable: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    const text = await response.text();
+    const { text } = response;
     let answer: { Parameter?: { Value?: string }; __type?: string; message?: string; Message?: string };
     try {
       answer = text ? JSON.parse(text) : {};
     } catch {
       answer = {};
     }
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       // `__type` is `ParameterNotFound` or `com.amazonaws.ssm#ParameterNotFound`.
       const code = answer.__type?.split('#').pop() || `HTTP${response.status}`;
       throw Object.assign(new ParameterReadError(code, answer.message ?? answer.Message ?? code), {

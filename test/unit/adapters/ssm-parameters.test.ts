@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
-import { createSignedParameterReader } from '../../../src/adapters/aws/ssm-parameters';
+import { createSignedParameterReader, type HttpPost } from '../../../src/adapters/aws/ssm-parameters';
 
-// The slack function's secrets reader: one SigV4-signed GetParameter over fetch. The signature is
+// The slack function's secrets reader: one SigV4-signed GetParameter over node:https. The signature is
 // recomputed here independently (AWS SigV4 steps, node:crypto), so a wrong hash or header shows.
 
 const ENV = {
@@ -17,14 +17,14 @@ interface Sent {
   body: string;
 }
 
-function fakeFetch(answers: { status: number; body: unknown }[]) {
+function fakePost(answers: { status: number; body: unknown }[]) {
   const sent: Sent[] = [];
-  const fetch = (async (url: URL, init: { headers: Record<string, string>; body: string }) => {
+  const post: HttpPost = async (url, init) => {
     sent.push({ url: String(url), headers: init.headers, body: init.body });
     const answer = answers.shift() ?? { status: 500, body: {} };
-    return new Response(JSON.stringify(answer.body), { status: answer.status });
-  }) as unknown as typeof globalThis.fetch;
-  return { fetch, sent };
+    return { status: answer.status, text: JSON.stringify(answer.body) };
+  };
+  return { post, sent };
 }
 
 const hex = (data: string) => createHash('sha256').update(data).digest('hex');
@@ -54,13 +54,13 @@ function expectedSignature(req: Sent, secret: string, region: string): string {
 
 describe('createSignedParameterReader', () => {
   it('sends one GetParameter with decryption, signed with SigV4 for ssm in the region, and returns the value', async () => {
-    const { fetch, sent } = fakeFetch([
+    const { post, sent } = fakePost([
       {
         status: 200,
         body: { Parameter: { Name: '/keyturn/prod/x', Type: 'SecureString', Value: 's3cret' } },
       },
     ]);
-    const read = createSignedParameterReader({ env: ENV, region: 'us-east-1', fetch });
+    const read = createSignedParameterReader({ env: ENV, region: 'us-east-1', post });
 
     await expect(read('/keyturn/prod/x')).resolves.toBe('s3cret');
 
@@ -81,34 +81,34 @@ describe('createSignedParameterReader', () => {
   });
 
   it('honours AWS_ENDPOINT_URL_SSM, then AWS_ENDPOINT_URL', async () => {
-    const first = fakeFetch([{ status: 200, body: { Parameter: { Value: 'a' } } }]);
+    const first = fakePost([{ status: 200, body: { Parameter: { Value: 'a' } } }]);
     await createSignedParameterReader({
       env: { ...ENV, AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:4566', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
       region: 'us-east-1',
-      fetch: first.fetch,
+      post: first.post,
     })('/p');
     expect(first.sent[0]?.url).toBe('http://127.0.0.1:4566/');
-    const second = fakeFetch([{ status: 200, body: { Parameter: { Value: 'a' } } }]);
+    const second = fakePost([{ status: 200, body: { Parameter: { Value: 'a' } } }]);
     await createSignedParameterReader({
       env: { ...ENV, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
       region: 'us-east-1',
-      fetch: second.fetch,
+      post: second.post,
     })('/p');
     expect(second.sent[0]?.url).toBe('http://127.0.0.1:9/');
   });
 
   it("names SSM's error like the SDK does and does not retry it", async () => {
-    const { fetch, sent } = fakeFetch([
+    const { post, sent } = fakePost([
       { status: 400, body: { __type: 'com.amazonaws.ssm#ParameterNotFound', message: 'not found' } },
     ]);
-    const read = createSignedParameterReader({ env: ENV, region: 'us-east-1', fetch });
+    const read = createSignedParameterReader({ env: ENV, region: 'us-east-1', post });
 
     await expect(read('/missing')).rejects.toMatchObject({ name: 'ParameterNotFound' });
     expect(sent).toHaveLength(1);
   });
 
   it('retries throttling and server errors, then succeeds', async () => {
-    const { fetch, sent } = fakeFetch([
+    const { post, sent } = fakePost([
       { status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded' } },
       { status: 500, body: { __type: 'InternalServerError' } },
       { status: 200, body: { Parameter: { Value: 'late' } } },
@@ -117,7 +117,7 @@ describe('createSignedParameterReader', () => {
     const read = createSignedParameterReader({
       env: ENV,
       region: 'us-east-1',
-      fetch,
+      post,
       sleep: async (ms) => {
         slept.push(ms);
       },
@@ -129,11 +129,11 @@ describe('createSignedParameterReader', () => {
   });
 
   it('says the credentials are missing rather than sending an unsigned request', async () => {
-    const { fetch, sent } = fakeFetch([]);
+    const { post, sent } = fakePost([]);
     const read = createSignedParameterReader({
       env: { AWS_REGION: 'us-east-1' },
       region: 'us-east-1',
-      fetch,
+      post,
     });
 
     await expect(read('/p')).rejects.toMatchObject({ name: 'CredentialsMissing' });

@@ -73,9 +73,14 @@ export async function sweep(deps: Deps, opts: { reconcile?: boolean } = {}): Pro
 }
 
 async function endIfDue(deps: Deps, listed: Grant, nowIso: string, nodes: NodeLookup): Promise<boolean> {
-  // The index item is the whole grant (the index projects every attribute); every write below is
-  // conditional on its version, so a stale listing costs a refused write, never a wrong one.
+  // A grant already ending is revoked from the listing itself (the index projects every attribute):
+  // the lease is a conditional write on its version, so a stale listing only makes it 'busy'.
   let grant: Grant | undefined = listed;
+  if (!listed.ending) {
+    // Read afresh before deciding it is due: an extension applied since the listing moved its expiry.
+    grant = await deps.grants.get(listed.id);
+    if (grant?.status !== 'active') return false;
+  }
   if (grant.status !== 'active') return false;
   if (!grant.ending) {
     if (!grant.expiresAt || grant.expiresAt > nowIso) return false;

@@ -218,6 +218,38 @@ describe("sweep: Lambda's 55 s timeout", () => {
   });
 });
 
+describe('sweep: a grant that changes after the sweep listed it', () => {
+  it('is not ended when an extension moved its expiry between the listing and its turn', async () => {
+    const s = scenario();
+    await activate(s, { user: 'U0ALICE' });
+    at(s, EXPIRES_AT);
+    const grants = new Proxy(s.grants, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== 'function') return value;
+        if (prop !== 'listByStatus') return value.bind(target);
+        return async (...args: Parameters<typeof target.listByStatus>) => {
+          const listed = await target.listByStatus(...args);
+          if (args[0] === 'active' && args[1]?.dueBy === EXPIRES_AT) {
+            // The worker applies an approved extension right after the sweep's query.
+            const current = (await target.get('g1')) as Grant;
+            await target.save(
+              { ...current, expiresAt: '2026-11-23T12:00:00Z', version: current.version + 1 },
+              current.version,
+            );
+          }
+          return listed;
+        };
+      },
+    });
+
+    expect((await sweep({ ...s.deps, grants })).ended).toBe(0);
+    expect(await stored(s, 'g1')).toMatchObject({ status: 'active', expiresAt: '2026-11-23T12:00:00Z' });
+    expect((await stored(s, 'g1')).ending).toBeUndefined();
+    expect(s.account.attachedPolicies(alice)).toHaveLength(1);
+  });
+});
+
 describe("sweep: Lambda's 55 s timeout, warnings", () => {
   it('sends no warning once the sweep is past its deadline; the next sweep sends it, once', async () => {
     const s = scenario();

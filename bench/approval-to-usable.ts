@@ -41,9 +41,9 @@ export interface ApprovalFlow {
 export interface ApprovalResult {
   iamLatencyMs: number;
   propagationMs: number;
-  /** The first approval a worker container handles: the IAM adapter has not read the account's quotas yet. */
+  /** The first approval a worker container handles (the quotas were read as the container started). */
   cold: ApprovalFlow;
-  /** A second approval in the same container, quotas cached (for 10 minutes). */
+  /** A second approval in the same container. */
   warm: ApprovalFlow;
 }
 
@@ -94,7 +94,11 @@ export async function measureApprovalToUsable(propagationMs: number): Promise<Ap
       config,
       grants,
       queue,
-      access: createIamAccessControl(iamClientOn(iam), { accountId: config.aws.accountId, now }),
+      // As the worker builds it (src/main/lambda.ts): the quotas are read at container start.
+      access: createIamAccessControl(iamClientOn(iam), {
+        accountId: config.aws.accountId,
+        readQuotasAtStart: true,
+      }),
       fleet: createSsmFleet(ssmClientOn(ssm)),
       chat,
       clock: vt.clock,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -7,14 +7,16 @@ import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { parseDocument } from 'yaml';
+import { COMPILED_CONFIG_FILE, loadDeployConfig } from '../deploy/stack';
+import { compileConfig } from '../src/config/compiled';
 import { childMain, ROOT, TMP_DIR } from './child-process';
 import { median, round } from './stats';
 
 /**
  * Item 3: each Lambda bundle built with the esbuild settings serverless.yml gives serverless-esbuild
  * (read from the file, so the two cannot drift), and a minimal Bolt AwsLambdaReceiver app built the
- * same way. Init is timed in fresh `node` processes run as Lambda runs them (cwd = task root, config
- * and secrets as deployed, the Slack secrets read from a local SSM Parameter Store fake): from spawn
+ * same way. Init is timed in fresh `node` processes run as Lambda runs them (cwd = task root, the
+ * config as `npm run package` writes it (validated keyturn.yml as JSON) and secrets as deployed, the Slack secrets read from a local SSM Parameter Store fake): from spawn
  * until the handler has built its dependencies, which for slack, worker and the minimal app means
  * until a first no-op invocation answers (it waits for the container), median of the runs.
  */
@@ -116,6 +118,13 @@ const NO_OP: Record<string, { event: unknown; includes: string }> = {
 async function buildAll(): Promise<{ built: Built[]; options: BuildOptions }> {
   const { options, functions } = esbuildOptions();
   rmSync(OUT, { recursive: true, force: true });
+  // The config as `npm run package` ships it: keyturn.example.yml validated, written as JSON (deploy/stack.ts).
+  const deploy = loadDeployConfig({
+    serviceDir: ROOT,
+    env: { KEYTURN_CONFIG: 'keyturn.example.yml' },
+    log: () => undefined,
+  });
+  const compiled = compileConfig(deploy.config, deploy.configFile);
   const entries = { ...functions, [MINIMAL]: 'bench/minimal-bolt-app.ts' };
   const built: Built[] = [];
   for (const [name, entry] of Object.entries(entries)) {
@@ -129,7 +138,8 @@ async function buildAll(): Promise<{ built: Built[]; options: BuildOptions }> {
       metafile: true,
     });
     // The config travels in every zip and is read from the task root (serverless.yml `package.patterns`).
-    copyFileSync(path.join(ROOT, 'keyturn.example.yml'), path.join(taskRoot, 'keyturn.example.yml'));
+    mkdirSync(path.dirname(path.join(taskRoot, COMPILED_CONFIG_FILE)), { recursive: true });
+    writeFileSync(path.join(taskRoot, COMPILED_CONFIG_FILE), compiled);
     const noOp = NO_OP[name];
     built.push({
       name,
@@ -225,7 +235,7 @@ export async function measureColdStart(runs: number): Promise<ColdStartResult> {
     AWS_EC2_METADATA_DISABLED: 'true',
     // Lambda runs Node 22, where the SDK prints no Node 20 deprecation warning.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    KEYTURN_CONFIG: 'keyturn.example.yml',
+    KEYTURN_CONFIG_JSON: COMPILED_CONFIG_FILE,
     KEYTURN_TABLE: 'keyturn-bench',
     KEYTURN_QUEUE_URL: 'http://127.0.0.1:9/queue/keyturn-bench-jobs',
     SLACK_BOT_TOKEN_PARAM: '/keyturn/bench/slack-bot-token',

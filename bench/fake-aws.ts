@@ -344,10 +344,12 @@ export class FakeSsm extends Backend {
         const active = input.State === 'Active';
         const filters = (input.Filters ?? []) as { key: string; value: string }[];
         const after = filters.find((f) => f.key === 'InvokedAfter');
+        const owner = filters.find((f) => f.key === 'Owner');
         const listed = [...this.sessions.values()].filter(
           (s) =>
             (active ? s.endedAt === undefined : s.endedAt !== undefined) &&
-            (!after || s.startedAt >= Date.parse(after.value)),
+            (!after || s.startedAt >= Date.parse(after.value)) &&
+            (!owner || s.owner === owner.value),
         );
         const page = paginate(listed, input, 200);
         return json({
@@ -394,7 +396,7 @@ export function paginate<T>(items: readonly T[], input: Record<string, unknown>,
   return { items: items.slice(start, end), next: end < items.length ? String(end) : undefined };
 }
 
-/** The production client settings (aws-clients.ts: 8 attempts, adaptive retries) on a fake backend. */
+/** The production client settings (aws-clients.ts: 8 attempts, standard retries) on a fake backend. */
 export function iamClientOn(
   backend: FakeIam,
   overrides: { retryMode?: 'adaptive' | 'standard' } = {},

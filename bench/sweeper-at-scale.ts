@@ -18,8 +18,8 @@ import { VirtualTime } from './virtual-time';
 /**
  * Item 5: 1,000 active grants expiring within one minute, each holder with an open session, ended by
  * the real sweeper on the virtual clock. IAM answers after 100 ms and throttles 10% of attempts
- * (seeded), through the production SDK settings (8 attempts, adaptive retries: backoff and client-side
- * rate limiting happen on the virtual clock too); SSM answers after 200 ms, DynamoDB after 10 ms per
+ * (seeded), through the production SDK settings (8 attempts, standard retries: backoff happens on the
+ * virtual clock too; adaptive mode's client-side rate limiter as well, when that mode is asked for); SSM answers after 200 ms, DynamoDB after 10 ms per
  * store call, Slack after 150 ms. A sweep starts every minute, as the schedule does, even while an
  * earlier one still runs (in another container). Nothing stops a sweep at Lambda's 55 s timeout here.
  */
@@ -65,7 +65,7 @@ export async function measureSweeper(opts: {
   ssmLatencyMs: number;
   throttleRate?: number;
   iamLatencyMs?: number;
-  /** The SDK's retry mode for IAM: production uses 'adaptive' (src/main/aws-clients.ts). */
+  /** The SDK's retry mode for IAM: production uses 'standard' (src/main/aws-clients.ts). */
   retryMode?: 'adaptive' | 'standard';
 }): Promise<SweeperResult> {
   const started = performance.now();
@@ -173,7 +173,7 @@ export async function measureSweeper(opts: {
         config,
         grants,
         queue,
-        access: createIamAccessControl(iamClientOn(iam, { retryMode: opts.retryMode }), { accountId, now }),
+        access: createIamAccessControl(iamClientOn(iam, { retryMode: opts.retryMode }), { accountId }),
         fleet: createSsmFleet(ssmClientOn(ssm)),
         chat: createSlackChat({ client: fakeWebClient({ log, latencyMs: 150, sleep }), clock: vt.clock }),
         clock: vt.clock,
@@ -219,7 +219,7 @@ export async function measureSweeper(opts: {
     const stillOpen = [...ssm.sessions.values()].filter((s) => s.endedAt === undefined).length;
     return {
       grants: opts.grants,
-      retryMode: opts.retryMode ?? 'adaptive',
+      retryMode: opts.retryMode ?? 'standard',
       containers: containers.length,
       iamLatencyMs,
       throttleRate,
@@ -253,11 +253,11 @@ export async function measureSweeper(opts: {
 }
 
 if (require.main === module) {
-  childMain(async ([grants = '1000', retryMode = 'adaptive']) =>
+  childMain(async ([grants = '1000', retryMode = 'standard']) =>
     measureSweeper({
       grants: Number(grants),
       ssmLatencyMs: 200,
-      retryMode: retryMode === 'standard' ? 'standard' : 'adaptive',
+      retryMode: retryMode === 'adaptive' ? 'adaptive' : 'standard',
     }),
   );
 }

@@ -34,6 +34,8 @@ async function secretParameterNames(resolveVariable) {
 
 module.exports = {
   configFile: () => load().configFile,
+  // Written once per `osls` run, from the config validated above; the functions read it at cold start.
+  compiledConfig: () => stack.writeCompiledConfig(serviceDir, load()),
   region: () => load().config.aws.region,
   digestSchedule: () => stack.digestSchedule(load().config),
   alarmActions: async ({ resolveVariable }) =>

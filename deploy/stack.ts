@@ -1,6 +1,7 @@
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tableDefinition } from '../src/adapters/dynamodb/table';
+import { compileConfig } from '../src/config/compiled';
 import { loadConfig } from '../src/config/load';
 import type { Config } from '../src/config/types';
 import { principalArn } from '../src/domain/principal';
@@ -62,6 +63,20 @@ export function loadDeployConfig(opts: {
     );
   }
   return { config, configFile: relative.split(path.sep).join('/') };
+}
+
+/** Where the package step writes the validated config for the functions (git-ignored, zipped with each). */
+export const COMPILED_CONFIG_FILE = '.keyturn-package/config.json';
+
+/**
+ * Writes the config the stack is built from, already validated, as the JSON the functions read at
+ * cold start (src/config/compiled.ts). Returns its path relative to the service directory.
+ */
+export function writeCompiledConfig(serviceDir: string, deploy: DeployConfig): string {
+  const file = path.join(serviceDir, COMPILED_CONFIG_FILE);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, compileConfig(deploy.config, deploy.configFile));
+  return COMPILED_CONFIG_FILE;
 }
 
 function defaultConfigFile(serviceDir: string): string {

@@ -42,3 +42,16 @@ export interface Deps {
    */
   runPolling?: { budgetMs: number; firstDelayMs: number; maxDelayMs: number };
 }
+
+/**
+ * What the Slack listeners' use cases may touch: validate, one conditional write, enqueue, answer
+ * (DESIGN.md "Slack rules"). No IAM, no SSM, no session or digest store: the slack Lambda is built
+ * from this alone (src/main/lambda-slack.ts), so its bundle carries none of their clients.
+ */
+export type AckDeps = Pick<
+  Deps,
+  'config' | 'grants' | 'queue' | 'chat' | 'clock' | 'logger' | 'newId' | 'runs'
+> & {
+  /** Only whether runs are simulated (the sandbox), for the run's messages; SendCommand is the worker's. */
+  commands: Pick<CommandRunner, 'simulated'>;
+};

@@ -42,9 +42,20 @@ function described(info: SessionInfo): DescribedSession {
  * also brings their log location; History since the last read recovers sessions whose events were lost
  * entirely. Then whatever is due is posted. A failure to read SSM is logged and left to the next sweep.
  */
-export async function reconcileSessions(deps: TrackingDeps): Promise<SessionReconcileReport> {
+export async function reconcileSessions(
+  deps: TrackingDeps,
+  opts: {
+    /**
+     * Record and announce nothing more after this (the sweeper's Lambda timeout). Whatever is left
+     * is the next run's: recorded sessions stay recorded, and the History cursor does not move.
+     */
+    deadline?: Date;
+  } = {},
+): Promise<SessionReconcileReport> {
   const report: SessionReconcileReport = { discovered: 0, ended: 0, posted: 0, failures: 0 };
   const now = deps.clock.now();
+  const overdue = () => opts.deadline !== undefined && deps.clock.now() >= opts.deadline;
+  let cutShort = false;
   const directory = nodeDirectory(deps);
   const latest = new Map<string, Session>();
 
@@ -68,6 +79,10 @@ export async function reconcileSessions(deps: TrackingDeps): Promise<SessionReco
     const activeIds = new Set(active.map((s) => s.id));
 
     for (const info of active) {
+      if (overdue()) {
+        cutShort = true;
+        break;
+      }
       const known = latest.get(info.id);
       const nothingNew =
         known !== undefined &&
@@ -78,6 +93,7 @@ export async function reconcileSessions(deps: TrackingDeps): Promise<SessionReco
       if (!nothingNew) await record({ source: 'active', session: described(info) }, known);
     }
 
+    if (cutShort) throw new ReconcileCutShort();
     const cursor = await deps.sessions.historyCursor();
     let after = (cursor === undefined ? now.getTime() : Date.parse(cursor)) - CURSOR_OVERLAP_MS;
     const awaitingHistory = watched.filter(
@@ -97,6 +113,7 @@ export async function reconcileSessions(deps: TrackingDeps): Promise<SessionReco
     const history = await deps.fleet.sessionsSince(new Date(after).toISOString());
 
     for (const info of history) {
+      if (overdue()) throw new ReconcileCutShort();
       if (activeIds.has(info.id)) continue;
       const known = latest.get(info.id);
       if (known?.historyAt !== undefined) continue;
@@ -105,6 +122,7 @@ export async function reconcileSessions(deps: TrackingDeps): Promise<SessionReco
 
     const listed = new Set([...activeIds, ...history.map((s) => s.id)]);
     for (const s of watched) {
+      if (overdue()) throw new ReconcileCutShort();
       const current = latest.get(s.id) ?? s;
       if (current.status !== 'active' || listed.has(s.id)) continue;
       const gone =
@@ -119,14 +137,22 @@ export async function reconcileSessions(deps: TrackingDeps): Promise<SessionReco
     }
     await deps.sessions.setHistoryCursor(now.toISOString());
   } catch (error) {
-    report.failures++;
-    deps.logger.error(
-      { err: (error as Error).message },
-      'reading Session Manager failed; the next sweep retries',
-    );
+    if (error instanceof ReconcileCutShort) {
+      deps.logger.info(
+        { recorded: latest.size },
+        'session reconcile cut short by the deadline; the next sweep goes on',
+      );
+    } else {
+      report.failures++;
+      deps.logger.error(
+        { err: (error as Error).message },
+        'reading Session Manager failed; the next sweep retries',
+      );
+    }
   }
 
   for (const s of latest.values()) {
+    if (overdue()) break;
     try {
       report.posted += (await announceSession(deps, s)).posted;
     } catch (error) {
@@ -135,4 +161,9 @@ export async function reconcileSessions(deps: TrackingDeps): Promise<SessionReco
     }
   }
   return report;
+}
+
+/** Not a failure: the deadline came first. Skips the rest, the History cursor included. */
+class ReconcileCutShort extends Error {
+  override readonly name = 'ReconcileCutShort';
 }

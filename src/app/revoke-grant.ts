@@ -1,5 +1,6 @@
 import { type Grant, toIsoSeconds, transition } from '../domain/grant';
-import { ownsSession } from '../domain/principal';
+import type { ManagedNode } from '../domain/node';
+import { ownsSession, sessionOwner } from '../domain/principal';
 import type { Target } from '../domain/target';
 import { grantPolicyArn } from './grant-policy';
 import { clearRunAsUnlessNeeded } from './run-as';
@@ -9,6 +10,24 @@ import type { Deps } from './deps';
 export const REVOKE_LEASE_MS = 2 * 60_000;
 
 export type RevokeOutcome = 'ended' | 'skipped' | 'busy';
+
+/** A target's managed nodes (`Fleet.nodesTagged`); a sweep reads each target's once for all its revokes. */
+export type NodeLookup = (target: Target) => Promise<readonly ManagedNode[]>;
+
+/** One read per target for as long as the returned lookup lives (one sweep): nodes change far slower. */
+export function nodesOncePer(deps: Pick<Deps, 'fleet'>): NodeLookup {
+  const read = new Map<string, Promise<readonly ManagedNode[]>>();
+  return (target) => {
+    let nodes = read.get(target.name);
+    if (!nodes) {
+      nodes = deps.fleet.nodesTagged(target.tags);
+      // A failed read is not kept: the next revoke asks again.
+      nodes.catch(() => read.delete(target.name));
+      read.set(target.name, nodes);
+    }
+    return nodes;
+  };
+}
 
 /**
  * Ends an active grant whose `ending` is decided (expiry, release, revoke, or a vanished policy):
@@ -23,8 +42,13 @@ export async function revokeGrant(
     'config' | 'grants' | 'queue' | 'access' | 'fleet' | 'chat' | 'clock' | 'logger' | 'anomalies'
   >,
   grantId: string,
+  opts: {
+    /** The grant as just read or written by the caller, to spare a read; its version guards the lease. */
+    grant?: Grant;
+    nodes?: NodeLookup;
+  } = {},
 ): Promise<RevokeOutcome> {
-  const current = await deps.grants.get(grantId);
+  const current = opts.grant?.id === grantId ? opts.grant : await deps.grants.get(grantId);
   if (current?.status !== 'active' || !current.ending) return 'skipped';
   const now = deps.clock.now();
   if (current.revokeLease && Date.parse(current.revokeLease) > now.getTime()) return 'busy';
@@ -37,19 +61,23 @@ export async function revokeGrant(
   const ending = current.ending;
 
   const policyArn = leased.policyArn ?? grantPolicyArn(deps.config.aws.accountId, leased.id);
-  // The layers are independent (DESIGN.md): IAM refusing (throttled, down) must not keep an open
-  // session alive. The sessions still end now; the error is rethrown below so the status does not move.
-  let iamFailure: { error: unknown } | undefined;
-  try {
-    await deps.access.detachPolicy(leased.principal, policyArn);
-    await deps.access.deletePolicy(policyArn);
-    await clearRunAsUnlessNeeded(deps, leased);
-  } catch (error) {
-    iamFailure = { error };
-  }
-
   const target = deps.config.targets[leased.target];
-  const sessions = target ? await endSessions(deps, leased, target) : { ended: 0, survivors: [] };
+  const nodes = opts.nodes ?? ((t: Target) => deps.fleet.nodesTagged(t.tags));
+  // The layers are independent (DESIGN.md), so they run side by side: IAM refusing (throttled, down)
+  // must not keep an open session alive. The sessions still end now; the IAM error is rethrown below
+  // so the status does not move.
+  const [iam, ended] = await Promise.allSettled([
+    (async () => {
+      await deps.access.detachPolicy(leased.principal, policyArn);
+      await deps.access.deletePolicy(policyArn);
+      await clearRunAsUnlessNeeded(deps, leased);
+    })(),
+    target ? endSessions(deps, leased, target, nodes) : { ended: 0, survivors: [] },
+  ]);
+  // SSM failing leaves the lease to run out, as before: the next sweep after it runs every step again.
+  if (ended.status === 'rejected') throw ended.reason;
+  const sessions = ended.value;
+  const iamFailure = iam.status === 'rejected' ? { error: iam.reason as unknown } : undefined;
   if (
     sessions.survivors.length > 0 &&
     (await deps.grants.claimEffect(leased.id, 'audit:sessions-not-ended', now.toISOString()))
@@ -107,12 +135,19 @@ async function endSessions(
   deps: Pick<Deps, 'config' | 'fleet' | 'clock'>,
   grant: Grant,
   target: Target,
+  nodes: NodeLookup,
 ): Promise<{ ended: number; survivors: string[] }> {
-  const nodeIds = new Set((await deps.fleet.nodesTagged(target.tags)).map((n) => n.id));
   const accountId = deps.config.aws.accountId;
-  const mine = (await deps.fleet.activeSessions()).filter(
-    (s) => nodeIds.has(s.target) && ownsSession(accountId, grant.principal, s.owner),
-  );
+  const owner = sessionOwner(accountId, grant.principal);
+  const ownersSessions = async () =>
+    (await deps.fleet.activeSessions(owner ? { owner } : {})).filter((s) =>
+      ownsSession(accountId, grant.principal, s.owner),
+    );
+  const owned = await ownersSessions();
+  // Nothing open: no need to know which nodes are the target's.
+  if (owned.length === 0) return { ended: 0, survivors: [] };
+  const nodeIds = new Set((await nodes(target)).map((n) => n.id));
+  const mine = owned.filter((s) => nodeIds.has(s.target));
   if (mine.length === 0) return { ended: 0, survivors: [] };
   for (const s of mine) await deps.fleet.terminateSession(s.id);
 
@@ -120,7 +155,7 @@ async function endSessions(
   let open: string[] = [];
   for (const pause of [0, 1_000, 3_000]) {
     if (pause > 0) await deps.clock.sleep(pause);
-    open = (await deps.fleet.activeSessions()).filter((s) => ids.has(s.id)).map((s) => s.id);
+    open = (await ownersSessions()).filter((s) => ids.has(s.id)).map((s) => s.id);
     if (open.length === 0) break;
   }
   return { ended: mine.length - open.length, survivors: open };

@@ -16,7 +16,7 @@ import {
   snippetsFor,
 } from '../domain/snippet';
 import type { Target } from '../domain/target';
-import type { Deps } from './deps';
+import type { AckDeps, Deps } from './deps';
 
 export type RunRefusal =
   | { reason: 'unmapped-user'; user: string }
@@ -46,7 +46,7 @@ const MAX_ID_ATTEMPTS = 5;
  * called here: on Lambda the Slack ack waits for this listener (FACTS.md "Slack").
  */
 export async function requestRun(
-  deps: Pick<Deps, 'config' | 'grants' | 'runs' | 'queue' | 'clock' | 'newId' | 'commands'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'runs' | 'queue' | 'clock' | 'newId'> & Pick<AckDeps, 'commands'>,
   input: { user: string; channel: string; text: string; requestKey?: string },
 ): Promise<RunSnippetResult> {
   const { config } = deps;

@@ -5,7 +5,7 @@ import { requestEnding } from './end-grant';
 import { applyExtension } from './extend-grant';
 import { reconcile } from './reconcile';
 import { reconcileSessions } from './reconcile-sessions';
-import { revokeGrant } from './revoke-grant';
+import { type NodeLookup, nodesOncePer, revokeGrant } from './revoke-grant';
 
 export interface SweepReport {
   ended: number;
@@ -15,8 +15,21 @@ export interface SweepReport {
   failures: number;
 }
 
-/** IAM has no published rate and throttles (FACTS.md): a few revokes at a time, each retried by the SDK. */
-const REVOKE_CONCURRENCY = 8;
+/**
+ * IAM has no published rate and throttles (FACTS.md): revokes are bounded, each call retried by the
+ * SDK with jittered backoff (standard mode, src/main/aws-clients.ts). A revoke spends most of its time
+ * waiting on Session Manager (find, terminate, confirm), so more of them in flight than IAM alone
+ * would bear: 1,000 expiring in one minute end within one sweep, 10,000 within four (BENCHMARKS.md, item 5).
+ */
+export const REVOKE_CONCURRENCY = 64;
+/**
+ * The sweeper's Lambda timeout is 55 s (serverless.yml). No revoke starts after this much of a sweep,
+ * so the ones in flight and the rest of the sweep finish inside it; what is left is the next sweep's,
+ * a minute later. A sweep cut off by the timeout would instead strand its leases for REVOKE_LEASE_MS.
+ */
+export const REVOKE_BUDGET_MS = 35_000;
+/** Warnings and session reconciling start nothing after this much of a sweep (same timeout). */
+export const SWEEP_DEADLINE_MS = 50_000;
 /** An approved grant or extension not applied within this was lost between the write and its queued job. */
 const STUCK_AFTER_MS = 2 * 60_000;
 
@@ -31,9 +44,15 @@ export async function sweep(deps: Deps, opts: { reconcile?: boolean } = {}): Pro
   const nowIso = toIsoSeconds(now);
 
   const due = await deps.grants.listByStatus('active', { dueBy: nowIso });
+  const nodes = nodesOncePer(deps);
+  let deferred = 0;
   await forEachBounded(due, REVOKE_CONCURRENCY, async (listed) => {
+    if (deps.clock.now().getTime() - now.getTime() >= REVOKE_BUDGET_MS) {
+      deferred++;
+      return;
+    }
     try {
-      if (await endIfDue(deps, listed.id, nowIso)) report.ended++;
+      if (await endIfDue(deps, listed, nowIso, nodes)) report.ended++;
     } catch (error) {
       report.failures++;
       const message = (error as Error).message;
@@ -42,26 +61,41 @@ export async function sweep(deps: Deps, opts: { reconcile?: boolean } = {}): Pro
     }
   });
 
-  report.warned = await warn(deps, now);
+  if (deferred > 0) deps.logger.info({ deferred }, 'revokes left for the next sweep (time budget)');
+
+  const deadline = new Date(now.getTime() + SWEEP_DEADLINE_MS);
+  report.warned = await warn(deps, now, deadline);
   report.lapsed = await lapse(deps, now);
   report.redriven = await redrive(deps, now);
   if (opts.reconcile) await reconcile(deps);
-  await reconcileSessions(deps);
+  await reconcileSessions(deps, { deadline });
   return report;
 }
 
-async function endIfDue(deps: Deps, grantId: string, nowIso: string): Promise<boolean> {
-  let grant = await deps.grants.get(grantId);
-  if (grant?.status !== 'active') return false;
+async function endIfDue(deps: Deps, listed: Grant, nowIso: string, nodes: NodeLookup): Promise<boolean> {
+  // A grant already ending is revoked from the listing itself (the index projects every attribute):
+  // the lease is a conditional write on its version, so a stale listing only makes it 'busy'.
+  let grant: Grant | undefined = listed;
+  if (!listed.ending) {
+    // Read afresh before deciding it is due: an extension applied since the listing moved its expiry.
+    grant = await deps.grants.get(listed.id);
+    if (grant?.status !== 'active') return false;
+  }
+  if (grant.status !== 'active') return false;
   if (!grant.ending) {
     if (!grant.expiresAt || grant.expiresAt > nowIso) return false;
     // An approved extension not yet applied must win over the old expiry, or approved access is cut short.
     if (grant.extension?.state === 'approved' && (await applyExtension(deps, grant.id)) === 'extended')
       return false;
-    await requestEnding(deps, grant.id, { status: 'expired', by: 'keyturn' }, { queueRevoke: false });
-    grant = await deps.grants.get(grantId);
+    const ending = await requestEnding(
+      deps,
+      grant.id,
+      { status: 'expired', by: 'keyturn' },
+      { queueRevoke: false },
+    );
+    grant = ending.outcome === 'ending' ? ending.grant : await deps.grants.get(grant.id);
   }
-  return grant !== undefined && (await revokeGrant(deps, grant.id)) === 'ended';
+  return grant !== undefined && (await revokeGrant(deps, grant.id, { grant, nodes })) === 'ended';
 }
 
 /**
@@ -88,20 +122,28 @@ async function reportOverdueRevoke(deps: Deps, grantId: string, now: Date, error
 /** Long enough that the SDK's retries and a few sweeps have had their chance. */
 const REPORT_AFTER_MS = 5 * 60_000;
 
+/**
+ * Warnings go out a few at a time: each is a claim (one conditional write) and a DM, and a minute in
+ * which thousands of grants expire puts all of them in the warning window of one sweep.
+ */
+const WARN_CONCURRENCY = 8;
+
 /** One DM per expiry time: an extended grant is warned again before its new expiry. */
-async function warn(deps: Deps, now: Date): Promise<number> {
+async function warn(deps: Deps, now: Date, deadline: Date): Promise<number> {
   const widest = Math.max(0, ...Object.values(deps.config.targets).map((t) => t.warnBeforeMinutes));
   const soon = await deps.grants.listByStatus('active', { dueBy: addMinutes(toIsoSeconds(now), widest) });
   let warned = 0;
-  for (const grant of soon) {
+  await forEachBounded(soon, WARN_CONCURRENCY, async (grant) => {
+    // Past the deadline the rest wait for the next sweep, a minute later, still inside their window.
+    if (deps.clock.now() >= deadline) return;
     const target = deps.config.targets[grant.target];
-    if (!target || grant.ending || !grant.expiresAt) continue;
+    if (!target || grant.ending || !grant.expiresAt) return;
     const left = Date.parse(grant.expiresAt) - now.getTime();
-    if (left <= 0 || left > target.warnBeforeMinutes * 60_000) continue;
-    if (!(await deps.grants.claimEffect(grant.id, `warn:${grant.expiresAt}`, now.toISOString()))) continue;
+    if (left <= 0 || left > target.warnBeforeMinutes * 60_000) return;
+    if (!(await deps.grants.claimEffect(grant.id, `warn:${grant.expiresAt}`, now.toISOString()))) return;
     await deps.chat.notify(grant.requester, { kind: 'warning', grant, target });
     warned++;
-  }
+  });
   return warned;
 }
 

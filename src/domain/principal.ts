@@ -20,3 +20,14 @@ export function ownsSession(accountId: string, p: Principal, owner: string): boo
     owner.startsWith(`arn:aws:sts::${accountId}:assumed-role/${p.name}/`)
   );
 }
+
+/**
+ * The exact session `Owner` this principal's Session Manager sessions carry, for DescribeSessions'
+ * `Owner` filter, when one ARN names them all: an IAM user's own ARN. A role's sessions are owned by
+ * `arn:aws:sts::<acct>:assumed-role/<role>/<session name>`, one per whoever assumed it, so there is
+ * none to filter on (undefined): the caller lists every active session and keeps those
+ * `ownsSession` accepts. With per-person access roles (issue 12) the role's case becomes that ARN.
+ */
+export function sessionOwner(accountId: string, p: Principal): string | undefined {
+  return p.kind === 'user' ? principalArn(accountId, p) : undefined;
+}

@@ -1,7 +1,12 @@
 import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
-/** IAM throttles with `Throttling` and publishes no rate (FACTS.md), so retry generously by default. */
+/**
+ * IAM throttles with `Throttling` and publishes no rate (FACTS.md), so retry generously by default.
+ * Standard retry mode: each throttled call backs off on its own (exponential, jittered). Adaptive
+ * mode would also rate-limit the whole client after one `Throttling`, so a sweep's 1,000 revokes
+ * queued behind a limiter near 0.5 calls/s: 1,000 expiries took 695 s instead of 26 s (BENCHMARKS.md, item 5).
+ */
 export const DEFAULT_AWS_MAX_ATTEMPTS = 8;
 export const MAX_ATTEMPTS_ENV = 'KEYTURN_AWS_MAX_ATTEMPTS';
 
@@ -12,9 +17,8 @@ export interface AwsClientOptions {
   /** keyturn.yml `aws.region`; `AWS_REGION`, when set, wins. */
   region: string;
   /**
-   * Replaces adaptive mode's strategy. For tests only: after a throttle, adaptive mode backs off up
-   * to 1 s (doubling per retry) and its rate limiter then holds each send ~2 s — right for IAM, too
-   * slow for a test.
+   * Replaces standard mode's strategy. For tests only: after a throttle, standard mode backs off
+   * up to seconds (doubling per retry, jittered) — right for IAM, too slow for a test.
    */
   retryStrategy?: (maxAttempts: number) => AwsRetryStrategy;
 }
@@ -22,7 +26,7 @@ export interface AwsClientOptions {
 export interface AwsClientConfig {
   region?: string;
   maxAttempts: number;
-  retryMode: 'adaptive';
+  retryMode: 'standard';
   retryStrategy?: AwsRetryStrategy;
 }
 
@@ -39,7 +43,7 @@ export function awsClientConfig(opts: AwsClientOptions): AwsClientConfig {
     // is unset and let the SDK's own loader read AWS_REGION otherwise.
     ...(env.AWS_REGION ? {} : { region: opts.region }),
     maxAttempts,
-    retryMode: 'adaptive',
+    retryMode: 'standard',
     ...(opts.retryStrategy ? { retryStrategy: opts.retryStrategy(maxAttempts) } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { ParameterReader } from '../adapters/aws/ssm-parameters';
 
 /** What the Slack side of Keyturn needs and must never print. */
 export interface SlackSecrets {
@@ -39,7 +39,8 @@ export interface SlackSecretSource {
 
 export function createSlackSecretSource(opts: {
   env: Record<string, string | undefined>;
-  ssm: Pick<SSMClient, 'send'>;
+  /** GetParameter with decryption: on Lambda one signed HTTPS call (src/adapters/aws/ssm-parameters.ts). */
+  readParameter: ParameterReader;
   now: () => number;
   ttlMs?: number;
   /** Told when a refresh failed and the cached values stay in use; gets the parameter name, never a value. */
@@ -52,8 +53,8 @@ export function createSlackSecretSource(opts: {
   async function refresh(): Promise<SlackSecrets> {
     try {
       const [botToken, signingSecret] = await Promise.all([
-        readSecret(opts.env, opts.ssm, SOURCES.botToken),
-        readSecret(opts.env, opts.ssm, SOURCES.signingSecret),
+        readSecret(opts.env, opts.readParameter, SOURCES.botToken),
+        readSecret(opts.env, opts.readParameter, SOURCES.signingSecret),
       ]);
       const unchanged =
         cached !== undefined &&
@@ -84,7 +85,7 @@ export function createSlackSecretSource(opts: {
 
 async function readSecret(
   env: Record<string, string | undefined>,
-  ssm: Pick<SSMClient, 'send'>,
+  readParameter: ParameterReader,
   source: (typeof SOURCES)[keyof typeof SOURCES],
 ): Promise<string> {
   const name = env[source.parameterEnv];
@@ -98,8 +99,7 @@ async function readSecret(
   }
   let value: string | undefined;
   try {
-    const out = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-    value = out.Parameter?.Value;
+    value = await readParameter(name);
   } catch (error) {
     const why = (error as { name?: string }).name ?? 'Error';
     throw new SecretReadError(name, `cannot read SSM parameter ${name} (${source.parameterEnv}): ${why}`, {

@@ -18,8 +18,12 @@ export interface SessionInfo {
 export interface Fleet {
   /** Every managed node carrying all of `tags` (all pages), with its ping status. */
   nodesTagged(tags: Readonly<Record<string, string>>): Promise<ManagedNode[]>;
-  /** Sessions open now (DescribeSessions State=Active, all pages). */
-  activeSessions(): Promise<SessionInfo[]>;
+  /**
+   * Sessions open now (DescribeSessions State=Active, all pages); with `owner`, only that owner's
+   * (filter `Owner`), so ending one grant's sessions does not page through the whole account's.
+   * A fleet without the filter may return more: callers still check each session's owner.
+   */
+  activeSessions(filter?: { owner?: string }): Promise<SessionInfo[]>;
   /**
    * Ended sessions that started at or after `afterIso` (DescribeSessions State=History, kept 30 days;
    * filter InvokedAfter), all pages: ends that came with no API call (`exit`, idle timeout, agent loss).

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable, startDynalite } from '../../src/adapters/dynamodb/local';
+import { loadConfig } from '../../src/config/load';
 import { FUNCTIONS, OUT_DIR, ROOT, readZip, type ZipEntry } from './stack-files';
 
 // The function zips `npm run package` wrote: what is in them, how big they are, and that the
@@ -54,15 +55,41 @@ function sourcesOf(fn: string): string[] {
 }
 
 describe('function zips', () => {
-  it.each(FUNCTIONS)('%s holds its bundle, source map and the config, and no node_modules', (fn) => {
-    const names = entriesOf(fn)
-      .map((e) => e.name)
-      .sort();
-    expect(names).toEqual([
-      `handlers/${handlerFile(fn)}.js`,
-      `handlers/${handlerFile(fn)}.js.map`,
-      'keyturn.example.yml',
-    ]);
+  it.each(FUNCTIONS)(
+    '%s holds its bundle, source map and the validated config, and no node_modules',
+    (fn) => {
+      const names = entriesOf(fn)
+        .map((e) => e.name)
+        .sort();
+      expect(names).toEqual([
+        '.keyturn-package/config.json',
+        `handlers/${handlerFile(fn)}.js`,
+        `handlers/${handlerFile(fn)}.js.map`,
+      ]);
+      const compiled = JSON.parse(
+        entry(entriesOf(fn), '.keyturn-package/config.json').read().toString('utf8'),
+      );
+      expect(compiled).toEqual({
+        format: 'keyturn-config/1',
+        source: 'keyturn.example.yml',
+        config: JSON.parse(
+          JSON.stringify(
+            loadConfig({ env: { KEYTURN_CONFIG: 'keyturn.example.yml' }, cwd: ROOT, log: () => {} }),
+          ),
+        ),
+      });
+    },
+  );
+
+  it('slack carries only the ack path: no IAM or SSM client, no YAML parser or zod, no session or digest store', () => {
+    const sources = sourcesOf('slack');
+    expect(
+      sources.filter((s) =>
+        /node_modules\/(@aws-sdk\/client-(iam|ssm)|yaml|zod)\/|src\/adapters\/aws\/(iam-access-control|ssm-fleet|ssm-command-runner)|src\/adapters\/dynamodb\/(session-store|digest-reader|anomaly-log)/.test(
+          s,
+        ),
+      ),
+    ).toEqual([]);
   });
 
   it(`keeps the slack function under ${SLACK_BUDGET_BYTES / 1e6} MB zipped`, () => {
@@ -199,7 +226,7 @@ async function invoke(fn: string, event: unknown): Promise<{ result?: unknown; e
     AWS_ENDPOINT_URL_SSM: ssmUrl,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_EC2_METADATA_DISABLED: 'true',
-    KEYTURN_CONFIG: 'keyturn.example.yml',
+    KEYTURN_CONFIG_JSON: '.keyturn-package/config.json',
     KEYTURN_TABLE: 'keyturn-test',
     KEYTURN_QUEUE_URL: 'http://127.0.0.1:9/queue/keyturn-test-jobs',
     SLACK_BOT_TOKEN_PARAM: '/keyturn/test/slack-bot-token',

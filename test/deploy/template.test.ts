@@ -41,7 +41,9 @@ describe('functions', () => {
       expect(vars.SLACK_BOT_TOKEN_PARAM).toBe('/keyturn/dev/slack-bot-token');
       expect(vars.SLACK_SIGNING_SECRET_PARAM).toBe('/keyturn/dev/slack-signing-secret');
       expect(JSON.stringify(vars)).not.toMatch(/xox[abp]-/);
-      expect(vars.KEYTURN_CONFIG).toBe('keyturn.example.yml');
+      // keyturn.yml, validated at package time, as the JSON the functions read (src/config/compiled.ts).
+      expect(vars).not.toHaveProperty('KEYTURN_CONFIG');
+      expect(vars.KEYTURN_CONFIG_JSON).toBe('.keyturn-package/config.json');
       expect(vars.KEYTURN_TABLE).toEqual({ Ref: 'KeyturnTable' });
       expect(vars.KEYTURN_QUEUE_URL).toEqual({ Ref: 'JobQueue' });
       expect(vars.NODE_OPTIONS).toBe('--enable-source-maps');

@@ -64,7 +64,7 @@ const ENV_KEYS = [
 const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 let fake: FakeIam;
 
-/** Zero backoff in place of adaptive mode's ≥1 s throttle backoff and ~2 s rate-limiter waits. */
+/** Zero backoff in place of standard mode's jittered throttle backoff (up to seconds). */
 const instantRetries = (maxAttempts: number) => new ConfiguredRetryStrategy(maxAttempts, 0);
 
 beforeAll(async () => {
@@ -127,11 +127,11 @@ it('gives up after KEYTURN_AWS_MAX_ATTEMPTS with AccessControlError code Throttl
   expect((error as Error).message).not.toContain('test-secret-not-real');
 });
 
-it('retries Throttling with the production settings too (adaptive mode, no test strategy)', async () => {
+it('retries Throttling with the production settings too (standard mode, no test strategy)', async () => {
   fake.answer = (n) => (n === 1 ? { status: 400, body: throttled } : { status: 200, body: attached });
   const { iam } = buildAwsClients({ region: 'us-east-1' });
 
-  await expect(iam.config.retryStrategy()).resolves.toMatchObject({ mode: 'adaptive' });
+  await expect(iam.config.retryStrategy()).resolves.toMatchObject({ mode: 'standard' });
   await expect(iam.config.maxAttempts()).resolves.toBe(8);
   await createIamAccessControl(iam, { accountId: ACCOUNT }).attachPolicy(alice, POLICY_ARN);
 

@@ -31,8 +31,6 @@ import { type AccessControl, AccessControlError } from '../../ports/access-contr
 const MAX_POLICY_VERSIONS = 5;
 /** IAM's default attached-policies quota, used only if GetAccountSummary leaves the key out (FACTS.md). */
 const DEFAULT_ATTACHED_POLICIES_QUOTA = 10;
-/** Quotas change only through a service-quota request; re-reading them per grant would only cost calls. */
-const QUOTA_CACHE_MS = 10 * 60_000;
 /** The tag Session Manager reads for Run As (FACTS.md). */
 const RUN_AS_TAG = 'SSMSessionRunAs';
 
@@ -43,13 +41,18 @@ export function createIamAccessControl(
   iam: IAMClient,
   opts: {
     accountId: string;
-    /** Milliseconds since the epoch, for the quota cache only; injectable so tests need not wait. */
-    now?: () => number;
+    /**
+     * Read the account's quotas (GetAccountSummary) now, as the container starts, instead of on the
+     * first approval: that approval then makes no more IAM calls than any other (issue 13). The worker
+     * sets it; functions that never apply a grant leave it off and never read the quotas.
+     */
+    readQuotasAtStart?: boolean;
   },
 ): AccessControl {
   const { accountId } = opts;
-  const now = opts.now ?? Date.now;
-  let quotaCache: { user: number; role: number; readAt: number } | undefined;
+  // Quotas change only through a service-quota request: read once per container, and again only
+  // before refusing a grant at the limit (a raised quota must not keep refusing until a redeploy).
+  let quotas: Promise<{ user: number; role: number }> | undefined;
 
   /** Every version of the policy, all pages. Collected before any delete: deleting while paging could shift IAM's Marker. */
   async function listPolicyVersions(PolicyArn: string): Promise<PolicyVersion[]> {
@@ -72,16 +75,19 @@ export function createIamAccessControl(
     }
   }
 
-  async function accountQuotas(): Promise<{ user: number; role: number }> {
-    if (quotaCache && now() - quotaCache.readAt < QUOTA_CACHE_MS) return quotaCache;
-    const { SummaryMap = {} } = await iam.send(new GetAccountSummaryCommand({}));
-    quotaCache = {
+  function readQuotas(): Promise<{ user: number; role: number }> {
+    const read = iam.send(new GetAccountSummaryCommand({})).then(({ SummaryMap = {} }) => ({
       user: SummaryMap.AttachedPoliciesPerUserQuota ?? DEFAULT_ATTACHED_POLICIES_QUOTA,
       role: SummaryMap.AttachedPoliciesPerRoleQuota ?? DEFAULT_ATTACHED_POLICIES_QUOTA,
-      readAt: now(),
-    };
-    return quotaCache;
+    }));
+    quotas = read;
+    // A failed read is forgotten, so the next approval asks again instead of failing on a stale error.
+    read.catch(() => {
+      if (quotas === read) quotas = undefined;
+    });
+    return read;
   }
+  if (opts.readQuotasAtStart) readQuotas().catch(() => undefined);
 
   async function listAttached(principal: Principal): Promise<string[]> {
     const attached: string[] = [];
@@ -261,8 +267,11 @@ export function createIamAccessControl(
       try {
         const attached = await listAttached(principal);
         operation = 'GetAccountSummary';
-        const quotas = await accountQuotas();
-        return { attached, quota: principal.kind === 'user' ? quotas.user : quotas.role };
+        const pick = (q: { user: number; role: number }) => (principal.kind === 'user' ? q.user : q.role);
+        let quota = pick(await (quotas ?? readQuotas()));
+        // At the limit by the cached figure: read it again before the caller refuses on it.
+        if (attached.length >= quota) quota = pick(await readQuotas());
+        return { attached, quota };
       } catch (e) {
         throw translate(operation, e);
       }

@@ -82,8 +82,12 @@ export function createSsmFleet(ssm: SSMClient): SsmFleet {
       return [...nodes.values()];
     },
 
-    activeSessions() {
-      return describeSessions({ State: 'Active' });
+    activeSessions(filter) {
+      // SessionFilter is the one SSM filter shape spelled in lower case: `key` / `value`.
+      return describeSessions({
+        State: 'Active',
+        ...(filter?.owner ? { Filters: [{ key: 'Owner', value: filter.owner }] } : {}),
+      });
     },
 
     sessionsSince(afterIso) {

@@ -9,7 +9,7 @@ import type {
 import { runAccessCommand } from '../../app/access-command';
 import type { DecideResult } from '../../app/decide';
 import { decideOnGrant, previewDecision } from '../../app/decide';
-import type { Deps } from '../../app/deps';
+import type { AckDeps } from '../../app/deps';
 import { releaseGrant } from '../../app/end-grant';
 import { decideOnExtension, requestExtension } from '../../app/extend-grant';
 import type { MessageRef } from '../../domain/grant';
@@ -43,7 +43,7 @@ type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMidd
  * Slack wants an answer within 3 s, and on Lambda the HTTP response waits for the listener
  * (FACTS.md), so IAM and SSM calls happen in the worker, never here.
  */
-export function registerListeners(app: App, deps: Deps): void {
+export function registerListeners(app: App, deps: AckDeps): void {
   app.command('/access', async ({ command, ack }) => {
     const result = await runAccessCommand(deps, {
       user: command.user_id,
@@ -144,13 +144,17 @@ function button(app: App, actionId: string, handle: (args: ButtonArgs) => Promis
   });
 }
 
-function refusal(deps: Deps, result: Extract<DecideResult, { outcome: 'refused' }>, grantId: string): Reply {
+function refusal(
+  deps: AckDeps,
+  result: Extract<DecideResult, { outcome: 'refused' }>,
+  grantId: string,
+): Reply {
   const target = result.grant ? deps.config.targets[result.grant.target] : undefined;
   return decisionRefusal(result, grantId, target);
 }
 
 function extensionRefusal(
-  deps: Deps,
+  deps: AckDeps,
   result: Parameters<typeof extensionDecisionRefusal>[0],
   grantId: string,
 ): Reply {

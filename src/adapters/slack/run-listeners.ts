@@ -6,7 +6,7 @@ import type {
   SlackActionMiddlewareArgs,
 } from '@slack/bolt';
 import { decideOnRun } from '../../app/decide-run';
-import type { Deps } from '../../app/deps';
+import type { AckDeps } from '../../app/deps';
 import { requestRun } from '../../app/run-snippet';
 import type { DecisionAction } from '../../domain/approval';
 import type { MessageRef } from '../../domain/grant';
@@ -20,7 +20,7 @@ type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMidd
  * enqueue, answer (FACTS.md "Slack": the ack must come within 3 s and, on Lambda, waits for this).
  * SendCommand happens in the worker.
  */
-export function registerRunListeners(app: App, deps: Deps): void {
+export function registerRunListeners(app: App, deps: AckDeps): void {
   app.command('/run', async ({ command, ack }) => {
     const result = await requestRun(deps, {
       user: command.user_id,

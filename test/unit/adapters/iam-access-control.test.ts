@@ -675,28 +675,48 @@ describe('attachedPolicyQuota', () => {
     expect(inputOf(ListAttachedRolePoliciesCommand)).toEqual({ RoleName: 'oncall-bob', Marker: undefined });
   });
 
-  it('reads the account summary once per 10 minutes', async () => {
-    let now = Date.parse('2026-11-02T13:00:00Z');
-    const cached = createIamAccessControl(new IAMClient({ region: 'us-east-1' }), {
-      accountId: ACCOUNT,
-      now: () => now,
-    });
+  it('reads the account summary once, and again only before refusing at the limit', async () => {
+    const cached = fresh();
     iam.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [] });
     iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
     iam
       .on(GetAccountSummaryCommand)
-      .resolvesOnce(summary)
+      .resolvesOnce({ SummaryMap: { AttachedPoliciesPerUserQuota: 1, AttachedPoliciesPerRoleQuota: 20 } })
       .resolves({ SummaryMap: { AttachedPoliciesPerUserQuota: 15, AttachedPoliciesPerRoleQuota: 20 } });
 
-    await expect(cached.attachedPolicyQuota(alice)).resolves.toEqual({ attached: [], quota: 10 });
-    now += 9 * 60_000;
+    await expect(cached.attachedPolicyQuota(bob)).resolves.toEqual({ attached: [], quota: 20 });
     await expect(cached.attachedPolicyQuota(bob)).resolves.toEqual({ attached: [], quota: 20 });
     expect(iam).toHaveReceivedCommandTimes(GetAccountSummaryCommand, 1);
-    now += 60_000;
-    await expect(cached.attachedPolicyQuota(alice)).resolves.toEqual({ attached: [], quota: 15 });
+    // alice has 1 attached, at the cached limit of 1: the quota was raised since, and is read again.
+    iam
+      .on(ListAttachedUserPoliciesCommand)
+      .resolves({ AttachedPolicies: [{ PolicyName: 'a', PolicyArn: 'arn:aws:iam::aws:policy/a' }] });
+    await expect(cached.attachedPolicyQuota(alice)).resolves.toEqual({
+      attached: ['arn:aws:iam::aws:policy/a'],
+      quota: 15,
+    });
     expect(iam).toHaveReceivedCommandTimes(GetAccountSummaryCommand, 2);
     // The attachments themselves are never cached: they change with every grant.
-    expect(iam).toHaveReceivedCommandTimes(ListAttachedUserPoliciesCommand, 2);
+    expect(iam).toHaveReceivedCommandTimes(ListAttachedRolePoliciesCommand, 2);
+  });
+
+  it('reads the quotas when built with readQuotasAtStart, and asks again after that read failed', async () => {
+    iam.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [] });
+    iam
+      .on(GetAccountSummaryCommand)
+      .rejectsOnce(new ServiceFailureException({ message: 'down', ...meta }))
+      .resolves(summary);
+
+    const early = createIamAccessControl(new IAMClient({ region: 'us-east-1' }), {
+      accountId: ACCOUNT,
+      readQuotasAtStart: true,
+    });
+    expect(iam).toHaveReceivedCommandTimes(GetAccountSummaryCommand, 1);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    await expect(early.attachedPolicyQuota(alice)).resolves.toEqual({ attached: [], quota: 10 });
+    await expect(early.attachedPolicyQuota(alice)).resolves.toEqual({ attached: [], quota: 10 });
+    expect(iam).toHaveReceivedCommandTimes(GetAccountSummaryCommand, 2);
   });
 
   it("falls back to IAM's default quota of 10 when the summary leaves it out", async () => {

@@ -185,6 +185,17 @@ describe('activeSessions', () => {
     expect(ssm).toHaveReceivedCommandTimes(DescribeSessionsCommand, 1);
   });
 
+  it("asks for one owner's sessions only, with DescribeSessions' Owner filter", async () => {
+    ssm.on(DescribeSessionsCommand).resolves({ Sessions: [] });
+
+    await fleet.activeSessions({ owner: OWNER });
+
+    expect(ssm).toHaveReceivedCommandWith(DescribeSessionsCommand, {
+      State: 'Active',
+      Filters: [{ key: 'Owner', value: OWNER }],
+    });
+  });
+
   it('wraps a failure, keeping the SDK error as cause', async () => {
     const sdkError = new InternalServerError({ message: 'boom', $metadata: {} });
     ssm.on(DescribeSessionsCommand).rejects(sdkError);

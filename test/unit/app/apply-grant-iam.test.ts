@@ -31,8 +31,10 @@ const ARN = 'arn:aws:iam::123456789012:policy/keyturn/keyturn-g1';
 const meta = { $metadata: {} };
 
 /** The worker driving the real IAM adapter, with the SDK answering from aws-sdk-client-mock. */
-async function approvedGrantOverIam() {
+async function approvedGrantOverIam(opts: { readQuotasAtStart?: boolean } = {}) {
   const iam = mockClient(IAMClient);
+  // Answered from the start: a container may read the account's quotas as soon as it builds the adapter.
+  iam.on(GetAccountSummaryCommand).resolves({ SummaryMap: { AttachedPoliciesPerUserQuota: 10 } });
   const config = testConfig();
   const clock = new ManualClock(new Date('2026-11-23T10:00:00Z'));
   const grants = new MemoryGrantStore();
@@ -43,6 +45,7 @@ async function approvedGrantOverIam() {
     chat: new RecordingChat(),
     access: createIamAccessControl(new IAMClient({ region: 'ap-northeast-1' }), {
       accountId: config.aws.accountId,
+      ...(opts.readQuotasAtStart ? { readQuotasAtStart: true } : {}),
     }),
     fleet: new SimulatedAccount({ ...config.aws, nodes: config.sandbox.fleet, clock }),
     clock,
@@ -53,7 +56,6 @@ async function approvedGrantOverIam() {
   await requestAccess(deps, { user: 'U0ALICE', text: 'prod-raspi 1h fix it' });
   await decideOnGrant(deps, { grantId: 'g1', clicker: 'U0CAROL', action: 'approve' });
   iam.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [] });
-  iam.on(GetAccountSummaryCommand).resolves({ SummaryMap: { AttachedPoliciesPerUserQuota: 10 } });
   iam.on(CreatePolicyCommand).resolves({ Policy: { Arn: ARN, PolicyName: 'keyturn-g1' } });
   iam.on(ListPolicyVersionsCommand).resolves({ Versions: [{ VersionId: 'v1', IsDefaultVersion: true }] });
   iam.on(DeletePolicyCommand).resolves({});
@@ -106,6 +108,30 @@ describe('applyGrant over the IAM adapter (SDK mocked)', () => {
     });
     expect(iam).not.toHaveReceivedCommand(DeletePolicyCommand);
     expect((await grants.get('g1'))?.status).toBe('active');
+    iam.restore();
+  });
+
+  it("makes at most 3 IAM calls before the first readiness check on a container's first approval (issue 13)", async () => {
+    // As the worker builds it: the account's quotas are read when the container starts, not on the approval.
+    const { iam, deps } = await approvedGrantOverIam({ readQuotasAtStart: true });
+    iam.on(AttachUserPolicyCommand).resolves({});
+    iam
+      .on(SimulatePrincipalPolicyCommand)
+      .resolves({ EvaluationResults: [{ EvalActionName: 'ssm:StartSession', EvalDecision: 'allowed' }] });
+    const atStart = iam.calls().length;
+
+    expect(await applyGrant(deps, 'g1')).toBe('activated');
+
+    const names = iam
+      .calls()
+      .slice(atStart)
+      .map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
+    const beforeReadiness = names.slice(0, names.indexOf('SimulatePrincipalPolicyCommand'));
+    expect(beforeReadiness).toEqual([
+      'ListAttachedUserPoliciesCommand',
+      'CreatePolicyCommand',
+      'AttachUserPolicyCommand',
+    ]);
     iam.restore();
   });
 });

@@ -34,6 +34,24 @@ const historyReads = (s: Scenario) =>
   s.account.calls.filter((c) => c.op === 'sessionsSince').map((c) => c.args[0] as string);
 
 describe('reconcileSessions', () => {
+  it("records nothing more once past the deadline (the sweeper's timeout), leaves the cursor, and the next run goes on", async () => {
+    const s = scenario();
+    await activate(s);
+    const { sessions } = parts(s);
+    s.clock.advance(MINUTE);
+    const ids = [await open(s), await open(s)];
+
+    const cut = await reconcileSessions(s.deps, { deadline: s.clock.now() });
+    expect(cut).toMatchObject({ discovered: 0, failures: 0 });
+    expect(await sessions.historyCursor()).toBeUndefined();
+    expect(historyReads(s)).toEqual([]);
+
+    const next = await reconcileSessions(s.deps, { deadline: new Date(s.clock.now().getTime() + MINUTE) });
+    expect(next).toMatchObject({ discovered: 2, failures: 0 });
+    for (const id of ids) expect(await sessions.get(id)).toMatchObject({ status: 'active' });
+    expect(await sessions.historyCursor()).toBe(s.clock.now().toISOString());
+  });
+
   it('TerminateSession missing (the user typed exit): the end comes from DescribeSessions History', async () => {
     const s = scenario();
     const grant = await activate(s);

@@ -103,7 +103,10 @@ describe('revokeGrant', () => {
 
     expect(await revokeGrant(s.deps, 'g1')).toBe('ended');
 
-    expect(ops(s.account, before)).toEqual(['detachPolicy', 'deletePolicy', 'nodesTagged', 'activeSessions']);
+    // The IAM layer and the session layer run side by side; with no session open, no node is looked up.
+    const calls = ops(s.account, before);
+    expect([...calls].sort()).toEqual(['activeSessions', 'deletePolicy', 'detachPolicy']);
+    expect(calls.indexOf('detachPolicy')).toBeLessThan(calls.indexOf('deletePolicy'));
     const grant = await stored(s, 'g1');
     expect(grant).toMatchObject({ status: 'released', sessionsEnded: 0 });
     expect(grant.revokeLease).toBeUndefined();
@@ -312,6 +315,47 @@ describe('revokeGrant: session termination', () => {
       expect(s.chat.audits).toEqual([]);
     },
   );
+
+  it("lists only the user's own sessions (DescribeSessions Owner filter) and a sweep reads each target's nodes once", async () => {
+    const s = scenario();
+    for (const user of ['U0ALICE', 'U0BOB'])
+      await activate(s, { user, text: 'prod-raspi 1h replace sensor' });
+    const alices = await openSession(s, alice, RASPI_NODE);
+    const bobs = await openSession(s, bob, RASPI_NODE);
+    const filters: unknown[] = [];
+    const account = s.account;
+    const fleet = new Proxy(account, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== 'function') return value;
+        if (prop !== 'activeSessions') return value.bind(target);
+        return (filter?: { owner?: string }) => {
+          filters.push(filter);
+          return target.activeSessions();
+        };
+      },
+    });
+    const before = account.calls.length;
+
+    at(s, EXPIRES_AT);
+    expect((await sweep({ ...s.deps, fleet })).ended).toBe(2);
+
+    const arn = (name: string) => `arn:aws:iam::${s.config.aws.accountId}:user/${name}`;
+    // Found, then confirmed ended, per grant: never the whole account's list.
+    expect(filters.filter((f) => JSON.stringify(f) === JSON.stringify({ owner: arn('alice') }))).toHaveLength(
+      2,
+    );
+    expect(filters.filter((f) => JSON.stringify(f) === JSON.stringify({ owner: arn('bob') }))).toHaveLength(
+      2,
+    );
+    expect(ops(account, before).filter((op) => op === 'nodesTagged')).toHaveLength(1);
+    expect(
+      s.account
+        .sessionHistory()
+        .map((h) => h.id)
+        .sort(),
+    ).toEqual([alices, bobs].sort());
+  });
 
   it('reports a session that refuses termination to the audit channel, and still ends the grant', async () => {
     const s = scenario();

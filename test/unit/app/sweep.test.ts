@@ -2,7 +2,7 @@ import type { SimulatedAccount } from '../../../src/adapters/sandbox/simulated-a
 import { releaseGrant } from '../../../src/app/end-grant';
 import { REVOKE_LEASE_MS } from '../../../src/app/revoke-grant';
 import { requestAccess } from '../../../src/app/request-access';
-import { type SweepReport, sweep } from '../../../src/app/sweep';
+import { REVOKE_BUDGET_MS, SWEEP_DEADLINE_MS, type SweepReport, sweep } from '../../../src/app/sweep';
 import type { Grant } from '../../../src/domain/grant';
 import { type AccessControl, AccessControlError } from '../../../src/ports/access-control';
 import { prodRaspi } from '../../support/fakes';
@@ -183,6 +183,103 @@ describe('sweep: re-driving work whose queued job was lost', () => {
     expect(notices(s, 'ready', 'g1')).toHaveLength(1);
     at(s, '2026-11-23T10:03:00Z');
     expect((await sweep(s.deps)).redriven).toBe(0);
+  });
+});
+
+describe("sweep: Lambda's 55 s timeout", () => {
+  it('starts no revoke once the sweep has used its time budget; the next sweep ends those grants', async () => {
+    const s = scenario();
+    await activate(s, { user: 'U0ALICE' });
+    await activate(s, { user: 'U0BOB' });
+    at(s, EXPIRES_AT);
+    // Listing the due grants takes the whole budget (a slow table, a large backlog before them).
+    const grants = new Proxy(s.grants, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== 'function') return value;
+        if (prop !== 'listByStatus') return value.bind(target);
+        return async (...args: Parameters<typeof target.listByStatus>) => {
+          const listed = await target.listByStatus(...args);
+          if (args[0] === 'active' && args[1]?.dueBy === EXPIRES_AT) s.clock.advance(REVOKE_BUDGET_MS);
+          return listed;
+        };
+      },
+    });
+
+    expect((await sweep({ ...s.deps, grants })).ended).toBe(0);
+    expect(s.account.attachedPolicies(alice)).toHaveLength(1);
+    expect((await stored(s, 'g1')).status).toBe('active');
+
+    at(s, '2026-11-23T11:01:00Z');
+    expect((await sweep(s.deps)).ended).toBe(2);
+    expect(s.account.attachedPolicies(alice)).toEqual([]);
+    expect(s.account.attachedPolicies(bob)).toEqual([]);
+    expect(keyturnPolicies(s)).toEqual([]);
+  });
+});
+
+describe('sweep: a grant that changes after the sweep listed it', () => {
+  it('is not ended when an extension moved its expiry between the listing and its turn', async () => {
+    const s = scenario();
+    await activate(s, { user: 'U0ALICE' });
+    at(s, EXPIRES_AT);
+    const grants = new Proxy(s.grants, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== 'function') return value;
+        if (prop !== 'listByStatus') return value.bind(target);
+        return async (...args: Parameters<typeof target.listByStatus>) => {
+          const listed = await target.listByStatus(...args);
+          if (args[0] === 'active' && args[1]?.dueBy === EXPIRES_AT) {
+            // The worker applies an approved extension right after the sweep's query.
+            const current = (await target.get('g1')) as Grant;
+            await target.save(
+              { ...current, expiresAt: '2026-11-23T12:00:00Z', version: current.version + 1 },
+              current.version,
+            );
+          }
+          return listed;
+        };
+      },
+    });
+
+    expect((await sweep({ ...s.deps, grants })).ended).toBe(0);
+    expect(await stored(s, 'g1')).toMatchObject({ status: 'active', expiresAt: '2026-11-23T12:00:00Z' });
+    expect((await stored(s, 'g1')).ending).toBeUndefined();
+    expect(s.account.attachedPolicies(alice)).toHaveLength(1);
+  });
+});
+
+describe("sweep: Lambda's 55 s timeout, warnings", () => {
+  it('sends no warning once the sweep is past its deadline; the next sweep sends it, once', async () => {
+    const s = scenario();
+    await activate(s, { user: 'U0ALICE' });
+    s.chat.notices.length = 0;
+    at(s, '2026-11-23T10:50:00Z');
+    let slow = true;
+    const grants = new Proxy(s.grants, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== 'function') return value;
+        if (prop !== 'listByStatus') return value.bind(target);
+        return async (...args: Parameters<typeof target.listByStatus>) => {
+          const listed = await target.listByStatus(...args);
+          // The warning window's listing comes back after the deadline (a huge window, a slow table).
+          if (slow && args[0] === 'active' && args[1]?.dueBy === '2026-11-23T11:00:00Z')
+            s.clock.advance(SWEEP_DEADLINE_MS);
+          return listed;
+        };
+      },
+    });
+
+    expect((await sweep({ ...s.deps, grants })).warned).toBe(0);
+    expect(notices(s, 'warning', 'g1')).toHaveLength(0);
+
+    slow = false;
+    at(s, '2026-11-23T10:51:00Z');
+    expect((await sweep({ ...s.deps, grants })).warned).toBe(1);
+    expect((await sweep({ ...s.deps, grants })).warned).toBe(0);
+    expect(notices(s, 'warning', 'g1')).toHaveLength(1);
   });
 });
 

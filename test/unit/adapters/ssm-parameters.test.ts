@@ -1,0 +1,142 @@
+import { createHash, createHmac } from 'node:crypto';
+import { createSignedParameterReader, type HttpPost } from '../../../src/adapters/aws/ssm-parameters';
+
+// The slack function's secrets reader: one SigV4-signed GetParameter over node:https. The signature is
+// recomputed here independently (AWS SigV4 steps, node:crypto), so a wrong hash or header shows.
+
+const ENV = {
+  AWS_REGION: 'ap-northeast-1',
+  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  AWS_SESSION_TOKEN: 'session-token',
+};
+
+interface Sent {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function fakePost(answers: { status: number; body: unknown }[]) {
+  const sent: Sent[] = [];
+  const post: HttpPost = async (url, init) => {
+    sent.push({ url: String(url), headers: init.headers, body: init.body });
+    const answer = answers.shift() ?? { status: 500, body: {} };
+    return { status: answer.status, text: JSON.stringify(answer.body) };
+  };
+  return { post, sent };
+}
+
+const hex = (data: string) => createHash('sha256').update(data).digest('hex');
+const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+
+/** SigV4 by the book, for a POST to `/` with no query. */
+function expectedSignature(req: Sent, secret: string, region: string): string {
+  const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const auth = headers.authorization ?? '';
+  const signedHeaders = /SignedHeaders=([^,]+)/.exec(auth)?.[1] ?? '';
+  const date = headers['x-amz-date'] ?? '';
+  const canonical = [
+    'POST',
+    '/',
+    '',
+    ...signedHeaders.split(';').map((h) => `${h}:${String(headers[h]).trim()}`),
+    '',
+    signedHeaders,
+    hex(req.body),
+  ].join('\n');
+  const scope = `${date.slice(0, 8)}/${region}/ssm/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', date, scope, hex(canonical)].join('\n');
+  let key: Buffer = hmac(`AWS4${secret}`, date.slice(0, 8));
+  for (const part of [region, 'ssm', 'aws4_request']) key = hmac(key, part);
+  return hmac(key, toSign).toString('hex');
+}
+
+describe('createSignedParameterReader', () => {
+  it('sends one GetParameter with decryption, signed with SigV4 for ssm in the region, and returns the value', async () => {
+    const { post, sent } = fakePost([
+      {
+        status: 200,
+        body: { Parameter: { Name: '/keyturn/prod/x', Type: 'SecureString', Value: 's3cret' } },
+      },
+    ]);
+    const read = createSignedParameterReader({ env: ENV, region: 'us-east-1', post });
+
+    await expect(read('/keyturn/prod/x')).resolves.toBe('s3cret');
+
+    expect(sent).toHaveLength(1);
+    const req = sent[0] as Sent;
+    expect(req.url).toBe('https://ssm.ap-northeast-1.amazonaws.com/');
+    expect(JSON.parse(req.body)).toEqual({ Name: '/keyturn/prod/x', WithDecryption: true });
+    expect(req.headers['x-amz-target']).toBe('AmazonSSM.GetParameter');
+    expect(req.headers['content-type']).toBe('application/x-amz-json-1.1');
+    expect(req.headers['x-amz-security-token']).toBe('session-token');
+    const auth = req.headers.authorization ?? '';
+    expect(auth).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/ap-northeast-1\/ssm\/aws4_request, SignedHeaders=[^,]*host[^,]*x-amz-target[^,]*, Signature=[0-9a-f]{64}$/,
+    );
+    expect(auth.split('Signature=')[1]).toBe(
+      expectedSignature(req, ENV.AWS_SECRET_ACCESS_KEY, 'ap-northeast-1'),
+    );
+  });
+
+  it('honours AWS_ENDPOINT_URL_SSM, then AWS_ENDPOINT_URL', async () => {
+    const first = fakePost([{ status: 200, body: { Parameter: { Value: 'a' } } }]);
+    await createSignedParameterReader({
+      env: { ...ENV, AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:4566', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+      region: 'us-east-1',
+      post: first.post,
+    })('/p');
+    expect(first.sent[0]?.url).toBe('http://127.0.0.1:4566/');
+    const second = fakePost([{ status: 200, body: { Parameter: { Value: 'a' } } }]);
+    await createSignedParameterReader({
+      env: { ...ENV, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+      region: 'us-east-1',
+      post: second.post,
+    })('/p');
+    expect(second.sent[0]?.url).toBe('http://127.0.0.1:9/');
+  });
+
+  it("names SSM's error like the SDK does and does not retry it", async () => {
+    const { post, sent } = fakePost([
+      { status: 400, body: { __type: 'com.amazonaws.ssm#ParameterNotFound', message: 'not found' } },
+    ]);
+    const read = createSignedParameterReader({ env: ENV, region: 'us-east-1', post });
+
+    await expect(read('/missing')).rejects.toMatchObject({ name: 'ParameterNotFound' });
+    expect(sent).toHaveLength(1);
+  });
+
+  it('retries throttling and server errors, then succeeds', async () => {
+    const { post, sent } = fakePost([
+      { status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded' } },
+      { status: 500, body: { __type: 'InternalServerError' } },
+      { status: 200, body: { Parameter: { Value: 'late' } } },
+    ]);
+    const slept: number[] = [];
+    const read = createSignedParameterReader({
+      env: ENV,
+      region: 'us-east-1',
+      post,
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
+    });
+
+    await expect(read('/p')).resolves.toBe('late');
+    expect(sent).toHaveLength(3);
+    expect(slept).toHaveLength(2);
+  });
+
+  it('says the credentials are missing rather than sending an unsigned request', async () => {
+    const { post, sent } = fakePost([]);
+    const read = createSignedParameterReader({
+      env: { AWS_REGION: 'us-east-1' },
+      region: 'us-east-1',
+      post,
+    });
+
+    await expect(read('/p')).rejects.toMatchObject({ name: 'CredentialsMissing' });
+    expect(sent).toEqual([]);
+  });
+});

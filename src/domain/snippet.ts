@@ -194,6 +194,12 @@ export function renderCommand(run: string, values: Readonly<Record<string, strin
  * Where a placeholder sits decides whether quoting protects it. Inside "…" or `…` a value's `$(…)`
  * would still run, inside '…' a value's own quote would end the quoting, after a backslash the
  * opening quote would be literal, and a here-document body expands `$(…)` whatever the quoting.
+ * SSM's AWS-RunShellScript runs the line with `sh`, which is bash on Amazon Linux and RHEL and dash
+ * on Debian, so every context where bash, ksh or zsh do not take a single-quoted word literally is
+ * refused too (each one was shown to run a value's `$(…)` or change it; see snippet.test.ts):
+ * `$'…'` is ANSI-C quoting, where `\'` does not end the quote; arithmetic (`$((…))`, `((…))`,
+ * `$[…]`, array subscripts, `[[ … -eq … ]]`, `${x:offset}`) treats quotes as plain characters and
+ * expands `$(…)` inside them; ksh and zsh expand `~'name'` and zsh `='cmd'` despite the quotes.
  * Config validation refuses these placements (one message per problem, as rules).
  */
 export function placeholderPlacementProblems(run: string): string[] {
@@ -206,29 +212,36 @@ export function placeholderPlacementProblems(run: string): string[] {
     );
   const starts = new Map(placeholders.map((m) => [m.index, m[0]]));
   let state: 'plain' | 'single' | 'double' | 'backtick' = 'plain';
+  // Expansions opened outside quotes and not yet closed, innermost last.
+  const open: Expansion[] = [];
+  let wordStart = 0;
   for (let i = 0; i < run.length; i++) {
     const placeholder = starts.get(i);
     if (placeholder !== undefined) {
-      if (state !== 'plain')
-        problems.push(
-          `puts ${placeholder} inside ${STATE_WORDS[state]}; write it unquoted (Keyturn quotes every value itself)`,
-        );
-      else if (run[i - 1] === '\\' && !escapedBackslash(run, i - 1))
-        problems.push(
-          `puts ${placeholder} right after a backslash, which would make its opening quote literal`,
-        );
+      const problem =
+        state !== 'plain'
+          ? `puts ${placeholder} inside ${STATE_WORDS[state]}; write it unquoted (Keyturn quotes every value itself)`
+          : plainProblem(placeholder, run, i, wordStart, open);
+      if (problem !== undefined) problems.push(problem);
       i += placeholder.length - 1;
       continue;
     }
     const ch = run[i];
     // A backslash right before a placeholder must not swallow it: the placeholder is checked next round.
-    if (ch === '\\' && starts.has(i + 1)) continue;
+    // Nor may a `$` (`${{x}}` is not a `${…}`): the placeholder's check refuses it.
+    if ((ch === '\\' || ch === '$') && starts.has(i + 1)) continue;
     switch (state) {
       case 'plain':
         if (ch === '\\') i++;
         else if (ch === "'") state = 'single';
         else if (ch === '"') state = 'double';
         else if (ch === '`') state = 'backtick';
+        else {
+          const from = i;
+          i = scanPlain(run, i, open);
+          // A new word starts after a blank or operator, and inside an expansion that opened or closed here.
+          if (i !== from || WORD_BREAK.test(ch ?? '')) wordStart = i + 1;
+        }
         break;
       case 'single':
         if (ch === "'") state = 'plain';
@@ -244,6 +257,67 @@ export function placeholderPlacementProblems(run: string): string[] {
     }
   }
   return problems;
+}
+
+/** An expansion or compound opened in the run line: what closes it, and whether a value is safe inside. */
+interface Expansion {
+  close: string;
+  kind: 'command' | 'paren' | 'parameter' | 'arithmetic' | 'conditional';
+}
+
+/** Unquoted characters that end a shell word. */
+const WORD_BREAK = /[ \t\n;&|()<>]/;
+
+/**
+ * Opens or closes an expansion at `i` (unquoted text) and returns the index of its last character.
+ * Approximate, like the rest of this check: it errs towards seeing an expansion, which can only
+ * refuse a template, never let one through.
+ */
+function scanPlain(run: string, i: number, open: Expansion[]): number {
+  const top = open[open.length - 1];
+  if (top !== undefined && run.startsWith(top.close, i)) {
+    open.pop();
+    return i + top.close.length - 1;
+  }
+  const at = (text: string) => run.startsWith(text, i);
+  if (at('$((')) open.push({ close: '))', kind: 'arithmetic' });
+  else if (at('$(')) open.push({ close: ')', kind: 'command' });
+  else if (at('${')) open.push({ close: '}', kind: 'parameter' });
+  else if (at('$[')) open.push({ close: ']', kind: 'arithmetic' });
+  else if (at('((')) open.push({ close: '))', kind: 'arithmetic' });
+  else if (at('[[') && (i === 0 || WORD_BREAK.test(run[i - 1] ?? '')))
+    open.push({ close: ']]', kind: 'conditional' });
+  else if (at('(') && top !== undefined) open.push({ close: ')', kind: 'paren' });
+  else return i;
+  return i + (at('$((') ? 2 : at('$(') || at('${') || at('$[') || at('((') || at('[[') ? 1 : 0);
+}
+
+function plainProblem(
+  placeholder: string,
+  run: string,
+  at: number,
+  wordStart: number,
+  open: readonly Expansion[],
+): string | undefined {
+  const before = run.slice(wordStart, at);
+  if (run[at - 1] === '\\' && !escapedBackslash(run, at - 1))
+    return `puts ${placeholder} right after a backslash, which would make its opening quote literal`;
+  if (run[at - 1] === '$' && !(run[at - 2] === '\\' && !escapedBackslash(run, at - 2)))
+    return `puts ${placeholder} right after $, which bash, ksh and zsh read as $'…' (ANSI-C quoting) where a value's \\' does not end the quote; write ${placeholder} without the $, or '$'${placeholder} for a literal $ before the value`;
+  const kinds = new Set(open.map((e) => e.kind));
+  if (kinds.has('arithmetic'))
+    return `puts ${placeholder} inside arithmetic ($((…)), ((…)) or $[…]), where quotes are plain characters and a value's $(…) runs; pass it to a command as its own word instead, e.g. expr ${placeholder} + 1`;
+  if (kinds.has('parameter'))
+    return `puts ${placeholder} inside \${…}, where bash evaluates offsets and subscripts as arithmetic and a value's $(…) runs; pass it as its own word instead`;
+  if (kinds.has('conditional'))
+    return `puts ${placeholder} inside [[ … ]], where bash and ksh evaluate -eq, -lt … operands as arithmetic and a value's $(…) runs; use [ … ] (test) instead`;
+  if (/^[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$/.test(before))
+    return `puts ${placeholder} inside an array subscript (${before}…), which bash evaluates as arithmetic, where a value's $(…) runs; pass it as its own word instead`;
+  if (/(^|[=:])~[^/]*$/.test(before))
+    return `puts ${placeholder} in a ~ prefix, which ksh and zsh expand to a home directory even when quoted; write '~'${placeholder} for a literal ~, or ~/${placeholder} for a path under the home directory`;
+  if (before.startsWith('='))
+    return `puts ${placeholder} in a word that starts with =, which zsh expands to a command's path even when quoted; write '='${placeholder} for a literal =`;
+  return undefined;
 }
 
 const STATE_WORDS = { single: "single quotes '…'", double: 'double quotes "…"', backtick: 'backticks `…`' };

@@ -551,6 +551,34 @@ describe('parseConfig: rejections name the key, the value and the rule', () => {
       problems: [{ path: 'snippets.logs.run', message: /^puts \{\{service\}\} inside single quotes/ }],
     },
     {
+      // Issue 11 point 7: msg=\'; id; echo pwned ' rendered as $'\'\''; id; …' and bash ran `id`.
+      name: "placeholder right after $, which bash reads as ANSI-C quoting $'…'",
+      changes: [
+        [
+          ['snippets', 'wall'],
+          {
+            description: 'Broadcast a message',
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: the run line under test, not a template string.
+            run: 'wall ${{msg}}',
+            targets: ['prod-raspi'],
+            params: { msg: { pattern: '^[\\s\\S]{1,200}$' } },
+          },
+        ],
+      ],
+      problems: [
+        {
+          path: 'snippets.wall.run',
+          message:
+            /^puts \{\{msg\}\} right after \$, .*; write \{\{msg\}\} without the \$, or '\$'\{\{msg\}\}/,
+        },
+      ],
+    },
+    {
+      name: "placeholder inside arithmetic, where a value's $(…) runs whatever the quoting",
+      changes: [[[...logs, 'run'], 'journalctl -u {{service}} -n $(( {{lines}} + 1 ))']],
+      problems: [{ path: 'snippets.logs.run', message: /^puts \{\{lines\}\} inside arithmetic/ }],
+    },
+    {
       name: 'placeholder in a here-document',
       changes: [[[...logs, 'run'], 'cat <<EOF\n{{service}} {{lines}}\nEOF']],
       problems: [{ path: 'snippets.logs.run', message: /^uses a here-document/ }],

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: shell ${…} and ${{placeholder}} in run lines are literal text under test.
 import {
   checkValue,
   MAX_PARAM_VALUE_CHARS,
@@ -113,7 +114,6 @@ describe('injection attempts are refused, naming the parameter and the pattern',
     ['| a pipe', 'ssh|nc attacker 4444', 'no-match'],
     ['|| alternative', 'ssh||reboot', 'no-match'],
     ['$() command substitution', '$(reboot)', 'no-match'],
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's ${…}, typed by a user, is the point.
     ['${} parameter expansion', '${IFS}reboot', 'no-match'],
     ['backticks', '`reboot`', 'no-match'],
     ['> redirection', 'ssh>/etc/passwd', 'no-match'],
@@ -221,6 +221,11 @@ describe('placeholderPlacementProblems', () => {
     'echo \\\\{{u}}',
     'df -h /',
     "echo '<<' {{u}}",
+    "wall '$'{{msg}}",
+    'echo \\${{u}}',
+    'echo $(printf %s {{u}}) ${HOME} $((1 + 2)) [ {{u}} = x ]',
+    'echo ~/{{u}} --unit={{u}} a=b{{u}} ==x',
+    'ls x[0]{{u}}',
   ])('accepts %j', (run) => {
     expect(placeholderPlacementProblems(run)).toEqual([]);
   });
@@ -233,6 +238,23 @@ describe('placeholderPlacementProblems', () => {
     ['echo \\{{u}}', /right after a backslash/],
     ['cat <<EOF\n{{u}}\nEOF', /here-document/],
     ['cat <<-EOF\n\t{{u}}\nEOF', /here-document/],
+    // Issue 11 point 7: bash, ksh and zsh read $'…' as ANSI-C quoting, where \' does not end the quote.
+    ['wall ${{msg}}', /^puts \{\{msg\}\} right after \$, .*write \{\{msg\}\} without the \$/],
+    ['echo x${{u}}y', /right after \$/],
+    ['echo ${x:-{{u}}}', /^puts \{\{u\}\} inside \$\{…\}/],
+    ['echo ${x:{{u}}}', /inside \$\{…\}/],
+    ['echo ${a[{{u}}]}', /inside \$\{…\}/],
+    ['echo $(( {{u}} + 1 ))', /^puts \{\{u\}\} inside arithmetic/],
+    ['echo $(( ({{u}}) ))', /inside arithmetic/],
+    ['echo $[ {{u}} ]', /inside arithmetic/],
+    ['(( {{u}} > 3 )) && echo big', /inside arithmetic/],
+    ['[[ {{u}} -eq 1 ]] && echo one', /^puts \{\{u\}\} inside \[\[ … \]\]/],
+    ['a[{{u}}]=1', /^puts \{\{u\}\} inside an array subscript/],
+    ['declare a[{{u}}]=1', /inside an array subscript/],
+    ['echo ~{{u}}', /^puts \{\{u\}\} in a ~ prefix/],
+    ['x=~{{u}}', /in a ~ prefix/],
+    ['echo $(~{{u}})', /in a ~ prefix/],
+    ['echo ={{u}}', /^puts \{\{u\}\} in a word that starts with =/],
   ])('refuses %j', (run, problem) => {
     const problems = placeholderPlacementProblems(run);
     expect(problems).toHaveLength(1);

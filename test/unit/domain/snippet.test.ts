@@ -12,7 +12,7 @@ import {
   snippetsFor,
 } from '../../../src/domain/snippet';
 
-const SERVICE = '^[a-z0-9@._-]{1,64}$';
+const SERVICE = '^[a-z0-9@._][a-z0-9@._-]{0,63}$';
 const LINES = '^[0-9]{1,4}$';
 
 const logs: Snippet = {

@@ -202,7 +202,9 @@ export function renderCommand(run: string, values: Readonly<Record<string, strin
  * expands `$(…)` inside them; ksh and zsh expand `~'name'` and zsh `='cmd'` despite the quotes.
  * Config validation refuses these placements (one message per problem, as rules).
  */
-export function placeholderPlacementProblems(run: string): string[] {
+export function placeholderPlacementProblems(template: string): string[] {
+  // The shell removes a line continuation before it reads anything else: `$\<newline>{{x}}` is `${{x}}`.
+  const run = joinContinuedLines(template);
   const problems: string[] = [];
   const placeholders = [...run.matchAll(PLACEHOLDER)];
   if (placeholders.length === 0) return problems;
@@ -318,6 +320,31 @@ function plainProblem(
   if (before.startsWith('='))
     return `puts ${placeholder} in a word that starts with =, which zsh expands to a command's path even when quoted; write '='${placeholder} for a literal =`;
   return undefined;
+}
+
+/**
+ * The run line with every line continuation (an unquoted or double-quoted backslash-newline) removed,
+ * as the shell removes it (https://pubs.opengroup.org/onlinepubs/9799919799/utilities/V3_chap02.html#tag_19_02_01).
+ * Inside single quotes a backslash is literal, and an escaped backslash does not continue the line.
+ */
+function joinContinuedLines(run: string): string {
+  let out = '';
+  let state: 'plain' | 'single' | 'double' = 'plain';
+  for (let i = 0; i < run.length; i++) {
+    const ch = run[i] as string;
+    if (state === 'single') {
+      if (ch === "'") state = 'plain';
+      out += ch;
+    } else if (ch === '\\') {
+      if (run[i + 1] !== '\n') out += ch + (run[i + 1] ?? '');
+      i++;
+    } else {
+      if (ch === "'" && state === 'plain') state = 'single';
+      else if (ch === '"') state = state === 'double' ? 'plain' : 'double';
+      out += ch;
+    }
+  }
+  return out;
 }
 
 const STATE_WORDS = { single: "single quotes '…'", double: 'double quotes "…"', backtick: 'backticks `…`' };

@@ -226,6 +226,8 @@ describe('placeholderPlacementProblems', () => {
     'echo $(printf %s {{u}}) ${HOME} $((1 + 2)) [ {{u}} = x ]',
     'echo ~/{{u}} --unit={{u}} a=b{{u}} ==x',
     'ls x[0]{{u}}',
+    'echo \\\\\n{{u}}',
+    "echo '$\\\n' {{u}}",
   ])('accepts %j', (run) => {
     expect(placeholderPlacementProblems(run)).toEqual([]);
   });
@@ -255,6 +257,10 @@ describe('placeholderPlacementProblems', () => {
     ['x=~{{u}}', /in a ~ prefix/],
     ['echo $(~{{u}})', /in a ~ prefix/],
     ['echo ={{u}}', /^puts \{\{u\}\} in a word that starts with =/],
+    // The shell joins a backslash-newline before reading: these are ${{u}} and $(( {{u}} )).
+    ['echo $\\\n{{u}}', /right after \$/],
+    ['echo $\\\n(( {{u}} ))', /inside arithmetic/],
+    ['echo "\\\n{{u}}"', /inside double quotes/],
   ])('refuses %j', (run, problem) => {
     const problems = placeholderPlacementProblems(run);
     expect(problems).toHaveLength(1);

@@ -174,6 +174,8 @@ const FRAGMENTS = [
   'x=',
   '\\\n',
   '$\\\n',
+  '"$(',
+  ' #',
   ' ',
   '; ',
 ];
@@ -212,6 +214,22 @@ describe.each(PRESENT.map((shell) => [shell.join(' '), shell] as const))(
         }),
         { numRuns: 100 },
       );
+    });
+
+    // Templates config accepts because the placeholder is a word of a command, however deeply nested.
+    it.each([
+      'printf \'%s\\0\' "$(printf %s {{a}})" {{a}}',
+      "printf '%s\\0' $(case {{a}} in a) echo x;; esac) {{a}}",
+      "printf '%s\\0' 'it''s' # don't {{a}}\nprintf '%s\\0' {{a}}",
+      "printf '%s\\0' $'\\t' '$'{{a}} \\${{a}} --unit={{a}} x=~/{{a}}",
+    ])('for %j', (template) => {
+      expect(placeholderPlacementProblems(template)).toEqual([]);
+      const harmless = runIn(shell, renderCommand(template, { a: MARKER }));
+      for (const a of ATTACKS) {
+        const actual = runIn(shell, renderCommand(template, { a }));
+        expect(actual.wrote).toEqual([]);
+        expect(actual.out).toBe(harmless.out.replaceAll(MARKER, () => a));
+      }
     });
   },
 );

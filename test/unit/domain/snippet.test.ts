@@ -228,6 +228,11 @@ describe('placeholderPlacementProblems', () => {
     'ls x[0]{{u}}',
     'echo \\\\\n{{u}}',
     "echo '$\\\n' {{u}}",
+    // Nesting: a placeholder that is a word of a command inside "$(…)" is a word like any other.
+    'echo "$(echo {{u}})" "${HOME}"',
+    'echo $(case {{u}} in a) echo x;; esac) {{u}}',
+    "echo 'it''s' # don't {{u}}\necho {{u}}",
+    "cut -d $'\\t' -f {{u}}",
   ])('accepts %j', (run) => {
     expect(placeholderPlacementProblems(run)).toEqual([]);
   });
@@ -261,10 +266,29 @@ describe('placeholderPlacementProblems', () => {
     ['echo $\\\n{{u}}', /right after \$/],
     ['echo $\\\n(( {{u}} ))', /inside arithmetic/],
     ['echo "\\\n{{u}}"', /inside double quotes/],
+    // Read with nesting, as the shell does: each of these put the value where its $(…) ran.
+    ['echo "$(echo " {{u}} ")"', /^puts \{\{u\}\} inside double quotes/],
+    ['echo "`echo " {{u}} "`"', /^puts \{\{u\}\} inside backticks/],
+    ['echo "$(case x in a) echo " {{u}} ";; esac)"', /^puts \{\{u\}\} inside double quotes/],
+    ["echo hi # it's\n'{{u}}'", /^puts \{\{u\}\} inside single quotes/],
+    ["echo $(x)#' {{u}} '", /^puts \{\{u\}\} inside single quotes/],
+    ['echo $(( $(echo {{u}}) ))', /^puts \{\{u\}\} inside arithmetic/],
+    ['x=1; [[ $(echo {{u}}) -eq 1 ]]', /inside \[\[ … \]\]/],
+    ["echo $'it\\'s' {{u}}", /^uses \\' inside \$'…'/],
   ])('refuses %j', (run, problem) => {
     const problems = placeholderPlacementProblems(run);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(problem);
+  });
+});
+
+describe('placeholderPlacementProblems: quotes where shells disagree', () => {
+  it.each([
+    ['echo "${x:-" {{u}} "}"', /^puts quotes inside \$\{…\}/],
+    ["echo ${x:-'}'} {{u}}", /^puts quotes inside \$\{…\}/],
+    ['echo $(( ")" )) {{u}}', /^puts quotes inside arithmetic/],
+  ])('refuses %j', (run, problem) => {
+    expect(placeholderPlacementProblems(run)).toContainEqual(expect.stringMatching(problem));
   });
 });
 

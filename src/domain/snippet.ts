@@ -274,7 +274,7 @@ export function placeholderPlacementProblems(template: string): string[] {
     }
     if ((ch === "'" || ch === '"') && (frame.kind === 'parameter' || frame.kind === 'arithmetic')) {
       problem(
-        `puts quotes inside ${frame.kind === 'parameter' ? '${…}' : 'arithmetic'}, where bash, dash, ksh and zsh disagree on what they mean and where it ends; with {{placeholders}} in the line, move the quoted text out (e.g. into a variable set before)`,
+        `puts quotes inside ${frame.kind === 'parameter' ? '$\{…}' : 'arithmetic'}, where bash, dash, ksh and zsh disagree on what they mean and where it ends; with {{placeholders}} in the line, move the quoted text out (e.g. into a variable set before)`,
       );
       continue;
     }

@@ -274,7 +274,8 @@ export function placeholderPlacementProblems(template: string): string[] {
     }
     if ((ch === "'" || ch === '"') && (frame.kind === 'parameter' || frame.kind === 'arithmetic')) {
       problem(
-        `puts quotes inside ${frame.kind === 'parameter' ? '$\{…}' : 'arithmetic'}, where bash, dash, ksh and zsh disagree on what they mean and where it ends; with {{placeholders}} in the line, move the quoted text out (e.g. into a variable set before)`,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's ${…}, named in the message.
+        `puts quotes inside ${frame.kind === 'parameter' ? '${…}' : 'arithmetic'}, where bash, dash, ksh and zsh disagree on what they mean and where it ends; with {{placeholders}} in the line, move the quoted text out (e.g. into a variable set before)`,
       );
       continue;
     }

@@ -208,16 +208,15 @@ export function renderCommand(run: string, values: Readonly<Record<string, strin
  * Config validation refuses these placements (one message per problem, as rules).
  */
 export function placeholderPlacementProblems(template: string): string[] {
-  // The shell removes a line continuation before it reads anything else: `$\<newline>{{x}}` is `${{x}}`.
-  const run = joinContinuedLines(template);
+  let run = template;
   const problems: string[] = [];
-  const placeholders = [...run.matchAll(PLACEHOLDER)];
-  if (placeholders.length === 0) return problems;
-  if (/(^|[^<])<<(?!<)/.test(stripQuoted(run)))
+  if (!PLACEHOLDER_ANYWHERE.test(run)) return problems;
+  // Every backslash-newline joined, even a literal one in quotes: that can only find more `<<`.
+  if (/(^|[^<])<<(?!<)/.test(stripQuoted(run.replace(/\\\n/g, ''))))
     problems.push(
       'uses a here-document (<<) together with {{placeholders}}; a here-document body expands $(…) even in quoted values, so pass values as arguments instead',
     );
-  const starts = new Map(placeholders.map((m) => [m.index, m[0]]));
+  let starts = placeholderStarts(run);
   const problem = (text: string) => {
     if (!problems.includes(text)) problems.push(text);
   };
@@ -245,6 +244,14 @@ export function placeholderPlacementProblems(template: string): string[] {
       i += open.length - 1;
       stack.push({ kind, close, wordStart: i + 1, cases: 0 });
     };
+    if (ch === '\\' && run[i + 1] === '\n') {
+      // A line continuation, outside single quotes and comments (skipped whole below): the shell
+      // removes it before reading on, so `$\<newline>{{x}}` is `${{x}}`. Read on as the shell does.
+      run = run.slice(0, i) + run.slice(i + 2);
+      starts = placeholderStarts(run);
+      i--;
+      continue;
+    }
     // A backslash escapes the next character, but must not swallow a placeholder, checked next round;
     // nor may a `$` (`${{x}}` is not a `${…}`): the placeholder's own check refuses both.
     if (ch === '\\') {
@@ -377,29 +384,11 @@ function placementProblem(
   return undefined;
 }
 
-/**
- * The run line with every line continuation (an unquoted or double-quoted backslash-newline) removed,
- * as the shell removes it (https://pubs.opengroup.org/onlinepubs/9799919799/utilities/V3_chap02.html#tag_19_02_01).
- * Inside single quotes a backslash is literal, and an escaped backslash does not continue the line.
- */
-function joinContinuedLines(run: string): string {
-  let out = '';
-  let state: 'plain' | 'single' | 'double' = 'plain';
-  for (let i = 0; i < run.length; i++) {
-    const ch = run[i] as string;
-    if (state === 'single') {
-      if (ch === "'") state = 'plain';
-      out += ch;
-    } else if (ch === '\\') {
-      if (run[i + 1] !== '\n') out += ch + (run[i + 1] ?? '');
-      i++;
-    } else {
-      if (ch === "'" && state === 'plain') state = 'single';
-      else if (ch === '"') state = state === 'double' ? 'plain' : 'double';
-      out += ch;
-    }
-  }
-  return out;
+const PLACEHOLDER_ANYWHERE = /\{\{.*?\}\}/s;
+
+/** Where each placeholder starts in `run`, and its text. */
+function placeholderStarts(run: string): Map<number, string> {
+  return new Map([...run.matchAll(PLACEHOLDER)].map((m) => [m.index, m[0]]));
 }
 
 const STATE_WORDS = { single: "single quotes '…'", double: 'double quotes "…"', backtick: 'backticks `…`' };

@@ -233,6 +233,7 @@ describe('placeholderPlacementProblems', () => {
     'echo $(case {{u}} in a) echo x;; esac) {{u}}',
     "echo 'it''s' # don't {{u}}\necho {{u}}",
     "cut -d $'\\t' -f {{u}}",
+    "echo 'a\\\n' # b\\\necho {{u}}",
   ])('accepts %j', (run) => {
     expect(placeholderPlacementProblems(run)).toEqual([]);
   });
@@ -275,6 +276,8 @@ describe('placeholderPlacementProblems', () => {
     ['echo $(( $(echo {{u}}) ))', /^puts \{\{u\}\} inside arithmetic/],
     ['x=1; [[ $(echo {{u}}) -eq 1 ]]', /inside \[\[ … \]\]/],
     ["echo $'it\\'s' {{u}}", /^uses \\' inside \$'…'/],
+    // A comment's apostrophe does not stop the next line's continuation from being one.
+    ["echo # it's\necho $\\\n{{u}}", /right after \$/],
   ])('refuses %j', (run, problem) => {
     const problems = placeholderPlacementProblems(run);
     expect(problems).toHaveLength(1);

@@ -279,7 +279,10 @@ export function placeholderPlacementProblems(template: string): string[] {
       stack.pop();
       continue;
     }
-    if ((ch === "'" || ch === '"') && (frame.kind === 'parameter' || frame.kind === 'arithmetic')) {
+    if (
+      (ch === "'" || ch === '"' || at("$'")) &&
+      (frame.kind === 'parameter' || frame.kind === 'arithmetic')
+    ) {
       problem(
         // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's ${…}, named in the message.
         `puts quotes inside ${frame.kind === 'parameter' ? '${…}' : 'arithmetic'}, where bash, dash, ksh and zsh disagree on what they mean and where it ends; with {{placeholders}} in the line, move the quoted text out (e.g. into a variable set before)`,

@@ -290,6 +290,7 @@ describe('placeholderPlacementProblems: quotes where shells disagree', () => {
     ['echo "${x:-" {{u}} "}"', /^puts quotes inside \$\{…\}/],
     ["echo ${x:-'}'} {{u}}", /^puts quotes inside \$\{…\}/],
     ['echo $(( ")" )) {{u}}', /^puts quotes inside arithmetic/],
+    ["echo ${x:-$'\\'}'} {{u}}", /^puts quotes inside \$\{…\}/],
   ])('refuses %j', (run, problem) => {
     expect(placeholderPlacementProblems(run)).toContainEqual(expect.stringMatching(problem));
   });

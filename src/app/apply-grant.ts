@@ -162,7 +162,7 @@ function readinessProblem(accountId: string, principal: Principal, error: unknow
   const code = error instanceof AccessControlError ? error.code : 'an unexpected error';
   switch (code) {
     case 'AccessDenied':
-      return `Keyturn's role may not call iam:SimulatePrincipalPolicy on ${who} (AccessDenied: an SCP or a permissions boundary denies it), so it cannot check that the access is in effect; allow iam:SimulatePrincipalPolicy on ${arn} for Keyturn's role`;
+      return `Keyturn's role may not call iam:SimulatePrincipalPolicy on ${who} (AccessDenied: an SCP, a permissions boundary or the role's own policy denies it), so it cannot check that the access is in effect; allow iam:SimulatePrincipalPolicy on ${arn} for Keyturn's role`;
     case 'InvalidInput':
       return `IAM could not evaluate the policies of ${who} (InvalidInput) as ${arn}; a user with a path (user/team/alice) cannot be checked: map a principal without a path under people`;
     case 'NoSuchEntity':

@@ -173,7 +173,7 @@ describe('applyGrant: when SimulatePrincipalPolicy itself fails (SDK mocked)', (
         message: RAW_DENY,
         $metadata: { httpStatusCode: 403 },
       }),
-      "Keyturn's role may not call iam:SimulatePrincipalPolicy on IAM user alice (AccessDenied: an SCP or a permissions boundary denies it), so it cannot check that the access is in effect; allow iam:SimulatePrincipalPolicy on arn:aws:iam::123456789012:user/alice for Keyturn's role",
+      "Keyturn's role may not call iam:SimulatePrincipalPolicy on IAM user alice (AccessDenied: an SCP, a permissions boundary or the role's own policy denies it), so it cannot check that the access is in effect; allow iam:SimulatePrincipalPolicy on arn:aws:iam::123456789012:user/alice for Keyturn's role",
     ],
     [
       'InvalidInput, as for a principal with a path',

@@ -1,10 +1,11 @@
 import { type Grant, isOpen, toIsoSeconds, transition } from '../domain/grant';
 import { checkGrantAuthority, describeAuthorityRefusal } from '../domain/grant-authority';
 import { nodeArn } from '../domain/node';
-import { describePrincipal } from '../domain/principal';
+import { describePrincipal, type Principal, principalArn } from '../domain/principal';
 import { POLICY_PATH, policyName } from '../domain/policy';
 import type { Target } from '../domain/target';
 import { grantAuthorityContext, judgeWithGroups } from './authority';
+import { AccessControlError } from '../ports/access-control';
 import type { Deps } from './deps';
 import { describePolicyError, grantPolicy, grantPolicyArn } from './grant-policy';
 import { clearRunAsUnlessNeeded } from './run-as';
@@ -63,14 +64,8 @@ export async function applyGrant(
     });
     await deps.access.attachPolicy(grant.principal, created.arn);
     if (target.runAs) await deps.access.setRunAs(grant.principal, target.runAs);
-    const ready = await waitUntilAllowed(deps, grant, target);
-    if (!ready)
-      return fail(
-        deps,
-        grant,
-        policyArn,
-        'IAM did not report the access as in effect within the time allowed',
-      );
+    const notReady = await waitUntilAllowed(deps, grant, target);
+    if (notReady !== undefined) return fail(deps, grant, policyArn, notReady);
   } catch (error) {
     deps.logger.error({ grantId: grant.id, err: describeError(error) }, 'applying grant failed');
     return fail(deps, grant, policyArn, `AWS refused a step: ${describeError(error)}`);
@@ -130,12 +125,17 @@ function samePrincipal(a: Grant, b: Grant): boolean {
 
 export { grantPolicyArn } from './grant-policy';
 
-/** Polls iam:SimulatePrincipalPolicy with backoff: IAM is eventually consistent with no published delay. */
+/**
+ * Polls iam:SimulatePrincipalPolicy with backoff: IAM is eventually consistent with no published delay.
+ * Returns undefined once IAM answers "allowed", otherwise why the grant cannot go ahead. A transient
+ * failure of the check itself (throttling, a 5xx, the network) is one more "not yet"; a persistent one
+ * ends the wait with what the operator must fix, never IAM's raw text.
+ */
 async function waitUntilAllowed(
-  deps: Pick<Deps, 'config' | 'access' | 'clock' | 'readiness'>,
+  deps: Pick<Deps, 'config' | 'access' | 'clock' | 'readiness' | 'logger'>,
   grant: Grant,
   target: Target,
-): Promise<boolean> {
+): Promise<string | undefined> {
   const { maxWaitMs, firstDelayMs } = deps.readiness ?? DEFAULT_READINESS;
   // Any node carrying the tags proves the policy; a placeholder id avoids an SSM call on this path.
   const probe = nodeArn(deps.config.aws.region, deps.config.aws.accountId, 'mi-00000000000000000');
@@ -143,13 +143,39 @@ async function waitUntilAllowed(
   let delay = firstDelayMs;
   for (;;) {
     const at = toIsoSeconds(deps.clock.now());
-    if (await deps.access.canStartSession(grant.principal, { nodeArn: probe, tags: target.tags, at }))
-      return true;
-    if (waited >= maxWaitMs) return false;
+    let failedWith: string | undefined;
+    try {
+      if (await deps.access.canStartSession(grant.principal, { nodeArn: probe, tags: target.tags, at }))
+        return undefined;
+    } catch (error) {
+      deps.logger.warn({ grantId: grant.id, err: describeError(error) }, 'readiness check failed');
+      if (!(error instanceof AccessControlError && error.transient))
+        return readinessProblem(deps.config.aws.accountId, grant.principal, error);
+      failedWith = error.code;
+    }
+    if (waited >= maxWaitMs)
+      return `IAM did not report the access as in effect within the time allowed${failedWith ? ` (the last check failed with ${failedWith})` : ''}`;
     const pause = Math.min(delay, maxWaitMs - waited);
     await deps.clock.sleep(pause);
     waited += pause;
     delay = Math.min(delay * 2, 8_000);
+  }
+}
+
+/** What the operator must fix when IAM will not simulate the principal's policies, in a sentence with IAM's code. */
+function readinessProblem(accountId: string, principal: Principal, error: unknown): string {
+  const who = describePrincipal(principal);
+  const arn = principalArn(accountId, principal);
+  const code = error instanceof AccessControlError ? error.code : 'an unexpected error';
+  switch (code) {
+    case 'AccessDenied':
+      return `Keyturn's role may not call iam:SimulatePrincipalPolicy on ${who} (AccessDenied: an SCP, a permissions boundary or the role's own policy denies it), so it cannot check that the access is in effect; allow iam:SimulatePrincipalPolicy on ${arn} for Keyturn's role`;
+    case 'InvalidInput':
+      return `IAM could not evaluate the policies of ${who} (InvalidInput) as ${arn}; a user with a path (user/team/alice) cannot be checked: map a principal without a path under people`;
+    case 'NoSuchEntity':
+      return `IAM has no principal ${arn} (NoSuchEntity), which is how Keyturn names ${who}; map an existing user or role without a path under people`;
+    default:
+      return `IAM could not check that the access is in effect: SimulatePrincipalPolicy failed with ${code}; Keyturn's log has IAM's answer`;
   }
 }
 

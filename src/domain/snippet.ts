@@ -194,56 +194,204 @@ export function renderCommand(run: string, values: Readonly<Record<string, strin
  * Where a placeholder sits decides whether quoting protects it. Inside "…" or `…` a value's `$(…)`
  * would still run, inside '…' a value's own quote would end the quoting, after a backslash the
  * opening quote would be literal, and a here-document body expands `$(…)` whatever the quoting.
+ * SSM's AWS-RunShellScript runs the line with `sh`, which is bash on Amazon Linux and RHEL and dash
+ * on Debian, so every context where bash, ksh or zsh do not take a single-quoted word literally is
+ * refused too (each one was shown to run a value's `$(…)` or change it; see snippet.test.ts):
+ * `$'…'` is ANSI-C quoting, where `\'` does not end the quote; arithmetic (`$((…))`, `((…))`,
+ * `$[…]`, array subscripts, `[[ … -eq … ]]`, `${x:offset}`) treats quotes as plain characters and
+ * expands `$(…)` inside them; ksh and zsh expand `~'name'` and zsh `='cmd'` despite the quotes.
+ *
+ * The line is read as the shell reads it, with nesting: `"$(echo {{x}})"` is safe (the placeholder
+ * is a word of the inner command), `"$(echo " {{x}} ")"` is not (it is inside the inner quotes), and
+ * a `#` comment's apostrophe opens nothing. Where shells disagree on where something ends (quotes
+ * inside `${…}` or arithmetic, `$'…'` holding `\'`), the template is refused rather than guessed at.
  * Config validation refuses these placements (one message per problem, as rules).
  */
-export function placeholderPlacementProblems(run: string): string[] {
+export function placeholderPlacementProblems(template: string): string[] {
+  let run = template;
   const problems: string[] = [];
-  const placeholders = [...run.matchAll(PLACEHOLDER)];
-  if (placeholders.length === 0) return problems;
-  if (/(^|[^<])<<(?!<)/.test(stripQuoted(run)))
+  if (!PLACEHOLDER_ANYWHERE.test(run)) return problems;
+  // Every backslash-newline joined, even a literal one in quotes: that can only find more `<<`.
+  if (/(^|[^<])<<(?!<)/.test(stripQuoted(run.replace(/\\\n/g, ''))))
     problems.push(
       'uses a here-document (<<) together with {{placeholders}}; a here-document body expands $(…) even in quoted values, so pass values as arguments instead',
     );
-  const starts = new Map(placeholders.map((m) => [m.index, m[0]]));
-  let state: 'plain' | 'single' | 'double' | 'backtick' = 'plain';
+  let starts = placeholderStarts(run);
+  const problem = (text: string) => {
+    if (!problems.includes(text)) problems.push(text);
+  };
+  /** Placeholders in run[from, to), which a quoted stretch holds. */
+  const inside = (from: number, to: number, what: string) => {
+    for (let j = from; j < to; j++) {
+      const placeholder = starts.get(j);
+      if (placeholder !== undefined)
+        problem(`puts ${placeholder} inside ${what}; write it unquoted (Keyturn quotes every value itself)`);
+    }
+  };
+  const stack: Frame[] = [{ kind: 'command', close: '', wordStart: 0, cases: 0 }];
   for (let i = 0; i < run.length; i++) {
+    const frame = stack[stack.length - 1] as Frame;
     const placeholder = starts.get(i);
     if (placeholder !== undefined) {
-      if (state !== 'plain')
-        problems.push(
-          `puts ${placeholder} inside ${STATE_WORDS[state]}; write it unquoted (Keyturn quotes every value itself)`,
-        );
-      else if (run[i - 1] === '\\' && !escapedBackslash(run, i - 1))
-        problems.push(
-          `puts ${placeholder} right after a backslash, which would make its opening quote literal`,
-        );
+      const found = placementProblem(placeholder, run, i, stack);
+      if (found !== undefined) problem(found);
       i += placeholder.length - 1;
       continue;
     }
-    const ch = run[i];
-    // A backslash right before a placeholder must not swallow it: the placeholder is checked next round.
-    if (ch === '\\' && starts.has(i + 1)) continue;
-    switch (state) {
-      case 'plain':
-        if (ch === '\\') i++;
-        else if (ch === "'") state = 'single';
-        else if (ch === '"') state = 'double';
-        else if (ch === '`') state = 'backtick';
-        break;
-      case 'single':
-        if (ch === "'") state = 'plain';
-        break;
-      case 'double':
-        if (ch === '\\') i++;
-        else if (ch === '"') state = 'plain';
-        break;
-      case 'backtick':
-        if (ch === '\\') i++;
-        else if (ch === '`') state = 'plain';
-        break;
+    const ch = run[i] as string;
+    const at = (text: string) => run.startsWith(text, i);
+    const push = (kind: FrameKind, open: string, close: string) => {
+      i += open.length - 1;
+      stack.push({ kind, close, wordStart: i + 1, cases: 0 });
+    };
+    if (ch === '\\' && run[i + 1] === '\n') {
+      // A line continuation, outside single quotes and comments (skipped whole below): the shell
+      // removes it before reading on, so `$\<newline>{{x}}` is `${{x}}`. Read on as the shell does.
+      run = run.slice(0, i) + run.slice(i + 2);
+      starts = placeholderStarts(run);
+      i--;
+      continue;
     }
+    // A backslash escapes the next character, but must not swallow a placeholder, checked next round;
+    // nor may a `$` (`${{x}}` is not a `${…}`): the placeholder's own check refuses both.
+    if (ch === '\\') {
+      if (!starts.has(i + 1)) i++;
+      continue;
+    }
+    if (ch === '$' && starts.has(i + 1)) continue;
+    if (frame.kind === 'backtick') {
+      if (ch === '`') stack.pop();
+      continue;
+    }
+    if (frame.kind === 'double') {
+      if (ch === '"') stack.pop();
+      else if (ch === '`') push('backtick', '`', '`');
+      else if (at('$((')) push('arithmetic', '$((', '))');
+      else if (at('$(')) push('command', '$(', ')');
+      else if (at('${')) push('parameter', '${', '}');
+      else if (at('$[')) push('arithmetic', '$[', ']');
+      continue;
+    }
+    // Unquoted text: a command, or inside ${…}, arithmetic or [[ … ]].
+    const closes = frame.close !== '' && at(frame.close) && !(frame.kind === 'command' && frame.cases > 0);
+    if (closes) {
+      i += frame.close.length - 1;
+      stack.pop();
+      continue;
+    }
+    if (
+      (ch === "'" || ch === '"' || at("$'")) &&
+      (frame.kind === 'parameter' || frame.kind === 'arithmetic')
+    ) {
+      problem(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's ${…}, named in the message.
+        `puts quotes inside ${frame.kind === 'parameter' ? '${…}' : 'arithmetic'}, where bash, dash, ksh and zsh disagree on what they mean and where it ends; with {{placeholders}} in the line, move the quoted text out (e.g. into a variable set before)`,
+      );
+      continue;
+    }
+    if (at("$'")) {
+      // ANSI-C quoting in bash, ksh and zsh, where \' does not end the string; dash reads '…' after a $.
+      let j = i + 2;
+      let escapedQuote = false;
+      while (j < run.length && run[j] !== "'") {
+        if (run[j] === '\\') {
+          if (run[j + 1] === "'") escapedQuote = true;
+          j += 2;
+        } else j++;
+      }
+      inside(i + 2, j, STATE_WORDS.single);
+      if (escapedQuote)
+        problem(
+          "uses \\' inside $'…', which bash, ksh and zsh read as a quote inside the string and dash as its end; with {{placeholders}} in the line, write the text in plain '…' quotes",
+        );
+      i = j;
+      continue;
+    }
+    if (ch === "'") {
+      const close = run.indexOf("'", i + 1);
+      const j = close < 0 ? run.length : close;
+      inside(i + 1, j, STATE_WORDS.single);
+      i = j;
+      continue;
+    }
+    if (ch === '"') push('double', '"', '"');
+    else if (ch === '`') push('backtick', '`', '`');
+    else if (at('$((')) push('arithmetic', '$((', '))');
+    else if (at('$(')) push('command', '$(', ')');
+    else if (at('${')) push('parameter', '${', '}');
+    else if (at('$[')) push('arithmetic', '$[', ']');
+    else if (at('((') && frame.kind !== 'parameter') push('arithmetic', '((', '))');
+    else if (at('[[') && frame.kind === 'command' && i === frame.wordStart) push('conditional', '[[', ']]');
+    else if (ch === '(' && frame.kind !== 'parameter') push(frame.kind, '(', ')');
+    else if (frame.kind === 'command' && i === frame.wordStart && ch === '#') {
+      // A comment, to the end of the line; a value cannot hold a newline, so it cannot end one.
+      const newline = run.indexOf('\n', i);
+      i = (newline < 0 ? run.length : newline) - 1;
+    } else if (
+      frame.kind === 'command' &&
+      i === frame.wordStart &&
+      /^(case|esac)(?![^ \t\n;&|()<>])/.test(run.slice(i, i + 5))
+    ) {
+      // In `case … in a) …;; esac` a pattern's `)` does not close a `$(`.
+      frame.cases = Math.max(0, frame.cases + (at('case') ? 1 : -1));
+      i += 3;
+    } else if (WORD_BREAK.test(ch)) frame.wordStart = i + 1;
   }
   return problems;
+}
+
+type FrameKind = 'command' | 'double' | 'backtick' | 'parameter' | 'arithmetic' | 'conditional';
+
+/** A context the shell is in: what closes it, where its current word began, open `case`s. */
+interface Frame {
+  kind: FrameKind;
+  close: string;
+  wordStart: number;
+  cases: number;
+}
+
+/** Unquoted characters that end a shell word. */
+const WORD_BREAK = /[ \t\n;&|()<>]/;
+
+/** Why a placeholder at `at`, with the shell in `stack`'s contexts, would not be one literal word. */
+function placementProblem(
+  placeholder: string,
+  run: string,
+  at: number,
+  stack: readonly Frame[],
+): string | undefined {
+  const kinds = new Set(stack.map((f) => f.kind));
+  const frame = stack[stack.length - 1] as Frame;
+  if (kinds.has('backtick'))
+    return `puts ${placeholder} inside ${STATE_WORDS.backtick}; write it unquoted (Keyturn quotes every value itself)`;
+  if (frame.kind === 'double')
+    return `puts ${placeholder} inside ${STATE_WORDS.double}; write it unquoted (Keyturn quotes every value itself)`;
+  if (run[at - 1] === '\\' && !escapedBackslash(run, at - 1))
+    return `puts ${placeholder} right after a backslash, which would make its opening quote literal`;
+  if (run[at - 1] === '$' && !(run[at - 2] === '\\' && !escapedBackslash(run, at - 2)))
+    return `puts ${placeholder} right after $, which bash, ksh and zsh read as $'…' (ANSI-C quoting) where a value's \\' does not end the quote; write ${placeholder} without the $, or '$'${placeholder} for a literal $ before the value`;
+  // Anywhere under these, even in a $(…) inside them: its output would be evaluated as well.
+  if (kinds.has('arithmetic'))
+    return `puts ${placeholder} inside arithmetic ($((…)), ((…)) or $[…]), where quotes are plain characters and a value's $(…) runs; pass it to a command as its own word instead, e.g. expr ${placeholder} + 1`;
+  if (kinds.has('parameter'))
+    return `puts ${placeholder} inside \${…}, where bash evaluates offsets and subscripts as arithmetic and a value's $(…) runs; pass it as its own word instead`;
+  if (kinds.has('conditional'))
+    return `puts ${placeholder} inside [[ … ]], where bash and ksh evaluate -eq, -lt … operands as arithmetic and a value's $(…) runs; use [ … ] (test) instead`;
+  const before = run.slice(frame.wordStart, at);
+  if (/^[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$/.test(before))
+    return `puts ${placeholder} inside an array subscript (${before}…), which bash evaluates as arithmetic, where a value's $(…) runs; pass it as its own word instead`;
+  if (/(^|[=:])~[^/]*$/.test(before))
+    return `puts ${placeholder} in a ~ prefix, which ksh and zsh expand to a home directory even when quoted; write '~'${placeholder} for a literal ~, or ~/${placeholder} for a path under the home directory`;
+  if (before.startsWith('='))
+    return `puts ${placeholder} in a word that starts with =, which zsh expands to a command's path even when quoted; write '='${placeholder} for a literal =`;
+  return undefined;
+}
+
+const PLACEHOLDER_ANYWHERE = /\{\{.*?\}\}/s;
+
+/** Where each placeholder starts in `run`, and its text. */
+function placeholderStarts(run: string): Map<number, string> {
+  return new Map([...run.matchAll(PLACEHOLDER)].map((m) => [m.index, m[0]]));
 }
 
 const STATE_WORDS = { single: "single quotes '…'", double: 'double quotes "…"', backtick: 'backticks `…`' };

@@ -44,14 +44,20 @@ export interface AccessControl {
   ): Promise<boolean>;
 }
 
-/** A failure IAM or the adapter could not recover from; `code` is the IAM error code when there is one. */
+/**
+ * A failure IAM or the adapter could not recover from; `code` is the IAM error code when there is one.
+ * `transient` is true when the same call may succeed later (throttling, a 5xx, the network), after the
+ * SDK's own retries ran out; false when it will fail again until someone changes something.
+ */
 export class AccessControlError extends Error {
   override readonly name = 'AccessControlError';
+  readonly transient: boolean;
   constructor(
     readonly code: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; transient?: boolean },
   ) {
     super(message, options);
+    this.transient = options?.transient ?? false;
   }
 }

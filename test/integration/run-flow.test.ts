@@ -147,7 +147,7 @@ describe('Run Command over the real HTTP server with signed Slack requests', () 
     await start();
     const reply = await run('U0DAVE', 'prod-raspi logs service=ssh;reboot');
     expect(reply).toBe(
-      'The value of `service`, “ssh;reboot”, does not match its pattern `^[a-z0-9@._-]{1,64}$`; the whole value must match. Nothing was run.',
+      'The value of `service`, “ssh;reboot”, does not match its pattern `^[a-z0-9@._][a-z0-9@._-]{0,63}$`; the whole value must match. Nothing was run.',
     );
     expect(await run('U0DAVE', 'prod-raspi logs service=$(reboot)')).toContain('does not match its pattern');
     expect(simulated().sent).toEqual([]);

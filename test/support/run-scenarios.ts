@@ -28,7 +28,7 @@ export const PI2 = 'mi-0a1b2c3d4e5f60002';
 export const PI3 = 'mi-0a1b2c3d4e5f60003';
 export const WEB1 = 'i-0123456789abcdef0';
 
-export const SERVICE_PATTERN = '^[a-z0-9@._-]{1,64}$';
+export const SERVICE_PATTERN = '^[a-z0-9@._][a-z0-9@._-]{0,63}$';
 
 export const SNIPPETS: Record<string, Snippet> = {
   disk: {

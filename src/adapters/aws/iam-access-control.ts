@@ -24,6 +24,7 @@ import {
   UntagRoleCommand,
   UntagUserCommand,
 } from '@aws-sdk/client-iam';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { type Principal, principalArn } from '../../domain/principal';
 import { type AccessControl, AccessControlError } from '../../ports/access-control';
 
@@ -379,5 +380,15 @@ function translate(operation: string, e: unknown): AccessControlError {
   const code = iamErrorCode(e) ?? 'Unknown';
   // IAM and SDK messages name ARNs and codes, never the request's credentials or signature.
   const detail = e instanceof Error && e.message ? `: ${e.message}` : '';
-  return new AccessControlError(code, `IAM ${operation} failed with ${code}${detail}`, { cause: e });
+  return new AccessControlError(code, `IAM ${operation} failed with ${code}${detail}`, {
+    cause: e,
+    transient: isTransient(e),
+  });
+}
+
+/** The SDK's own classification (the one its retry strategy uses): throttling, 5xx, timeouts, the network. */
+function isTransient(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const error = e as Parameters<typeof isTransientError>[0];
+  return isThrottlingError(error) || isTransientError(error) || isServerError(error);
 }

@@ -36,7 +36,10 @@ import {
   VIEW_EXTENSION_DENY_REASON,
 } from './action-ids';
 
-/** A message as chat.postMessage / chat.update take it: `text` is the notification fallback. */
+/**
+ * A message as chat.postMessage / chat.update take it: `text` is the notification fallback, which Slack
+ * reads as mrkdwn like the blocks, so whatever Keyturn did not write itself is escaped there too.
+ */
 export interface SlackMessage {
   text: string;
   blocks: KnownBlock[];
@@ -397,7 +400,7 @@ export function requestCard(view: RequestCardView): SlackMessage {
     section(allowedSection(grant, target)),
     ...statusBlocks(grant, target),
   ];
-  const text = `Access request ${grant.id} for ${targetLabel(target)} (${formatDuration(grant.durationMinutes)}) by ${mention(grant.requester)}: ${grant.status}`;
+  const text = `Access request ${escapeMrkdwn(grant.id)} for ${targetLabel(target)} (${formatDuration(grant.durationMinutes)}) by ${mention(grant.requester)}: ${grant.status}`;
   return { text, blocks };
 }
 
@@ -488,7 +491,7 @@ export function extensionCard(view: ExtensionCardView): SlackMessage {
     ...extensionStatusBlocks(view),
   ];
   const state = outcome?.kind ?? extension.state;
-  const text = `Extension request ${grant.id} for ${targetLabel(target)} (+${formatDuration(extension.minutes)}) by ${mention(grant.requester)}: ${state}`;
+  const text = `Extension request ${escapeMrkdwn(grant.id)} for ${targetLabel(target)} (+${formatDuration(extension.minutes)}) by ${mention(grant.requester)}: ${state}`;
   return { text, blocks };
 }
 

@@ -186,7 +186,7 @@ export function digestMessage(view: DigestView): SlackMessage {
   const label = dayLabel(view.day.date);
   if (view.empty) {
     const text = `Keyturn digest for ${label} (${view.day.timeZone}): no requests, sessions, commands or anomalies, and no grant is active.`;
-    return { text, blocks: [section(escapeMrkdwn(text))] };
+    return { text: escapeMrkdwn(text), blocks: [section(escapeMrkdwn(text))] };
   }
   const blocks: KnownBlock[] = [
     header(`Keyturn digest — ${label}`),

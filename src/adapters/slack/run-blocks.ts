@@ -276,7 +276,7 @@ export function runResultsMessage(view: RunResultsView): SlackMessage {
   const first = results[0];
   const text =
     results.length === 1 && first
-      ? `${first.nodeName ?? first.nodeId}: ${OUTCOME_WORDS[first.outcome]}${run.simulated ? ' (simulated)' : ''}`
+      ? `${escapeMrkdwn(truncate(first.nodeName ?? first.nodeId, MAX_NODE_NAME))}: ${OUTCOME_WORDS[first.outcome]}${run.simulated ? ' (simulated)' : ''}`
       : `${plural(results.length, 'node', 'nodes')}: ${summaryLine(countOutcomes(results))}${run.simulated ? ' (simulated)' : ''}`;
   return { text, blocks };
 }
@@ -474,6 +474,6 @@ export function runApprovalCard(view: RunApprovalView): SlackMessage {
     section(`*Nodes now:* ${nodeSummary(run.nodes)}`),
     ...cardStatus(run, target),
   ];
-  const text = `Run request ${run.id}: ${run.snippet} on ${target.name} by ${mention(run.requester)}: ${run.status}`;
+  const text = `Run request ${escapeMrkdwn(run.id)}: ${escapeMrkdwn(run.snippet)} on ${escapeMrkdwn(target.name)} by ${mention(run.requester)}: ${run.status}`;
   return { text, blocks };
 }

@@ -148,7 +148,7 @@ export function unmatchedSessionAudit(view: UnmatchedSessionView): SlackMessage 
   const mapped = people.length === 0 ? '' : ` (${people.map(mention).join(', ')})`;
   const kind = session.document ?? 'other';
   const when = session.startedAt === undefined ? '' : ` at ${slackDate(session.startedAt)}`;
-  const text = `A session matched no Keyturn grant: ${session.owner ?? 'unknown caller'} on ${session.node?.id ?? 'an unknown node'}`;
+  const text = `A session matched no Keyturn grant: ${escapeMrkdwn(truncate(session.owner ?? 'unknown caller', MAX_ARN_TEXT))} on ${escapeMrkdwn(truncate(session.node?.id ?? 'an unknown node', MAX_NODE_TEXT))}`;
   return {
     text,
     blocks: [

@@ -14,6 +14,7 @@ import {
   GetAccountSummaryCommand,
   IAMClient,
   IAMServiceException,
+  InvalidInputException,
   LimitExceededException,
   ListAttachedRolePoliciesCommand,
   ListAttachedUserPoliciesCommand,
@@ -356,6 +357,68 @@ describe('canStartSession', () => {
       name: 'AccessControlError',
       code: 'ECONNREFUSED',
     });
+  });
+
+  // Issue 11 point 14: readiness keeps polling through a transient failure and stops on a persistent one.
+  it.each([
+    [
+      'IAM throttling',
+      true,
+      new IAMServiceException({
+        name: 'Throttling',
+        $fault: 'client',
+        message: 'Rate exceeded',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    ],
+    [
+      'an IAM 5xx',
+      true,
+      new ServiceFailureException({ message: 'internal', $metadata: { httpStatusCode: 500 } }),
+    ],
+    [
+      'a 503 without a modelled error',
+      true,
+      new IAMServiceException({
+        name: 'ServiceUnavailable',
+        $fault: 'server',
+        message: '',
+        $metadata: { httpStatusCode: 503 },
+      }),
+    ],
+    ['a reset socket', true, Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+    [
+      'a DNS failure',
+      true,
+      Object.assign(new Error('getaddrinfo EAI_AGAIN iam.amazonaws.com'), { code: 'EAI_AGAIN' }),
+    ],
+    [
+      'AccessDenied (an SCP)',
+      false,
+      new IAMServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        message: 'with an explicit deny in a service control policy',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    ],
+    [
+      'InvalidInput',
+      false,
+      new InvalidInputException({ message: 'Invalid ARN', $metadata: { httpStatusCode: 400 } }),
+    ],
+    [
+      'NoSuchEntity',
+      false,
+      new NoSuchEntityException({ message: 'no such user', $metadata: { httpStatusCode: 404 } }),
+    ],
+  ])('says whether trying again may help: %s → transient %s', async (_what, transient, sdkError) => {
+    iam.on(SimulatePrincipalPolicyCommand).rejects(sdkError);
+
+    const error = await accessControl.canStartSession(alice, check).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AccessControlError);
+    expect(error).toMatchObject({ transient });
   });
 
   it('falls back to code Unknown for an error with nothing to go on', async () => {

@@ -484,3 +484,49 @@ describe('summaryLine', () => {
     ).toBe('1,200 succeeded · 1 timed out · 3 undeliverable · 1 no result');
   });
 });
+
+// Issue 11 point 9: a grantee can rename a node they control; its name reached `text` unescaped.
+describe('a node or target named like a Slack token shows literally, in text as in blocks', () => {
+  const hostile = '<!channel> <https://evil|click>';
+  const escaped = '&lt;!channel&gt; &lt;https://evil|click&gt;';
+  const noToken = (m: SlackMessage) => {
+    for (const field of [m.text, JSON.stringify(m.blocks)]) {
+      expect(field).not.toContain('<!channel>');
+      expect(field).not.toContain('<https://evil');
+    }
+  };
+
+  it.each([
+    ['one node', false, [{ ...succeeded, nodeName: hostile }]],
+    ['a batch', true, [{ ...succeeded, nodeName: hostile }, failed]],
+  ] as const)('in the results of %s', (_name, batched, results) => {
+    const m = runResultsMessage({ run: finished, results, batched });
+    noToken(m);
+    expect(JSON.stringify(m.blocks)).toContain(escaped);
+    if (!batched) expect(m.text).toBe(`${escaped}: succeeded`);
+  });
+
+  it('in the results of a node without a name, whose id is shown instead', () => {
+    const m = runResultsMessage({
+      run: finished,
+      results: [{ ...succeeded, nodeName: undefined, nodeId: hostile }],
+      batched: false,
+    });
+    noToken(m);
+    expect(m.text).toBe(`${escaped}: succeeded`);
+  });
+
+  it('in the approval card and the run message', () => {
+    const run: CommandRun = {
+      ...queued,
+      snippet: hostile,
+      status: 'awaiting-approval',
+      needsApproval: true,
+      nodes: [{ id: 'mi-0a1b2c3d4e5f60001', name: hostile, ping: 'Online' }],
+    };
+    const card = runApprovalCard({ run, target: { ...target, name: hostile } });
+    noToken(card);
+    expect(card.text).toBe(`Run request a1b2c3: ${escaped} on ${escaped} by <@U0ALICE>: awaiting-approval`);
+    noToken(runMessage({ run, target: { ...target, name: hostile } }));
+  });
+});

@@ -12,7 +12,7 @@ describe('runReply: refusals say what was wrong, which parameter and which patte
   it.each([
     [
       'prod-raspi logs service=ssh;reboot',
-      'The value of `service`, “ssh;reboot”, does not match its pattern `^[a-z0-9@._-]{1,64}$`',
+      'The value of `service`, “ssh;reboot”, does not match its pattern `^[a-z0-9@._][a-z0-9@._-]{0,63}$`',
     ],
     ['prod-raspi logs service=$(reboot)', 'The value of `service`, “$(reboot)”, does not match its pattern'],
     ['prod-raspi logs service=`reboot`', 'The value of `service`, “ˋrebootˋ”, does not match'],
@@ -23,7 +23,7 @@ describe('runReply: refusals say what was wrong, which parameter and which patte
       `prod-raspi logs service=${'a'.repeat(300)}`,
       'The value of `service` is 300 characters; no value may be longer than 256',
     ],
-    ['prod-raspi logs', '`logs` needs `service`: a value matching `^[a-z0-9@._-]{1,64}$`'],
+    ['prod-raspi logs', '`logs` needs `service`: a value matching `^[a-z0-9@._][a-z0-9@._-]{0,63}$`'],
     [
       'prod-raspi logs ssh',
       'Parameters go as `name=value`; “ssh” is not one. Usage: `/run prod-raspi logs service=… lines=…`',
@@ -70,7 +70,7 @@ describe('runReply: accepted and help', () => {
       '*prod-raspi* (Production Raspberry Pi fleet) — you may run these (active grant `g-U0ALICE-prod-raspi` until <!date^',
     );
     expect(help).toContain(
-      '• `logs` — Recent log lines of a systemd unit: `service=` (systemd unit name; pattern `^[a-z0-9@._-]{1,64}$`), `lines=` (pattern `^[0-9]{1,4}$`; default `100`)',
+      '• `logs` — Recent log lines of a systemd unit: `service=` (systemd unit name; pattern `^[a-z0-9@._][a-z0-9@._-]{0,63}$`), `lines=` (pattern `^[0-9]{1,4}$`; default `100`)',
     );
     expect(help).toContain('• `restart-agent` — Restart the SSM agent _(needs approval)_');
     expect(await reply('help', 'U0BOB')).toContain(

@@ -178,3 +178,43 @@ describe('unmatchedSessionAudit', () => {
     expect(text(m)).toContain('standing `ssm:StartSession`');
   });
 });
+
+// Issue 11 point 9: names and ids from the node and from CloudTrail reached `text` unescaped.
+describe('a node, owner or reason named like a Slack token shows literally, in text as in blocks', () => {
+  const hostile = '<!channel> <https://evil|click>';
+  const escaped = '&lt;!channel&gt; &lt;https://evil|click&gt;';
+  const hostileSession: Session = {
+    ...shell,
+    owner: hostile,
+    node: { id: hostile, name: hostile },
+  };
+  const noToken = (m: SlackMessage) => {
+    for (const field of [m.text, JSON.stringify(m.blocks)]) {
+      expect(field).not.toContain('<!channel>');
+      expect(field).not.toContain('<https://evil');
+    }
+  };
+
+  it('in the session-started reply and the summary', () => {
+    const started = sessionStartedReply({ session: hostileSession, grant });
+    noToken(started);
+    expect(started.text).toContain(`on ${escaped} (`);
+    const ended = sessionSummary(
+      summary(
+        { ...hostileSession, status: 'ended', endedAt: '2026-11-23T10:47:30.000Z' },
+        { kind: 'grant-ended', status: 'revoked', by: 'U0CAROL', reason: hostile },
+      ),
+    );
+    noToken(ended);
+    expect(ended.text).toContain(escaped);
+  });
+
+  it('in the audit message for a session without a grant', () => {
+    const m = unmatchedSessionAudit({
+      session: { ...hostileSession, grantId: undefined, unmatched: true },
+      people: [],
+    });
+    noToken(m);
+    expect(m.text).toBe(`A session matched no Keyturn grant: ${escaped} on ${escaped}`);
+  });
+});

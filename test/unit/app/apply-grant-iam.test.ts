@@ -5,10 +5,13 @@ import {
   DetachUserPolicyCommand,
   GetAccountSummaryCommand,
   IAMClient,
+  IAMServiceException,
+  InvalidInputException,
   LimitExceededException,
   ListAttachedUserPoliciesCommand,
   ListPolicyVersionsCommand,
   NoSuchEntityException,
+  ServiceFailureException,
   SimulatePrincipalPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -134,4 +137,100 @@ describe('applyGrant over the IAM adapter (SDK mocked)', () => {
     ]);
     iam.restore();
   });
+});
+
+// Issue 11 point 14: a failing SimulatePrincipalPolicy failed the grant at once, with IAM's raw message.
+describe('applyGrant: when SimulatePrincipalPolicy itself fails (SDK mocked)', () => {
+  const allowed = {
+    EvaluationResults: [{ EvalActionName: 'ssm:StartSession', EvalDecision: 'allowed' as const }],
+  };
+  const throttled = () =>
+    new IAMServiceException({
+      name: 'Throttling',
+      $fault: 'client',
+      message: 'Rate exceeded',
+      $metadata: { httpStatusCode: 400 },
+    });
+  /** What IAM says through an SCP: the raw text, which must reach neither the requester nor the audit channel. */
+  const RAW_DENY =
+    'User: arn:aws:sts::123456789012:assumed-role/keyturn-prod/worker is not authorized to perform: iam:SimulatePrincipalPolicy on resource: user alice with an explicit deny in a service control policy';
+
+  it('keeps polling through throttling and a 5xx within the readiness window, then activates', async () => {
+    const { iam, deps, grants } = await approvedGrantOverIam();
+    iam.on(AttachUserPolicyCommand).resolves({});
+    iam
+      .on(SimulatePrincipalPolicyCommand)
+      .rejectsOnce(throttled())
+      .rejectsOnce(new ServiceFailureException({ message: 'internal', $metadata: { httpStatusCode: 500 } }))
+      .resolves(allowed);
+
+    expect(await applyGrant(deps, 'g1')).toBe('activated');
+
+    expect(iam).toHaveReceivedCommandTimes(SimulatePrincipalPolicyCommand, 3);
+    expect(iam).not.toHaveReceivedCommand(DeletePolicyCommand);
+    expect((await grants.get('g1'))?.status).toBe('active');
+    iam.restore();
+  });
+
+  it('gives up when the window ends still throttled, naming the last error code and nothing else from IAM', async () => {
+    const { iam, deps, grants } = await approvedGrantOverIam();
+    iam.on(AttachUserPolicyCommand).resolves({});
+    iam.on(DetachUserPolicyCommand).resolves({});
+    iam.on(SimulatePrincipalPolicyCommand).rejects(throttled());
+
+    expect(await applyGrant(deps, 'g1')).toBe('failed');
+
+    // readiness 4 s from 1 s, doubling: checks at 0, 1, 3 and 4 s.
+    expect(iam).toHaveReceivedCommandTimes(SimulatePrincipalPolicyCommand, 4);
+    const reason = (await grants.get('g1'))?.failureReason;
+    expect(reason).toBe(
+      'IAM did not report the access as in effect within the time allowed (the last check failed with Throttling)',
+    );
+    expect(iam).toHaveReceivedCommandWith(DeletePolicyCommand, { PolicyArn: ARN });
+    iam.restore();
+  });
+
+  it.each([
+    [
+      'AccessDenied from an SCP',
+      new IAMServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        message: RAW_DENY,
+        $metadata: { httpStatusCode: 403 },
+      }),
+      "Keyturn's role may not call iam:SimulatePrincipalPolicy on IAM user alice (AccessDenied: an SCP, a permissions boundary or the role's own policy denies it), so it cannot check that the access is in effect; allow iam:SimulatePrincipalPolicy on arn:aws:iam::123456789012:user/alice for Keyturn's role",
+    ],
+    [
+      'InvalidInput, as for a principal with a path',
+      new InvalidInputException({ message: 'Invalid ARN: raw IAM text', $metadata: { httpStatusCode: 400 } }),
+      'IAM could not evaluate the policies of IAM user alice (InvalidInput) as arn:aws:iam::123456789012:user/alice; a user with a path (user/team/alice) cannot be checked: map a principal without a path under people',
+    ],
+    [
+      'NoSuchEntity',
+      new NoSuchEntityException({
+        message: 'The user with name alice cannot be found: raw IAM text',
+        $metadata: { httpStatusCode: 404 },
+      }),
+      'IAM has no principal arn:aws:iam::123456789012:user/alice (NoSuchEntity), which is how Keyturn names IAM user alice; map an existing user or role without a path under people',
+    ],
+  ])(
+    'fails at once on %s, with a sentence saying what the operator must fix',
+    async (_what, sdkError, sentence) => {
+      const { iam, deps, grants } = await approvedGrantOverIam();
+      iam.on(AttachUserPolicyCommand).resolves({});
+      iam.on(DetachUserPolicyCommand).resolves({});
+      iam.on(SimulatePrincipalPolicyCommand).rejects(sdkError);
+
+      expect(await applyGrant(deps, 'g1')).toBe('failed');
+
+      expect(iam).toHaveReceivedCommandTimes(SimulatePrincipalPolicyCommand, 1);
+      const grant = await grants.get('g1');
+      expect(grant?.failureReason).toBe(sentence);
+      expect(JSON.stringify(grant)).not.toContain('raw IAM text');
+      expect(JSON.stringify(grant)).not.toContain('is not authorized to perform');
+      expect(iam).toHaveReceivedCommandWith(DeletePolicyCommand, { PolicyArn: ARN });
+      iam.restore();
+    },
+  );
 });

@@ -11,6 +11,7 @@ import {
   parseConfig,
 } from '../../../src/config/load';
 import type { Config } from '../../../src/config/types';
+import { checkValue } from '../../../src/domain/snippet';
 
 const EXAMPLE_TEXT = readFileSync(EXAMPLE_CONFIG_PATH, 'utf8');
 
@@ -49,6 +50,21 @@ function isDeepFrozen(value: unknown): boolean {
 
 describe('parseConfig: the shipped example', () => {
   const config = configOf(EXAMPLE_TEXT);
+
+  // Issue 11 point 8: the logs snippet's service pattern allowed `-f`, read by journalctl as an option.
+  it('has no snippet parameter that accepts a value starting with -, which a command would take for an option', () => {
+    const params = Object.values(config.snippets).flatMap((s) =>
+      Object.entries(s.params).map(([name, p]) => ({ snippet: s.name, name, pattern: p.pattern })),
+    );
+    expect(params.map((p) => `${p.snippet}.${p.name}`)).toContain('logs.service');
+    for (const p of params)
+      for (const value of ['-', '-f', '--follow', '-1', '-n1', '--since=today', '-.service'])
+        expect({ ...p, value, accepted: checkValue(p.name, p.pattern, value) === undefined }).toEqual({
+          ...p,
+          value,
+          accepted: false,
+        });
+  });
 
   it('maps people to IAM principals', () => {
     expect(config.people).toEqual({
@@ -106,7 +122,7 @@ describe('parseConfig: the shipped example', () => {
       approval: false,
     });
     expect(config.snippets.logs?.params).toEqual({
-      service: { pattern: '^[a-z0-9@._-]{1,64}$', description: 'systemd unit name' },
+      service: { pattern: '^[a-z0-9@._][a-z0-9@._-]{0,63}$', description: 'systemd unit name' },
       lines: { pattern: '^[0-9]{1,4}$', default: '100', description: 'how many lines' },
     });
     expect(config.snippets['restart-agent']?.approval).toBe(true);
@@ -549,6 +565,34 @@ describe('parseConfig: rejections name the key, the value and the rule', () => {
       name: 'placeholder inside single quotes',
       changes: [[[...logs, 'run'], "journalctl -u '{{service}}' -n {{lines}}"]],
       problems: [{ path: 'snippets.logs.run', message: /^puts \{\{service\}\} inside single quotes/ }],
+    },
+    {
+      // Issue 11 point 7: msg=\'; id; echo pwned ' rendered as $'\'\''; id; …' and bash ran `id`.
+      name: "placeholder right after $, which bash reads as ANSI-C quoting $'…'",
+      changes: [
+        [
+          ['snippets', 'wall'],
+          {
+            description: 'Broadcast a message',
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: the run line under test, not a template string.
+            run: 'wall ${{msg}}',
+            targets: ['prod-raspi'],
+            params: { msg: { pattern: '^[\\s\\S]{1,200}$' } },
+          },
+        ],
+      ],
+      problems: [
+        {
+          path: 'snippets.wall.run',
+          message:
+            /^puts \{\{msg\}\} right after \$, .*; write \{\{msg\}\} without the \$, or '\$'\{\{msg\}\}/,
+        },
+      ],
+    },
+    {
+      name: "placeholder inside arithmetic, where a value's $(…) runs whatever the quoting",
+      changes: [[[...logs, 'run'], 'journalctl -u {{service}} -n $(( {{lines}} + 1 ))']],
+      problems: [{ path: 'snippets.logs.run', message: /^puts \{\{lines\}\} inside arithmetic/ }],
     },
     {
       name: 'placeholder in a here-document',

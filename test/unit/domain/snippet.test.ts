@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: shell ${…} and ${{placeholder}} in run lines are literal text under test.
 import {
   checkValue,
   MAX_PARAM_VALUE_CHARS,
@@ -11,7 +12,7 @@ import {
   snippetsFor,
 } from '../../../src/domain/snippet';
 
-const SERVICE = '^[a-z0-9@._-]{1,64}$';
+const SERVICE = '^[a-z0-9@._][a-z0-9@._-]{0,63}$';
 const LINES = '^[0-9]{1,4}$';
 
 const logs: Snippet = {
@@ -113,7 +114,6 @@ describe('injection attempts are refused, naming the parameter and the pattern',
     ['| a pipe', 'ssh|nc attacker 4444', 'no-match'],
     ['|| alternative', 'ssh||reboot', 'no-match'],
     ['$() command substitution', '$(reboot)', 'no-match'],
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's ${…}, typed by a user, is the point.
     ['${} parameter expansion', '${IFS}reboot', 'no-match'],
     ['backticks', '`reboot`', 'no-match'],
     ['> redirection', 'ssh>/etc/passwd', 'no-match'],
@@ -221,6 +221,19 @@ describe('placeholderPlacementProblems', () => {
     'echo \\\\{{u}}',
     'df -h /',
     "echo '<<' {{u}}",
+    "wall '$'{{msg}}",
+    'echo \\${{u}}',
+    'echo $(printf %s {{u}}) ${HOME} $((1 + 2)) [ {{u}} = x ]',
+    'echo ~/{{u}} --unit={{u}} a=b{{u}} ==x',
+    'ls x[0]{{u}}',
+    'echo \\\\\n{{u}}',
+    "echo '$\\\n' {{u}}",
+    // Nesting: a placeholder that is a word of a command inside "$(…)" is a word like any other.
+    'echo "$(echo {{u}})" "${HOME}"',
+    'echo $(case {{u}} in a) echo x;; esac) {{u}}',
+    "echo 'it''s' # don't {{u}}\necho {{u}}",
+    "cut -d $'\\t' -f {{u}}",
+    "echo 'a\\\n' # b\\\necho {{u}}",
   ])('accepts %j', (run) => {
     expect(placeholderPlacementProblems(run)).toEqual([]);
   });
@@ -233,10 +246,53 @@ describe('placeholderPlacementProblems', () => {
     ['echo \\{{u}}', /right after a backslash/],
     ['cat <<EOF\n{{u}}\nEOF', /here-document/],
     ['cat <<-EOF\n\t{{u}}\nEOF', /here-document/],
+    // Issue 11 point 7: bash, ksh and zsh read $'…' as ANSI-C quoting, where \' does not end the quote.
+    ['wall ${{msg}}', /^puts \{\{msg\}\} right after \$, .*write \{\{msg\}\} without the \$/],
+    ['echo x${{u}}y', /right after \$/],
+    ['echo ${x:-{{u}}}', /^puts \{\{u\}\} inside \$\{…\}/],
+    ['echo ${x:{{u}}}', /inside \$\{…\}/],
+    ['echo ${a[{{u}}]}', /inside \$\{…\}/],
+    ['echo $(( {{u}} + 1 ))', /^puts \{\{u\}\} inside arithmetic/],
+    ['echo $(( ({{u}}) ))', /inside arithmetic/],
+    ['echo $[ {{u}} ]', /inside arithmetic/],
+    ['(( {{u}} > 3 )) && echo big', /inside arithmetic/],
+    ['[[ {{u}} -eq 1 ]] && echo one', /^puts \{\{u\}\} inside \[\[ … \]\]/],
+    ['a[{{u}}]=1', /^puts \{\{u\}\} inside an array subscript/],
+    ['declare a[{{u}}]=1', /inside an array subscript/],
+    ['echo ~{{u}}', /^puts \{\{u\}\} in a ~ prefix/],
+    ['x=~{{u}}', /in a ~ prefix/],
+    ['echo $(~{{u}})', /in a ~ prefix/],
+    ['echo ={{u}}', /^puts \{\{u\}\} in a word that starts with =/],
+    // The shell joins a backslash-newline before reading: these are ${{u}} and $(( {{u}} )).
+    ['echo $\\\n{{u}}', /right after \$/],
+    ['echo $\\\n(( {{u}} ))', /inside arithmetic/],
+    ['echo "\\\n{{u}}"', /inside double quotes/],
+    // Read with nesting, as the shell does: each of these put the value where its $(…) ran.
+    ['echo "$(echo " {{u}} ")"', /^puts \{\{u\}\} inside double quotes/],
+    ['echo "`echo " {{u}} "`"', /^puts \{\{u\}\} inside backticks/],
+    ['echo "$(case x in a) echo " {{u}} ";; esac)"', /^puts \{\{u\}\} inside double quotes/],
+    ["echo hi # it's\n'{{u}}'", /^puts \{\{u\}\} inside single quotes/],
+    ["echo $(x)#' {{u}} '", /^puts \{\{u\}\} inside single quotes/],
+    ['echo $(( $(echo {{u}}) ))', /^puts \{\{u\}\} inside arithmetic/],
+    ['x=1; [[ $(echo {{u}}) -eq 1 ]]', /inside \[\[ … \]\]/],
+    ["echo $'it\\'s' {{u}}", /^uses \\' inside \$'…'/],
+    // A comment's apostrophe does not stop the next line's continuation from being one.
+    ["echo # it's\necho $\\\n{{u}}", /right after \$/],
   ])('refuses %j', (run, problem) => {
     const problems = placeholderPlacementProblems(run);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(problem);
+  });
+});
+
+describe('placeholderPlacementProblems: quotes where shells disagree', () => {
+  it.each([
+    ['echo "${x:-" {{u}} "}"', /^puts quotes inside \$\{…\}/],
+    ["echo ${x:-'}'} {{u}}", /^puts quotes inside \$\{…\}/],
+    ['echo $(( ")" )) {{u}}', /^puts quotes inside arithmetic/],
+    ["echo ${x:-$'\\'}'} {{u}}", /^puts quotes inside \$\{…\}/],
+  ])('refuses %j', (run, problem) => {
+    expect(placeholderPlacementProblems(run)).toContainEqual(expect.stringMatching(problem));
   });
 });
 

@@ -38,6 +38,7 @@ module.exports = {
   digestSchedule: () => stack.digestSchedule(load().config),
   tableProperties: async ({ resolveVariable }) =>
     stack.tableProperties(await resolveVariable('self:custom.keyturn.tableName')),
+  accessRoleStacks: () => stack.accessRoleStacks(load().config),
   roleStatements: async ({ resolveVariable }) => {
     const { config } = load();
     stack.checkRegion(config, await resolveVariable('self:provider.region'));

@@ -22,7 +22,7 @@ export async function applyGrant(
 ): Promise<ApplyOutcome> {
   const grant = await deps.grants.get(grantId);
   if (!grant) return 'skipped';
-  const policyArn = grantPolicyArn(deps.config.aws.accountId, grant.id);
+  const policyArn = grantPolicyArn(deps.config.aws, grant.id);
   // A failed grant's clean-up is repeated on redelivery: it is idempotent and is what leaves nothing behind.
   if (grant.status === 'failed') {
     await compensate(deps, grant, policyArn);
@@ -131,7 +131,7 @@ async function waitUntilAllowed(
 ): Promise<boolean> {
   const { maxWaitMs, firstDelayMs } = deps.readiness ?? DEFAULT_READINESS;
   // Any node carrying the tags proves the policy; a placeholder id avoids an SSM call on this path.
-  const probe = nodeArn(deps.config.aws.region, deps.config.aws.accountId, 'mi-00000000000000000');
+  const probe = nodeArn(deps.config.aws, 'mi-00000000000000000');
   let waited = 0;
   let delay = firstDelayMs;
   for (;;) {

@@ -56,7 +56,7 @@ export async function buildDigest(deps: DigestDeps, opts: { date?: string } = {}
   return composeDigest({
     day,
     now: deps.clock.now().toISOString(),
-    accountId: deps.config.aws.accountId,
+    account: deps.config.aws,
     people: deps.config.people,
     grants,
     sessions,

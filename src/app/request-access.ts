@@ -2,6 +2,7 @@ import { closest } from 'fastest-levenshtein';
 import { MAX_REASON_CHARS, parseAccessCommand } from '../domain/access-command';
 import { type DurationError, parseDuration } from '../domain/duration';
 import { type Grant, isOpen, toIsoSeconds } from '../domain/grant';
+import { principalOfUser } from '../domain/person';
 import type { Target } from '../domain/target';
 import type { Deps } from './deps';
 
@@ -36,7 +37,7 @@ export async function requestAccess(
   if (command.kind !== 'request') return { outcome: 'help', targets };
 
   const refuse = (refusal: RequestRefusal): RequestAccessResult => ({ outcome: 'refused', refusal });
-  const principal = config.people[input.user];
+  const principal = principalOfUser(config.people, input.user);
   if (!principal) return refuse({ reason: 'unmapped-user', user: input.user });
 
   const target = config.targets[command.target];

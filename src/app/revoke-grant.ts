@@ -36,7 +36,7 @@ export async function revokeGrant(
   if ((await deps.grants.save(leased, current.version)) === 'stale') return 'busy';
   const ending = current.ending;
 
-  const policyArn = leased.policyArn ?? grantPolicyArn(deps.config.aws.accountId, leased.id);
+  const policyArn = leased.policyArn ?? grantPolicyArn(deps.config.aws, leased.id);
   // The layers are independent (DESIGN.md): IAM refusing (throttled, down) must not keep an open
   // session alive. The sessions still end now; the error is rethrown below so the status does not move.
   let iamFailure: { error: unknown } | undefined;
@@ -109,9 +109,8 @@ async function endSessions(
   target: Target,
 ): Promise<{ ended: number; survivors: string[] }> {
   const nodeIds = new Set((await deps.fleet.nodesTagged(target.tags)).map((n) => n.id));
-  const accountId = deps.config.aws.accountId;
   const mine = (await deps.fleet.activeSessions()).filter(
-    (s) => nodeIds.has(s.target) && ownsSession(accountId, grant.principal, s.owner),
+    (s) => nodeIds.has(s.target) && ownsSession(deps.config.aws, grant.principal, s.owner),
   );
   if (mine.length === 0) return { ended: 0, survivors: [] };
   for (const s of mine) await deps.fleet.terminateSession(s.id);

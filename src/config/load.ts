@@ -3,7 +3,8 @@ import path from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import type { Principal } from '../domain/principal';
+import type { Identity, Person } from '../domain/person';
+import { partitionOfRegion } from '../domain/principal';
 import { err, ok, type Result } from '../domain/result';
 import type { Target } from '../domain/target';
 import { configSchema, KNOWN_KEYS_MARK, type ParsedConfig } from './schema';
@@ -172,16 +173,35 @@ function displayName(file: string, cwd: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // Validated input → Config
 
+/** The schema guarantees exactly one of iamUser, identityCenter, iamRole. */
+function toIdentity(p: ParsedConfig['people'][string]): Identity {
+  if (p.iamUser !== undefined) {
+    const parts = p.iamUser.split('/');
+    const name = parts.pop() ?? '';
+    return { kind: 'iam-user', name, path: parts.length === 0 ? '/' : `/${parts.join('/')}/` };
+  }
+  if (p.identityCenter !== undefined) return { kind: 'identity-center', userName: p.identityCenter };
+  return p.sessionName === undefined
+    ? { kind: 'iam-role', name: p.iamRole ?? '' }
+    : { kind: 'iam-role', name: p.iamRole ?? '', sessionName: p.sessionName };
+}
+
 function toConfig(c: ParsedConfig): Config {
   return {
-    aws: { accountId: c.aws.accountId, region: c.aws.region },
+    aws: {
+      accountId: c.aws.accountId,
+      region: c.aws.region,
+      partition: c.aws.partition ?? partitionOfRegion(c.aws.region),
+    },
     slack: { requestsChannel: c.slack.requestsChannel, auditChannel: c.slack.auditChannel },
-    people: mapValues(c.people, (p): Principal => {
-      // The schema guarantees exactly one of the two is set.
-      return p.iamUser !== undefined
-        ? { kind: 'user', name: p.iamUser }
-        : { kind: 'role', name: p.iamRole ?? '' };
-    }),
+    people: mapValues(
+      c.people,
+      (p, user): Person => ({
+        user,
+        identity: toIdentity(p),
+        attach: p.attach === 'direct' ? 'direct' : 'access-role',
+      }),
+    ),
     targets: mapValues(
       c.targets,
       (t, name): Target => ({

@@ -1,7 +1,8 @@
 import type { Anomaly } from './anomaly';
 import type { CommandRun } from './command-run';
 import type { Grant } from './grant';
-import type { Principal } from './principal';
+import type { Person } from './person';
+import type { AwsAccount } from './principal';
 import { peopleOwning, type Session, type SessionDocument, sessionSeconds } from './session';
 
 // ---- local days ---------------------------------------------------------------------------------
@@ -272,8 +273,8 @@ export interface DigestInput {
   day: LocalDay;
   /** When the digest is composed: open sessions count up to it. */
   now: string;
-  accountId: string;
-  people: Readonly<Record<string, Principal>>;
+  account: AwsAccount;
+  people: Readonly<Record<string, Person>>;
   /**
    * Grants requested during the day, plus any requested earlier that could still have been alive in
    * it (for extensions, and for naming who owned a session). Duplicates are ignored.
@@ -508,7 +509,7 @@ function digestSession(s: Session, grants: ReadonlyMap<string, Grant>, input: Di
   const grant = s.grantId === undefined ? undefined : grants.get(s.grantId);
   let person = grant?.requester;
   if (person === undefined && s.owner !== undefined) {
-    const owners = peopleOwning(s.owner, input.people, input.accountId);
+    const owners = peopleOwning(s.owner, input.people, input.account);
     if (owners.length === 1) person = owners[0];
   }
   const target = grant?.target ?? (s.grantId === undefined ? undefined : `grant ${s.grantId}`);

@@ -84,7 +84,10 @@ function startContainer(): () => Promise<Wired> {
       config,
       grants,
       queue,
-      access: createIamAccessControl(aws.iam, { accountId: config.aws.accountId }),
+      access: createIamAccessControl(aws.iam, {
+        accountId: config.aws.accountId,
+        partition: config.aws.partition,
+      }),
       fleet: createSsmFleet(aws.ssm),
       chat: createSlackChat({ client: app.client, clock: systemClock }),
       clock: systemClock,

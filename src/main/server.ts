@@ -144,7 +144,10 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
       commands = new SimulatedRunCommand({ nodes: config.sandbox.fleet, clock });
     } else {
       const aws = buildAwsClients({ region: config.aws.region });
-      access = createIamAccessControl(aws.iam, { accountId: config.aws.accountId });
+      access = createIamAccessControl(aws.iam, {
+        accountId: config.aws.accountId,
+        partition: config.aws.partition,
+      });
       fleet = createSsmFleet(aws.ssm);
       commands = ssmCommandRunner(aws.ssm, config.aws.region);
     }

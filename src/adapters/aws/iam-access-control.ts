@@ -24,7 +24,7 @@ import {
   UntagRoleCommand,
   UntagUserCommand,
 } from '@aws-sdk/client-iam';
-import { type Principal, principalArn } from '../../domain/principal';
+import { type AwsAccount, type Partition, type Principal, principalArn } from '../../domain/principal';
 import { type AccessControl, AccessControlError } from '../../ports/access-control';
 
 /** IAM keeps at most this many versions of a managed policy (FACTS.md). */
@@ -43,11 +43,14 @@ export function createIamAccessControl(
   iam: IAMClient,
   opts: {
     accountId: string;
+    /** `aws` unless given; `Config.aws` carries the one derived from the region. */
+    partition?: Partition;
     /** Milliseconds since the epoch, for the quota cache only; injectable so tests need not wait. */
     now?: () => number;
   },
 ): AccessControl {
   const { accountId } = opts;
+  const account: AwsAccount = { accountId, partition: opts.partition ?? 'aws' };
   const now = opts.now ?? Date.now;
   let quotaCache: { user: number; role: number; readAt: number } | undefined;
 
@@ -124,11 +127,11 @@ export function createIamAccessControl(
             Tags: Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
           }),
         );
-        return { arn: out.Policy?.Arn ?? policyArn(accountId, input.path, input.name), created: true };
+        return { arn: out.Policy?.Arn ?? policyArn(account, input.path, input.name), created: true };
       } catch (e) {
         // A retried apply after a crash finds its own policy: the ARN is derivable, so no extra call.
         if (iamErrorCode(e) === 'EntityAlreadyExists') {
-          return { arn: policyArn(accountId, input.path, input.name), created: false };
+          return { arn: policyArn(account, input.path, input.name), created: false };
         }
         throw translate('CreatePolicy', e);
       }
@@ -311,7 +314,9 @@ export function createIamAccessControl(
         do {
           const page = await iam.send(
             new SimulatePrincipalPolicyCommand({
-              PolicySourceArn: principalArn(accountId, principal),
+              // An access role's ARN (path /keyturn/people/): IAM simulates its attached policies capped
+              // by its permissions boundary, so "allowed" means allowed through the boundary too.
+              PolicySourceArn: principalArn(account, principal),
               ActionNames: ['ssm:StartSession'],
               ResourceArns: [check.nodeArn],
               ContextEntries,
@@ -347,8 +352,8 @@ function oldestNonDefault(versions: readonly PolicyVersion[], count: number): st
 }
 
 /** IAM managed policy ARNs embed the path: `arn:aws:iam::123456789012:policy/keyturn/keyturn-a1b2`. */
-export function policyArn(accountId: string, path: string, name: string): string {
-  return `arn:aws:iam::${accountId}:policy${path}${name}`;
+export function policyArn(account: AwsAccount, path: string, name: string): string {
+  return `arn:${account.partition}:iam::${account.accountId}:policy${path}${name}`;
 }
 
 /**

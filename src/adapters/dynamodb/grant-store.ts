@@ -26,6 +26,7 @@ import {
   isOpen,
   type MessageRef,
 } from '../../domain/grant';
+import type { Principal } from '../../domain/principal';
 import type { CreateGrantOutcome, GrantStore } from '../../ports/grant-store';
 import { createKeyturnTable, type KeyturnTable } from './table';
 
@@ -83,7 +84,13 @@ export function createGrantEntities(table: KeyturnTable) {
     schema: item({
       id: string().key(),
       requester: string(),
-      principal: map({ kind: string().enum('user', 'role'), name: string() }),
+      // path: an IAM user's path (direct attach); sessionName: an access role's pinned session name.
+      principal: map({
+        kind: string().enum('user', 'role', 'access-role'),
+        name: string(),
+        path: string().optional(),
+        sessionName: string().optional(),
+      }),
       target: string(),
       durationMinutes: number(),
       reason: string(),
@@ -347,12 +354,25 @@ class DynamoGrantStore implements GrantStore {
 
 type StoredGrant = FormattedItem<GrantEntities['grant']>;
 
+/** Grants written before access roles have `{ kind, name }` only: a user or role attached directly. */
+function toPrincipal(stored: StoredGrant['principal']): Principal {
+  if (stored.kind === 'access-role') {
+    return { kind: 'access-role', name: stored.name, sessionName: stored.sessionName ?? '' };
+  }
+  if (stored.kind === 'user') {
+    return stored.path === undefined
+      ? { kind: 'user', name: stored.name }
+      : { kind: 'user', name: stored.name, path: stored.path };
+  }
+  return { kind: 'role', name: stored.name };
+}
+
 /** Rebuilds the domain value, so an optional absent when written stays absent rather than `undefined`. */
 function toGrant(stored: StoredGrant): Grant {
   const { principal, approvals, card, history, ending, extension, ...rest } = stored;
   const grant: Grant = {
     ...compact(rest),
-    principal: { kind: principal.kind, name: principal.name },
+    principal: toPrincipal(principal),
     approvals: toApprovals(approvals),
     history: history.map((entry) => compact({ ...entry })),
   };

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/types';
+import { describeIdentity, personPrincipal, roleSessionName } from '../../domain/person';
 import { describePrincipal } from '../../domain/principal';
 import { isUserGroupId } from '../../domain/target';
 
@@ -34,14 +35,24 @@ export function sandboxWorkspace(config: Config): { people: SandboxPerson[]; cha
   for (const members of Object.values(config.sandbox.userGroups)) for (const id of members) ids.add(id);
 
   const people = [...ids].map((id) => {
-    const principal = config.people[id];
+    const mapped = Object.hasOwn(config.people, id) ? config.people[id] : undefined;
     const approverOf = Object.values(config.targets)
       .filter((t) =>
         t.approvers.some((a) => a === id || (isUserGroupId(a) && config.sandbox.userGroups[a]?.includes(id))),
       )
       .map((t) => t.name);
-    const person: SandboxPerson = { id, name: personName(id, principal?.name), approverOf };
-    if (principal) person.principal = describePrincipal(principal);
+    const person: SandboxPerson = {
+      id,
+      name: personName(id, mapped && roleSessionName(mapped.identity)),
+      approverOf,
+    };
+    if (mapped) {
+      const principal = personPrincipal(mapped);
+      person.principal =
+        principal.kind === 'access-role'
+          ? `${describePrincipal(principal)} (assumed by ${describeIdentity(mapped.identity)})`
+          : describePrincipal(principal);
+    }
     return person;
   });
 

@@ -3,7 +3,14 @@ import type { Simulation } from '@cloud-copilot/iam-simulate';
 import type { SandboxNode } from '../../config/types';
 import { type ManagedNode, nodeArn } from '../../domain/node';
 import type { PolicyDocument } from '../../domain/policy-document';
-import { type Principal, principalArn } from '../../domain/principal';
+import {
+  type AwsAccount,
+  assumedRoleArn,
+  type Partition,
+  type Principal,
+  partitionOfRegion,
+  principalArn,
+} from '../../domain/principal';
 import { type AccessControl, AccessControlError } from '../../ports/access-control';
 import type { Clock } from '../../ports/clock';
 import type { Fleet, SessionInfo } from '../../ports/fleet';
@@ -52,6 +59,10 @@ export type StartSessionOutcome =
 export interface SimulatedAccountOptions {
   accountId: string;
   region: string;
+  /** Derived from the region when absent. */
+  partition?: Partition;
+  /** The access roles' permissions boundary (src/domain/boundary.ts); it caps every access role's policies. */
+  boundary?: PolicyDocument;
   nodes: readonly SandboxNode[];
   clock: Clock;
   /** Managed policies one user or role may hold; IAM's default is 10. */
@@ -89,6 +100,8 @@ export class SimulatedAccount implements AccessControl, Fleet {
   readonly calls: SimulatedCall[] = [];
 
   private readonly accountId: string;
+  private readonly account: AwsAccount;
+  private readonly boundary: PolicyDocument | undefined;
   private readonly region: string;
   private readonly nodes: readonly SandboxNode[];
   private readonly clock: Clock;
@@ -108,6 +121,8 @@ export class SimulatedAccount implements AccessControl, Fleet {
   constructor(opts: SimulatedAccountOptions) {
     this.accountId = opts.accountId;
     this.region = opts.region;
+    this.account = { accountId: opts.accountId, partition: opts.partition ?? partitionOfRegion(opts.region) };
+    this.boundary = opts.boundary;
     this.nodes = opts.nodes;
     this.clock = opts.clock;
     this.quota = opts.attachedPoliciesQuota ?? DEFAULT_ATTACHED_POLICIES_QUOTA;
@@ -150,12 +165,12 @@ export class SimulatedAccount implements AccessControl, Fleet {
     const at = this.clock.now().toISOString();
     const onNode = await this.decide(principal, {
       action: 'ssm:StartSession',
-      resource: nodeArn(this.region, this.accountId, node.id),
+      resource: nodeArn({ ...this.account, region: this.region }, node.id),
       context: { ...tagContext(node.tags), 'aws:CurrentTime': at },
     });
     const onDocument = await this.decide(principal, {
       action: 'ssm:StartSession',
-      resource: `arn:aws:ssm:${this.region}:${this.accountId}:document/${document}`,
+      resource: `arn:${this.account.partition}:ssm:${this.region}:${this.accountId}:document/${document}`,
       context: { 'aws:CurrentTime': at },
     });
     if (onNode !== 'allowed' || onDocument !== 'allowed') return { ok: false, reason: 'access-denied' };
@@ -235,7 +250,7 @@ export class SimulatedAccount implements AccessControl, Fleet {
     if (!node) return 'denied';
     return this.decide(principal, {
       action: 'ssm:StartSession',
-      resource: nodeArn(this.region, this.accountId, node.id),
+      resource: nodeArn({ ...this.account, region: this.region }, node.id),
       context: { ...tagContext(node.tags), 'aws:CurrentTime': at },
     });
   }
@@ -250,12 +265,17 @@ export class SimulatedAccount implements AccessControl, Fleet {
       require('@cloud-copilot/iam-simulate') as typeof import('@cloud-copilot/iam-simulate');
     const simulation: Simulation = {
       request: {
-        principal: principalArn(this.accountId, principal),
+        // The caller is the principal's session: an access role acts as `assumed-role/<role>/<session name>`.
+        principal:
+          principal.kind === 'access-role'
+            ? this.sessionOwner(principal)
+            : principalArn(this.account, principal),
         action: request.action,
         resource: { resource: request.resource, accountId: this.accountId },
         contextVariables: {
           'aws:CurrentTime': this.clock.now().toISOString(),
           ...this.identityContext(principal),
+          ...this.sessionTagContext(request.resource),
           ...request.context,
         },
       },
@@ -265,6 +285,10 @@ export class SimulatedAccount implements AccessControl, Fleet {
       }),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
+      ...(principal.kind === 'access-role' &&
+        this.boundary && {
+          permissionBoundaryPolicies: [{ name: 'keyturn-access-boundary', policy: this.boundary }],
+        }),
     };
     const result = await runSimulation(simulation, {});
     if (result.resultType === 'error') {
@@ -282,7 +306,26 @@ export class SimulatedAccount implements AccessControl, Fleet {
       .toUpperCase()
       .replace(/[^A-Z0-9]/g, '')
       .padEnd(17, '0');
-    return principal.kind === 'user' ? `AIDA${id}` : `AROA${id}:${principal.name}`;
+    if (principal.kind === 'user') return `AIDA${id}`;
+    return `AROA${id}:${principal.kind === 'access-role' ? principal.sessionName : principal.name}`;
+  }
+
+  /**
+   * Session Manager tags every session `aws:ssmmessages:session-id` = its starter's `aws:userid`
+   * (FACTS.md), which is what own-session statements match; known sessions carry it here too.
+   */
+  private sessionTagContext(resource: string): Record<string, string> {
+    const id = /:session\/([^/]+)$/.exec(resource)?.[1];
+    const session = id && (this.openSessions.get(id) ?? this.endedSessions.find((s) => s.id === id));
+    if (!session) return {};
+    const owner = /:(user|assumed-role)\/(.+)$/.exec(session.owner);
+    if (!owner) return {};
+    const parts = owner[2]!.split('/');
+    const starter: Principal =
+      owner[1] === 'user'
+        ? { kind: 'user', name: parts.at(-1)! }
+        : { kind: 'access-role', name: parts[0]!, sessionName: parts[1] ?? '' };
+    return { 'ssm:resourceTag/aws:ssmmessages:session-id': this.userId(starter) };
   }
 
   /** IAM and Session Manager state, as plain JSON, so a sandbox can be stopped and started again. */
@@ -527,14 +570,16 @@ export class SimulatedAccount implements AccessControl, Fleet {
 
   /** Session ids start with the caller, which is what grant policies match to let them end their own. */
   private sessionIdPrefix(principal: Principal): string {
-    return principal.kind === 'user' ? principal.name : this.userId(principal);
+    if (principal.kind === 'user') return principal.name;
+    // A role session's id starts with its session name (FACTS.md: `Matt-07a16060613c408b5`).
+    return principal.kind === 'access-role' ? principal.sessionName : principal.name;
   }
 
   /** The role session name is the role's name here, as in `userId`. */
   private sessionOwner(principal: Principal): string {
-    return principal.kind === 'user'
-      ? principalArn(this.accountId, principal)
-      : `arn:aws:sts::${this.accountId}:assumed-role/${principal.name}/${principal.name}`;
+    if (principal.kind === 'user') return principalArn(this.account, principal);
+    const sessionName = principal.kind === 'access-role' ? principal.sessionName : principal.name;
+    return assumedRoleArn(this.account, principal.name, sessionName);
   }
 
   private identityContext(principal: Principal): Record<string, string> {
@@ -545,12 +590,13 @@ export class SimulatedAccount implements AccessControl, Fleet {
   }
 }
 
+/** Access roles are IAM roles: IAM itself keys both by role name. */
 function principalKey(p: Principal): string {
-  return `${p.kind}/${p.name}`;
+  return `${p.kind === 'user' ? 'user' : 'role'}/${p.name}`;
 }
 
 /** IAM names cannot contain '/', so the first one separates kind from name. */
-function principalFromKey(key: string): Principal {
+function principalFromKey(key: string): { kind: 'user' | 'role'; name: string } {
   const slash = key.indexOf('/');
   const kind = key.slice(0, slash);
   return { kind: kind === 'role' ? 'role' : 'user', name: key.slice(slash + 1) };

@@ -1,12 +1,12 @@
 import {
-  AttachUserPolicyCommand,
+  AttachRolePolicyCommand,
   CreatePolicyCommand,
   DeletePolicyCommand,
-  DetachUserPolicyCommand,
+  DetachRolePolicyCommand,
   GetAccountSummaryCommand,
   IAMClient,
   LimitExceededException,
-  ListAttachedUserPoliciesCommand,
+  ListAttachedRolePoliciesCommand,
   ListPolicyVersionsCommand,
   NoSuchEntityException,
   SimulatePrincipalPolicyCommand,
@@ -52,8 +52,8 @@ async function approvedGrantOverIam() {
   };
   await requestAccess(deps, { user: 'U0ALICE', text: 'prod-raspi 1h fix it' });
   await decideOnGrant(deps, { grantId: 'g1', clicker: 'U0CAROL', action: 'approve' });
-  iam.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [] });
-  iam.on(GetAccountSummaryCommand).resolves({ SummaryMap: { AttachedPoliciesPerUserQuota: 10 } });
+  iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+  iam.on(GetAccountSummaryCommand).resolves({ SummaryMap: { AttachedPoliciesPerRoleQuota: 10 } });
   iam.on(CreatePolicyCommand).resolves({ Policy: { Arn: ARN, PolicyName: 'keyturn-g1' } });
   iam.on(ListPolicyVersionsCommand).resolves({ Versions: [{ VersionId: 'v1', IsDefaultVersion: true }] });
   iam.on(DeletePolicyCommand).resolves({});
@@ -64,11 +64,11 @@ describe('applyGrant over the IAM adapter (SDK mocked)', () => {
   it('compensates an attach failure: detaches and deletes the policy it created, and fails the grant', async () => {
     const { iam, deps, grants } = await approvedGrantOverIam();
     iam
-      .on(AttachUserPolicyCommand)
+      .on(AttachRolePolicyCommand)
       .rejects(
-        new LimitExceededException({ message: 'Cannot exceed quota for PoliciesPerUser: 10', ...meta }),
+        new LimitExceededException({ message: 'Cannot exceed quota for PoliciesPerRole: 10', ...meta }),
       );
-    iam.on(DetachUserPolicyCommand).rejects(new NoSuchEntityException({ message: 'not attached', ...meta }));
+    iam.on(DetachRolePolicyCommand).rejects(new NoSuchEntityException({ message: 'not attached', ...meta }));
 
     expect(await applyGrant(deps, 'g1')).toBe('failed');
 
@@ -76,7 +76,10 @@ describe('applyGrant over the IAM adapter (SDK mocked)', () => {
       PolicyName: 'keyturn-g1',
       Path: '/keyturn/',
     });
-    expect(iam).toHaveReceivedCommandWith(DetachUserPolicyCommand, { UserName: 'alice', PolicyArn: ARN });
+    expect(iam).toHaveReceivedCommandWith(DetachRolePolicyCommand, {
+      RoleName: 'keyturn-u0alice',
+      PolicyArn: ARN,
+    });
     expect(iam).toHaveReceivedCommandWith(DeletePolicyCommand, { PolicyArn: ARN });
     expect(iam).not.toHaveReceivedCommand(SimulatePrincipalPolicyCommand);
     expect(await grants.get('g1')).toMatchObject({
@@ -86,9 +89,9 @@ describe('applyGrant over the IAM adapter (SDK mocked)', () => {
     iam.restore();
   });
 
-  it('activates after SimulatePrincipalPolicy answers allowed, with the exact requests for a user', async () => {
+  it('activates after SimulatePrincipalPolicy on the access role answers allowed, with the exact requests', async () => {
     const { iam, deps, grants } = await approvedGrantOverIam();
-    iam.on(AttachUserPolicyCommand).resolves({});
+    iam.on(AttachRolePolicyCommand).resolves({});
     iam
       .on(SimulatePrincipalPolicyCommand)
       .resolvesOnce({
@@ -98,10 +101,14 @@ describe('applyGrant over the IAM adapter (SDK mocked)', () => {
 
     expect(await applyGrant(deps, 'g1')).toBe('activated');
 
-    expect(iam).toHaveReceivedCommandWith(AttachUserPolicyCommand, { UserName: 'alice', PolicyArn: ARN });
+    expect(iam).toHaveReceivedCommandWith(AttachRolePolicyCommand, {
+      RoleName: 'keyturn-u0alice',
+      PolicyArn: ARN,
+    });
     expect(iam).toHaveReceivedCommandTimes(SimulatePrincipalPolicyCommand, 2);
     expect(iam).toHaveReceivedCommandWith(SimulatePrincipalPolicyCommand, {
-      PolicySourceArn: 'arn:aws:iam::123456789012:user/alice',
+      // The access role, path included: IAM simulates its policies within its permissions boundary.
+      PolicySourceArn: 'arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0alice',
       ActionNames: ['ssm:StartSession'],
     });
     expect(iam).not.toHaveReceivedCommand(DeletePolicyCommand);

@@ -27,7 +27,7 @@ describe('requestAccess', () => {
     expect(stored).toEqual({
       id: 'g1',
       requester: 'U0ALICE',
-      principal: { kind: 'user', name: 'alice' },
+      principal: { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' },
       target: 'prod-raspi',
       durationMinutes: 120,
       reason: 'replace sensor on line 3',
@@ -44,7 +44,11 @@ describe('requestAccess', () => {
     const { deps, grants } = setup();
     await requestAccess(deps, { user: 'U0DAVE', text: 'prod-raspi fix the dashboard' });
     expect((await grants.get('g1'))?.durationMinutes).toBe(60);
-    expect((await grants.get('g1'))?.principal).toEqual({ kind: 'role', name: 'oncall-dave' });
+    expect((await grants.get('g1'))?.principal).toEqual({
+      kind: 'access-role',
+      name: 'keyturn-u0dave',
+      sessionName: 'oncall-dave',
+    });
   });
 
   it.each([

@@ -10,6 +10,7 @@ import {
 } from '../../../src/domain/person';
 import { renderGrantPolicy } from '../../../src/domain/policy';
 import type { PolicyDocument } from '../../../src/domain/policy-document';
+import type { Target } from '../../../src/domain/target';
 import { type AwsAccount, assumedRoleArn, iamRoleArn, iamUserArn } from '../../../src/domain/principal';
 
 // What an access role means to IAM, checked with an offline IAM evaluator: who may assume it (its
@@ -220,10 +221,10 @@ describe('who may assume an access role (its trust policy, evaluated)', () => {
 });
 
 describe('the boundary caps whatever is attached', () => {
-  const targets = [
-    { tags: { Fleet: 'prod-raspi' }, documents: ['shell', 'ssh'] as const },
-    { tags: { Fleet: 'staging-web', Env: 'staging' }, documents: ['port-forward'] as const },
-  ].map((t) => ({ tags: t.tags, documents: [...t.documents] }));
+  const targets: Pick<Target, 'tags' | 'documents'>[] = [
+    { tags: { Fleet: 'prod-raspi' }, documents: ['shell', 'ssh'] },
+    { tags: { Fleet: 'staging-web', Env: 'staging' }, documents: ['port-forward'] },
+  ];
   const boundary = (() => {
     const rendered = renderBoundary(AWS, targets);
     if (!rendered.ok) throw new Error('boundary did not render');

@@ -314,8 +314,9 @@ export function createIamAccessControl(
         do {
           const page = await iam.send(
             new SimulatePrincipalPolicyCommand({
-              // An access role's ARN (path /keyturn/people/): IAM simulates its attached policies capped
-              // by its permissions boundary, so "allowed" means allowed through the boundary too.
+              // An access role's ARN (path /keyturn/people/). "The simulation includes all policies that
+              // are associated with that entity" (SimulatePrincipalPolicy, PolicySourceArn), its permissions
+              // boundary too; PermissionsBoundaryPolicyInputList would replace it, so it is not sent.
               PolicySourceArn: principalArn(account, principal),
               ActionNames: ['ssm:StartSession'],
               ResourceArns: [check.nodeArn],

@@ -9,7 +9,8 @@ import {
 import { type Harness, startHarness, textOf } from '../support/harness';
 import { buttonClick, slashCommand, viewSubmission } from '../support/slack-requests';
 
-const ALICE = { kind: 'user', name: 'alice' } as const;
+// keyturn.example.yml maps alice to her access role (src/domain/person.ts).
+const ALICE = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' } as const;
 
 describe('access flow over the real HTTP server with signed Slack requests', () => {
   let h: Harness;

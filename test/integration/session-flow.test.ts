@@ -6,8 +6,9 @@ import { END_GRACE_MS } from '../../src/domain/session';
 import { ManualClock } from '../support/fakes';
 import { type Harness, startHarness, textOf } from '../support/harness';
 
-const ALICE = { kind: 'user', name: 'alice' } as const;
-const BOB = { kind: 'user', name: 'bob' } as const;
+// keyturn.example.yml maps alice to her access role (src/domain/person.ts).
+const ALICE = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' } as const;
+const BOB = { kind: 'access-role', name: 'keyturn-u0bob', sessionName: 'bob' } as const;
 const RASPI = 'mi-0a1b2c3d4e5f60001';
 const BUILD_RUNNER = 'i-0123456789abcdef0';
 
@@ -108,7 +109,7 @@ describe('sessions and the digest over the real server', () => {
       .messagesIn('C0AUDIT')
       .filter((m) => m.text.startsWith('A session matched no Keyturn grant'));
     expect(audit).toHaveLength(1);
-    expect(textOf(audit[0])).toContain('arn:aws:iam::123456789012:user/bob');
+    expect(textOf(audit[0])).toContain('arn:aws:sts::123456789012:assumed-role/keyturn-u0bob/bob');
     expect(textOf(audit[0])).toContain('<@U0BOB>');
     expect(textOf(audit[0])).toContain(BUILD_RUNNER);
   });

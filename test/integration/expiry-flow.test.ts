@@ -82,7 +82,10 @@ describe('ending access over the real HTTP server', () => {
     const bobGrant = /Request `([a-z0-9]+)`/.exec(bobs)?.[1] as string;
     const stagingCard = h.slack.api.messagesIn('C0APPROVALS').at(-1);
     await h.click('U0CAROL', bobGrant, stagingCard as { channel: string; ts: string });
-    const bobSession = await h.account.startSession({ kind: 'access-role', name: 'keyturn-u0bob', sessionName: 'bob' }, STAGING);
+    const bobSession = await h.account.startSession(
+      { kind: 'access-role', name: 'keyturn-u0bob', sessionName: 'bob' },
+      STAGING,
+    );
     expect(bobSession.ok).toBe(true);
 
     const reply = await h.command('U0ALICE', `done ${grantId}`);

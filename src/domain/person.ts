@@ -162,3 +162,55 @@ export function describeIdentity(identity: Identity): string {
         : `IAM role ${identity.name} as ${identity.sessionName}`;
   }
 }
+
+/**
+ * What the person pastes once into `~/.aws/config` to act through their access role: the AWS CLI
+ * assumes `role_arn` with the credentials of `sourceProfile` (their IAM user's keys, their Identity
+ * Center profile, or the profile that assumes their shared role), under the pinned session name.
+ */
+export interface AwsProfile {
+  name: string;
+  roleArn: string;
+  roleSessionName: string;
+  region: string;
+  /** A placeholder for the profile they already sign in with, and what it should be. */
+  sourceProfile: { placeholder: string; meaning: string };
+}
+
+export const PROFILE_NAME = 'keyturn';
+
+/** Undefined for an `attach: direct` person: they use their own credentials as before. */
+export function awsProfile(aws: AwsAccount & { region: string }, person: Person): AwsProfile | undefined {
+  if (person.attach === 'direct') return undefined;
+  const { identity } = person;
+  const sourceProfile =
+    identity.kind === 'iam-user'
+      ? { placeholder: 'default', meaning: `the profile with IAM user ${identity.name}'s access keys` }
+      : identity.kind === 'identity-center'
+        ? {
+            placeholder: 'my-sso',
+            meaning: `your IAM Identity Center profile (sso_session, sso_account_id, sso_role_name) signed in as ${identity.userName}`,
+          }
+        : {
+            placeholder: identity.name,
+            meaning: `the profile that assumes role ${identity.name}${identity.sessionName ? ` with role_session_name = ${identity.sessionName}` : ''}`,
+          };
+  return {
+    name: PROFILE_NAME,
+    roleArn: accessRoleArn(aws, person),
+    roleSessionName: roleSessionName(identity),
+    region: aws.region,
+    sourceProfile,
+  };
+}
+
+/** The `~/.aws/config` section, exactly as it is pasted. */
+export function profileText(profile: AwsProfile): string {
+  return [
+    `[profile ${profile.name}]`,
+    `role_arn = ${profile.roleArn}`,
+    `source_profile = ${profile.sourceProfile.placeholder}`,
+    `role_session_name = ${profile.roleSessionName}`,
+    `region = ${profile.region}`,
+  ].join('\n');
+}

@@ -1,6 +1,6 @@
 import type { Config } from '../../config/types';
 import { describeIdentity, personPrincipal, roleSessionName } from '../../domain/person';
-import { describePrincipal } from '../../domain/principal';
+import { assumedRoleArn, describePrincipal, principalArn } from '../../domain/principal';
 import { isUserGroupId } from '../../domain/target';
 
 /** The bot user the sandbox's Slack answers auth.test with (fake-slack-api.ts). */
@@ -13,6 +13,8 @@ export interface SandboxPerson {
   name: string;
   /** "IAM user alice", or undefined for someone Keyturn would refuse (not in `people`). */
   principal?: string;
+  /** The ARN IAM names in an AccessDenied for them: their access role's session, or their own user/role. */
+  arn?: string;
   /** Targets whose approvers name this person, directly or through a user group. */
   approverOf: string[];
 }
@@ -52,6 +54,14 @@ export function sandboxWorkspace(config: Config): { people: SandboxPerson[]; cha
         principal.kind === 'access-role'
           ? `${describePrincipal(principal)} (assumed by ${describeIdentity(mapped.identity)})`
           : describePrincipal(principal);
+      person.arn =
+        principal.kind === 'user'
+          ? principalArn(config.aws, principal)
+          : assumedRoleArn(
+              config.aws,
+              principal.name,
+              principal.kind === 'access-role' ? principal.sessionName : principal.name,
+            );
     }
     return person;
   });

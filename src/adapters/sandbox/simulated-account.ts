@@ -3,9 +3,13 @@ import type { Simulation } from '@cloud-copilot/iam-simulate';
 import type { SandboxNode } from '../../config/types';
 import { type ManagedNode, nodeArn } from '../../domain/node';
 import type { PolicyDocument } from '../../domain/policy-document';
+import { accessRoleName, type Person, roleSessionName, trustPolicy } from '../../domain/person';
 import {
+  ACCESS_ROLE_PATH,
   type AwsAccount,
   assumedRoleArn,
+  iamRoleArn,
+  iamUserArn,
   type Partition,
   type Principal,
   partitionOfRegion,
@@ -63,6 +67,11 @@ export interface SimulatedAccountOptions {
   partition?: Partition;
   /** The access roles' permissions boundary (src/domain/boundary.ts); it caps every access role's policies. */
   boundary?: PolicyDocument;
+  /**
+   * The mapped people: an access role acts only if its trust policy lets its person assume it, as
+   * they would from their own IAM user, Identity Center session or shared role.
+   */
+  people?: readonly Person[];
   nodes: readonly SandboxNode[];
   clock: Clock;
   /** Managed policies one user or role may hold; IAM's default is 10. */
@@ -102,6 +111,8 @@ export class SimulatedAccount implements AccessControl, Fleet {
   private readonly accountId: string;
   private readonly account: AwsAccount;
   private readonly boundary: PolicyDocument | undefined;
+  private readonly people: ReadonlyMap<string, Person>;
+  private readonly trusted = new Map<string, boolean>();
   private readonly region: string;
   private readonly nodes: readonly SandboxNode[];
   private readonly clock: Clock;
@@ -123,6 +134,7 @@ export class SimulatedAccount implements AccessControl, Fleet {
     this.region = opts.region;
     this.account = { accountId: opts.accountId, partition: opts.partition ?? partitionOfRegion(opts.region) };
     this.boundary = opts.boundary;
+    this.people = new Map((opts.people ?? []).map((p) => [accessRoleName(p.user), p]));
     this.nodes = opts.nodes;
     this.clock = opts.clock;
     this.quota = opts.attachedPoliciesQuota ?? DEFAULT_ATTACHED_POLICIES_QUOTA;
@@ -263,6 +275,7 @@ export class SimulatedAccount implements AccessControl, Fleet {
     // iam-simulate is AGPL-3.0, a devDependency only: loaded on first use so a Lambda never loads it (FACTS.md).
     const { runSimulation } =
       require('@cloud-copilot/iam-simulate') as typeof import('@cloud-copilot/iam-simulate');
+    if (principal.kind === 'access-role' && !(await this.mayAssume(principal))) return 'denied';
     const simulation: Simulation = {
       request: {
         // The caller is the principal's session: an access role acts as `assumed-role/<role>/<session name>`.
@@ -308,6 +321,97 @@ export class SimulatedAccount implements AccessControl, Fleet {
       .padEnd(17, '0');
     if (principal.kind === 'user') return `AIDA${id}`;
     return `AROA${id}:${principal.kind === 'access-role' ? principal.sessionName : principal.name}`;
+  }
+
+  /**
+   * Whether the access role's person may assume it with its pinned session name: its trust policy,
+   * evaluated as the role's resource policy for sts:AssumeRole by the person's own identity. An
+   * Identity Center user arrives through an AWSReservedSSO_* session whose permission set allows
+   * sts:AssumeRole on access roles. Unmapped access roles are not checked (tests that build no people).
+   */
+  private async mayAssume(principal: Principal & { kind: 'access-role' }): Promise<boolean> {
+    const roleName = principal.name;
+    const person = this.people.get(roleName);
+    if (!person) return true;
+    const cacheKey = `${roleName}/${principal.sessionName}`;
+    const known = this.trusted.get(cacheKey);
+    if (known !== undefined) return known;
+    const { runSimulation } =
+      require('@cloud-copilot/iam-simulate') as typeof import('@cloud-copilot/iam-simulate');
+    const { identity } = person;
+    // The session name the caller asks for; the trust policy pins the one it accepts.
+    const sessionName = principal.sessionName;
+    const id = (name: string) =>
+      name
+        .toUpperCase()
+        .replace(/[^A-Z0-9]/g, '')
+        .padEnd(17, '0');
+    let arn: string;
+    let context: Record<string, string>;
+    if (identity.kind === 'iam-user') {
+      arn = iamUserArn(this.account, identity.name, identity.path);
+      context = {
+        'aws:PrincipalArn': arn,
+        'aws:username': identity.name,
+        'aws:userid': `AIDA${id(identity.name)}`,
+      };
+    } else if (identity.kind === 'identity-center') {
+      const permissionSet = 'AWSReservedSSO_Sandbox_0123456789abcdef';
+      arn = assumedRoleArn(this.account, permissionSet, identity.userName);
+      context = {
+        'aws:PrincipalArn': iamRoleArn(
+          this.account,
+          permissionSet,
+          `/aws-reserved/sso.amazonaws.com/${this.region}/`,
+        ),
+        'aws:userid': `AROA${id(permissionSet)}:${identity.userName}`,
+      };
+    } else {
+      arn = assumedRoleArn(this.account, identity.name, identity.sessionName ?? identity.name);
+      context = {
+        'aws:PrincipalArn': iamRoleArn(this.account, identity.name),
+        'aws:userid': `AROA${id(identity.name)}:${identity.sessionName ?? identity.name}`,
+      };
+    }
+    const result = await runSimulation(
+      {
+        request: {
+          principal: arn,
+          action: 'sts:AssumeRole',
+          resource: {
+            resource: iamRoleArn(this.account, roleName, ACCESS_ROLE_PATH),
+            accountId: this.accountId,
+          },
+          contextVariables: {
+            ...context,
+            'aws:PrincipalAccount': this.accountId,
+            'sts:RoleSessionName': sessionName,
+          },
+        },
+        identityPolicies: [
+          {
+            name: 'assume-access-roles',
+            policy: {
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Action: 'sts:AssumeRole',
+                  Resource: iamRoleArn(this.account, '*', ACCESS_ROLE_PATH),
+                },
+              ],
+            },
+          },
+        ],
+        resourcePolicy: trustPolicy(this.account, identity),
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      },
+      {},
+    );
+    const allowed = result.resultType !== 'error' && result.overallResult === 'Allowed';
+    this.trusted.set(cacheKey, allowed);
+    return allowed;
   }
 
   /**

@@ -13,6 +13,7 @@ describe('sandboxWorkspace', () => {
       id: 'U0ALICE',
       name: 'alice',
       principal: 'access role keyturn-u0alice (assumed by IAM user alice)',
+      arn: 'arn:aws:sts::123456789012:assumed-role/keyturn-u0alice/alice',
       approverOf: [],
     });
     // dave approves through the S0SREGROUP user group.

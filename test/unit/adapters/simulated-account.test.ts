@@ -1,3 +1,5 @@
+import { renderBoundary } from '../../../src/domain/boundary';
+import type { Person } from '../../../src/domain/person';
 import { SimulatedAccount } from '../../../src/adapters/sandbox/simulated-account';
 import type { SandboxNode } from '../../../src/config/types';
 import { nodeArn } from '../../../src/domain/node';
@@ -777,5 +779,65 @@ describe('sessions', () => {
       early.id,
       late.id,
     ]);
+  });
+});
+
+describe('access roles: boundary and trust, evaluated', () => {
+  const person: Person = {
+    user: 'U0ALICE',
+    identity: { kind: 'iam-user', name: 'alice', path: '/' },
+    attach: 'access-role',
+  };
+  const aliceRole: Principal = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' };
+  /** A policy that would allow sessions on every node, whatever its tags: only the boundary can stop it. */
+  const everyNode: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'ssm:StartSession', Resource: '*' }],
+  };
+
+  function accountWith(opts: { boundary?: boolean }) {
+    const clock = new ManualClock(new Date(IN_WINDOW));
+    const boundary = renderBoundary({ partition: 'aws', accountId: ACCOUNT, region: REGION }, [
+      { tags: { Fleet: 'prod-raspi' }, documents: ['shell'] },
+    ]);
+    if (!boundary.ok) throw new Error('boundary did not render');
+    return new SimulatedAccount({
+      accountId: ACCOUNT,
+      region: REGION,
+      nodes: [raspi, web],
+      clock,
+      people: [person],
+      ...(opts.boundary && { boundary: boundary.value }),
+    });
+  }
+
+  async function attachEveryNode(account: SimulatedAccount, principal: Principal): Promise<void> {
+    const { arn } = await account.createPolicy({
+      name: 'keyturn-x',
+      path: '/keyturn/',
+      description: '',
+      document: everyNode,
+      tags: {},
+    });
+    await account.attachPolicy(principal, arn);
+  }
+
+  it('caps an over-broad policy with the boundary: the target’s nodes only', async () => {
+    const capped = accountWith({ boundary: true });
+    await attachEveryNode(capped, aliceRole);
+    await expect(capped.evaluate(aliceRole, raspi.id)).resolves.toBe('allowed');
+    await expect(capped.evaluate(aliceRole, web.id)).resolves.toBe('denied');
+
+    const uncapped = accountWith({ boundary: false });
+    await attachEveryNode(uncapped, aliceRole);
+    await expect(uncapped.evaluate(aliceRole, web.id)).resolves.toBe('allowed');
+  });
+
+  it('lets the access role act only under the session name its trust policy pins', async () => {
+    const account = accountWith({ boundary: true });
+    const otherName: Principal = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'mallory' };
+    await attachEveryNode(account, aliceRole);
+    await expect(account.evaluate(aliceRole, raspi.id)).resolves.toBe('allowed');
+    await expect(account.evaluate(otherName, raspi.id)).resolves.toBe('denied');
   });
 });

@@ -1,3 +1,4 @@
+import { accessReply } from '../../../src/adapters/slack/replies';
 import { requestAccess } from '../../../src/app/request-access';
 import { ManualClock, MemoryGrantStore, RecordingQueue, testConfig } from '../../support/fakes';
 
@@ -49,6 +50,25 @@ describe('requestAccess', () => {
       name: 'keyturn-u0dave',
       sessionName: 'oncall-dave',
     });
+  });
+
+  it('shows the asker’s access-role profile in help, so it can be pasted again any time', async () => {
+    const { deps } = setup();
+    const mine = await requestAccess(deps, { user: 'U0DAVE', text: 'help' });
+    expect(mine).toMatchObject({
+      outcome: 'help',
+      profile: {
+        roleArn: 'arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0dave',
+        roleSessionName: 'oncall-dave',
+        sourceProfile: { placeholder: 'oncall-dave' },
+      },
+    });
+    const stranger = await requestAccess(deps, { user: 'U0ZED', text: 'help' });
+    expect(stranger).toEqual({ outcome: 'help', targets: [expect.objectContaining({ name: 'prod-raspi' })] });
+    const reply = accessReply(mine).text;
+    expect(reply).toContain(
+      '[profile keyturn]\nrole_arn = arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0dave',
+    );
   });
 
   it.each([

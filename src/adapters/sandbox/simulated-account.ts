@@ -3,7 +3,7 @@ import type { Simulation } from '@cloud-copilot/iam-simulate';
 import type { SandboxNode } from '../../config/types';
 import { type ManagedNode, nodeArn } from '../../domain/node';
 import type { PolicyDocument } from '../../domain/policy-document';
-import { accessRoleName, type Person, roleSessionName, trustPolicy } from '../../domain/person';
+import { accessRoleName, type Person, trustPolicy } from '../../domain/person';
 import {
   ACCESS_ROLE_PATH,
   type AwsAccount,

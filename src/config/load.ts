@@ -3,6 +3,7 @@ import path from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { renderBoundary } from '../domain/boundary';
 import type { Identity, Person } from '../domain/person';
 import { partitionOfRegion } from '../domain/principal';
 import { err, ok, type Result } from '../domain/result';
@@ -87,7 +88,21 @@ export function parseConfig(text: string, source: string): Result<Config, Config
       problems: [...protoKeys, ...(parsed.success ? [] : toProblems(parsed.error.issues, raw))],
     });
   }
-  return ok(deepFreeze(toConfig(parsed.data)));
+  const config = toConfig(parsed.data);
+  // Every access role carries one boundary listing each distinct tag set: it must fit a managed policy.
+  const boundary = renderBoundary(config.aws, Object.values(config.targets));
+  if (!boundary.ok) {
+    return err({
+      source,
+      problems: [
+        {
+          path: 'targets',
+          message: `need an access-role permissions boundary of ${boundary.error.chars} characters, over IAM's ${boundary.error.limit} for a managed policy; use fewer distinct tag sets (targets with the same tags share a statement)`,
+        },
+      ],
+    });
+  }
+  return ok(deepFreeze(config));
 }
 
 /**

@@ -105,6 +105,28 @@ describe('parseConfig: the shipped example', () => {
     });
   });
 
+  it('refuses targets whose access boundary would not fit a managed policy, saying what to change', () => {
+    const targets = Object.fromEntries(
+      Array.from({ length: 60 }, (_, i) => [
+        `t${i}`,
+        { tags: { Fleet: `f${i}` }, defaultDuration: '30m', maxDuration: '1h', approvers: ['U0CAROL'] },
+      ]),
+    );
+    const error = problemsOf(
+      exampleWith(
+        [['targets'], targets],
+        [['snippets'], {}],
+        [['people', 'U0DAVE'], { iamRole: 'oncall-dave' }],
+      ),
+    );
+    expect(error.problems).toEqual([
+      expect.objectContaining({
+        path: 'targets',
+        message: expect.stringMatching(/over IAM's 6144 .*fewer distinct tag sets/),
+      }),
+    ]);
+  });
+
   it.each([
     ['cn-north-1', 'aws-cn'],
     ['us-gov-west-1', 'aws-us-gov'],

@@ -40,7 +40,9 @@ describe('access flow over the real HTTP server with signed Slack requests', () 
       decidedBy: 'U0CAROL',
     });
     const dms = h.slack.api.dmsTo('U0ALICE').map(textOf);
-    expect(dms.some((t) => t.includes('aws ssm start-session --target mi-0a1b2c3d4e5f60001'))).toBe(true);
+    expect(
+      dms.some((t) => t.includes('aws ssm start-session --profile keyturn --target mi-0a1b2c3d4e5f60001')),
+    ).toBe(true);
     const updated = h.slack.api.messagesIn('C0APPROVALS')[0];
     expect(updated?.updates).toBeGreaterThan(0);
     expect(JSON.stringify(updated?.blocks)).not.toContain(ACTION_APPROVE);

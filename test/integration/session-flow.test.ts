@@ -88,7 +88,8 @@ describe('sessions and the digest over the real server', () => {
   });
 
   it('a session no grant explains is posted to the audit channel once', async () => {
-    // Bob holds standing ssm:StartSession outside Keyturn.
+    // Someone attached standing ssm:StartSession to bob's access role by hand, outside Keyturn. The
+    // boundary still holds it to the configured targets' nodes, so it is a prod-raspi node.
     const standing = await h.account.createPolicy({
       name: 'standing-ssm',
       path: '/',
@@ -100,7 +101,8 @@ describe('sessions and the digest over the real server', () => {
       },
     });
     await h.account.attachPolicy(BOB, standing.arn);
-    const opened = await h.account.startSession(BOB, BUILD_RUNNER);
+    expect((await h.account.startSession(BOB, BUILD_RUNNER)).ok).toBe(false);
+    const opened = await h.account.startSession(BOB, RASPI);
     expect(opened.ok).toBe(true);
 
     await sweep(h.keyturn.deps);
@@ -111,7 +113,7 @@ describe('sessions and the digest over the real server', () => {
     expect(audit).toHaveLength(1);
     expect(textOf(audit[0])).toContain('arn:aws:sts::123456789012:assumed-role/keyturn-u0bob/bob');
     expect(textOf(audit[0])).toContain('<@U0BOB>');
-    expect(textOf(audit[0])).toContain(BUILD_RUNNER);
+    expect(textOf(audit[0])).toContain(RASPI);
   });
 
   it('the digest of the day lists the session and is posted to the audit channel once', async () => {

@@ -188,17 +188,22 @@ function displayName(file: string, cwd: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // Validated input → Config
 
+/** `engineering/erin` → name `erin`, path `/engineering/` (IAM paths start and end with a slash). */
+function nameAndPath(value: string): { name: string; path: string } {
+  const parts = value.split('/');
+  const name = parts.pop() ?? '';
+  return { name, path: parts.length === 0 ? '/' : `/${parts.join('/')}/` };
+}
+
 /** The schema guarantees exactly one of iamUser, identityCenter, iamRole. */
 function toIdentity(p: ParsedConfig['people'][string]): Identity {
-  if (p.iamUser !== undefined) {
-    const parts = p.iamUser.split('/');
-    const name = parts.pop() ?? '';
-    return { kind: 'iam-user', name, path: parts.length === 0 ? '/' : `/${parts.join('/')}/` };
-  }
+  if (p.iamUser !== undefined) return { kind: 'iam-user', ...nameAndPath(p.iamUser) };
   if (p.identityCenter !== undefined) return { kind: 'identity-center', userName: p.identityCenter };
+  const role = nameAndPath(p.iamRole ?? '');
+  const withPath = role.path === '/' ? { name: role.name } : role;
   return p.sessionName === undefined
-    ? { kind: 'iam-role', name: p.iamRole ?? '' }
-    : { kind: 'iam-role', name: p.iamRole ?? '', sessionName: p.sessionName };
+    ? { kind: 'iam-role', ...withPath }
+    : { kind: 'iam-role', ...withPath, sessionName: p.sessionName };
 }
 
 function toConfig(c: ParsedConfig): Config {

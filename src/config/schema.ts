@@ -198,11 +198,10 @@ const slack = strictObject(
 const SLACK_USER_RULE = 'is not a Slack user id (U… or W…; in Slack: profile → ⋮ → copy member ID)';
 const slackUserId = text().regex(SLACK_USER_ID, { error: SLACK_USER_RULE });
 
-const iamName = (kind: 'user' | 'role') =>
-  text().regex(IAM_NAME, { error: `is not an IAM ${kind} name (1–64 letters, digits and +=,.@_-)` });
-
-// An IAM user name, optionally behind its path: `alice`, `engineering/erin` (CreateUser: path segments of [\x21-\x7E] without /).
-const IAM_USER_WITH_PATH = /^([!-.0-~]+\/)*[\w+=,.@-]{1,64}$/;
+// An IAM user or role name, optionally behind its path: `alice`, `engineering/erin` (CreateUser,
+// CreateRole: path segments of [\x21-\x7E] without /; the name itself is IAM_NAME).
+const IAM_NAME_WITH_PATH = new RegExp(`^([!-.0-~]+/)*${IAM_NAME.source.slice(1, -1)}$`);
+const IAM_USER_WITH_PATH = IAM_NAME_WITH_PATH;
 // sts:AssumeRole RoleSessionName: 2–64 of [\w+=,.@-] (AssumeRole API reference).
 const ROLE_SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const sessionName = (what: string) =>
@@ -219,7 +218,12 @@ const person = strictObject(
       })
       .optional(),
     identityCenter: sessionName('an Identity Center user name').optional(),
-    iamRole: iamName('role').optional(),
+    iamRole: text()
+      .regex(IAM_NAME_WITH_PATH, {
+        error:
+          'is not an IAM role name (1–64 letters, digits and +=,.@_-), optionally after its path (service/oncall)',
+      })
+      .optional(),
     sessionName: sessionName('a session name').optional(),
     attach: z
       .enum(['direct'], { error: "is not 'direct' (leave attach out to use a Keyturn access role)" })
@@ -252,7 +256,7 @@ const person = strictObject(
     );
   // IAM Identity Center permission-set roles are protected: attach, detach and tag fail with UnmodifiableEntity
   // (FACTS.md, Session Manager), and their ARNs carry a path a plain role name cannot express.
-  if (p.iamRole?.startsWith('AWSReservedSSO_'))
+  if (p.iamRole?.split('/').at(-1)?.startsWith('AWSReservedSSO_'))
     issue(
       ctx,
       'is an IAM Identity Center permission-set role, which IAM will not let Keyturn attach to or trust by name; map the person with { identityCenter: <their Identity Center user name> }',
@@ -642,7 +646,8 @@ function checkPeopleAreDistinct(people: unknown, ctx: z.core.$RefinementCtx<unkn
     if (typeof p.iamUser === 'string') key = `IAM user ${p.iamUser.split('/').at(-1)}`;
     else if (typeof p.identityCenter === 'string') key = `Identity Center user ${p.identityCenter}`;
     else if (typeof p.iamRole === 'string') {
-      const role = p.iamRole.toLowerCase();
+      // Role names are unique per account whatever their path.
+      const role = (p.iamRole.split('/').at(-1) ?? '').toLowerCase();
       roleUsers.set(role, [...(roleUsers.get(role) ?? []), id]);
       key = typeof p.sessionName === 'string' ? `IAM role ${p.iamRole} as ${p.sessionName}` : undefined;
     }

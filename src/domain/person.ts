@@ -18,7 +18,7 @@ import {
 export type Identity =
   | { kind: 'iam-user'; name: string; path: string }
   | { kind: 'identity-center'; userName: string }
-  | { kind: 'iam-role'; name: string; sessionName?: string };
+  | { kind: 'iam-role'; name: string; path?: string; sessionName?: string };
 
 /** A mapped person. `attach: 'direct'` (opt-in) attaches grants to their own IAM user or role instead. */
 export interface Person {
@@ -61,7 +61,11 @@ export function personPrincipal(person: Person): Principal {
         : { kind: 'user', name: identity.name, path: identity.path };
     }
     // The config refuses direct attach for Identity Center users and for shared (sessionName) roles.
-    if (identity.kind === 'iam-role') return { kind: 'role', name: identity.name };
+    if (identity.kind === 'iam-role') {
+      return identity.path === undefined
+        ? { kind: 'role', name: identity.name }
+        : { kind: 'role', name: identity.name, path: identity.path };
+    }
   }
   return {
     kind: 'access-role',
@@ -123,8 +127,9 @@ export function trustPolicy(account: AwsAccount, identity: Identity): PolicyDocu
         },
       );
     case 'iam-role':
+      // The role ARN carries the role's path; its sessions' assumed-role ARNs do not (FACTS.md).
       return trust(
-        { AWS: iamRoleArn(account, identity.name) },
+        { AWS: iamRoleArn(account, identity.name, identity.path) },
         identity.sessionName === undefined
           ? { StringEquals: pinnedName }
           : { StringLike: { 'aws:userid': `*:${identity.sessionName}` }, StringEquals: pinnedName },

@@ -26,7 +26,7 @@ export const ACCESS_ROLE_PATH = '/keyturn/people/';
 export type Principal =
   | { kind: 'access-role'; name: string; sessionName: string }
   | { kind: 'user'; name: string; path?: string }
-  | { kind: 'role'; name: string };
+  | { kind: 'role'; name: string; path?: string };
 
 /** `arn:aws:iam::123456789012:user/engineering/erin`: IAM user ARNs carry the path (FACTS.md). */
 export function iamUserArn(account: AwsAccount, name: string, path = '/'): string {
@@ -49,7 +49,7 @@ export function principalArn(account: AwsAccount, p: Principal): string {
     case 'user':
       return iamUserArn(account, p.name, p.path);
     case 'role':
-      return iamRoleArn(account, p.name);
+      return iamRoleArn(account, p.name, p.path);
   }
 }
 

@@ -364,7 +364,9 @@ function toPrincipal(stored: StoredGrant['principal']): Principal {
       ? { kind: 'user', name: stored.name }
       : { kind: 'user', name: stored.name, path: stored.path };
   }
-  return { kind: 'role', name: stored.name };
+  return stored.path === undefined
+    ? { kind: 'role', name: stored.name }
+    : { kind: 'role', name: stored.name, path: stored.path };
 }
 
 /** Rebuilds the domain value, so an optional absent when written stays absent rather than `undefined`. */

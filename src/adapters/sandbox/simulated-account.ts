@@ -369,7 +369,7 @@ export class SimulatedAccount implements AccessControl, Fleet {
     } else {
       arn = assumedRoleArn(this.account, identity.name, identity.sessionName ?? identity.name);
       context = {
-        'aws:PrincipalArn': iamRoleArn(this.account, identity.name),
+        'aws:PrincipalArn': iamRoleArn(this.account, identity.name, identity.path),
         'aws:userid': `AROA${id(identity.name)}:${identity.sessionName ?? identity.name}`,
       };
     }

@@ -81,6 +81,11 @@ describe('parseConfig: the shipped example', () => {
       { kind: 'identity-center', userName: 'erin@example.com' },
     ],
     [
+      'a role with a path',
+      { iamRole: 'service/oncall', sessionName: 'erin' },
+      { kind: 'iam-role', name: 'oncall', path: '/service/', sessionName: 'erin' },
+    ],
+    [
       'a person in a shared role, by session name',
       { iamRole: 'oncall', sessionName: 'erin' },
       { kind: 'iam-role', name: 'oncall', sessionName: 'erin' },

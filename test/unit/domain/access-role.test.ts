@@ -103,6 +103,12 @@ const roleSession = (role: string, sessionName: string): Caller => ({
   },
 });
 
+/** The same session of a role that lives under a path (its ARN carries it; the session's does not). */
+const withPrincipalArn = (caller: Caller, principalArn: string): Caller => ({
+  ...caller,
+  context: { ...caller.context, 'aws:PrincipalArn': principalArn },
+});
+
 const ALICE: Identity = { kind: 'iam-user', name: 'alice', path: '/' };
 const ERIN: Identity = { kind: 'iam-user', name: 'erin', path: '/engineering/' };
 const CAROL: Identity = { kind: 'identity-center', userName: 'carol@example.com' };
@@ -214,6 +220,14 @@ describe('who may assume an access role (its trust policy, evaluated)', () => {
       roleSession('ci-deployer', 'dave'),
       'dave',
       'ImplicitlyDenied',
+    ],
+    [
+      'a role with a path, trusted by its ARN with the path',
+      { kind: 'iam-role', name: 'oncall', path: '/service/', sessionName: 'dave' },
+      'U0DAVE',
+      withPrincipalArn(roleSession('oncall', 'dave'), iamRoleArn(AWS, 'oncall', '/service/')),
+      'dave',
+      'Allowed',
     ],
   ])('%s', async (_case, identity, slackUser, caller, sessionName, expected) => {
     expect(await assume(identity, slackUser, caller, sessionName)).toBe(expected);

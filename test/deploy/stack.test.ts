@@ -173,6 +173,8 @@ snippets:
     }
     const boundary = stacks.main[BOUNDARY_LOGICAL_ID]!.Properties.PolicyDocument;
     expect(chars(boundary)).toBeLessThanOrEqual(6_144);
+    // CloudFormation's template body limit through S3 (the main stack always goes through S3 too).
+    for (const stack of stacks.people) expect(JSON.stringify(stack).length).toBeLessThan(1_000_000);
   });
 
   it('refuses a config whose boundary would outgrow a managed policy, saying why', () => {

@@ -154,6 +154,7 @@ snippets:
     const stacks = accessRoleStacks(withPeople(PEOPLE_PER_STACK));
     expect(stacks.people).toEqual([]);
     expect(ownResources + Object.keys(stacks.main).length).toBeLessThanOrEqual(500);
+    expect(JSON.stringify(packaged).length + JSON.stringify(stacks.main).length).toBeLessThan(1_000_000);
   });
 
   it('moves 500 people’s access roles into people stacks of at most 400, each within every limit', () => {

@@ -1,4 +1,5 @@
 import type { Config, SandboxNode } from '../src/config/types';
+import { type Person, personPrincipal } from '../src/domain/person';
 import type { Principal } from '../src/domain/principal';
 import { testConfig } from '../test/support/fakes';
 
@@ -7,8 +8,16 @@ export function benchUser(n: number): string {
   return `U0B${String(n).padStart(6, '0')}`;
 }
 
+export function benchPerson(n: number): Person {
+  return {
+    user: benchUser(n),
+    identity: { kind: 'iam-user', name: `bench-${String(n).padStart(6, '0')}`, path: '/' },
+    attach: 'access-role',
+  };
+}
+
 export function benchPrincipal(n: number): Principal {
-  return { kind: 'user', name: `bench-${String(n).padStart(6, '0')}` };
+  return personPrincipal(benchPerson(n));
 }
 
 /**
@@ -18,8 +27,8 @@ export function benchPrincipal(n: number): Principal {
  */
 export function benchConfig(opts: { people: number; nodes?: number }): Config {
   const base = testConfig();
-  const people: Record<string, Principal> = { ...base.people };
-  for (let n = 1; n <= opts.people; n++) people[benchUser(n)] = benchPrincipal(n);
+  const people: Record<string, Person> = { ...base.people };
+  for (let n = 1; n <= opts.people; n++) people[benchUser(n)] = benchPerson(n);
   const fleet: SandboxNode[] =
     opts.nodes === undefined
       ? [...base.sandbox.fleet]

@@ -42,6 +42,7 @@ module.exports = {
     stack.alarmActions(await resolveVariable('param:alarmTopicArn')),
   tableProperties: async ({ resolveVariable }) =>
     stack.tableProperties(await resolveVariable('self:custom.keyturn.tableName')),
+  accessRoleStacks: () => stack.accessRoleStacks(load().config),
   roleStatements: async ({ resolveVariable }) => {
     const { config } = load();
     stack.checkRegion(config, await resolveVariable('self:provider.region'));

@@ -4,7 +4,9 @@ import { tableDefinition } from '../src/adapters/dynamodb/table';
 import { compileConfig } from '../src/config/compiled';
 import { loadConfig } from '../src/config/load';
 import type { Config } from '../src/config/types';
-import { principalArn } from '../src/domain/principal';
+import { BOUNDARY_NAME, BOUNDARY_PATH, boundaryArn, renderBoundary } from '../src/domain/boundary';
+import { accessRoleName, describeIdentity, personPrincipal, trustPolicy } from '../src/domain/person';
+import { ACCESS_ROLE_PATH, type AwsAccount, type Partition, principalArn } from '../src/domain/principal';
 
 /**
  * The parts of serverless.yml that depend on keyturn.yml, computed at package time by
@@ -157,8 +159,10 @@ const getAtt = (logicalId: string, attribute: string): CfnValue => ({ 'Fn::GetAt
 
 /**
  * The functions' role, statement by statement. It is the privilege-escalation guard: whatever a bug
- * in Keyturn does, this role can only manage `/keyturn/` policies on the people in keyturn.yml, tag
- * them with the Run As key, and run the one shell document on nodes of snippet targets.
+ * in Keyturn does, this role can only create and re-version `/keyturn/` policies and attach them to
+ * roles under `/keyturn/people/` that carry the access boundary, set the Run As tag to a configured
+ * user on those roles, and run the one shell document on nodes of snippet targets. Its size does not
+ * grow with the number of people (only with the few who opt into `attach: direct`).
  * test/deploy/role-policy.test.ts evaluates the generated template with an IAM policy evaluator.
  */
 export function roleStatements(config: Config, parameters: SecretParameterNames): PolicyStatement[] {
@@ -167,26 +171,31 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
   const account = '${AWS::AccountId}';
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a Fn::Sub placeholder, not a JS template.
   const region = '${AWS::Region}';
-  const keyturnPolicies = `arn:aws:iam::${account}:policy/keyturn/*`;
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Fn::Sub placeholder, not a JS template.
+  const partition = '${AWS::Partition}';
+  const cfnAccount: AwsAccount = { partition: partition as Partition, accountId: account };
+  const keyturnPolicies = `arn:${partition}:iam::${account}:policy/keyturn/*`;
   // A condition value is not substituted by itself: it needs its own Fn::Sub.
   const onlyKeyturnPolicies = { ArnLike: { 'iam:PolicyARN': sub(keyturnPolicies) } };
+  const accessRoles = sub(`arn:${partition}:iam::${account}:role${ACCESS_ROLE_PATH}*`);
+  const boundary = sub(boundaryArn(cfnAccount));
 
-  const people = Object.values(config.people);
-  // The ARN carries the IAM path (`role/ops/alice`) but names are unique per account, so
-  // `<kind>/<name>` and `<kind>/*/<name>` together match that one principal and nobody else.
-  const principals = (kind: 'user' | 'role') =>
-    [...new Set(people.filter((p) => p.kind === kind).map((p) => p.name))].sort().flatMap((name) => {
-      const arn = principalArn(account, { kind, name });
-      return [sub(arn), sub(arn.replace(`:${kind}/`, `:${kind}/*/`))];
-    });
-  const users = principals('user');
-  const roles = principals('role');
-  const anyUser = sub(`arn:aws:iam::${account}:user/*`);
-  const anyRole = sub(`arn:aws:iam::${account}:role/*`);
+  // Only people who opted into `attach: direct` are named; everyone else is covered by `role/keyturn/people/*`.
+  // The ARN carries the IAM path (`user/engineering/erin`), which the config gives, so each is one exact ARN.
+  const direct = Object.values(config.people)
+    .filter((p) => p.attach === 'direct')
+    .map((p) => personPrincipal(p));
+  const directArns = (kind: 'user' | 'role') =>
+    [...new Set(direct.filter((p) => p.kind === kind).map((p) => principalArn(cfnAccount, p)))]
+      .sort()
+      .map(sub);
+  const users = directArns('user');
+  const roles = directArns('role');
 
   const statements: PolicyStatement[] = [
     {
-      // Writes are confined to Keyturn's own policies (path /keyturn/).
+      // Writes are confined to Keyturn's own policies (path /keyturn/). IAM cannot limit what a policy
+      // contains (FACTS.md): the access roles' boundary, outside this path, is what caps it.
       Sid: 'ManageKeyturnPolicies',
       Effect: 'Allow',
       Action: [
@@ -203,14 +212,21 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
       ],
       Resource: [sub(keyturnPolicies)],
     },
+    {
+      // Attaching is the dangerous half: only /keyturn/ policies, only onto access roles, and only while
+      // the role carries the access boundary (iam:PermissionsBoundary is the boundary the role has now).
+      // The role cannot change a boundary or a trust policy (no Put/DeleteRolePermissionsBoundary, no
+      // UpdateAssumeRolePolicy, no CreateRole): the deploy creates the access roles.
+      Sid: 'AttachKeyturnPoliciesToAccessRoles',
+      Effect: 'Allow',
+      Action: ['iam:AttachRolePolicy'],
+      Resource: [accessRoles],
+      Condition: { ...onlyKeyturnPolicies, StringEquals: { 'iam:PermissionsBoundary': boundary } },
+    },
   ];
-  // Attaching is the dangerous half: only /keyturn/ policies, only onto people mapped in keyturn.yml
-  // (never Keyturn's own role). Detaching a /keyturn/ policy can only take access away, so it is
-  // allowed on any user, role or group: a person removed from keyturn.yml still loses an old grant,
-  // and a policy someone attached to a group by hand can still be deleted.
   if (users.length > 0) {
     statements.push({
-      Sid: 'AttachKeyturnPoliciesToMappedUsers',
+      Sid: 'AttachKeyturnPoliciesToDirectUsers',
       Effect: 'Allow',
       Action: ['iam:AttachUserPolicy'],
       Resource: users,
@@ -219,58 +235,86 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
   }
   if (roles.length > 0) {
     statements.push({
-      Sid: 'AttachKeyturnPoliciesToMappedRoles',
+      Sid: 'AttachKeyturnPoliciesToDirectRoles',
       Effect: 'Allow',
       Action: ['iam:AttachRolePolicy'],
       Resource: roles,
       Condition: onlyKeyturnPolicies,
     });
   }
+  // Detaching a /keyturn/ policy can only take access away, so it is allowed on any user, role or
+  // group: grants from before access roles (attached to people's own users), a person removed from
+  // keyturn.yml, and a policy someone attached to a group by hand can all still be cleaned up.
   statements.push({
     Sid: 'DetachKeyturnPolicies',
     Effect: 'Allow',
     Action: ['iam:DetachUserPolicy', 'iam:DetachRolePolicy', 'iam:DetachGroupPolicy'],
-    Resource: [anyUser, anyRole, sub(`arn:aws:iam::${account}:group/*`)],
+    Resource: [
+      sub(`arn:${partition}:iam::${account}:user/*`),
+      sub(`arn:${partition}:iam::${account}:role/*`),
+      sub(`arn:${partition}:iam::${account}:group/*`),
+    ],
     Condition: onlyKeyturnPolicies,
   });
 
-  // Run As: only the SSMSessionRunAs key, only on mapped people. Removing that tag can widen what a
-  // session may do on a node (back to ssm-user, a sudoer), so untagging is as narrow as tagging.
-  // `Null: false` because ForAllValues is true when the request carries no tag keys at all.
-  if (Object.values(config.targets).some((t) => t.runAs !== undefined)) {
+  // Run As: only the SSMSessionRunAs key, only a configured value, only on access roles (and direct
+  // opt-ins). Removing that tag can widen what a session may do on a node (back to ssm-user, a
+  // sudoer), so untagging is as narrow as tagging. `Null: false` because ForAllValues is true when the
+  // request carries no tag keys at all.
+  const runAsUsers = [
+    ...new Set(Object.values(config.targets).flatMap((t) => (t.runAs ? [t.runAs] : []))),
+  ].sort();
+  if (runAsUsers.length > 0) {
     const onlyRunAsTag = {
       'ForAllValues:StringEquals': { 'aws:TagKeys': [RUN_AS_TAG] },
       Null: { 'aws:TagKeys': 'false' },
     };
-    if (users.length > 0) {
-      statements.push({
-        Sid: 'RunAsTagOnMappedUsers',
-        Effect: 'Allow',
-        Action: ['iam:TagUser', 'iam:UntagUser'],
-        Resource: users,
+    const onlyConfiguredUser = {
+      ...onlyRunAsTag,
+      StringEquals: { [`aws:RequestTag/${RUN_AS_TAG}`]: runAsUsers },
+    };
+    const runAsStatements = (sid: string, tag: string, untag: string, resources: CfnValue[]) => [
+      {
+        Sid: `Tag${sid}`,
+        Effect: 'Allow' as const,
+        Action: [tag],
+        Resource: resources,
+        Condition: onlyConfiguredUser,
+      },
+      {
+        Sid: `Untag${sid}`,
+        Effect: 'Allow' as const,
+        Action: [untag],
+        Resource: resources,
         Condition: onlyRunAsTag,
-      });
-    }
-    if (roles.length > 0) {
-      statements.push({
-        Sid: 'RunAsTagOnMappedRoles',
-        Effect: 'Allow',
-        Action: ['iam:TagRole', 'iam:UntagRole'],
-        Resource: roles,
-        Condition: onlyRunAsTag,
-      });
-    }
+      },
+    ];
+    statements.push(...runAsStatements('RunAsOnAccessRoles', 'iam:TagRole', 'iam:UntagRole', [accessRoles]));
+    if (users.length > 0)
+      statements.push(...runAsStatements('RunAsOnDirectUsers', 'iam:TagUser', 'iam:UntagUser', users));
+    if (roles.length > 0)
+      statements.push(...runAsStatements('RunAsOnDirectRoles', 'iam:TagRole', 'iam:UntagRole', roles));
   }
 
   statements.push(
     {
-      // Readiness check after attaching (FACTS.md: IAM is eventually consistent), and the mapped
-      // principals' attachment count against the quota.
-      Sid: 'ReadMappedPrincipals',
+      // Readiness check after attaching (FACTS.md: IAM is eventually consistent), and the access
+      // roles' attachment count against the quota.
+      Sid: 'ReadAccessRoles',
       Effect: 'Allow',
-      Action: ['iam:SimulatePrincipalPolicy', 'iam:ListAttachedUserPolicies', 'iam:ListAttachedRolePolicies'],
-      Resource: [...users, ...roles],
+      Action: ['iam:SimulatePrincipalPolicy', 'iam:ListAttachedRolePolicies'],
+      Resource: [accessRoles, ...roles],
     },
+    ...(users.length > 0
+      ? [
+          {
+            Sid: 'ReadDirectUsers',
+            Effect: 'Allow' as const,
+            Action: ['iam:SimulatePrincipalPolicy', 'iam:ListAttachedUserPolicies'],
+            Resource: users,
+          },
+        ]
+      : []),
     {
       // Neither action supports resource-level permissions.
       Sid: 'ReadAccountQuotasAndPolicyList',
@@ -288,7 +332,7 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
       Effect: 'Allow',
       Action: ['ssm:SendCommand'],
       // AWS-owned documents have no account in their ARN; `*` matches that empty field (FACTS.md form).
-      Resource: [sub(`arn:aws:ssm:${region}:*:document/${RUN_COMMAND_DOCUMENT}`)],
+      Resource: [sub(`arn:${partition}:ssm:${region}:*:document/${RUN_COMMAND_DOCUMENT}`)],
     });
     // One statement per target: a statement's conditions are ANDed, so each target's tags stand alone.
     snippetTargets.forEach((name, i) => {
@@ -299,8 +343,8 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
         Effect: 'Allow',
         Action: ['ssm:SendCommand'],
         Resource: [
-          sub(`arn:aws:ec2:${region}:${account}:instance/*`),
-          sub(`arn:aws:ssm:${region}:${account}:managed-instance/*`),
+          sub(`arn:${partition}:ec2:${region}:${account}:instance/*`),
+          sub(`arn:${partition}:ssm:${region}:${account}:managed-instance/*`),
         ],
         Condition: {
           StringEquals: Object.fromEntries(
@@ -317,7 +361,7 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
       Sid: 'TerminateSessions',
       Effect: 'Allow',
       Action: ['ssm:TerminateSession'],
-      Resource: [sub(`arn:aws:ssm:${region}:${account}:session/*`)],
+      Resource: [sub(`arn:${partition}:ssm:${region}:${account}:session/*`)],
     },
     {
       // Read-only SSM calls without resource-level permissions.
@@ -340,7 +384,7 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
       Effect: 'Allow',
       Action: ['ssm:GetParameter'],
       Resource: [parameters.slackBotToken, parameters.slackSigningSecret].map((name) =>
-        sub(`arn:aws:ssm:${region}:${account}:parameter${name}`),
+        sub(`arn:${partition}:ssm:${region}:${account}:parameter${name}`),
       ),
     },
     {
@@ -387,4 +431,99 @@ function sidPart(name: string): string {
     .filter(Boolean)
     .map((w) => w[0]!.toUpperCase() + w.slice(1))
     .join('');
+}
+
+/** A CloudFormation resource as the templates hold it. */
+export interface CfnResource {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DependsOn?: string[];
+}
+
+/** Logical id of the access boundary in the main stack. */
+export const BOUNDARY_LOGICAL_ID = 'KeyturnAccessBoundary';
+
+/**
+ * CloudFormation allows 500 resources per stack; the main stack holds ~40 of its own. Up to this many
+ * people, their access roles live in the main stack (one `osls deploy`); past it, every access role
+ * moves to "people" stacks of this many roles each, written next to the main template by
+ * `npm run package` and deployed after it (README "Deploy"). Chosen well under 500 so a stack keeps
+ * room to grow between packages.
+ */
+export const PEOPLE_PER_STACK = 400;
+
+export interface AccessRoleStacks {
+  /** Merged into the main stack's Resources: the boundary, and the access roles when they fit. */
+  main: Record<string, CfnResource>;
+  /** Standalone templates, one per PEOPLE_PER_STACK people, when there are more people than that. */
+  people: {
+    Resources: Record<string, CfnResource>;
+    AWSTemplateFormatVersion: '2010-09-09';
+    Description: string;
+  }[];
+}
+
+/**
+ * Access roles are created at deploy time, not by the functions: a CreateRole permission can force
+ * the boundary (iam:PermissionsBoundary condition) but not the trust policy's content, so a role that
+ * could create access roles could create one any principal may assume. CloudFormation, run with the
+ * deployer's credentials, writes each role's trust policy from keyturn.yml; the functions' role may
+ * only attach `/keyturn/` policies to roles that carry the boundary.
+ */
+export function accessRoleStacks(config: Config): AccessRoleStacks {
+  const boundary = renderBoundary(config.aws, Object.values(config.targets));
+  if (!boundary.ok) {
+    throw new Error(
+      `the access boundary would be ${boundary.error.chars} characters, over IAM's ${boundary.error.limit} for a managed policy; ` +
+        'targets that share tag sets share a statement, so fewer distinct tag sets make it smaller',
+    );
+  }
+  const people = Object.values(config.people)
+    .filter((p) => p.attach !== 'direct')
+    .sort((a, b) => a.user.localeCompare(b.user));
+  const inMain = people.length <= PEOPLE_PER_STACK;
+  const role = (person: (typeof people)[number], boundaryRef: unknown): [string, CfnResource] => [
+    `AccessRole${sidPart(person.user)}`,
+    {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        RoleName: accessRoleName(person.user),
+        Path: ACCESS_ROLE_PATH,
+        Description: `Keyturn access role of Slack user ${person.user} (${describeIdentity(person.identity)})`,
+        AssumeRolePolicyDocument: trustPolicy(config.aws, person.identity),
+        PermissionsBoundary: boundaryRef,
+        // Session Manager sessions outlive the credentials that started them; one hour is the default.
+        MaxSessionDuration: 3600,
+      },
+    },
+  ];
+  const main: Record<string, CfnResource> = {
+    [BOUNDARY_LOGICAL_ID]: {
+      Type: 'AWS::IAM::ManagedPolicy',
+      Properties: {
+        ManagedPolicyName: BOUNDARY_NAME,
+        Path: BOUNDARY_PATH,
+        Description:
+          'Keyturn access roles: the most any grant can allow (Session Manager on the configured targets)',
+        PolicyDocument: boundary.value,
+      },
+    },
+  };
+  if (inMain) {
+    for (const person of people) {
+      const [id, resource] = role(person, { Ref: BOUNDARY_LOGICAL_ID });
+      main[id] = resource;
+    }
+    return { main, people: [] };
+  }
+  const stacks: AccessRoleStacks['people'] = [];
+  for (let i = 0; i < people.length; i += PEOPLE_PER_STACK) {
+    const chunk = people.slice(i, i + PEOPLE_PER_STACK);
+    stacks.push({
+      AWSTemplateFormatVersion: '2010-09-09',
+      Description: `Keyturn access roles ${i + 1}-${i + chunk.length} of ${people.length} (deploy after the main stack)`,
+      Resources: Object.fromEntries(chunk.map((p) => role(p, boundaryArn(config.aws)))),
+    });
+  }
+  return { main, people: stacks };
 }

@@ -1,3 +1,4 @@
+import { type AwsProfile, awsProfile } from '../domain/person';
 import type { Grant, HistoryEntry } from '../domain/grant';
 import type { Target } from '../domain/target';
 import type { Notice } from '../ports/chat';
@@ -24,7 +25,11 @@ export async function announceChange(
   if (grant.extension?.card)
     await deps.chat.updateExtensionCard(grant.extension.card, extensionCardView(grant, target));
 
-  const notice = noticeFor(entry, grant, target, nodes, deps.config.aws.region);
+  const person = Object.hasOwn(deps.config.people, grant.requester)
+    ? deps.config.people[grant.requester]
+    : undefined;
+  const profile = person ? awsProfile(deps.config.aws, person) : undefined;
+  const notice = noticeFor(entry, grant, target, nodes, deps.config.aws.region, profile);
   if (!notice) return;
   if (!(await deps.grants.claimEffect(grant.id, `dm:${job.step}`, deps.clock.now().toISOString()))) return;
   await deps.chat.notify(grant.requester, notice);
@@ -37,6 +42,7 @@ function noticeFor(
   target: Target,
   nodes: Awaited<ReturnType<Deps['fleet']['nodesTagged']>>,
   region: string,
+  profile: AwsProfile | undefined,
 ): Notice | undefined {
   switch (entry.to) {
     case 'approved':
@@ -50,7 +56,8 @@ function noticeFor(
     case 'revoked':
       return { kind: 'ended', grant, target };
     case 'active':
-      if (entry.from === 'approved') return { kind: 'ready', grant, target, nodes, region };
+      if (entry.from === 'approved')
+        return { kind: 'ready', grant, target, nodes, region, ...(profile && { profile }) };
       if (entry.event === 'extended') return { kind: 'extended', grant, target };
       if (entry.event === 'extension-denied')
         return {

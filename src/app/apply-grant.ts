@@ -1,7 +1,7 @@
 import { type Grant, isOpen, toIsoSeconds, transition } from '../domain/grant';
 import { checkGrantAuthority, describeAuthorityRefusal } from '../domain/grant-authority';
 import { nodeArn } from '../domain/node';
-import { describePrincipal, type Principal, principalArn } from '../domain/principal';
+import { type AwsAccount, describePrincipal, type Principal, principalArn } from '../domain/principal';
 import { POLICY_PATH, policyName } from '../domain/policy';
 import type { Target } from '../domain/target';
 import { grantAuthorityContext, judgeWithGroups } from './authority';
@@ -25,7 +25,7 @@ export async function applyGrant(
 ): Promise<ApplyOutcome> {
   const grant = await deps.grants.get(grantId);
   if (!grant) return 'skipped';
-  const policyArn = grantPolicyArn(deps.config.aws.accountId, grant.id);
+  const policyArn = grantPolicyArn(deps.config.aws, grant.id);
   // A failed grant's clean-up is repeated on redelivery: it is idempotent and is what leaves nothing behind.
   if (grant.status === 'failed') {
     await compensate(deps, grant, policyArn);
@@ -138,7 +138,7 @@ async function waitUntilAllowed(
 ): Promise<string | undefined> {
   const { maxWaitMs, firstDelayMs } = deps.readiness ?? DEFAULT_READINESS;
   // Any node carrying the tags proves the policy; a placeholder id avoids an SSM call on this path.
-  const probe = nodeArn(deps.config.aws.region, deps.config.aws.accountId, 'mi-00000000000000000');
+  const probe = nodeArn(deps.config.aws, 'mi-00000000000000000');
   let waited = 0;
   let delay = firstDelayMs;
   for (;;) {
@@ -150,7 +150,7 @@ async function waitUntilAllowed(
     } catch (error) {
       deps.logger.warn({ grantId: grant.id, err: describeError(error) }, 'readiness check failed');
       if (!(error instanceof AccessControlError && error.transient))
-        return readinessProblem(deps.config.aws.accountId, grant.principal, error);
+        return readinessProblem(deps.config.aws, grant.principal, error);
       failedWith = error.code;
     }
     if (waited >= maxWaitMs)
@@ -163,17 +163,19 @@ async function waitUntilAllowed(
 }
 
 /** What the operator must fix when IAM will not simulate the principal's policies, in a sentence with IAM's code. */
-function readinessProblem(accountId: string, principal: Principal, error: unknown): string {
+function readinessProblem(account: AwsAccount, principal: Principal, error: unknown): string {
   const who = describePrincipal(principal);
-  const arn = principalArn(accountId, principal);
+  const arn = principalArn(account, principal);
   const code = error instanceof AccessControlError ? error.code : 'an unexpected error';
   switch (code) {
     case 'AccessDenied':
       return `Keyturn's role may not call iam:SimulatePrincipalPolicy on ${who} (AccessDenied: an SCP, a permissions boundary or the role's own policy denies it), so it cannot check that the access is in effect; allow iam:SimulatePrincipalPolicy on ${arn} for Keyturn's role`;
     case 'InvalidInput':
-      return `IAM could not evaluate the policies of ${who} (InvalidInput) as ${arn}; a user with a path (user/team/alice) cannot be checked: map a principal without a path under people`;
+      return `IAM could not evaluate the policies of ${who} (InvalidInput) as ${arn}; check that this ARN names it (partition, account, path) under people and aws in keyturn.yml`;
     case 'NoSuchEntity':
-      return `IAM has no principal ${arn} (NoSuchEntity), which is how Keyturn names ${who}; map an existing user or role without a path under people`;
+      return principal.kind === 'access-role'
+        ? `IAM has no access role ${arn} (NoSuchEntity): access roles are created when Keyturn is deployed, so deploy again after adding a person under people`
+        : `IAM has no principal ${arn} (NoSuchEntity), which is how Keyturn names ${who}; map an existing user or role under people`;
     default:
       return `IAM could not check that the access is in effect: SimulatePrincipalPolicy failed with ${code}; Keyturn's log has IAM's answer`;
   }

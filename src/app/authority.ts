@@ -58,6 +58,6 @@ export function grantAuthorityContext(
     people: config.people,
     targets: config.targets,
     groups,
-    policyArn: grantPolicyArn(config.aws.accountId, grant.id),
+    policyArn: grantPolicyArn(config.aws, grant.id),
   };
 }

@@ -220,7 +220,7 @@ export async function applyExtension(
     return 'failed';
   }
   await deps.access.createPolicyVersion(
-    grant.policyArn ?? grantPolicyArn(deps.config.aws.accountId, grant.id),
+    grant.policyArn ?? grantPolicyArn(deps.config.aws, grant.id),
     rendered.value,
   );
 

@@ -1,5 +1,5 @@
 import type { Config } from '../config/types';
-import type { Principal } from '../domain/principal';
+import type { AwsAccount } from '../domain/principal';
 import { POLICY_PATH, type PolicyError, policyName, renderGrantPolicy } from '../domain/policy';
 import type { PolicyDocument } from '../domain/policy-document';
 import type { Result } from '../domain/result';
@@ -8,13 +8,13 @@ import type { Target } from '../domain/target';
 /** The one place a grant's policy is rendered: the worker attaches it, `keyturn policy` prints it. */
 export function grantPolicy(
   config: Pick<Config, 'aws'>,
-  grant: { principal: Principal; startsAt: string; expiresAt: string },
+  grant: { startsAt: string; expiresAt: string },
   target: Target,
 ): Result<PolicyDocument, PolicyError> {
   return renderGrantPolicy({
     accountId: config.aws.accountId,
     region: config.aws.region,
-    principal: grant.principal,
+    partition: config.aws.partition,
     target,
     startsAt: grant.startsAt,
     expiresAt: grant.expiresAt,
@@ -28,6 +28,6 @@ export function describePolicyError(error: PolicyError): string {
 }
 
 /** Deterministic, so clean-up can find a policy even when the step that created it crashed before recording it. */
-export function grantPolicyArn(accountId: string, grantId: string): string {
-  return `arn:aws:iam::${accountId}:policy${POLICY_PATH}${policyName(grantId)}`;
+export function grantPolicyArn(account: AwsAccount, grantId: string): string {
+  return `arn:${account.partition}:iam::${account.accountId}:policy${POLICY_PATH}${policyName(grantId)}`;
 }

@@ -63,7 +63,7 @@ export async function buildDigest(deps: DigestDeps, opts: { date?: string } = {}
   const tally = startDigest({
     day,
     now: deps.clock.now().toISOString(),
-    accountId: deps.config.aws.accountId,
+    account: deps.config.aws,
     people: deps.config.people,
   });
   for await (const page of deps.digestData.grantsRequested(since, day.end)) foldGrants(tally, page);

@@ -2,6 +2,7 @@ import { closest } from 'fastest-levenshtein';
 import { MAX_REASON_CHARS, parseAccessCommand } from '../domain/access-command';
 import { type DurationError, parseDuration } from '../domain/duration';
 import { type Grant, isOpen, toIsoSeconds } from '../domain/grant';
+import { type AwsProfile, awsProfile, principalOfUser } from '../domain/person';
 import type { Target } from '../domain/target';
 import type { Deps } from './deps';
 
@@ -18,7 +19,8 @@ export type RequestRefusal =
   | { reason: 'run-as-conflict'; existing: Grant; runAs: string; wanted: string };
 
 export type RequestAccessResult =
-  | { outcome: 'help'; targets: Target[] }
+  /** `profile`: the asker's access-role profile for ~/.aws/config, so help can show it at any time. */
+  | { outcome: 'help'; targets: Target[]; profile?: AwsProfile }
   | { outcome: 'requested'; grant: Grant; channel: string }
   | { outcome: 'refused'; refusal: RequestRefusal };
 
@@ -35,10 +37,14 @@ export async function requestAccess(
   const { config } = deps;
   const command = parseAccessCommand(input.text);
   const targets = Object.values(config.targets);
-  if (command.kind !== 'request') return { outcome: 'help', targets };
+  if (command.kind !== 'request') {
+    const person = Object.hasOwn(config.people, input.user) ? config.people[input.user] : undefined;
+    const profile = person ? awsProfile(config.aws, person) : undefined;
+    return { outcome: 'help', targets, ...(profile && { profile }) };
+  }
 
   const refuse = (refusal: RequestRefusal): RequestAccessResult => ({ outcome: 'refused', refusal });
-  const principal = config.people[input.user];
+  const principal = principalOfUser(config.people, input.user);
   if (!principal) return refuse({ reason: 'unmapped-user', user: input.user });
 
   const target = config.targets[command.target];

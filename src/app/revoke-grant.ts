@@ -60,7 +60,7 @@ export async function revokeGrant(
   if ((await deps.grants.save(leased, current.version)) === 'stale') return 'busy';
   const ending = current.ending;
 
-  const policyArn = leased.policyArn ?? grantPolicyArn(deps.config.aws.accountId, leased.id);
+  const policyArn = leased.policyArn ?? grantPolicyArn(deps.config.aws, leased.id);
   const target = deps.config.targets[leased.target];
   const nodes = opts.nodes ?? ((t: Target) => deps.fleet.nodesTagged(t.tags));
   // The layers are independent (DESIGN.md), so they run side by side: IAM refusing (throttled, down)
@@ -137,11 +137,11 @@ async function endSessions(
   target: Target,
   nodes: NodeLookup,
 ): Promise<{ ended: number; survivors: string[] }> {
-  const accountId = deps.config.aws.accountId;
-  const owner = sessionOwner(accountId, grant.principal);
+  const account = deps.config.aws;
+  const owner = sessionOwner(account, grant.principal);
   const ownersSessions = async () =>
     (await deps.fleet.activeSessions(owner ? { owner } : {})).filter((s) =>
-      ownsSession(accountId, grant.principal, s.owner),
+      ownsSession(account, grant.principal, s.owner),
     );
   const owned = await ownersSessions();
   // Nothing open: no need to know which nodes are the target's.

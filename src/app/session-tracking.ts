@@ -70,8 +70,8 @@ async function decideMatch(
   s: Session & { owner: string; startedAt: string; node: { id: string } },
   directory: NodeDirectory,
 ): Promise<Pick<Session, 'grantId' | 'unmatched'> & { nodeName?: string }> {
-  const { accountId } = deps.config.aws;
-  const people = peopleOwning(s.owner, deps.config.people, accountId);
+  const account = deps.config.aws;
+  const people = peopleOwning(s.owner, deps.config.people, account);
   const grants = (await Promise.all(people.map((user) => deps.grants.listByRequester(user))))
     .flat()
     .filter((g) => inGrantWindow(g, s.startedAt));
@@ -84,7 +84,7 @@ async function decideMatch(
   const grant = matchGrant(
     { owner: s.owner, nodeId: s.node.id, startedAt: s.startedAt },
     candidates,
-    accountId,
+    account,
   );
   const node = grant
     ? (await directory.nodesOf(grant.target)).find((n) => n.id === s.node.id)
@@ -179,7 +179,7 @@ async function post(
     }
   };
   if (due.anomaly) {
-    const people = s.owner ? peopleOwning(s.owner, deps.config.people, deps.config.aws.accountId) : [];
+    const people = s.owner ? peopleOwning(s.owner, deps.config.people, deps.config.aws) : [];
     await attempt('anomaly', () =>
       deps.sessionChat.postUnmatchedSession(deps.config.slack.auditChannel, { session: s, people }),
     );

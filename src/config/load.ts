@@ -3,7 +3,9 @@ import path from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import type { Principal } from '../domain/principal';
+import { renderBoundary } from '../domain/boundary';
+import type { Identity, Person } from '../domain/person';
+import { partitionOfRegion } from '../domain/principal';
 import { err, ok, type Result } from '../domain/result';
 import type { Target } from '../domain/target';
 import { configSchema, KNOWN_KEYS_MARK, type ParsedConfig } from './schema';
@@ -86,7 +88,21 @@ export function parseConfig(text: string, source: string): Result<Config, Config
       problems: [...protoKeys, ...(parsed.success ? [] : toProblems(parsed.error.issues, raw))],
     });
   }
-  return ok(deepFreeze(toConfig(parsed.data)));
+  const config = toConfig(parsed.data);
+  // Every access role carries one boundary listing each distinct tag set: it must fit a managed policy.
+  const boundary = renderBoundary(config.aws, Object.values(config.targets));
+  if (!boundary.ok) {
+    return err({
+      source,
+      problems: [
+        {
+          path: 'targets',
+          message: `need an access-role permissions boundary of ${boundary.error.chars} characters, over IAM's ${boundary.error.limit} for a managed policy; use fewer distinct tag sets (targets with the same tags share a statement)`,
+        },
+      ],
+    });
+  }
+  return ok(deepFreeze(config));
 }
 
 /**
@@ -172,16 +188,40 @@ function displayName(file: string, cwd: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // Validated input → Config
 
+/** `engineering/erin` → name `erin`, path `/engineering/` (IAM paths start and end with a slash). */
+function nameAndPath(value: string): { name: string; path: string } {
+  const parts = value.split('/');
+  const name = parts.pop() ?? '';
+  return { name, path: parts.length === 0 ? '/' : `/${parts.join('/')}/` };
+}
+
+/** The schema guarantees exactly one of iamUser, identityCenter, iamRole. */
+function toIdentity(p: ParsedConfig['people'][string]): Identity {
+  if (p.iamUser !== undefined) return { kind: 'iam-user', ...nameAndPath(p.iamUser) };
+  if (p.identityCenter !== undefined) return { kind: 'identity-center', userName: p.identityCenter };
+  const role = nameAndPath(p.iamRole ?? '');
+  const withPath = role.path === '/' ? { name: role.name } : role;
+  return p.sessionName === undefined
+    ? { kind: 'iam-role', ...withPath }
+    : { kind: 'iam-role', ...withPath, sessionName: p.sessionName };
+}
+
 function toConfig(c: ParsedConfig): Config {
   return {
-    aws: { accountId: c.aws.accountId, region: c.aws.region },
+    aws: {
+      accountId: c.aws.accountId,
+      region: c.aws.region,
+      partition: c.aws.partition ?? partitionOfRegion(c.aws.region),
+    },
     slack: { requestsChannel: c.slack.requestsChannel, auditChannel: c.slack.auditChannel },
-    people: mapValues(c.people, (p): Principal => {
-      // The schema guarantees exactly one of the two is set.
-      return p.iamUser !== undefined
-        ? { kind: 'user', name: p.iamUser }
-        : { kind: 'role', name: p.iamRole ?? '' };
-    }),
+    people: mapValues(
+      c.people,
+      (p, user): Person => ({
+        user,
+        identity: toIdentity(p),
+        attach: p.attach === 'direct' ? 'direct' : 'access-role',
+      }),
+    ),
     targets: mapValues(
       c.targets,
       (t, name): Target => ({

@@ -177,8 +177,12 @@ const aws = strictObject(
       })
       .regex(AWS_ACCOUNT_ID, { error: 'is not a 12-digit AWS account id' }),
     region: text().regex(AWS_REGION, { error: 'is not an AWS region like ap-northeast-1' }),
+    // Derived from the region when left out (cn-* → aws-cn, us-gov-* → aws-us-gov).
+    partition: z
+      .enum(['aws', 'aws-cn', 'aws-us-gov'], { error: 'is not an AWS partition (aws, aws-cn or aws-us-gov)' })
+      .optional(),
   },
-  'a mapping with accountId and region',
+  'a mapping with accountId, region and optionally partition',
 );
 
 const channelId = () =>
@@ -194,18 +198,86 @@ const slack = strictObject(
 const SLACK_USER_RULE = 'is not a Slack user id (U… or W…; in Slack: profile → ⋮ → copy member ID)';
 const slackUserId = text().regex(SLACK_USER_ID, { error: SLACK_USER_RULE });
 
-const iamName = (kind: 'user' | 'role') =>
-  text().regex(IAM_NAME, { error: `is not an IAM ${kind} name (1–64 letters, digits and +=,.@_-)` });
+// An IAM user or role name, optionally behind its path: `alice`, `engineering/erin` (CreateUser,
+// CreateRole: path segments of [\x21-\x7E] without /; the name itself is IAM_NAME).
+const IAM_NAME_WITH_PATH = new RegExp(`^([!-.0-~]+/)*${IAM_NAME.source.slice(1, -1)}$`);
+const IAM_USER_WITH_PATH = IAM_NAME_WITH_PATH;
+// sts:AssumeRole RoleSessionName: 2–64 of [\w+=,.@-] (AssumeRole API reference).
+const ROLE_SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+const sessionName = (what: string) =>
+  text().regex(ROLE_SESSION_NAME, {
+    error: `is not usable as ${what} (a role session name: 2–64 letters, digits and +=,.@_-)`,
+  });
 
 const person = strictObject(
-  { iamUser: iamName('user').optional(), iamRole: iamName('role').optional() },
-  'a mapping with iamUser or iamRole',
+  {
+    iamUser: text()
+      .regex(IAM_USER_WITH_PATH, {
+        error:
+          'is not an IAM user name (1–64 letters, digits and +=,.@_-), optionally after its path (engineering/erin)',
+      })
+      .optional(),
+    identityCenter: sessionName('an Identity Center user name').optional(),
+    iamRole: text()
+      .regex(IAM_NAME_WITH_PATH, {
+        error:
+          'is not an IAM role name (1–64 letters, digits and +=,.@_-), optionally after its path (service/oncall)',
+      })
+      .optional(),
+    sessionName: sessionName('a session name').optional(),
+    attach: z
+      .enum(['direct'], { error: "is not 'direct' (leave attach out to use a Keyturn access role)" })
+      .optional(),
+  },
+  'a mapping with iamUser, identityCenter or iamRole',
 ).superRefine((p, ctx) => {
-  // One Slack user, one AWS identity: the grant policy is attached to exactly one principal.
-  if (p.iamUser !== undefined && p.iamRole !== undefined)
-    issue(ctx, 'sets both iamUser and iamRole; map each Slack user to exactly one of them', [], false);
-  if (p.iamUser === undefined && p.iamRole === undefined)
-    issue(ctx, 'sets neither iamUser nor iamRole; map each Slack user to exactly one of them', [], false);
+  // One Slack user, one AWS identity: exactly one person may assume the access role.
+  const set = (['iamUser', 'identityCenter', 'iamRole'] as const).filter((k) => p[k] !== undefined);
+  if (set.length > 1)
+    issue(
+      ctx,
+      `sets ${set.join(' and ')}; map each Slack user to exactly one of iamUser, identityCenter, iamRole`,
+      [],
+      false,
+    );
+  if (set.length === 0)
+    issue(
+      ctx,
+      'sets none of iamUser, identityCenter, iamRole; map each Slack user to exactly one of them',
+      [],
+      false,
+    );
+  if (p.sessionName !== undefined && p.iamRole === undefined)
+    issue(
+      ctx,
+      'sets sessionName without iamRole; sessionName picks one person out of a shared role',
+      ['sessionName'],
+      false,
+    );
+  // IAM Identity Center permission-set roles are protected: attach, detach and tag fail with UnmodifiableEntity
+  // (FACTS.md, Session Manager), and their ARNs carry a path a plain role name cannot express.
+  if (p.iamRole?.split('/').at(-1)?.startsWith('AWSReservedSSO_'))
+    issue(
+      ctx,
+      'is an IAM Identity Center permission-set role, which IAM will not let Keyturn attach to or trust by name; map the person with { identityCenter: <their Identity Center user name> }',
+      ['iamRole'],
+    );
+  if (p.attach === 'direct') {
+    if (p.identityCenter !== undefined)
+      issue(
+        ctx,
+        "is 'direct' for an Identity Center user: their AWSReservedSSO_* roles refuse attach and tag (UnmodifiableEntity); leave attach out",
+        ['attach'],
+        false,
+      );
+    if (p.sessionName !== undefined)
+      issue(
+        ctx,
+        "is 'direct' for a shared role (sessionName): a policy attached to the role reaches everyone who assumes it; leave attach out",
+        ['attach'],
+        false,
+      );
+  }
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -470,7 +542,7 @@ export const configSchema = strictObject(
     aws,
     slack,
     people: z.record(slackUserId, person, {
-      error: 'is not a mapping of Slack user id → { iamUser | iamRole }',
+      error: 'is not a mapping of Slack user id → { iamUser | identityCenter | iamRole }',
     }),
     targets: z.record(
       named(TARGET_NAME, 'is not a target name (lower case letters, digits and -, at most 63)').refine(
@@ -515,6 +587,8 @@ export const configSchema = strictObject(
     // hence the defensive reads: parts of `config` may be missing or half-parsed.
     const targets = isRecord(config?.targets) ? Object.keys(config.targets) : undefined;
     const snippets = isRecord(config?.snippets) ? config.snippets : {};
+    checkPeopleAreDistinct(config?.people, ctx);
+    checkPartition(config?.aws, ctx);
     if (targets === undefined) return;
     // A runner acts as a person Keyturn knows: the same roster that maps Slack users to AWS identities.
     const people = isRecord(config?.people) ? config.people : {};
@@ -557,6 +631,66 @@ export const configSchema = strictObject(
   },
   { when: () => true },
 );
+
+/**
+ * Each access role admits exactly one person: two Slack users resolving to the same AWS identity would
+ * be indistinguishable to IAM and to Session Manager (one could use the other's grants).
+ */
+function checkPeopleAreDistinct(people: unknown, ctx: z.core.$RefinementCtx<unknown>): void {
+  if (!isRecord(people)) return;
+  const seen = new Map<string, string>();
+  const roleUsers = new Map<string, string[]>();
+  for (const [id, p] of Object.entries(people)) {
+    if (!isRecord(p)) continue;
+    let key: string | undefined;
+    if (typeof p.iamUser === 'string') key = `IAM user ${p.iamUser.split('/').at(-1)}`;
+    else if (typeof p.identityCenter === 'string') key = `Identity Center user ${p.identityCenter}`;
+    else if (typeof p.iamRole === 'string') {
+      // Role names are unique per account whatever their path.
+      const role = (p.iamRole.split('/').at(-1) ?? '').toLowerCase();
+      roleUsers.set(role, [...(roleUsers.get(role) ?? []), id]);
+      key = typeof p.sessionName === 'string' ? `IAM role ${p.iamRole} as ${p.sessionName}` : undefined;
+    }
+    if (key === undefined) continue;
+    const other = seen.get(key.toLowerCase());
+    if (other !== undefined)
+      issue(
+        ctx,
+        `is the same ${key} as ${other}; map each AWS identity to one Slack user`,
+        ['people', id],
+        false,
+      );
+    else seen.set(key.toLowerCase(), id);
+  }
+  for (const [role, ids] of roleUsers) {
+    if (ids.length < 2) continue;
+    for (const id of ids) {
+      const p = people[id];
+      if (isRecord(p) && p.sessionName === undefined)
+        issue(
+          ctx,
+          `maps to IAM role ${role}, which ${ids.filter((o) => o !== id).join(', ')} also use; a shared role needs a sessionName per person ({ iamRole: ${role}, sessionName: <their session name> })`,
+          ['people', id],
+          false,
+        );
+    }
+  }
+}
+
+function checkPartition(aws: unknown, ctx: z.core.$RefinementCtx<unknown>): void {
+  if (!isRecord(aws) || typeof aws.partition !== 'string' || typeof aws.region !== 'string') return;
+  const expected = aws.region.startsWith('cn-')
+    ? 'aws-cn'
+    : aws.region.startsWith('us-gov-')
+      ? 'aws-us-gov'
+      : 'aws';
+  if (aws.partition !== expected)
+    issue(
+      ctx,
+      `is not the partition of region ${aws.region} (${expected}); leave partition out to derive it`,
+      ['aws', 'partition'],
+    );
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -1,4 +1,5 @@
-import type { Principal } from '../domain/principal';
+import type { Person } from '../domain/person';
+import type { Partition } from '../domain/principal';
 import type { Snippet } from '../domain/snippet';
 import type { Target } from '../domain/target';
 
@@ -14,9 +15,10 @@ export interface SandboxNode {
 
 /** keyturn.yml after validation: frozen, durations in minutes, names filled in. */
 export interface Config {
-  aws: { accountId: string; region: string };
+  aws: { accountId: string; region: string; partition: Partition };
   slack: { requestsChannel: string; auditChannel: string };
-  people: Readonly<Record<string, Principal>>;
+  /** Slack user id → who they are in AWS (see src/domain/person.ts for the principal grants attach to). */
+  people: Readonly<Record<string, Person>>;
   targets: Readonly<Record<string, Target>>;
   snippets: Readonly<Record<string, Snippet>>;
   digest: { at: string; timezone: string };

@@ -1,7 +1,8 @@
 import type { Anomaly } from './anomaly';
 import type { CommandRun } from './command-run';
 import type { Grant } from './grant';
-import type { Principal } from './principal';
+import type { Person } from './person';
+import type { AwsAccount } from './principal';
 import { peopleOwning, type Session, type SessionDocument, sessionSeconds } from './session';
 
 // ---- local days ---------------------------------------------------------------------------------
@@ -272,8 +273,8 @@ export interface DigestInput {
   day: LocalDay;
   /** When the digest is composed: open sessions count up to it. */
   now: string;
-  accountId: string;
-  people: Readonly<Record<string, Principal>>;
+  account: AwsAccount;
+  people: Readonly<Record<string, Person>>;
   /**
    * Grants requested during the day, plus any requested earlier that could still have been alive in
    * it (for extensions, and for naming who owned a session). Duplicates are ignored.
@@ -397,7 +398,7 @@ export interface DigestTally {
 }
 
 /** What every part of the composition needs. */
-export type DigestContext = Pick<DigestInput, 'day' | 'now' | 'accountId' | 'people'>;
+export type DigestContext = Pick<DigestInput, 'day' | 'now' | 'account' | 'people'>;
 
 export function startDigest(context: DigestContext): DigestTally {
   return {
@@ -605,7 +606,7 @@ function digestSession(s: Session, tally: DigestTally): DigestSession {
 /** The one mapped person who could own a session, if exactly one could. */
 function ownerPerson(tally: DigestTally, owner: string): string | undefined {
   if (tally.ownerPeople.has(owner)) return tally.ownerPeople.get(owner);
-  const owners = peopleOwning(owner, tally.context.people, tally.context.accountId);
+  const owners = peopleOwning(owner, tally.context.people, tally.context.account);
   const person = owners.length === 1 ? owners[0] : undefined;
   tally.ownerPeople.set(owner, person);
   return person;

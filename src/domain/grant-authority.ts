@@ -1,6 +1,7 @@
 import { isListedApprover } from './approval';
 import { addMinutes, type Grant, type HistoryEntry, totalMinutes } from './grant';
-import type { Principal } from './principal';
+import { type Person, personPrincipal } from './person';
+import { type Principal, samePrincipal } from './principal';
 import type { Target } from './target';
 
 /*
@@ -45,7 +46,7 @@ const refuse = (refusal: AuthorityRefusal): AuthorityDecision => ({ outcome: 're
  * compared with the configuration, so a change to what a principal is changes only this.
  */
 export function isCurrentPrincipal(mapped: Principal | undefined, principal: Principal): boolean {
-  return mapped !== undefined && mapped.kind === principal.kind && mapped.name === principal.name;
+  return mapped !== undefined && samePrincipal(mapped, principal);
 }
 
 /**
@@ -76,7 +77,7 @@ export function checkApprovals(input: {
 
 /** The context a grant is judged in: the configuration as loaded now, and the target's groups as resolved now. */
 export interface AuthorityContext {
-  people: Readonly<Record<string, Principal>>;
+  people: Readonly<Record<string, Person>>;
   targets: Readonly<Record<string, Target>>;
   groups: ApproverGroups;
   /** The policy ARN Keyturn derives for this grant; a stored `policyArn` must be this one. */
@@ -115,7 +116,8 @@ export function checkGrantAuthority(grant: Grant, ctx: AuthorityContext): Author
 }
 
 function checkGrant(grant: Grant, ctx: AuthorityContext, opts: { approvals: boolean }): AuthorityDecision {
-  const mapped = ctx.people[grant.requester];
+  const person = Object.hasOwn(ctx.people, grant.requester) ? ctx.people[grant.requester] : undefined;
+  const mapped = person === undefined ? undefined : personPrincipal(person);
   if (mapped === undefined) return refuse({ reason: 'unmapped-requester', requester: grant.requester });
   if (!isCurrentPrincipal(mapped, grant.principal))
     return refuse({

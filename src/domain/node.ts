@@ -6,10 +6,14 @@ export interface ManagedNode {
 }
 
 /** The ARN `ssm:StartSession` is authorized against: EC2 instances and hybrid nodes live in different services. */
-export function nodeArn(region: string, accountId: string, nodeId: string): string {
+export function nodeArn(
+  aws: { partition: string; region: string; accountId: string },
+  nodeId: string,
+): string {
+  const { partition, region, accountId } = aws;
   return nodeId.startsWith('mi-')
-    ? `arn:aws:ssm:${region}:${accountId}:managed-instance/${nodeId}`
-    : `arn:aws:ec2:${region}:${accountId}:instance/${nodeId}`;
+    ? `arn:${partition}:ssm:${region}:${accountId}:managed-instance/${nodeId}`
+    : `arn:${partition}:ec2:${region}:${accountId}:instance/${nodeId}`;
 }
 
 export function countOnline(nodes: readonly ManagedNode[]): {

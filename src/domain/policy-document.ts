@@ -4,8 +4,10 @@ export type ConditionBlock = Record<string, Record<string, string | string[]>>;
 export interface PolicyStatement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
+  /** Only in trust policies (resource policies on a role). */
+  Principal?: { AWS: string | string[] };
   Action: string | string[];
-  Resource: string | string[];
+  Resource?: string | string[];
   Condition?: ConditionBlock;
 }
 

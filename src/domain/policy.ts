@@ -2,7 +2,7 @@ import readOnlyTemplate from '../../policies/read-only.json';
 import sessionTemplate from '../../policies/session.json';
 import terminateOwnTemplate from '../../policies/terminate-own.json';
 import type { PolicyDocument, PolicyStatement } from './policy-document';
-import type { Principal } from './principal';
+import { type Partition, partitionOfRegion } from './principal';
 import { err, ok, type Result } from './result';
 import { DOCUMENT_KINDS, SESSION_DOCUMENTS, type Target } from './target';
 
@@ -17,7 +17,8 @@ export function policyName(grantId: string): string {
 export interface GrantPolicyInput {
   accountId: string;
   region: string;
-  principal: Principal;
+  /** Derived from the region when absent. */
+  partition?: Partition;
   target: Pick<Target, 'tags' | 'documents'>;
   /** Whole-second UTC (`YYYY-MM-DDTHH:MM:SSZ`), fixed at approval. */
   startsAt: string;
@@ -32,7 +33,7 @@ export type PolicyError =
 const PLACEHOLDER = /\$\{([A-Za-z][A-Za-z0-9]*)\}/g;
 const WHOLE_PLACEHOLDER = /^\$\{([A-Za-z][A-Za-z0-9]*)\}$/;
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
 /**
  * Returns a new tree with placeholders replaced; the input (an imported template) is never touched.
@@ -41,7 +42,7 @@ type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
  * `${sessionOwner}` can put the IAM variable `${aws:username}` into an ARN. Unknown placeholders are left for
  * validation to report.
  */
-function substitute(node: unknown, values: Readonly<Record<string, Json>>): Json {
+export function substitute(node: unknown, values: Readonly<Record<string, Json>>): Json {
   if (typeof node === 'string') {
     const whole = WHOLE_PLACEHOLDER.exec(node);
     if (whole) {
@@ -62,32 +63,24 @@ function substitute(node: unknown, values: Readonly<Record<string, Json>>): Json
   return node as Json;
 }
 
-/**
- * Session ids are `<caller>-<random>`. `aws:username` exists only for IAM users; for roles the documented
- * variable is `aws:userid` (FACTS.md, Session Manager).
- */
-function sessionOwnerVariable(principal: Principal): string {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: these are IAM policy variables, resolved by IAM per request.
-  return principal.kind === 'user' ? '${aws:username}' : '${aws:userid}';
-}
-
 export function renderGrantPolicy(input: GrantPolicyInput): Result<PolicyDocument, PolicyError> {
+  const partition = input.partition ?? partitionOfRegion(input.region);
   const resourceTags: { [key: string]: Json } = {};
   for (const key of Object.keys(input.target.tags).sort()) {
     resourceTags[`ssm:resourceTag/${key}`] = input.target.tags[key]!;
   }
   // Document names come only from SESSION_DOCUMENTS, in a fixed order, so a retried apply renders the same text.
   const documentArns = DOCUMENT_KINDS.filter((kind) => input.target.documents.includes(kind)).map(
-    (kind) => `arn:aws:ssm:${input.region}:*:document/${SESSION_DOCUMENTS[kind]}`,
+    (kind) => `arn:${partition}:ssm:${input.region}:*:document/${SESSION_DOCUMENTS[kind]}`,
   );
   const values: Record<string, Json> = {
+    partition,
     region: input.region,
     accountId: input.accountId,
     startsAt: input.startsAt,
     expiresAt: input.expiresAt,
     resourceTags,
     documentArns,
-    sessionOwner: sessionOwnerVariable(input.principal),
   };
 
   const templates: unknown[] = [sessionTemplate, terminateOwnTemplate, readOnlyTemplate];
@@ -121,9 +114,19 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 // IAM accepts only alphanumerics in a Sid of an identity policy.
 const SID = /^[A-Za-z0-9]+$/;
 const TAG_CONDITION_PREFIX = 'ssm:resourceTag/';
-const NODE_RESOURCE = /^arn:aws:(ec2|ssm):([^:]*):([^:]*):(instance|managed-instance)\/(.*)$/;
-const DOCUMENT_RESOURCE = /^arn:aws:ssm:([^:]*):([^:]*):document\/(.*)$/;
-const SESSION_RESOURCE = /^arn:aws:ssm:\*:\*:session\/\$\{aws:(username|userid)\}-\*$/;
+const PARTITION = 'aws(?:-cn|-us-gov)?';
+const NODE_RESOURCE = new RegExp(
+  `^arn:${PARTITION}:(ec2|ssm):([^:]*):([^:]*):(instance|managed-instance)/(.*)$`,
+);
+const DOCUMENT_RESOURCE = new RegExp(`^arn:${PARTITION}:ssm:([^:]*):([^:]*):document/(.*)$`);
+const SESSION_RESOURCE = new RegExp(`^arn:${PARTITION}:ssm:\\*:\\*:session/\\*$`);
+/**
+ * AWS's documented own-session condition, for every principal kind: Session Manager tags each session
+ * with the starter's `aws:userid` (FACTS.md, Session Manager; "end only sessions they started").
+ */
+const OWN_SESSION_TAG = 'ssm:resourceTag/aws:ssmmessages:session-id';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, resolved by IAM per request.
+const CALLER_USER_ID = '${aws:userid}';
 const PERMITTED_DOCUMENT_NAMES: readonly string[] = Object.values(SESSION_DOCUMENTS);
 
 /** Wildcard-only discovery actions: the only ones allowed on `Resource: "*"`. */
@@ -342,13 +345,20 @@ export function validateGrantPolicy(doc: PolicyDocument): string[] {
         problems.push(`${label}: ${m[3]} is not a session document Keyturn grants`);
     }
 
-    // Own-session actions must stay scoped by the caller variable, or one user could end another's session.
+    // Terminate/Resume must stay scoped to the caller's own sessions by the session-id tag, or one person
+    // could end or take over another's session. OpenDataChannel needs the session's token besides.
     const sessionActions = actionNames.filter((a) => SESSION_ACTIONS.includes(a));
     if (sessionActions.length > 0) {
       for (const resource of resourceNames) {
         if (!SESSION_RESOURCE.test(resource))
-          problems.push(`${label}: ${resource} is not scoped to the caller's own sessions`);
+          problems.push(`${label}: ${resource} is not the session/* resource of own-session actions`);
       }
+      const equals = isRecord(condition.StringEquals) ? condition.StringEquals : {};
+      const scoped = equals[OWN_SESSION_TAG] === CALLER_USER_ID;
+      if (sessionActions.some((a) => a !== 'ssmmessages:OpenDataChannel') && !scoped)
+        problems.push(
+          `${label}: not scoped to the caller's own sessions (StringEquals ${OWN_SESSION_TAG}: ${CALLER_USER_ID})`,
+        );
     }
   });
 

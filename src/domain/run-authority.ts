@@ -6,7 +6,7 @@ import {
   checkApprovals,
   describeAuthorityRefusal,
 } from './grant-authority';
-import type { Principal } from './principal';
+import type { Person } from './person';
 import { checkValue, renderCommand, type Snippet } from './snippet';
 import type { Target } from './target';
 
@@ -40,7 +40,7 @@ const refuse = (refusal: RunAuthorityRefusal): RunAuthorityDecision => ({ outcom
 export function checkRunAuthority(
   run: CommandRun,
   ctx: {
-    people: Readonly<Record<string, Principal>>;
+    people: Readonly<Record<string, Person>>;
     targets: Readonly<Record<string, Target>>;
     snippets: Readonly<Record<string, Snippet>>;
     groups: ApproverGroups;

@@ -1,5 +1,6 @@
 import type { Grant } from './grant';
-import { ownsSession, type Principal } from './principal';
+import { type Person, personPrincipal } from './person';
+import { type AwsAccount, ownsSession } from './principal';
 import { type DocumentKind, SESSION_DOCUMENTS } from './target';
 
 /** What a session was for, in the words of `targets.<name>.documents`, plus anything else. */
@@ -249,12 +250,12 @@ export interface GrantCandidate {
 export function matchGrant(
   start: { owner: string; nodeId: string; startedAt: string },
   candidates: readonly GrantCandidate[],
-  accountId: string,
+  account: AwsAccount,
 ): Grant | undefined {
   const matching = candidates
     .filter(
       ({ grant, nodeIds }) =>
-        ownsSession(accountId, grant.principal, start.owner) &&
+        ownsSession(account, grant.principal, start.owner) &&
         nodeIds.has(start.nodeId) &&
         inGrantWindow(grant, start.startedAt),
     )
@@ -263,14 +264,17 @@ export function matchGrant(
   return matching[0];
 }
 
-/** The Slack users mapped to the principal that owns a session (a role may be mapped for several people). */
+/**
+ * The Slack users whose principal owns a session: exactly one through an access role (its Owner is
+ * `assumed-role/<their access role>/<their session name>`); a directly attached role may be several.
+ */
 export function peopleOwning(
   owner: string,
-  people: Readonly<Record<string, Principal>>,
-  accountId: string,
+  people: Readonly<Record<string, Person>>,
+  account: AwsAccount,
 ): string[] {
   return Object.entries(people)
-    .filter(([, principal]) => ownsSession(accountId, principal, owner))
+    .filter(([, person]) => ownsSession(account, personPrincipal(person), owner))
     .map(([user]) => user)
     .sort();
 }

@@ -57,8 +57,7 @@ function policyCommand(args: string[], io: Parameters<typeof runCli>[1]): number
   const target = config.targets[targetName];
   if (!target)
     throw new UsageError(`No target '${targetName}'. Targets: ${Object.keys(config.targets).join(', ')}.`);
-  const principal = config.people[values.user];
-  if (!principal)
+  if (!Object.hasOwn(config.people, values.user))
     throw new UsageError(
       `Slack user ${values.user} is not mapped to an AWS principal under people: in the config.`,
     );
@@ -76,11 +75,7 @@ function policyCommand(args: string[], io: Parameters<typeof runCli>[1]): number
       throw new UsageError(`--at: '${values.at}' is not an ISO time like 2026-11-23T14:05:00Z.`);
   }
   const startsAt = toIsoSeconds(at);
-  const policy = grantPolicy(
-    config,
-    { principal, startsAt, expiresAt: addMinutes(startsAt, minutes.value) },
-    target,
-  );
+  const policy = grantPolicy(config, { startsAt, expiresAt: addMinutes(startsAt, minutes.value) }, target);
   if (!policy.ok) throw new Error(describePolicyError(policy.error));
   io.out(JSON.stringify(policy.value, null, 2));
   return 0;

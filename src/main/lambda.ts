@@ -39,6 +39,7 @@ function fullContainer(opts: { readQuotasAtStart?: boolean } = {}): () => Promis
     // Built once per container, not per secret rotation: its quotas are read once (issue 13).
     access ??= createIamAccessControl(aws.iam, {
       accountId: config.aws.accountId,
+      partition: config.aws.partition,
       ...(opts.readQuotasAtStart ? { readQuotasAtStart: true } : {}),
     });
     const { app } = await slackApp(secrets);

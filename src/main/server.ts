@@ -1,3 +1,4 @@
+import { renderBoundary } from '../domain/boundary';
 import { botIdentity } from './bot-identity';
 import { SLACK_RETRIES } from './slack-retries';
 import { randomBytes } from 'node:crypto';
@@ -165,13 +166,24 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
     let account: SimulatedAccount | undefined;
     let commands: CommandRunner;
     if (mode === 'sandbox') {
-      account = new SimulatedAccount({ ...config.aws, nodes: [...config.sandbox.fleet], clock });
+      // The deploy's boundary and trust policies, evaluated: the sandbox shows what the access roles allow.
+      const boundary = renderBoundary(config.aws, Object.values(config.targets));
+      account = new SimulatedAccount({
+        ...config.aws,
+        ...(boundary.ok && { boundary: boundary.value }),
+        people: Object.values(config.people),
+        nodes: [...config.sandbox.fleet],
+        clock,
+      });
       access = account;
       fleet = account;
       commands = new SimulatedRunCommand({ nodes: config.sandbox.fleet, clock });
     } else {
       const aws = buildAwsClients({ region: config.aws.region });
-      access = createIamAccessControl(aws.iam, { accountId: config.aws.accountId });
+      access = createIamAccessControl(aws.iam, {
+        accountId: config.aws.accountId,
+        partition: config.aws.partition,
+      });
       fleet = createSsmFleet(aws.ssm);
       commands = ssmCommandRunner(aws.ssm, config.aws.region);
     }

@@ -1,4 +1,5 @@
 import type { CommandRun } from '../domain/command-run';
+import type { AwsProfile } from '../domain/person';
 import type { Extension, Grant, MessageRef } from '../domain/grant';
 import type { ManagedNode } from '../domain/node';
 import type { Target } from '../domain/target';
@@ -26,7 +27,15 @@ export interface ExtensionCardView {
 export type Notice =
   | { kind: 'approved'; grant: Grant; target: Target }
   | { kind: 'denied'; grant: Grant; target: Target }
-  | { kind: 'ready'; grant: Grant; target: Target; nodes: readonly ManagedNode[]; region: string }
+  | {
+      kind: 'ready';
+      grant: Grant;
+      target: Target;
+      nodes: readonly ManagedNode[];
+      region: string;
+      /** The `~/.aws/config` profile of the requester's access role; absent for `attach: direct`. */
+      profile?: AwsProfile;
+    }
   | { kind: 'failed'; grant: Grant; target: Target }
   /** Sent once, `warnBefore` ahead of expiry, with [Extend] and [I'm done]. */
   | { kind: 'warning'; grant: Grant; target: Target }

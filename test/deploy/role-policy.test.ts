@@ -27,8 +27,14 @@ const rolePolicy = { Version: '2012-10-17', Statement: statements };
 
 const iam = (path: string) => `arn:aws:iam::${ACCOUNT}:${path}`;
 const KEYTURN_POLICY = iam('policy/keyturn/keyturn-a1b2c3');
-const ALICE = iam('user/alice');
-const DAVE = iam('role/oncall-dave');
+// Access roles (keyturn.example.yml's people); the runtime role names none of them.
+const ALICE = iam('role/keyturn/people/keyturn-u0alice');
+const DAVE = iam('role/keyturn/people/keyturn-u0dave');
+const ALICE_USER = iam('user/alice');
+const DAVE_ROLE = iam('role/oncall-dave');
+const BOUNDARY = iam('policy/keyturn-boundary/keyturn-access-boundary');
+/** What IAM puts in iam:PermissionsBoundary: the boundary the target role carries now. */
+const withBoundary = (boundary = BOUNDARY) => ({ 'iam:PermissionsBoundary': boundary });
 const ssm = (path: string) => `arn:aws:ssm:${REGION}:${ACCOUNT}:${path}`;
 // IAM evaluates SendCommand against `arn:aws:ssm:<region>::document/AWS-RunShellScript` (AWS-owned
 // documents have no account), which the evaluator cannot parse; it is given the same ARN with an
@@ -70,6 +76,10 @@ async function decide(
 
 const policyArn = (arn: string) => ({ 'iam:PolicyARN': arn });
 const tagKeys = (...keys: string[]) => ({ 'aws:TagKeys': keys });
+const runAs = (osUser: string) => ({
+  ...tagKeys('SSMSessionRunAs'),
+  'aws:RequestTag/SSMSessionRunAs': osUser,
+});
 const fleet = (value: string) => ({ 'ssm:resourceTag/Fleet': value });
 
 describe('the functions role, statement by statement', () => {
@@ -97,10 +107,7 @@ describe('the functions role, statement by statement', () => {
   });
 
   it('grants exactly these actions on exactly these resources', () => {
-    const mapped = (kind: 'user' | 'role', names: string[]) =>
-      names.flatMap((n) => [iam(`${kind}/${n}`), iam(`${kind}/*/${n}`)]);
-    const users = mapped('user', ['alice', 'bob', 'carol']);
-    const roles = mapped('role', ['oncall-dave']);
+    const accessRoles = [iam('role/keyturn/people/*')];
     const onlyKeyturnPolicies = { ArnLike: { 'iam:PolicyARN': iam('policy/keyturn/*') } };
     const onlyRunAsTag = {
       'ForAllValues:StringEquals': { 'aws:TagKeys': ['SSMSessionRunAs'] },
@@ -130,18 +137,11 @@ describe('the functions role, statement by statement', () => {
         Resource: [iam('policy/keyturn/*')],
       },
       {
-        Sid: 'AttachKeyturnPoliciesToMappedUsers',
-        Effect: 'Allow',
-        Action: ['iam:AttachUserPolicy'],
-        Resource: users,
-        Condition: onlyKeyturnPolicies,
-      },
-      {
-        Sid: 'AttachKeyturnPoliciesToMappedRoles',
+        Sid: 'AttachKeyturnPoliciesToAccessRoles',
         Effect: 'Allow',
         Action: ['iam:AttachRolePolicy'],
-        Resource: roles,
-        Condition: onlyKeyturnPolicies,
+        Resource: accessRoles,
+        Condition: { ...onlyKeyturnPolicies, StringEquals: { 'iam:PermissionsBoundary': BOUNDARY } },
       },
       {
         Sid: 'DetachKeyturnPolicies',
@@ -151,28 +151,24 @@ describe('the functions role, statement by statement', () => {
         Condition: onlyKeyturnPolicies,
       },
       {
-        Sid: 'RunAsTagOnMappedUsers',
+        Sid: 'TagRunAsOnAccessRoles',
         Effect: 'Allow',
-        Action: ['iam:TagUser', 'iam:UntagUser'],
-        Resource: users,
+        Action: ['iam:TagRole'],
+        Resource: accessRoles,
+        Condition: { ...onlyRunAsTag, StringEquals: { 'aws:RequestTag/SSMSessionRunAs': ['pi-ops'] } },
+      },
+      {
+        Sid: 'UntagRunAsOnAccessRoles',
+        Effect: 'Allow',
+        Action: ['iam:UntagRole'],
+        Resource: accessRoles,
         Condition: onlyRunAsTag,
       },
       {
-        Sid: 'RunAsTagOnMappedRoles',
+        Sid: 'ReadAccessRoles',
         Effect: 'Allow',
-        Action: ['iam:TagRole', 'iam:UntagRole'],
-        Resource: roles,
-        Condition: onlyRunAsTag,
-      },
-      {
-        Sid: 'ReadMappedPrincipals',
-        Effect: 'Allow',
-        Action: [
-          'iam:SimulatePrincipalPolicy',
-          'iam:ListAttachedUserPolicies',
-          'iam:ListAttachedRolePolicies',
-        ],
-        Resource: [...users, ...roles],
+        Action: ['iam:SimulatePrincipalPolicy', 'iam:ListAttachedRolePolicies'],
+        Resource: accessRoles,
       },
       {
         Sid: 'ReadAccountQuotasAndPolicyList',
@@ -257,9 +253,25 @@ describe('what the role can do (IAM policy evaluator)', () => {
     ['add a version to it (extend in place)', 'iam:CreatePolicyVersion', KEYTURN_POLICY, {}],
     ['tag it as it is created', 'iam:TagPolicy', KEYTURN_POLICY, {}],
     ['list its versions', 'iam:ListPolicyVersions', KEYTURN_POLICY, {}],
-    ['attach it to a mapped IAM user', 'iam:AttachUserPolicy', ALICE, policyArn(KEYTURN_POLICY)],
-    ['attach it to a mapped IAM role', 'iam:AttachRolePolicy', DAVE, policyArn(KEYTURN_POLICY)],
-    ['detach it from a mapped user', 'iam:DetachUserPolicy', ALICE, policyArn(KEYTURN_POLICY)],
+    [
+      'attach it to an access role that carries the boundary',
+      'iam:AttachRolePolicy',
+      ALICE,
+      { ...policyArn(KEYTURN_POLICY), ...withBoundary() },
+    ],
+    [
+      '… to another person’s access role',
+      'iam:AttachRolePolicy',
+      DAVE,
+      { ...policyArn(KEYTURN_POLICY), ...withBoundary() },
+    ],
+    ['detach it from an access role', 'iam:DetachRolePolicy', ALICE, policyArn(KEYTURN_POLICY)],
+    [
+      'detach it from a person’s own user (a grant from before access roles)',
+      'iam:DetachUserPolicy',
+      ALICE_USER,
+      policyArn(KEYTURN_POLICY),
+    ],
     [
       'detach it from someone no longer mapped (revocation must still work)',
       'iam:DetachUserPolicy',
@@ -275,10 +287,10 @@ describe('what the role can do (IAM policy evaluator)', () => {
     ['delete a non-default version', 'iam:DeletePolicyVersion', KEYTURN_POLICY, {}],
     ['delete the policy', 'iam:DeletePolicy', KEYTURN_POLICY, {}],
     ['list where it is attached', 'iam:ListEntitiesForPolicy', KEYTURN_POLICY, {}],
-    ['tag a mapped user for Run As', 'iam:TagUser', ALICE, tagKeys('SSMSessionRunAs')],
-    ['untag a mapped role for Run As', 'iam:UntagRole', DAVE, tagKeys('SSMSessionRunAs')],
-    ['check a mapped user with the policy simulator', 'iam:SimulatePrincipalPolicy', ALICE, {}],
-    ['count a mapped user’s attached policies', 'iam:ListAttachedUserPolicies', ALICE, {}],
+    ['tag an access role for Run As as a configured user', 'iam:TagRole', ALICE, runAs('pi-ops')],
+    ['untag an access role for Run As', 'iam:UntagRole', DAVE, tagKeys('SSMSessionRunAs')],
+    ['check an access role with the policy simulator', 'iam:SimulatePrincipalPolicy', ALICE, {}],
+    ['count an access role’s attached policies', 'iam:ListAttachedRolePolicies', ALICE, {}],
     ['read the account’s quotas', 'iam:GetAccountSummary', '*', {}],
     ['run AWS-RunShellScript', 'ssm:SendCommand', RUN_SHELL, {}],
     ['… on a Raspberry Pi of a snippet target', 'ssm:SendCommand', PI, fleet('prod-raspi')],
@@ -296,42 +308,66 @@ describe('what the role can do (IAM policy evaluator)', () => {
   it.each<[string, string, string, Record<string, string | string[]>]>([
     // Attaching anything but a /keyturn/ policy.
     [
-      'attach AdministratorAccess to a mapped user',
-      'iam:AttachUserPolicy',
-      ALICE,
-      policyArn('arn:aws:iam::aws:policy/AdministratorAccess'),
-    ],
-    [
-      'attach AdministratorAccess to a mapped role',
+      'attach AdministratorAccess to an access role',
       'iam:AttachRolePolicy',
-      DAVE,
-      policyArn('arn:aws:iam::aws:policy/AdministratorAccess'),
+      ALICE,
+      { ...policyArn('arn:aws:iam::aws:policy/AdministratorAccess'), ...withBoundary() },
     ],
     [
       'attach a customer policy outside /keyturn/',
-      'iam:AttachUserPolicy',
+      'iam:AttachRolePolicy',
       ALICE,
-      policyArn(iam('policy/ops/break-glass')),
+      { ...policyArn(iam('policy/ops/break-glass')), ...withBoundary() },
     ],
     [
       'attach a policy whose name merely starts with keyturn',
-      'iam:AttachUserPolicy',
+      'iam:AttachRolePolicy',
       ALICE,
-      policyArn(iam('policy/keyturn-admin')),
+      { ...policyArn(iam('policy/keyturn-admin')), ...withBoundary() },
     ],
     [
       'attach a /keyturn/ policy from another account',
-      'iam:AttachUserPolicy',
+      'iam:AttachRolePolicy',
       ALICE,
-      policyArn('arn:aws:iam::999988887777:policy/keyturn/x'),
+      { ...policyArn('arn:aws:iam::999988887777:policy/keyturn/x'), ...withBoundary() },
     ],
-    ['attach without saying which policy', 'iam:AttachUserPolicy', ALICE, {}],
-    // Attaching even a /keyturn/ policy to anyone not mapped, least of all itself.
+    ['attach without saying which policy', 'iam:AttachRolePolicy', ALICE, withBoundary()],
+    // Attaching even a /keyturn/ policy outside the access-role path or to a role without the boundary.
+    [
+      'attach a /keyturn/ policy to a role under /keyturn/people/ without the boundary',
+      'iam:AttachRolePolicy',
+      ALICE,
+      policyArn(KEYTURN_POLICY),
+    ],
+    [
+      'attach a /keyturn/ policy to a role under /keyturn/people/ with another boundary',
+      'iam:AttachRolePolicy',
+      ALICE,
+      { ...policyArn(KEYTURN_POLICY), ...withBoundary(iam('policy/keyturn/keyturn-a1b2c3')) },
+    ],
+    [
+      'attach a /keyturn/ policy to a person’s own IAM user',
+      'iam:AttachUserPolicy',
+      ALICE_USER,
+      policyArn(KEYTURN_POLICY),
+    ],
+    [
+      'attach a /keyturn/ policy to a person’s own role, even one carrying the boundary',
+      'iam:AttachRolePolicy',
+      DAVE_ROLE,
+      { ...policyArn(KEYTURN_POLICY), ...withBoundary() },
+    ],
     [
       'attach a /keyturn/ policy to its own role',
       'iam:AttachRolePolicy',
       ROLE_ARN,
-      policyArn(KEYTURN_POLICY),
+      { ...policyArn(KEYTURN_POLICY), ...withBoundary() },
+    ],
+    [
+      'attach a /keyturn/ policy to a role on a path that merely starts like the access roles’',
+      'iam:AttachRolePolicy',
+      iam('role/keyturn/peoplex/admin'),
+      { ...policyArn(KEYTURN_POLICY), ...withBoundary() },
     ],
     [
       'attach a /keyturn/ policy to an unmapped user',
@@ -339,6 +375,28 @@ describe('what the role can do (IAM policy evaluator)', () => {
       iam('user/mallory'),
       policyArn(KEYTURN_POLICY),
     ],
+    // The boundary, the trust policies and the roles themselves are the deploy's, never the runtime's.
+    ['rewrite the boundary', 'iam:CreatePolicyVersion', BOUNDARY, {}],
+    ['delete the boundary', 'iam:DeletePolicy', BOUNDARY, {}],
+    ['remove an access role’s boundary', 'iam:DeleteRolePermissionsBoundary', ALICE, withBoundary()],
+    [
+      'replace an access role’s boundary',
+      'iam:PutRolePermissionsBoundary',
+      ALICE,
+      withBoundary(KEYTURN_POLICY),
+    ],
+    ['change who may assume an access role', 'iam:UpdateAssumeRolePolicy', ALICE, {}],
+    [
+      'create a role, even with the boundary',
+      'iam:CreateRole',
+      iam('role/keyturn/people/keyturn-mallory'),
+      withBoundary(),
+    ],
+    ['delete an access role', 'iam:DeleteRole', ALICE, {}],
+    ['put an inline policy on an access role', 'iam:PutRolePolicy', ALICE, withBoundary()],
+    ['tag an access role for Run As as root', 'iam:TagRole', ALICE, runAs('root')],
+    ['tag an access role for Run As without a value', 'iam:TagRole', ALICE, tagKeys('SSMSessionRunAs')],
+    ['tag a person’s own role for Run As', 'iam:TagRole', DAVE_ROLE, runAs('pi-ops')],
     ['attach to a group', 'iam:AttachGroupPolicy', iam('group/admins'), policyArn(KEYTURN_POLICY)],
     // Writing any policy outside /keyturn/.
     ['create a policy outside /keyturn/', 'iam:CreatePolicy', iam('policy/admin'), {}],
@@ -358,22 +416,28 @@ describe('what the role can do (IAM policy evaluator)', () => {
       policyArn(iam('policy/ops/deploy')),
     ],
     // Other ways to hand out access.
-    ['put an inline policy on a user', 'iam:PutUserPolicy', ALICE, {}],
-    ['put an inline policy on a role', 'iam:PutRolePolicy', DAVE, {}],
+    ['put an inline policy on a user', 'iam:PutUserPolicy', ALICE_USER, {}],
+    ['put an inline policy on a role', 'iam:PutRolePolicy', DAVE_ROLE, {}],
     ['put an inline policy on its own role', 'iam:PutRolePolicy', ROLE_ARN, {}],
-    ['create an access key', 'iam:CreateAccessKey', ALICE, {}],
-    ['create a console password', 'iam:CreateLoginProfile', ALICE, {}],
+    ['create an access key', 'iam:CreateAccessKey', ALICE_USER, {}],
+    ['create a console password', 'iam:CreateLoginProfile', ALICE_USER, {}],
     ['create a user', 'iam:CreateUser', iam('user/backdoor'), {}],
     ['add a user to a group', 'iam:AddUserToGroup', iam('group/admins'), {}],
     ['change who may assume a role', 'iam:UpdateAssumeRolePolicy', DAVE, {}],
     ['pass a role', 'iam:PassRole', DAVE, {}],
-    ['remove a permissions boundary', 'iam:DeleteUserPermissionsBoundary', ALICE, {}],
+    ['remove a permissions boundary', 'iam:DeleteUserPermissionsBoundary', ALICE_USER, {}],
     ['assume a role', 'sts:AssumeRole', DAVE, {}],
     // Tags other than the Run As key.
-    ['tag a user with another key', 'iam:TagUser', ALICE, tagKeys('Team')],
-    ['tag Run As together with another key', 'iam:TagUser', ALICE, tagKeys('SSMSessionRunAs', 'Team')],
-    ['tag without naming keys', 'iam:TagUser', ALICE, {}],
-    ['untag another key', 'iam:UntagUser', ALICE, tagKeys('Team')],
+    ['tag an access role with another key', 'iam:TagRole', ALICE, tagKeys('Team')],
+    [
+      'tag Run As together with another key',
+      'iam:TagRole',
+      ALICE,
+      { ...runAs('pi-ops'), ...tagKeys('SSMSessionRunAs', 'Team') },
+    ],
+    ['tag without naming keys', 'iam:TagRole', ALICE, {}],
+    ['untag another key', 'iam:UntagRole', ALICE, tagKeys('Team')],
+    ['tag a person’s own user for Run As', 'iam:TagUser', ALICE_USER, runAs('pi-ops')],
     ['tag an unmapped user for Run As', 'iam:TagUser', iam('user/mallory'), tagKeys('SSMSessionRunAs')],
     ['tag its own role for Run As', 'iam:TagRole', ROLE_ARN, tagKeys('SSMSessionRunAs')],
     // Run Command: one document, snippet targets' nodes only.
@@ -406,6 +470,63 @@ describe('what the role can do (IAM policy evaluator)', () => {
     ['purge its queue', 'sqs:PurgeQueue', QUEUE, {}],
   ])('cannot %s', async (_what, action, resource, context) => {
     expect(await decide(action, resource, context)).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('the access roles and their boundary in the template', () => {
+  const accessRoles = Object.entries(template.Resources).filter(([id]) => id.startsWith('AccessRole'));
+
+  it('creates one access role per mapped person, each under /keyturn/people/ with the boundary', () => {
+    expect(accessRoles.map(([, r]) => r.Properties.RoleName).sort()).toEqual([
+      'keyturn-u0alice',
+      'keyturn-u0bob',
+      'keyturn-u0carol',
+      'keyturn-u0dave',
+    ]);
+    for (const [, role] of accessRoles) {
+      expect(role.Type).toBe('AWS::IAM::Role');
+      expect(role.Properties.Path).toBe('/keyturn/people/');
+      expect(role.Properties.PermissionsBoundary).toEqual({ Ref: 'KeyturnAccessBoundary' });
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties.Policies).toBeUndefined();
+    }
+  });
+
+  it('keeps the boundary outside /keyturn/, where the functions may not re-version it', () => {
+    const boundary = template.Resources.KeyturnAccessBoundary!;
+    expect(boundary.Type).toBe('AWS::IAM::ManagedPolicy');
+    expect(boundary.Properties.Path).toBe('/keyturn-boundary/');
+    expect(iam(`policy${boundary.Properties.Path}${boundary.Properties.ManagedPolicyName}`)).toBe(BOUNDARY);
+  });
+
+  it('lets no grant through an access role exceed the boundary, whatever the role attaches', async () => {
+    // The runtime role may attach only /keyturn/ policies to roles that carry this boundary, and may
+    // not change the boundary (see "cannot" above): effective access is grant ∩ boundary.
+    const boundary = resolveIntrinsics(
+      template,
+      template.Resources.KeyturnAccessBoundary!.Properties.PolicyDocument,
+    );
+    const response = await runSimulation(
+      {
+        request: {
+          principal: `arn:aws:sts::${ACCOUNT}:assumed-role/keyturn-u0alice/alice`,
+          action: 'iam:AttachRolePolicy',
+          resource: { resource: ALICE, accountId: ACCOUNT },
+          contextVariables: { 'aws:userid': 'AROAEXAMPLE:alice' },
+        },
+        identityPolicies: [
+          {
+            name: 'rogue-grant',
+            policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+          },
+        ],
+        permissionBoundaryPolicies: [{ name: 'boundary', policy: boundary }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      },
+      { simulationMode: 'Strict' },
+    );
+    expect(response.resultType === 'single' && response.result.analysis.result).toBe('ImplicitlyDenied');
   });
 });
 

@@ -8,13 +8,16 @@ import {
   checkParameterName,
   checkRegion,
   digestSchedule,
+  accessRoleStacks,
+  BOUNDARY_LOGICAL_ID,
   loadDeployConfig,
+  PEOPLE_PER_STACK,
   type PolicyStatement,
   roleStatements,
 } from '../../deploy/stack';
 import { parseConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/types';
-import { ROOT } from './stack-files';
+import { ROOT, readTemplate } from './stack-files';
 
 // How keyturn.yml shapes the stack (deploy/stack.ts), beyond the one example config the packaged
 // template is built from.
@@ -49,7 +52,9 @@ snippets:
 `);
 
   it('allows SendCommand per snippet target, each with all of its own tags, and not on other targets', () => {
-    const sendCommand = roleStatements(twoFleets, PARAMETERS).filter((s) => s.Condition?.StringEquals);
+    const sendCommand = roleStatements(twoFleets, PARAMETERS).filter(
+      (s) => s.Action.includes('ssm:SendCommand') && s.Condition?.StringEquals,
+    );
     expect(sendCommand.map((s) => [s.Sid, s.Condition])).toEqual([
       ['RunCommandOnTarget1Db', { StringEquals: { 'ssm:resourceTag/Fleet': 'db' } }],
       [
@@ -59,12 +64,33 @@ snippets:
     ]);
   });
 
-  it('names only the principal kinds that are mapped', () => {
+  it('names no person: access roles are covered by role/keyturn/people/* and the boundary condition', () => {
     const statements = roleStatements(twoFleets, PARAMETERS);
-    expect(sids(statements)).toContain('AttachKeyturnPoliciesToMappedRoles');
-    expect(sids(statements)).toContain('RunAsTagOnMappedRoles');
-    expect(sids(statements)).not.toContain('AttachKeyturnPoliciesToMappedUsers');
-    expect(sids(statements)).not.toContain('RunAsTagOnMappedUsers');
+    expect(sids(statements)).toContain('AttachKeyturnPoliciesToAccessRoles');
+    expect(sids(statements)).toContain('TagRunAsOnAccessRoles');
+    expect(JSON.stringify(statements)).not.toContain('ops-alice');
+    expect(sids(statements).filter((sid) => sid?.includes('Direct'))).toEqual([]);
+  });
+
+  it('names each attach: direct opt-in by its exact ARN, path included', () => {
+    const direct = config(`${BASE}
+people:
+  U0ALICE: { iamUser: alice }
+  U0ERIN: { iamUser: engineering/erin, attach: direct }
+  U0FRED: { iamRole: fred, attach: direct }
+targets:
+  web: ${target('{ Fleet: web }', ', runAs: deploy')}
+`);
+    const statements = roleStatements(direct, PARAMETERS);
+    const bySid = (sid: string) => statements.find((s) => s.Sid === sid)?.Resource;
+    expect(bySid('AttachKeyturnPoliciesToDirectUsers')).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:user/engineering/erin' },
+    ]);
+    expect(bySid('AttachKeyturnPoliciesToDirectRoles')).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/fred' },
+    ]);
+    expect(bySid('TagRunAsOnDirectUsers')).toEqual(bySid('AttachKeyturnPoliciesToDirectUsers'));
+    expect(JSON.stringify(statements)).not.toContain('alice');
   });
 
   it('grants no SendCommand without snippets and no tagging without runAs', () => {
@@ -84,9 +110,85 @@ targets:
   it('reads only the two Slack parameters it is given', () => {
     const read = roleStatements(twoFleets, PARAMETERS).find((s) => s.Sid === 'ReadSlackSecrets');
     expect(read?.Resource).toEqual([
-      { 'Fn::Sub': 'arn:aws:ssm:${AWS::Region}:${AWS::AccountId}:parameter/k/bot' },
-      { 'Fn::Sub': 'arn:aws:ssm:${AWS::Region}:${AWS::AccountId}:parameter/k/signing' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/k/bot' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/k/signing' },
     ]);
+  });
+});
+
+describe('access roles at scale (IAM and CloudFormation limits)', () => {
+  const people = (n: number) =>
+    Array.from({ length: n }, (_, i) => {
+      const id = `U0P${String(i).padStart(5, '0')}`;
+      // A mix of every identity kind.
+      if (i % 3 === 0) return `  ${id}: { iamUser: team-${i % 7}/person-${i} }`;
+      if (i % 3 === 1) return `  ${id}: { identityCenter: person-${i}@example.com }`;
+      return `  ${id}: { iamRole: oncall, sessionName: person-${i} }`;
+    }).join('\n');
+  const withPeople = (n: number) =>
+    config(`${BASE}
+people:
+${people(n)}
+targets:
+  web: ${target('{ Fleet: web, Env: prod }', ', runAs: deploy')}
+  db: ${target('{ Fleet: db }', ', documents: [shell, ssh, port-forward]')}
+snippets:
+  uptime: { run: uptime, targets: [web, db] }
+`);
+  /** IAM counts a role policy's characters without whitespace (FACTS.md). */
+  const chars = (value: unknown) => JSON.stringify(value).replace(/\s/g, '').length;
+  // The main template's own resources, from the packaged stack (keyturn.example.yml, 4 people).
+  const packaged = readTemplate();
+  const ownResources = Object.keys(packaged.Resources).filter(
+    (id) => id !== BOUNDARY_LOGICAL_ID && !id.startsWith('AccessRole'),
+  ).length;
+
+  it('keeps the functions’ role the same size for 5 people and for 500', () => {
+    const five = roleStatements(withPeople(5), PARAMETERS);
+    const many = roleStatements(withPeople(500), PARAMETERS);
+    expect(many).toEqual(five);
+    // Resolved ARNs are a little longer than their Fn::Sub templates; 2,000 characters of headroom.
+    expect(chars(many)).toBeLessThan(10_240 - 2_000);
+  });
+
+  it(`puts up to ${PEOPLE_PER_STACK} access roles in the main stack, under 500 resources`, () => {
+    const stacks = accessRoleStacks(withPeople(PEOPLE_PER_STACK));
+    expect(stacks.people).toEqual([]);
+    expect(ownResources + Object.keys(stacks.main).length).toBeLessThanOrEqual(500);
+    expect(JSON.stringify(packaged).length + JSON.stringify(stacks.main).length).toBeLessThan(1_000_000);
+  });
+
+  it('moves 500 people’s access roles into people stacks of at most 400, each within every limit', () => {
+    const stacks = accessRoleStacks(withPeople(500));
+    expect(Object.keys(stacks.main)).toEqual([BOUNDARY_LOGICAL_ID]);
+    expect(stacks.people.map((p) => Object.keys(p.Resources).length)).toEqual([400, 100]);
+    const roles = stacks.people.flatMap((p) => Object.values(p.Resources));
+    expect(new Set(roles.map((r) => r.Properties.RoleName)).size).toBe(500);
+    for (const role of roles) {
+      expect(role.Type).toBe('AWS::IAM::Role');
+      expect(role.Properties.Path).toBe('/keyturn/people/');
+      expect(role.Properties.PermissionsBoundary).toBe(
+        'arn:aws:iam::123456789012:policy/keyturn-boundary/keyturn-access-boundary',
+      );
+      // Trust policies: IAM's default limit is 2,048 characters.
+      expect(chars(role.Properties.AssumeRolePolicyDocument)).toBeLessThanOrEqual(2_048);
+    }
+    const boundary = stacks.main[BOUNDARY_LOGICAL_ID]!.Properties.PolicyDocument;
+    expect(chars(boundary)).toBeLessThanOrEqual(6_144);
+    // CloudFormation's template body limit through S3 (the main stack always goes through S3 too).
+    for (const stack of stacks.people) expect(JSON.stringify(stack).length).toBeLessThan(1_000_000);
+  });
+
+  it('refuses a config whose boundary would outgrow a managed policy, saying why', () => {
+    // The loader refuses such a config already (src/config/load.ts); the stack checks again.
+    const base = withPeople(1);
+    const web = base.targets.web!;
+    const targets = Object.fromEntries(
+      Array.from({ length: 60 }, (_, i) => [`t${i}`, { ...web, name: `t${i}`, tags: { Fleet: `f${i}` } }]),
+    );
+    expect(() => accessRoleStacks({ ...base, targets })).toThrow(
+      /the access boundary would be \d+ characters, over IAM's 6144/,
+    );
   });
 });
 

@@ -81,7 +81,8 @@ describe('the sandbox story, through the page', () => {
     const out = await ui.startSession(RASPI_1);
     expect(out).toContain('AccessDeniedException');
     expect(out).toContain(
-      `arn:aws:iam::123456789012:user/alice is not authorized to perform: ssm:StartSession`,
+      // She acts through her access role (keyturn.example.yml maps her IAM user to it).
+      `arn:aws:sts::123456789012:assumed-role/keyturn-u0alice/alice is not authorized to perform: ssm:StartSession`,
     );
     await ui.screenshot('alice-denied');
   });
@@ -142,7 +143,8 @@ describe('the sandbox story, through the page', () => {
     await ui.open('keyturn');
     const ready = await ui.message('is ready');
     const text = (await ready.textContent()) ?? '';
-    expect(text).toContain(`aws ssm start-session --target ${RASPI_1}`);
+    expect(text).toContain('role_arn = arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0alice');
+    expect(text).toContain(`aws ssm start-session --profile keyturn --target ${RASPI_1}`);
     const grant = await keyturn.deps.grants.get(grantId);
     const expiresAt = new Date(grant?.expiresAt ?? '');
     // <!date^…^{date_short_pretty} at {time}|…> rendered by the browser in its zone, not the server's.

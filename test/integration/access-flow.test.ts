@@ -10,7 +10,8 @@ import {
 import { type Harness, startHarness, textOf } from '../support/harness';
 import { buttonClick, slashCommand, viewSubmission } from '../support/slack-requests';
 
-const ALICE = { kind: 'user', name: 'alice' } as const;
+// keyturn.example.yml maps alice to her access role (src/domain/person.ts).
+const ALICE = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' } as const;
 
 describe('access flow over the real HTTP server with signed Slack requests', () => {
   let h: Harness;
@@ -40,7 +41,9 @@ describe('access flow over the real HTTP server with signed Slack requests', () 
       decidedBy: 'U0CAROL',
     });
     const dms = h.slack.api.dmsTo('U0ALICE').map(textOf);
-    expect(dms.some((t) => t.includes('aws ssm start-session --target mi-0a1b2c3d4e5f60001'))).toBe(true);
+    expect(
+      dms.some((t) => t.includes('aws ssm start-session --profile keyturn --target mi-0a1b2c3d4e5f60001')),
+    ).toBe(true);
     const updated = h.slack.api.messagesIn('C0APPROVALS')[0];
     expect(updated?.updates).toBeGreaterThan(0);
     expect(JSON.stringify(updated?.blocks)).not.toContain(ACTION_APPROVE);

@@ -80,6 +80,22 @@ async function idsWithStatus(status: GrantStatus, upTo = '2025-03-05T02:00:00Z')
 }
 
 describe('create and get', () => {
+  it.each<[string, Grant['principal']]>([
+    [
+      'an access role with its pinned session name',
+      { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' },
+    ],
+    ['a directly attached IAM user with a path', { kind: 'user', name: 'erin', path: '/engineering/' }],
+    [
+      'a directly attached IAM user without a path (grants stored before access roles)',
+      { kind: 'user', name: 'alice' },
+    ],
+  ])('keeps the principal: %s', async (_what, principal) => {
+    const grant = aGrant({ requester: uniqueRequester(), principal });
+    expect(await store.create(grant)).toEqual({ ok: true });
+    expect((await store.get(grant.id))?.principal).toStrictEqual(principal);
+  });
+
   it('returns exactly the grant that was stored, optional fields and all', async () => {
     const full = aGrant({
       requester: uniqueRequester(),

@@ -3,7 +3,8 @@ import { sweep } from '../../src/app/sweep';
 import { ManualClock, prodRaspi, testConfig } from '../support/fakes';
 import { type Harness, startHarness, textOf } from '../support/harness';
 
-const ALICE = { kind: 'user', name: 'alice' } as const;
+// keyturn.example.yml maps alice to her access role (src/domain/person.ts).
+const ALICE = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' } as const;
 const RASPI = 'mi-0a1b2c3d4e5f60001';
 const STAGING = 'i-0123456789abcdef0';
 
@@ -81,7 +82,10 @@ describe('ending access over the real HTTP server', () => {
     const bobGrant = /Request `([a-z0-9]+)`/.exec(bobs)?.[1] as string;
     const stagingCard = h.slack.api.messagesIn('C0APPROVALS').at(-1);
     await h.click('U0CAROL', bobGrant, stagingCard as { channel: string; ts: string });
-    const bobSession = await h.account.startSession({ kind: 'user', name: 'bob' }, STAGING);
+    const bobSession = await h.account.startSession(
+      { kind: 'access-role', name: 'keyturn-u0bob', sessionName: 'bob' },
+      STAGING,
+    );
     expect(bobSession.ok).toBe(true);
 
     const reply = await h.command('U0ALICE', `done ${grantId}`);

@@ -19,7 +19,8 @@ const config = loadConfig({
   cwd: REPO,
   log: () => undefined,
 });
-const ALICE = { kind: 'user', name: 'alice' } as const;
+// keyturn.example.yml maps alice to her access role (src/domain/person.ts).
+const ALICE = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' } as const;
 const RASPI_1 = 'mi-0a1b2c3d4e5f60001';
 
 interface PageState {

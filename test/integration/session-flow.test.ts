@@ -6,8 +6,9 @@ import { END_GRACE_MS } from '../../src/domain/session';
 import { ManualClock } from '../support/fakes';
 import { type Harness, startHarness, textOf } from '../support/harness';
 
-const ALICE = { kind: 'user', name: 'alice' } as const;
-const BOB = { kind: 'user', name: 'bob' } as const;
+// keyturn.example.yml maps alice to her access role (src/domain/person.ts).
+const ALICE = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' } as const;
+const BOB = { kind: 'access-role', name: 'keyturn-u0bob', sessionName: 'bob' } as const;
 const RASPI = 'mi-0a1b2c3d4e5f60001';
 const BUILD_RUNNER = 'i-0123456789abcdef0';
 
@@ -87,7 +88,8 @@ describe('sessions and the digest over the real server', () => {
   });
 
   it('a session no grant explains is posted to the audit channel once', async () => {
-    // Bob holds standing ssm:StartSession outside Keyturn.
+    // Someone attached standing ssm:StartSession to bob's access role by hand, outside Keyturn. The
+    // boundary still holds it to the configured targets' nodes, so it is a prod-raspi node.
     const standing = await h.account.createPolicy({
       name: 'standing-ssm',
       path: '/',
@@ -99,7 +101,8 @@ describe('sessions and the digest over the real server', () => {
       },
     });
     await h.account.attachPolicy(BOB, standing.arn);
-    const opened = await h.account.startSession(BOB, BUILD_RUNNER);
+    expect((await h.account.startSession(BOB, BUILD_RUNNER)).ok).toBe(false);
+    const opened = await h.account.startSession(BOB, RASPI);
     expect(opened.ok).toBe(true);
 
     await sweep(h.keyturn.deps);
@@ -108,9 +111,9 @@ describe('sessions and the digest over the real server', () => {
       .messagesIn('C0AUDIT')
       .filter((m) => m.text.startsWith('A session matched no Keyturn grant'));
     expect(audit).toHaveLength(1);
-    expect(textOf(audit[0])).toContain('arn:aws:iam::123456789012:user/bob');
+    expect(textOf(audit[0])).toContain('arn:aws:sts::123456789012:assumed-role/keyturn-u0bob/bob');
     expect(textOf(audit[0])).toContain('<@U0BOB>');
-    expect(textOf(audit[0])).toContain(BUILD_RUNNER);
+    expect(textOf(audit[0])).toContain(RASPI);
   });
 
   it('the digest of the day lists the session and is posted to the audit channel once', async () => {

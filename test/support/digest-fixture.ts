@@ -3,6 +3,7 @@ import { type DigestInput, type DigestRun, localDay } from '../../src/domain/dig
 import type { Grant, GrantStatus, HistoryEntry } from '../../src/domain/grant';
 import type { Session } from '../../src/domain/session';
 import { testConfig } from './fakes';
+import { principalOfUser } from '../../src/domain/person';
 
 /**
  * One fixed day of Keyturn activity: Monday 2026-11-23 in Asia/Tokyo, which runs from
@@ -23,7 +24,10 @@ function grant(
   status: GrantStatus,
   extra: Partial<Grant> = {},
 ): Grant {
-  const principal = config.people[requester] ?? { kind: 'user' as const, name: requester.toLowerCase() };
+  const principal = principalOfUser(config.people, requester) ?? {
+    kind: 'user' as const,
+    name: requester.toLowerCase(),
+  };
   const history: HistoryEntry[] = [{ at: requestedAt, from: null, to: 'pending', by: requester }];
   return {
     id,
@@ -94,7 +98,7 @@ function session(id: string, fields: Partial<Session>): Session {
 
 export const sessions: Session[] = [
   session('alice-0000000000000000a', {
-    owner: `arn:aws:iam::${ACCOUNT}:user/alice`,
+    owner: `arn:aws:sts::${ACCOUNT}:assumed-role/keyturn-u0alice/alice`,
     node: { id: 'mi-0a1b2c3d4e5f60001', name: 'raspi-line-1' },
     document: 'shell',
     startedAt: '2026-11-23T00:20:00.000Z',
@@ -102,7 +106,7 @@ export const sessions: Session[] = [
     grantId: 'g1',
   }),
   session('alice-0000000000000000b', {
-    owner: `arn:aws:iam::${ACCOUNT}:user/alice`,
+    owner: `arn:aws:sts::${ACCOUNT}:assumed-role/keyturn-u0alice/alice`,
     node: { id: 'mi-0a1b2c3d4e5f60002', name: 'raspi-line-2' },
     document: 'ssh',
     startedAt: '2026-11-23T00:30:00.000Z',
@@ -110,7 +114,7 @@ export const sessions: Session[] = [
     grantId: 'g1',
   }),
   session('bob-0000000000000000c', {
-    owner: `arn:aws:iam::${ACCOUNT}:user/bob`,
+    owner: `arn:aws:sts::${ACCOUNT}:assumed-role/keyturn-u0bob/bob`,
     node: { id: 'i-0123456789abcdef0', name: 'web-1' },
     document: 'shell',
     startedAt: '2026-11-22T15:10:00.000Z',
@@ -127,7 +131,7 @@ export const sessions: Session[] = [
   }),
   session('bob-0000000000000000e', {
     status: 'active',
-    owner: `arn:aws:iam::${ACCOUNT}:user/bob`,
+    owner: `arn:aws:sts::${ACCOUNT}:assumed-role/keyturn-u0bob/bob`,
     node: { id: 'i-0123456789abcdef1', name: 'web-2' },
     document: 'port-forward',
     startedAt: '2026-11-23T14:55:00.000Z',
@@ -135,7 +139,7 @@ export const sessions: Session[] = [
   }),
   // One second before the Tokyo day.
   session('alice-0000000000000000f', {
-    owner: `arn:aws:iam::${ACCOUNT}:user/alice`,
+    owner: `arn:aws:sts::${ACCOUNT}:assumed-role/keyturn-u0alice/alice`,
     node: { id: 'mi-0a1b2c3d4e5f60001' },
     document: 'shell',
     startedAt: '2026-11-22T14:59:59.000Z',
@@ -238,7 +242,7 @@ export function fixedDayInput(): DigestInput {
   return {
     day: DAY,
     now: DIGEST_NOW,
-    accountId: ACCOUNT,
+    account: config.aws,
     people: config.people,
     grants,
     sessions,

@@ -191,13 +191,21 @@ export const prodRaspi: Target = {
 
 export function testConfig(overrides: { targets?: Record<string, Target> } = {}): Config {
   return {
-    aws: { accountId: '123456789012', region: 'ap-northeast-1' },
+    aws: { accountId: '123456789012', region: 'ap-northeast-1', partition: 'aws' },
     slack: { requestsChannel: 'C0APPROVALS', auditChannel: 'C0AUDIT' },
     people: {
-      U0ALICE: { kind: 'user', name: 'alice' },
-      U0BOB: { kind: 'user', name: 'bob' },
-      U0CAROL: { kind: 'user', name: 'carol' },
-      U0DAVE: { kind: 'role', name: 'oncall-dave' },
+      U0ALICE: {
+        user: 'U0ALICE',
+        identity: { kind: 'iam-user', name: 'alice', path: '/' },
+        attach: 'access-role',
+      },
+      U0BOB: { user: 'U0BOB', identity: { kind: 'iam-user', name: 'bob', path: '/' }, attach: 'access-role' },
+      U0CAROL: {
+        user: 'U0CAROL',
+        identity: { kind: 'iam-user', name: 'carol', path: '/' },
+        attach: 'access-role',
+      },
+      U0DAVE: { user: 'U0DAVE', identity: { kind: 'iam-role', name: 'oncall-dave' }, attach: 'access-role' },
     },
     targets: overrides.targets ?? { 'prod-raspi': prodRaspi },
     snippets: {},

@@ -26,9 +26,10 @@ export const RASPI_NODE = 'mi-0a1b2c3d4e5f60001';
 export const STAGING_NODE = 'i-0123456789abcdef0';
 export const MINUTE = 60_000;
 
-export const alice: Principal = { kind: 'user', name: 'alice' };
-export const bob: Principal = { kind: 'user', name: 'bob' };
-export const dave: Principal = { kind: 'role', name: 'oncall-dave' };
+/** The test config's people act through their access roles (src/domain/person.ts). */
+export const alice: Principal = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' };
+export const bob: Principal = { kind: 'access-role', name: 'keyturn-u0bob', sessionName: 'bob' };
+export const dave: Principal = { kind: 'access-role', name: 'keyturn-u0dave', sessionName: 'oncall-dave' };
 
 /** A second fleet in the same account, so tests can tell "this target's nodes" from "other fleets". */
 export const stagingWeb: Target = {
@@ -146,7 +147,7 @@ export async function stored(s: Scenario, id: string): Promise<Grant> {
 }
 
 export function policyArnOf(s: Scenario, grantId: string): string {
-  return grantPolicyArn(s.config.aws.accountId, grantId);
+  return grantPolicyArn(s.config.aws, grantId);
 }
 
 /** Calls Keyturn made to `op` about this policy ARN (IAM detach/delete/version calls name it). */

@@ -8,6 +8,7 @@ import type { CommandRun } from '../../src/domain/command-run';
 import type { Grant } from '../../src/domain/grant';
 import type { Snippet } from '../../src/domain/snippet';
 import type { Target } from '../../src/domain/target';
+import { principalOfUser } from '../../src/domain/person';
 import {
   ManualClock,
   type MemoryCommandRunStore,
@@ -169,7 +170,7 @@ export async function activeGrant(
   target = 'prod-raspi',
   overrides: Partial<Grant> = {},
 ): Promise<Grant> {
-  const principal = s.config.people[user] ?? { kind: 'user', name: 'nobody' };
+  const principal = principalOfUser(s.config.people, user) ?? { kind: 'user', name: 'nobody' };
   const grant: Grant = {
     id: `g-${user}-${target}`,
     requester: user,

@@ -25,7 +25,7 @@ import {
   UntagUserCommand,
 } from '@aws-sdk/client-iam';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { type Principal, principalArn } from '../../domain/principal';
+import { type AwsAccount, type Partition, type Principal, principalArn } from '../../domain/principal';
 import { type AccessControl, AccessControlError } from '../../ports/access-control';
 
 /** IAM keeps at most this many versions of a managed policy (FACTS.md). */
@@ -48,9 +48,12 @@ export function createIamAccessControl(
      * sets it; functions that never apply a grant leave it off and never read the quotas.
      */
     readQuotasAtStart?: boolean;
+    /** `aws` unless given; `Config.aws` carries the one derived from the region. */
+    partition?: Partition;
   },
 ): AccessControl {
   const { accountId } = opts;
+  const account: AwsAccount = { accountId, partition: opts.partition ?? 'aws' };
   // Quotas change only through a service-quota request: read once per container, and again only
   // before refusing a grant at the limit (a raised quota must not keep refusing until a redeploy).
   let quotas: Promise<{ user: number; role: number }> | undefined;
@@ -131,11 +134,11 @@ export function createIamAccessControl(
             Tags: Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
           }),
         );
-        return { arn: out.Policy?.Arn ?? policyArn(accountId, input.path, input.name), created: true };
+        return { arn: out.Policy?.Arn ?? policyArn(account, input.path, input.name), created: true };
       } catch (e) {
         // A retried apply after a crash finds its own policy: the ARN is derivable, so no extra call.
         if (iamErrorCode(e) === 'EntityAlreadyExists') {
-          return { arn: policyArn(accountId, input.path, input.name), created: false };
+          return { arn: policyArn(account, input.path, input.name), created: false };
         }
         throw translate('CreatePolicy', e);
       }
@@ -321,7 +324,10 @@ export function createIamAccessControl(
         do {
           const page = await iam.send(
             new SimulatePrincipalPolicyCommand({
-              PolicySourceArn: principalArn(accountId, principal),
+              // An access role's ARN (path /keyturn/people/). "The simulation includes all policies that
+              // are associated with that entity" (SimulatePrincipalPolicy, PolicySourceArn), its permissions
+              // boundary too; PermissionsBoundaryPolicyInputList would replace it, so it is not sent.
+              PolicySourceArn: principalArn(account, principal),
               ActionNames: ['ssm:StartSession'],
               ResourceArns: [check.nodeArn],
               ContextEntries,
@@ -357,8 +363,8 @@ function oldestNonDefault(versions: readonly PolicyVersion[], count: number): st
 }
 
 /** IAM managed policy ARNs embed the path: `arn:aws:iam::123456789012:policy/keyturn/keyturn-a1b2`. */
-export function policyArn(accountId: string, path: string, name: string): string {
-  return `arn:aws:iam::${accountId}:policy${path}${name}`;
+export function policyArn(account: AwsAccount, path: string, name: string): string {
+  return `arn:${account.partition}:iam::${account.accountId}:policy${path}${name}`;
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   isOpen,
   type MessageRef,
 } from '../../domain/grant';
+import type { Principal } from '../../domain/principal';
 import type { CreateGrantOutcome, GrantStore } from '../../ports/grant-store';
 import { createRequestKeys } from './request-keys';
 import { createKeyturnTable, type KeyturnTable } from './table';
@@ -85,7 +86,13 @@ export function createGrantEntities(table: KeyturnTable) {
       id: string().key(),
       requestKey: string().optional(),
       requester: string(),
-      principal: map({ kind: string().enum('user', 'role'), name: string() }),
+      // path: an IAM user's path (direct attach); sessionName: an access role's pinned session name.
+      principal: map({
+        kind: string().enum('user', 'role', 'access-role'),
+        name: string(),
+        path: string().optional(),
+        sessionName: string().optional(),
+      }),
       target: string(),
       durationMinutes: number(),
       reason: string(),
@@ -365,6 +372,21 @@ class DynamoGrantStore implements GrantStore {
 
 type StoredGrant = FormattedItem<GrantEntities['grant']>;
 
+/** Grants written before access roles have `{ kind, name }` only: a user or role attached directly. */
+function toPrincipal(stored: StoredGrant['principal']): Principal {
+  if (stored.kind === 'access-role') {
+    return { kind: 'access-role', name: stored.name, sessionName: stored.sessionName ?? '' };
+  }
+  if (stored.kind === 'user') {
+    return stored.path === undefined
+      ? { kind: 'user', name: stored.name }
+      : { kind: 'user', name: stored.name, path: stored.path };
+  }
+  return stored.path === undefined
+    ? { kind: 'role', name: stored.name }
+    : { kind: 'role', name: stored.name, path: stored.path };
+}
+
 /**
  * Rebuilds the domain value, so an optional absent when written stays absent rather than `undefined`.
  * Also for grants read from an index (every index projects all attributes): the digest reads them so.
@@ -373,7 +395,7 @@ export function toGrant(stored: StoredGrant): Grant {
   const { principal, approvals, card, history, ending, extension, ...rest } = stored;
   const grant: Grant = {
     ...compact(rest),
-    principal: { kind: principal.kind, name: principal.name },
+    principal: toPrincipal(principal),
     approvals: toApprovals(approvals),
     history: history.map((entry) => compact({ ...entry })),
   };

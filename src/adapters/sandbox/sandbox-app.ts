@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Config } from '../../config/types';
+import { principalOfUser } from '../../domain/person';
 import type { Principal } from '../../domain/principal';
 import { SESSION_DOCUMENTS } from '../../domain/target';
 import type { SessionInfo } from '../../ports/fleet';
@@ -199,7 +200,7 @@ export function createSandboxApp(
   };
 
   const principalOf = (user: string): Principal => {
-    const principal = opts.config.people[user];
+    const principal = principalOfUser(opts.config.people, user);
     if (!principal) throw new RequestRefused(403, `${names[user] ?? user} is not mapped to an AWS principal`);
     return principal;
   };
@@ -207,7 +208,7 @@ export function createSandboxApp(
   // ---- routes ----------------------------------------------------------------------------------
 
   async function state(user: string): Promise<Json> {
-    const principal = opts.config.people[user];
+    const principal = principalOfUser(opts.config.people, user);
     const now = opts.clock.now();
     const nodes = await Promise.all(
       opts.config.sandbox.fleet.map(async (node) => ({

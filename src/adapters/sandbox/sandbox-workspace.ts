@@ -1,5 +1,6 @@
 import type { Config } from '../../config/types';
-import { describePrincipal } from '../../domain/principal';
+import { describeIdentity, personPrincipal, roleSessionName } from '../../domain/person';
+import { assumedRoleArn, describePrincipal, principalArn } from '../../domain/principal';
 import { isUserGroupId } from '../../domain/target';
 
 /** The bot user the sandbox's Slack answers auth.test with (fake-slack-api.ts). */
@@ -12,6 +13,8 @@ export interface SandboxPerson {
   name: string;
   /** "IAM user alice", or undefined for someone Keyturn would refuse (not in `people`). */
   principal?: string;
+  /** The ARN IAM names in an AccessDenied for them: their access role's session, or their own user/role. */
+  arn?: string;
   /** Targets whose approvers name this person, directly or through a user group. */
   approverOf: string[];
 }
@@ -34,14 +37,32 @@ export function sandboxWorkspace(config: Config): { people: SandboxPerson[]; cha
   for (const members of Object.values(config.sandbox.userGroups)) for (const id of members) ids.add(id);
 
   const people = [...ids].map((id) => {
-    const principal = config.people[id];
+    const mapped = Object.hasOwn(config.people, id) ? config.people[id] : undefined;
     const approverOf = Object.values(config.targets)
       .filter((t) =>
         t.approvers.some((a) => a === id || (isUserGroupId(a) && config.sandbox.userGroups[a]?.includes(id))),
       )
       .map((t) => t.name);
-    const person: SandboxPerson = { id, name: personName(id, principal?.name), approverOf };
-    if (principal) person.principal = describePrincipal(principal);
+    const person: SandboxPerson = {
+      id,
+      name: personName(id, mapped && roleSessionName(mapped.identity)),
+      approverOf,
+    };
+    if (mapped) {
+      const principal = personPrincipal(mapped);
+      person.principal =
+        principal.kind === 'access-role'
+          ? `${describePrincipal(principal)} (assumed by ${describeIdentity(mapped.identity)})`
+          : describePrincipal(principal);
+      person.arn =
+        principal.kind === 'user'
+          ? principalArn(config.aws, principal)
+          : assumedRoleArn(
+              config.aws,
+              principal.name,
+              principal.kind === 'access-role' ? principal.sessionName : principal.name,
+            );
+    }
     return person;
   });
 

@@ -3,7 +3,18 @@ import type { Simulation } from '@cloud-copilot/iam-simulate';
 import type { SandboxNode } from '../../config/types';
 import { type ManagedNode, nodeArn } from '../../domain/node';
 import type { PolicyDocument } from '../../domain/policy-document';
-import { type Principal, principalArn } from '../../domain/principal';
+import { accessRoleName, type Person, trustPolicy } from '../../domain/person';
+import {
+  ACCESS_ROLE_PATH,
+  type AwsAccount,
+  assumedRoleArn,
+  iamRoleArn,
+  iamUserArn,
+  type Partition,
+  type Principal,
+  partitionOfRegion,
+  principalArn,
+} from '../../domain/principal';
 import { type AccessControl, AccessControlError } from '../../ports/access-control';
 import type { Clock } from '../../ports/clock';
 import type { Fleet, SessionInfo } from '../../ports/fleet';
@@ -52,6 +63,15 @@ export type StartSessionOutcome =
 export interface SimulatedAccountOptions {
   accountId: string;
   region: string;
+  /** Derived from the region when absent. */
+  partition?: Partition;
+  /** The access roles' permissions boundary (src/domain/boundary.ts); it caps every access role's policies. */
+  boundary?: PolicyDocument;
+  /**
+   * The mapped people: an access role acts only if its trust policy lets its person assume it, as
+   * they would from their own IAM user, Identity Center session or shared role.
+   */
+  people?: readonly Person[];
   nodes: readonly SandboxNode[];
   clock: Clock;
   /** Managed policies one user or role may hold; IAM's default is 10. */
@@ -89,6 +109,10 @@ export class SimulatedAccount implements AccessControl, Fleet {
   readonly calls: SimulatedCall[] = [];
 
   private readonly accountId: string;
+  private readonly account: AwsAccount;
+  private readonly boundary: PolicyDocument | undefined;
+  private readonly people: ReadonlyMap<string, Person>;
+  private readonly trusted = new Map<string, boolean>();
   private readonly region: string;
   private readonly nodes: readonly SandboxNode[];
   private readonly clock: Clock;
@@ -108,6 +132,9 @@ export class SimulatedAccount implements AccessControl, Fleet {
   constructor(opts: SimulatedAccountOptions) {
     this.accountId = opts.accountId;
     this.region = opts.region;
+    this.account = { accountId: opts.accountId, partition: opts.partition ?? partitionOfRegion(opts.region) };
+    this.boundary = opts.boundary;
+    this.people = new Map((opts.people ?? []).map((p) => [accessRoleName(p.user), p]));
     this.nodes = opts.nodes;
     this.clock = opts.clock;
     this.quota = opts.attachedPoliciesQuota ?? DEFAULT_ATTACHED_POLICIES_QUOTA;
@@ -150,12 +177,12 @@ export class SimulatedAccount implements AccessControl, Fleet {
     const at = this.clock.now().toISOString();
     const onNode = await this.decide(principal, {
       action: 'ssm:StartSession',
-      resource: nodeArn(this.region, this.accountId, node.id),
+      resource: nodeArn({ ...this.account, region: this.region }, node.id),
       context: { ...tagContext(node.tags), 'aws:CurrentTime': at },
     });
     const onDocument = await this.decide(principal, {
       action: 'ssm:StartSession',
-      resource: `arn:aws:ssm:${this.region}:${this.accountId}:document/${document}`,
+      resource: `arn:${this.account.partition}:ssm:${this.region}:${this.accountId}:document/${document}`,
       context: { 'aws:CurrentTime': at },
     });
     if (onNode !== 'allowed' || onDocument !== 'allowed') return { ok: false, reason: 'access-denied' };
@@ -235,7 +262,7 @@ export class SimulatedAccount implements AccessControl, Fleet {
     if (!node) return 'denied';
     return this.decide(principal, {
       action: 'ssm:StartSession',
-      resource: nodeArn(this.region, this.accountId, node.id),
+      resource: nodeArn({ ...this.account, region: this.region }, node.id),
       context: { ...tagContext(node.tags), 'aws:CurrentTime': at },
     });
   }
@@ -248,14 +275,20 @@ export class SimulatedAccount implements AccessControl, Fleet {
     // iam-simulate is AGPL-3.0, a devDependency only: loaded on first use so a Lambda never loads it (FACTS.md).
     const { runSimulation } =
       require('@cloud-copilot/iam-simulate') as typeof import('@cloud-copilot/iam-simulate');
+    if (principal.kind === 'access-role' && !(await this.mayAssume(principal))) return 'denied';
     const simulation: Simulation = {
       request: {
-        principal: principalArn(this.accountId, principal),
+        // The caller is the principal's session: an access role acts as `assumed-role/<role>/<session name>`.
+        principal:
+          principal.kind === 'access-role'
+            ? this.sessionOwner(principal)
+            : principalArn(this.account, principal),
         action: request.action,
         resource: { resource: request.resource, accountId: this.accountId },
         contextVariables: {
           'aws:CurrentTime': this.clock.now().toISOString(),
           ...this.identityContext(principal),
+          ...this.sessionTagContext(request.resource),
           ...request.context,
         },
       },
@@ -265,6 +298,10 @@ export class SimulatedAccount implements AccessControl, Fleet {
       }),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
+      ...(principal.kind === 'access-role' &&
+        this.boundary && {
+          permissionBoundaryPolicies: [{ name: 'keyturn-access-boundary', policy: this.boundary }],
+        }),
     };
     const result = await runSimulation(simulation, {});
     if (result.resultType === 'error') {
@@ -282,7 +319,117 @@ export class SimulatedAccount implements AccessControl, Fleet {
       .toUpperCase()
       .replace(/[^A-Z0-9]/g, '')
       .padEnd(17, '0');
-    return principal.kind === 'user' ? `AIDA${id}` : `AROA${id}:${principal.name}`;
+    if (principal.kind === 'user') return `AIDA${id}`;
+    return `AROA${id}:${principal.kind === 'access-role' ? principal.sessionName : principal.name}`;
+  }
+
+  /**
+   * Whether the access role's person may assume it with its pinned session name: its trust policy,
+   * evaluated as the role's resource policy for sts:AssumeRole by the person's own identity. An
+   * Identity Center user arrives through an AWSReservedSSO_* session whose permission set allows
+   * sts:AssumeRole on access roles. Unmapped access roles are not checked (tests that build no people).
+   */
+  private async mayAssume(principal: Principal & { kind: 'access-role' }): Promise<boolean> {
+    const roleName = principal.name;
+    const person = this.people.get(roleName);
+    if (!person) return true;
+    const cacheKey = `${roleName}/${principal.sessionName}`;
+    const known = this.trusted.get(cacheKey);
+    if (known !== undefined) return known;
+    const { runSimulation } =
+      require('@cloud-copilot/iam-simulate') as typeof import('@cloud-copilot/iam-simulate');
+    const { identity } = person;
+    // The session name the caller asks for; the trust policy pins the one it accepts.
+    const sessionName = principal.sessionName;
+    const id = (name: string) =>
+      name
+        .toUpperCase()
+        .replace(/[^A-Z0-9]/g, '')
+        .padEnd(17, '0');
+    let arn: string;
+    let context: Record<string, string>;
+    if (identity.kind === 'iam-user') {
+      arn = iamUserArn(this.account, identity.name, identity.path);
+      context = {
+        'aws:PrincipalArn': arn,
+        'aws:username': identity.name,
+        'aws:userid': `AIDA${id(identity.name)}`,
+      };
+    } else if (identity.kind === 'identity-center') {
+      const permissionSet = 'AWSReservedSSO_Sandbox_0123456789abcdef';
+      arn = assumedRoleArn(this.account, permissionSet, identity.userName);
+      context = {
+        'aws:PrincipalArn': iamRoleArn(
+          this.account,
+          permissionSet,
+          `/aws-reserved/sso.amazonaws.com/${this.region}/`,
+        ),
+        'aws:userid': `AROA${id(permissionSet)}:${identity.userName}`,
+      };
+    } else {
+      arn = assumedRoleArn(this.account, identity.name, identity.sessionName ?? identity.name);
+      context = {
+        'aws:PrincipalArn': iamRoleArn(this.account, identity.name, identity.path),
+        'aws:userid': `AROA${id(identity.name)}:${identity.sessionName ?? identity.name}`,
+      };
+    }
+    const result = await runSimulation(
+      {
+        request: {
+          principal: arn,
+          action: 'sts:AssumeRole',
+          resource: {
+            resource: iamRoleArn(this.account, roleName, ACCESS_ROLE_PATH),
+            accountId: this.accountId,
+          },
+          contextVariables: {
+            ...context,
+            'aws:PrincipalAccount': this.accountId,
+            'sts:RoleSessionName': sessionName,
+          },
+        },
+        identityPolicies: [
+          {
+            name: 'assume-access-roles',
+            policy: {
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Action: 'sts:AssumeRole',
+                  Resource: iamRoleArn(this.account, '*', ACCESS_ROLE_PATH),
+                },
+              ],
+            },
+          },
+        ],
+        resourcePolicy: trustPolicy(this.account, identity),
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      },
+      {},
+    );
+    const allowed = result.resultType !== 'error' && result.overallResult === 'Allowed';
+    this.trusted.set(cacheKey, allowed);
+    return allowed;
+  }
+
+  /**
+   * Session Manager tags every session `aws:ssmmessages:session-id` = its starter's `aws:userid`
+   * (FACTS.md), which is what own-session statements match; known sessions carry it here too.
+   */
+  private sessionTagContext(resource: string): Record<string, string> {
+    const id = /:session\/([^/]+)$/.exec(resource)?.[1];
+    const session = id && (this.openSessions.get(id) ?? this.endedSessions.find((s) => s.id === id));
+    if (!session) return {};
+    const owner = /:(user|assumed-role)\/(.+)$/.exec(session.owner);
+    if (!owner) return {};
+    const parts = owner[2]!.split('/');
+    const starter: Principal =
+      owner[1] === 'user'
+        ? { kind: 'user', name: parts.at(-1)! }
+        : { kind: 'access-role', name: parts[0]!, sessionName: parts[1] ?? '' };
+    return { 'ssm:resourceTag/aws:ssmmessages:session-id': this.userId(starter) };
   }
 
   /** IAM and Session Manager state, as plain JSON, so a sandbox can be stopped and started again. */
@@ -527,14 +674,16 @@ export class SimulatedAccount implements AccessControl, Fleet {
 
   /** Session ids start with the caller, which is what grant policies match to let them end their own. */
   private sessionIdPrefix(principal: Principal): string {
-    return principal.kind === 'user' ? principal.name : this.userId(principal);
+    if (principal.kind === 'user') return principal.name;
+    // A role session's id starts with its session name (FACTS.md: `Matt-07a16060613c408b5`).
+    return principal.kind === 'access-role' ? principal.sessionName : principal.name;
   }
 
   /** The role session name is the role's name here, as in `userId`. */
   private sessionOwner(principal: Principal): string {
-    return principal.kind === 'user'
-      ? principalArn(this.accountId, principal)
-      : `arn:aws:sts::${this.accountId}:assumed-role/${principal.name}/${principal.name}`;
+    if (principal.kind === 'user') return principalArn(this.account, principal);
+    const sessionName = principal.kind === 'access-role' ? principal.sessionName : principal.name;
+    return assumedRoleArn(this.account, principal.name, sessionName);
   }
 
   private identityContext(principal: Principal): Record<string, string> {
@@ -545,12 +694,13 @@ export class SimulatedAccount implements AccessControl, Fleet {
   }
 }
 
+/** Access roles are IAM roles: IAM itself keys both by role name. */
 function principalKey(p: Principal): string {
-  return `${p.kind}/${p.name}`;
+  return `${p.kind === 'user' ? 'user' : 'role'}/${p.name}`;
 }
 
 /** IAM names cannot contain '/', so the first one separates kind from name. */
-function principalFromKey(key: string): Principal {
+function principalFromKey(key: string): { kind: 'user' | 'role'; name: string } {
   const slash = key.indexOf('/');
   const kind = key.slice(0, slash);
   return { kind: kind === 'role' ? 'role' : 'user', name: key.slice(slash + 1) };

@@ -1,3 +1,4 @@
+import { type AwsProfile, profileText } from '../../domain/person';
 import type {
   ActionsBlock,
   Button,
@@ -495,7 +496,23 @@ export function extensionCard(view: ExtensionCardView): SlackMessage {
   return { text, blocks };
 }
 
-function startSessionCommand(nodes: readonly ManagedNode[], region: string): string {
+/**
+ * The access role's profile, pasted once into ~/.aws/config; every command below names it. Exported
+ * for `/access help`, which shows the same section at any time.
+ */
+export function profileSection(profile: AwsProfile): string {
+  return [
+    `*Once:* add this to \`~/.aws/config\` (\`source_profile\`: ${escapeMrkdwn(profile.sourceProfile.meaning)}):`,
+    `\`\`\`${escapeMrkdwn(profileText(profile))}\`\`\``,
+  ].join('\n');
+}
+
+/** `--profile keyturn ` when the person acts through an access role, else nothing (direct attach). */
+function profileFlag(profile: AwsProfile | undefined): string {
+  return profile ? `--profile ${escapeMrkdwn(profile.name)} ` : '';
+}
+
+function startSessionCommand(nodes: readonly ManagedNode[], region: string, profile?: AwsProfile): string {
   const first = onlineFirst(nodes)[0];
   const target = first === undefined ? '&lt;node-id&gt;' : escapeMrkdwn(first.id);
   const note =
@@ -504,15 +521,15 @@ function startSessionCommand(nodes: readonly ManagedNode[], region: string): str
       : first.ping === 'Online'
         ? ''
         : '\nNo node is online right now; this one may come back.';
-  return `*Start a session:*\n\`\`\`aws ssm start-session --target ${target} --region ${escapeMrkdwn(region)}\`\`\`${note}`;
+  return `*Start a session:*\n\`\`\`aws ssm start-session ${profileFlag(profile)}--target ${target} --region ${escapeMrkdwn(region)}\`\`\`${note}`;
 }
 
-function sshConfig(region: string): string {
+function sshConfig(region: string, profile?: AwsProfile): string {
   // %h and %p are filled in by ssh; the host patterns cover EC2 (i-) and hybrid (mi-) node ids.
   return [
     '*SSH:* add this to `~/.ssh/config`, then `ssh` to a node by its id:',
     '```Host i-* mi-*',
-    `  ProxyCommand sh -c "aws ssm start-session --target %h --document-name AWS-StartSSHSession --parameters 'portNumber=%p' --region ${escapeMrkdwn(region)}"\`\`\``,
+    `  ProxyCommand sh -c "aws ssm start-session ${profileFlag(profile)}--target %h --document-name AWS-StartSSHSession --parameters 'portNumber=%p' --region ${escapeMrkdwn(region)}"\`\`\``,
   ].join('\n');
 }
 
@@ -602,9 +619,10 @@ export function notice(n: Notice, now?: Date): SlackMessage {
           `*Access to ${targetLabel(target)} is ready* (request ${escapeMrkdwn(grant.id)}), ${ends}.${runAs}`,
         ),
         section([`*Nodes:* ${nodeCount(n.nodes)}`, ...nodeLines(n.nodes)].join('\n')),
-        section(startSessionCommand(n.nodes, n.region)),
+        ...(n.profile ? [section(profileSection(n.profile))] : []),
+        section(startSessionCommand(n.nodes, n.region, n.profile)),
       ];
-      if (target.documents.includes('ssh')) blocks.push(section(sshConfig(n.region)));
+      if (target.documents.includes('ssh')) blocks.push(section(sshConfig(n.region, n.profile)));
       const endsAt = grant.expiresAt === undefined ? ends : `ends ${slackDate(grant.expiresAt)}`;
       // The expiry is a condition inside the IAM policy (DESIGN.md "The grant policy"), not a Keyturn timer.
       blocks.push(

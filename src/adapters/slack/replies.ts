@@ -1,3 +1,4 @@
+import { profileSection } from './blocks';
 import type { AccessCommandResult } from '../../app/access-command';
 import type { DecideResult } from '../../app/decide';
 import type { EndResult } from '../../app/end-grant';
@@ -124,7 +125,11 @@ export function extensionDecisionRefusal(
 export function accessReply(result: RequestAccessResult): Reply {
   switch (result.outcome) {
     case 'help':
-      return { text: helpText(result.targets) };
+      return {
+        text: result.profile
+          ? `${helpText(result.targets)}\n\n${profileSection(result.profile)}`
+          : helpText(result.targets),
+      };
     case 'requested': {
       const g = result.grant;
       return {

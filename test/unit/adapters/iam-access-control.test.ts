@@ -42,6 +42,7 @@ const POLICY_ARN = `arn:aws:iam::${ACCOUNT}:policy/keyturn/keyturn-a1b2`;
 const NODE_ARN = `arn:aws:ssm:ap-northeast-1:${ACCOUNT}:managed-instance/mi-0a1b2c3d4e5f60001`;
 const alice: Principal = { kind: 'user', name: 'alice' };
 const bob: Principal = { kind: 'role', name: 'oncall-bob' };
+const aliceAccess: Principal = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' };
 
 const document: PolicyDocument = {
   Version: '2012-10-17',
@@ -153,6 +154,27 @@ describe('attachPolicy', () => {
     await expect(accessControl.attachPolicy(alice, POLICY_ARN)).rejects.toMatchObject({
       name: 'AccessControlError',
       code: 'NoSuchEntity',
+    });
+  });
+});
+
+describe('an access role is an IAM role to attach, tag and count', () => {
+  it('attaches and detaches with the role calls, by role name', async () => {
+    iam.on(AttachRolePolicyCommand).resolves({});
+    iam.on(DetachRolePolicyCommand).resolves({});
+    await accessControl.attachPolicy(aliceAccess, POLICY_ARN);
+    await expect(accessControl.detachPolicy(aliceAccess, POLICY_ARN)).resolves.toBe('detached');
+    expect(inputOf(AttachRolePolicyCommand)).toEqual({ RoleName: 'keyturn-u0alice', PolicyArn: POLICY_ARN });
+    expect(inputOf(DetachRolePolicyCommand)).toEqual({ RoleName: 'keyturn-u0alice', PolicyArn: POLICY_ARN });
+    expect(iam).not.toHaveReceivedCommand(AttachUserPolicyCommand);
+  });
+
+  it('puts the Run As tag on the access role (Keyturn owns it, so tagging always works)', async () => {
+    iam.on(TagRoleCommand).resolves({});
+    await accessControl.setRunAs(aliceAccess, 'pi-ops');
+    expect(inputOf(TagRoleCommand)).toEqual({
+      RoleName: 'keyturn-u0alice',
+      Tags: [{ Key: 'SSMSessionRunAs', Value: 'pi-ops' }],
     });
   });
 });
@@ -305,6 +327,30 @@ describe('canStartSession', () => {
     await expect(accessControl.canStartSession(bob, check)).resolves.toBe(true);
     expect(inputOf(SimulatePrincipalPolicyCommand).PolicySourceArn).toBe(
       `arn:aws:iam::${ACCOUNT}:role/oncall-bob`,
+    );
+  });
+
+  it('simulates an access role by its ARN, path included, so IAM applies its permissions boundary', async () => {
+    iam.on(SimulatePrincipalPolicyCommand).resolves({ EvaluationResults: [result('allowed')] });
+
+    await expect(accessControl.canStartSession(aliceAccess, check)).resolves.toBe(true);
+    expect(inputOf(SimulatePrincipalPolicyCommand).PolicySourceArn).toBe(
+      `arn:aws:iam::${ACCOUNT}:role/keyturn/people/keyturn-u0alice`,
+    );
+    // No PermissionsBoundaryPolicyInputList: it would replace the boundary the role really carries.
+    expect(inputOf(SimulatePrincipalPolicyCommand).PermissionsBoundaryPolicyInputList).toBeUndefined();
+  });
+
+  it('simulates a directly attached IAM user with a path, in the aws-us-gov partition', async () => {
+    iam.on(SimulatePrincipalPolicyCommand).resolves({ EvaluationResults: [result('allowed')] });
+    const gov = createIamAccessControl(new IAMClient({ region: 'us-gov-west-1' }), {
+      accountId: ACCOUNT,
+      partition: 'aws-us-gov',
+    });
+
+    await gov.canStartSession({ kind: 'user', name: 'erin', path: '/engineering/' }, check);
+    expect(inputOf(SimulatePrincipalPolicyCommand).PolicySourceArn).toBe(
+      `arn:aws-us-gov:iam::${ACCOUNT}:user/engineering/erin`,
     );
   });
 

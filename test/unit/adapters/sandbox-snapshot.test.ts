@@ -24,7 +24,6 @@ function account(clock = new ManualClock(new Date('2026-11-23T10:30:00Z'))) {
 async function grantAlice(a: SimulatedAccount): Promise<void> {
   const rendered = renderGrantPolicy({
     ...config.aws,
-    principal: alice,
     target: { tags: { Fleet: 'prod-raspi' }, documents: ['shell'] },
     startsAt: '2026-11-23T10:00:00Z',
     expiresAt: '2026-11-23T11:00:00Z',

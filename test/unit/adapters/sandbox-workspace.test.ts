@@ -12,13 +12,14 @@ describe('sandboxWorkspace', () => {
     expect(people.find((p) => p.id === 'U0ALICE')).toEqual({
       id: 'U0ALICE',
       name: 'alice',
-      principal: 'IAM user alice',
+      principal: 'access role keyturn-u0alice (assumed by IAM user alice)',
+      arn: 'arn:aws:sts::123456789012:assumed-role/keyturn-u0alice/alice',
       approverOf: [],
     });
     // dave approves through the S0SREGROUP user group.
     expect(people.find((p) => p.id === 'U0DAVE')).toMatchObject({
       name: 'dave',
-      principal: 'IAM role oncall-dave',
+      principal: 'access role keyturn-u0dave (assumed by IAM role oncall-dave)',
       approverOf: ['prod-raspi'],
     });
     expect(people.find((p) => p.id === 'U0CAROL')?.approverOf).toEqual(['prod-raspi']);

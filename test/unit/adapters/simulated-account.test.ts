@@ -1,3 +1,5 @@
+import { renderBoundary } from '../../../src/domain/boundary';
+import type { Person } from '../../../src/domain/person';
 import { SimulatedAccount } from '../../../src/adapters/sandbox/simulated-account';
 import type { SandboxNode } from '../../../src/config/types';
 import { nodeArn } from '../../../src/domain/node';
@@ -39,14 +41,12 @@ const dave: Principal = { kind: 'role', name: 'oncall-dave' };
 
 /** The policy an approval really attaches, so these tests also check it against a real evaluator. */
 function grantPolicy(
-  principal: Principal,
   tags: Record<string, string> = { Fleet: 'prod-raspi' },
   expiresAt = EXPIRES,
 ): PolicyDocument {
   const rendered = renderGrantPolicy({
     accountId: ACCOUNT,
     region: REGION,
-    principal,
     target: { tags, documents: ['shell', 'ssh'] },
     startsAt: STARTS,
     expiresAt,
@@ -71,14 +71,18 @@ async function grant(account: SimulatedAccount, principal: Principal, id = 'a1b2
     name: policyName(id),
     path: POLICY_PATH,
     description: `grant ${id}`,
-    document: grantPolicy(principal),
+    document: grantPolicy(),
     tags: { 'keyturn:grant': id },
   });
   await account.attachPolicy(principal, arn);
   return arn;
 }
 
-const raspiCheck = (at: string) => ({ nodeArn: nodeArn(REGION, ACCOUNT, raspi.id), tags: raspi.tags, at });
+const raspiCheck = (at: string) => ({
+  nodeArn: nodeArn({ partition: 'aws', region: REGION, accountId: ACCOUNT }, raspi.id),
+  tags: raspi.tags,
+  at,
+});
 
 describe('policies and attachments, as IAM keeps them', () => {
   it('creates a policy under its path and answers created:false for the same name again', async () => {
@@ -87,7 +91,7 @@ describe('policies and attachments, as IAM keeps them', () => {
       name: 'keyturn-a1b2',
       path: '/keyturn/',
       description: 'd',
-      document: grantPolicy(alice),
+      document: grantPolicy(),
       tags: {},
     };
 
@@ -97,12 +101,12 @@ describe('policies and attachments, as IAM keeps them', () => {
     expect(first).toEqual({ arn: `arn:aws:iam::${ACCOUNT}:policy/keyturn/keyturn-a1b2`, created: true });
     expect(again).toEqual({ arn: first.arn, created: false });
     expect(account.policy(first.arn)?.description).toBe('d');
-    expect(account.policyDocument(first.arn)).toEqual(grantPolicy(alice));
+    expect(account.policyDocument(first.arn)).toEqual(grantPolicy());
   });
 
   it('stores a copy: changing the document passed in changes nothing in the account', async () => {
     const { account } = newAccount();
-    const document = grantPolicy(alice);
+    const document = grantPolicy();
     const { arn } = await account.createPolicy({ name: 'p', path: '/', description: '', document, tags: {} });
 
     document.Statement.length = 0;
@@ -202,7 +206,7 @@ describe('failNext', () => {
       name: 'keyturn-a1b2',
       path: POLICY_PATH,
       description: '',
-      document: grantPolicy(alice),
+      document: grantPolicy(),
       tags: {},
     });
     account.failNext('attachPolicy', 'Throttling');
@@ -220,7 +224,7 @@ describe('failNext', () => {
     const { account } = newAccount();
     account.failNext('createPolicy', 'LimitExceeded');
     account.failNext('createPolicy', 'ServiceFailure');
-    const input = { name: 'p', path: '/', description: '', document: grantPolicy(alice), tags: {} };
+    const input = { name: 'p', path: '/', description: '', document: grantPolicy(), tags: {} };
 
     await expect(account.detachPolicy(alice, 'arn:aws:iam::123456789012:policy/p')).resolves.toBe(
       'already-gone',
@@ -249,7 +253,11 @@ describe('canStartSession, evaluated by a real IAM policy evaluator', () => {
     const { account } = newAccount();
     await grant(account, alice);
 
-    const check = { nodeArn: nodeArn(REGION, ACCOUNT, web.id), tags: web.tags, at: IN_WINDOW };
+    const check = {
+      nodeArn: nodeArn({ partition: 'aws', region: REGION, accountId: ACCOUNT }, web.id),
+      tags: web.tags,
+      at: IN_WINDOW,
+    };
     await expect(account.canStartSession(alice, check)).resolves.toBe(false);
   });
 
@@ -320,31 +328,21 @@ describe('evaluate and decide (for the sandbox page)', () => {
     await expect(account.canStartSession(alice, raspiCheck(IN_WINDOW))).resolves.toBe(false);
   });
 
-  it('lets a user terminate only their own sessions (aws:username)', async () => {
+  it('lets a user and a role session terminate only the sessions they started (session-id tag)', async () => {
     const { account } = newAccount();
-    await grant(account, alice);
-    const session = (owner: string) => `arn:aws:ssm:${REGION}:${ACCOUNT}:session/${owner}-0a1b2c3d4e5f`;
+    await grant(account, alice, 'a1');
+    await grant(account, dave, 'd1');
+    const aliceSession = await account.startSession(alice, raspi.id);
+    const daveSession = await account.startSession(dave, raspi.id);
+    if (!aliceSession.ok || !daveSession.ok) throw new Error('sessions did not start');
+    const arn = (id: string) => `arn:aws:ssm:${REGION}:${ACCOUNT}:session/${id}`;
+    const terminate = (p: Principal, id: string) =>
+      account.decide(p, { action: 'ssm:TerminateSession', resource: arn(id) });
 
-    await expect(
-      account.decide(alice, { action: 'ssm:TerminateSession', resource: session('alice') }),
-    ).resolves.toBe('allowed');
-    await expect(
-      account.decide(alice, { action: 'ssm:TerminateSession', resource: session('bob') }),
-    ).resolves.toBe('denied');
-  });
-
-  it('lets a role terminate only its own sessions (aws:userid)', async () => {
-    const { account } = newAccount();
-    await grant(account, dave);
-    const own = `arn:aws:ssm:${REGION}:${ACCOUNT}:session/${account.userId(dave)}-0a1b2c3d4e5f`;
-    const other = `arn:aws:ssm:${REGION}:${ACCOUNT}:session/${account.userId(alice)}-0a1b2c3d4e5f`;
-
-    await expect(account.decide(dave, { action: 'ssm:TerminateSession', resource: own })).resolves.toBe(
-      'allowed',
-    );
-    await expect(account.decide(dave, { action: 'ssm:TerminateSession', resource: other })).resolves.toBe(
-      'denied',
-    );
+    await expect(terminate(alice, aliceSession.session.id)).resolves.toBe('allowed');
+    await expect(terminate(alice, daveSession.session.id)).resolves.toBe('denied');
+    await expect(terminate(dave, daveSession.session.id)).resolves.toBe('allowed');
+    await expect(terminate(dave, aliceSession.session.id)).resolves.toBe('denied');
   });
 });
 
@@ -372,9 +370,9 @@ describe('createPolicyVersion', () => {
     clock.set(AFTER_EXPIRY);
     await expect(account.evaluate(alice, raspi.id)).resolves.toBe('denied');
 
-    await account.createPolicyVersion(arn, grantPolicy(alice, undefined, EXTENDED));
+    await account.createPolicyVersion(arn, grantPolicy(undefined, EXTENDED));
 
-    expect(account.policyDocument(arn)).toEqual(grantPolicy(alice, undefined, EXTENDED));
+    expect(account.policyDocument(arn)).toEqual(grantPolicy(undefined, EXTENDED));
     expect(account.policy(arn)?.versions.map((v) => [v.versionId, v.isDefault])).toEqual([
       ['v1', false],
       ['v2', true],
@@ -389,13 +387,13 @@ describe('createPolicyVersion', () => {
 
     for (let i = 0; i < 6; i++) {
       clock.advance(60_000);
-      await account.createPolicyVersion(arn, grantPolicy(alice, undefined, `2026-11-02T15:0${i}:00Z`));
+      await account.createPolicyVersion(arn, grantPolicy(undefined, `2026-11-02T15:0${i}:00Z`));
     }
 
     const versions = account.policy(arn)?.versions ?? [];
     expect(versions.map((v) => v.versionId)).toEqual(['v3', 'v4', 'v5', 'v6', 'v7']);
     expect(versions.filter((v) => v.isDefault).map((v) => v.versionId)).toEqual(['v7']);
-    expect(account.policyDocument(arn)).toEqual(grantPolicy(alice, undefined, '2026-11-02T15:05:00Z'));
+    expect(account.policyDocument(arn)).toEqual(grantPolicy(undefined, '2026-11-02T15:05:00Z'));
     // One port call each: the room-making is the adapter's, not an extra call.
     expect(account.calls.filter((c) => c.op === 'createPolicyVersion')).toHaveLength(6);
   });
@@ -405,7 +403,7 @@ describe('createPolicyVersion', () => {
     const arn = await grant(account, alice);
 
     // All in the same instant; by name, 'v10' would sort before 'v8' and the wrong version would go.
-    for (let i = 0; i < 12; i++) await account.createPolicyVersion(arn, grantPolicy(alice));
+    for (let i = 0; i < 12; i++) await account.createPolicyVersion(arn, grantPolicy());
 
     expect(account.policy(arn)?.versions.map((v) => v.versionId)).toEqual(['v9', 'v10', 'v11', 'v12', 'v13']);
   });
@@ -414,7 +412,7 @@ describe('createPolicyVersion', () => {
     const { account } = newAccount();
 
     await expect(
-      account.createPolicyVersion(`arn:aws:iam::${ACCOUNT}:policy/keyturn/nope`, grantPolicy(alice)),
+      account.createPolicyVersion(`arn:aws:iam::${ACCOUNT}:policy/keyturn/nope`, grantPolicy()),
     ).rejects.toMatchObject({ name: 'AccessControlError', code: 'NoSuchEntity' });
   });
 
@@ -427,13 +425,13 @@ describe('createPolicyVersion', () => {
     };
 
     await expect(account.createPolicyVersion(arn, big)).rejects.toMatchObject({ code: 'LimitExceeded' });
-    expect(account.policyDocument(arn)).toEqual(grantPolicy(alice));
+    expect(account.policyDocument(arn)).toEqual(grantPolicy());
   });
 
   it('lets deletePolicy remove a policy with several versions once detached', async () => {
     const { account } = newAccount();
     const arn = await grant(account, alice);
-    await account.createPolicyVersion(arn, grantPolicy(alice, undefined, EXTENDED));
+    await account.createPolicyVersion(arn, grantPolicy(undefined, EXTENDED));
     await account.detachPolicy(alice, arn);
 
     await expect(account.deletePolicy(arn)).resolves.toBe('deleted');
@@ -450,7 +448,7 @@ describe('listPolicies, detachFromAll and attachedPolicyQuota', () => {
       name: 'other',
       path: '/team/',
       description: '',
-      document: grantPolicy(alice),
+      document: grantPolicy(),
       tags: {},
     });
 
@@ -525,7 +523,7 @@ describe('failNext on the new operations', () => {
     account.failNext('detachFromAll', 'ServiceFailure');
 
     await expect(
-      account.createPolicyVersion(arn, grantPolicy(alice, undefined, '2026-11-02T15:00:00Z')),
+      account.createPolicyVersion(arn, grantPolicy(undefined, '2026-11-02T15:00:00Z')),
     ).rejects.toBeInstanceOf(AccessControlError);
     await expect(account.setRunAs(alice, 'pi-ops')).rejects.toMatchObject({ code: 'Throttling' });
     await expect(account.detachFromAll(arn)).rejects.toMatchObject({ code: 'ServiceFailure' });
@@ -609,7 +607,7 @@ describe('sessions', () => {
     expect(account.calls.map((c) => c.op)).toEqual(['createPolicy', 'attachPolicy', 'activeSessions']);
   });
 
-  it("opens a role's session, owned by the assumed-role ARN, with an id matching aws:userid", async () => {
+  it("opens a role's session, owned by the assumed-role ARN, with an id starting with the session name", async () => {
     const { account } = newAccount();
     await grant(account, dave);
 
@@ -617,10 +615,11 @@ describe('sessions', () => {
 
     if (!started.ok) throw new Error(`expected a session, got ${started.reason}`);
     expect(started.session.owner).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/oncall-dave/oncall-dave`);
-    expect(started.session.id.startsWith(`${account.userId(dave)}-`)).toBe(true);
+    // A role session's id starts with its session name (FACTS.md: `Matt-07a16060613c408b5`).
+    expect(started.session.id.startsWith('oncall-dave-')).toBe(true);
     expect(started.session.document).toBe('AWS-StartSSHSession');
-    expect(ownsSession(ACCOUNT, dave, started.session.owner)).toBe(true);
-    expect(ownsSession(ACCOUNT, alice, started.session.owner)).toBe(false);
+    expect(ownsSession({ partition: 'aws', accountId: ACCOUNT }, dave, started.session.owner)).toBe(true);
+    expect(ownsSession({ partition: 'aws', accountId: ACCOUNT }, alice, started.session.owner)).toBe(false);
     await expect(
       account.decide(dave, { action: 'ssm:TerminateSession', resource: sessionArn(started.session.id) }),
     ).resolves.toBe('allowed');
@@ -780,5 +779,65 @@ describe('sessions', () => {
       early.id,
       late.id,
     ]);
+  });
+});
+
+describe('access roles: boundary and trust, evaluated', () => {
+  const person: Person = {
+    user: 'U0ALICE',
+    identity: { kind: 'iam-user', name: 'alice', path: '/' },
+    attach: 'access-role',
+  };
+  const aliceRole: Principal = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' };
+  /** A policy that would allow sessions on every node, whatever its tags: only the boundary can stop it. */
+  const everyNode: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'ssm:StartSession', Resource: '*' }],
+  };
+
+  function accountWith(opts: { boundary?: boolean }) {
+    const clock = new ManualClock(new Date(IN_WINDOW));
+    const boundary = renderBoundary({ partition: 'aws', accountId: ACCOUNT, region: REGION }, [
+      { tags: { Fleet: 'prod-raspi' }, documents: ['shell'] },
+    ]);
+    if (!boundary.ok) throw new Error('boundary did not render');
+    return new SimulatedAccount({
+      accountId: ACCOUNT,
+      region: REGION,
+      nodes: [raspi, web],
+      clock,
+      people: [person],
+      ...(opts.boundary && { boundary: boundary.value }),
+    });
+  }
+
+  async function attachEveryNode(account: SimulatedAccount, principal: Principal): Promise<void> {
+    const { arn } = await account.createPolicy({
+      name: 'keyturn-x',
+      path: '/keyturn/',
+      description: '',
+      document: everyNode,
+      tags: {},
+    });
+    await account.attachPolicy(principal, arn);
+  }
+
+  it('caps an over-broad policy with the boundary: the target’s nodes only', async () => {
+    const capped = accountWith({ boundary: true });
+    await attachEveryNode(capped, aliceRole);
+    await expect(capped.evaluate(aliceRole, raspi.id)).resolves.toBe('allowed');
+    await expect(capped.evaluate(aliceRole, web.id)).resolves.toBe('denied');
+
+    const uncapped = accountWith({ boundary: false });
+    await attachEveryNode(uncapped, aliceRole);
+    await expect(uncapped.evaluate(aliceRole, web.id)).resolves.toBe('allowed');
+  });
+
+  it('lets the access role act only under the session name its trust policy pins', async () => {
+    const account = accountWith({ boundary: true });
+    const otherName: Principal = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'mallory' };
+    await attachEveryNode(account, aliceRole);
+    await expect(account.evaluate(aliceRole, raspi.id)).resolves.toBe('allowed');
+    await expect(account.evaluate(otherName, raspi.id)).resolves.toBe('denied');
   });
 });

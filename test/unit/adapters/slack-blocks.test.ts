@@ -1,3 +1,4 @@
+import type { AwsProfile } from '../../../src/domain/person';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KnownBlock } from '@slack/types';
@@ -275,6 +276,35 @@ describe('notice golden files', () => {
       region: 'us-east-1',
     });
     expect(wire(message)).toStrictEqual(golden('notice-ready-shell-only'));
+  });
+
+  it('ready through an access role: the ~/.aws/config profile once, then every command names it', () => {
+    const profile: AwsProfile = {
+      name: 'keyturn',
+      roleArn: 'arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0erin',
+      roleSessionName: 'erin@example.com',
+      region: 'ap-northeast-1',
+      sourceProfile: { placeholder: 'my-sso', meaning: 'your IAM Identity Center profile' },
+    };
+    const text = allText(
+      notice({ kind: 'ready', grant: active, target, nodes, region: 'ap-northeast-1', profile }),
+    );
+    expect(text).toContain(
+      [
+        '```[profile keyturn]',
+        'role_arn = arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0erin',
+        'source_profile = my-sso',
+        'role_session_name = erin@example.com',
+        'region = ap-northeast-1```',
+      ].join('\n'),
+    );
+    expect(text).toContain('`source_profile`: your IAM Identity Center profile');
+    expect(text).toContain(
+      'aws ssm start-session --profile keyturn --target mi-0a1b2c3d4e5f60001 --region ap-northeast-1',
+    );
+    expect(text).toContain(
+      `ProxyCommand sh -c "aws ssm start-session --profile keyturn --target %h --document-name AWS-StartSSHSession`,
+    );
   });
 
   it('denied', () => {

@@ -112,7 +112,24 @@ describe('announceChange', () => {
     ]);
     const expected: Notice =
       kind === 'ready'
-        ? { kind, grant, target: prodRaspi, nodes: RASPI_NODES, region: 'ap-northeast-1' }
+        ? {
+            kind,
+            grant,
+            target: prodRaspi,
+            nodes: RASPI_NODES,
+            region: 'ap-northeast-1',
+            // alice's access role, as she pastes it into ~/.aws/config.
+            profile: {
+              name: 'keyturn',
+              roleArn: 'arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0alice',
+              roleSessionName: 'alice',
+              region: 'ap-northeast-1',
+              sourceProfile: {
+                placeholder: 'default',
+                meaning: "the profile with IAM user alice's access keys",
+              },
+            },
+          }
         : { kind, grant, target: prodRaspi };
     expect(s.chat.notices).toEqual([{ user: 'U0ALICE', notice: expected }]);
   });

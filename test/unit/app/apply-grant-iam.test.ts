@@ -1,14 +1,14 @@
 import {
-  AttachUserPolicyCommand,
+  AttachRolePolicyCommand,
   CreatePolicyCommand,
   DeletePolicyCommand,
-  DetachUserPolicyCommand,
+  DetachRolePolicyCommand,
   GetAccountSummaryCommand,
   IAMClient,
   IAMServiceException,
   InvalidInputException,
   LimitExceededException,
-  ListAttachedUserPoliciesCommand,
+  ListAttachedRolePoliciesCommand,
   ListPolicyVersionsCommand,
   NoSuchEntityException,
   ServiceFailureException,
@@ -58,7 +58,8 @@ async function approvedGrantOverIam(opts: { readQuotasAtStart?: boolean } = {}) 
   };
   await requestAccess(deps, { user: 'U0ALICE', text: 'prod-raspi 1h fix it' });
   await decideOnGrant(deps, { grantId: 'g1', clicker: 'U0CAROL', action: 'approve' });
-  iam.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [] });
+  iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+  iam.on(GetAccountSummaryCommand).resolves({ SummaryMap: { AttachedPoliciesPerRoleQuota: 10 } });
   iam.on(CreatePolicyCommand).resolves({ Policy: { Arn: ARN, PolicyName: 'keyturn-g1' } });
   iam.on(ListPolicyVersionsCommand).resolves({ Versions: [{ VersionId: 'v1', IsDefaultVersion: true }] });
   iam.on(DeletePolicyCommand).resolves({});
@@ -69,11 +70,11 @@ describe('applyGrant over the IAM adapter (SDK mocked)', () => {
   it('compensates an attach failure: detaches and deletes the policy it created, and fails the grant', async () => {
     const { iam, deps, grants } = await approvedGrantOverIam();
     iam
-      .on(AttachUserPolicyCommand)
+      .on(AttachRolePolicyCommand)
       .rejects(
-        new LimitExceededException({ message: 'Cannot exceed quota for PoliciesPerUser: 10', ...meta }),
+        new LimitExceededException({ message: 'Cannot exceed quota for PoliciesPerRole: 10', ...meta }),
       );
-    iam.on(DetachUserPolicyCommand).rejects(new NoSuchEntityException({ message: 'not attached', ...meta }));
+    iam.on(DetachRolePolicyCommand).rejects(new NoSuchEntityException({ message: 'not attached', ...meta }));
 
     expect(await applyGrant(deps, 'g1')).toBe('failed');
 
@@ -81,7 +82,10 @@ describe('applyGrant over the IAM adapter (SDK mocked)', () => {
       PolicyName: 'keyturn-g1',
       Path: '/keyturn/',
     });
-    expect(iam).toHaveReceivedCommandWith(DetachUserPolicyCommand, { UserName: 'alice', PolicyArn: ARN });
+    expect(iam).toHaveReceivedCommandWith(DetachRolePolicyCommand, {
+      RoleName: 'keyturn-u0alice',
+      PolicyArn: ARN,
+    });
     expect(iam).toHaveReceivedCommandWith(DeletePolicyCommand, { PolicyArn: ARN });
     expect(iam).not.toHaveReceivedCommand(SimulatePrincipalPolicyCommand);
     expect(await grants.get('g1')).toMatchObject({
@@ -91,9 +95,9 @@ describe('applyGrant over the IAM adapter (SDK mocked)', () => {
     iam.restore();
   });
 
-  it('activates after SimulatePrincipalPolicy answers allowed, with the exact requests for a user', async () => {
+  it('activates after SimulatePrincipalPolicy on the access role answers allowed, with the exact requests', async () => {
     const { iam, deps, grants } = await approvedGrantOverIam();
-    iam.on(AttachUserPolicyCommand).resolves({});
+    iam.on(AttachRolePolicyCommand).resolves({});
     iam
       .on(SimulatePrincipalPolicyCommand)
       .resolvesOnce({
@@ -103,10 +107,14 @@ describe('applyGrant over the IAM adapter (SDK mocked)', () => {
 
     expect(await applyGrant(deps, 'g1')).toBe('activated');
 
-    expect(iam).toHaveReceivedCommandWith(AttachUserPolicyCommand, { UserName: 'alice', PolicyArn: ARN });
+    expect(iam).toHaveReceivedCommandWith(AttachRolePolicyCommand, {
+      RoleName: 'keyturn-u0alice',
+      PolicyArn: ARN,
+    });
     expect(iam).toHaveReceivedCommandTimes(SimulatePrincipalPolicyCommand, 2);
     expect(iam).toHaveReceivedCommandWith(SimulatePrincipalPolicyCommand, {
-      PolicySourceArn: 'arn:aws:iam::123456789012:user/alice',
+      // The access role, path included: IAM simulates its policies within its permissions boundary.
+      PolicySourceArn: 'arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0alice',
       ActionNames: ['ssm:StartSession'],
     });
     expect(iam).not.toHaveReceivedCommand(DeletePolicyCommand);
@@ -117,7 +125,7 @@ describe('applyGrant over the IAM adapter (SDK mocked)', () => {
   it("makes at most 3 IAM calls before the first readiness check on a container's first approval (issue 13)", async () => {
     // As the worker builds it: the account's quotas are read when the container starts, not on the approval.
     const { iam, deps } = await approvedGrantOverIam({ readQuotasAtStart: true });
-    iam.on(AttachUserPolicyCommand).resolves({});
+    iam.on(AttachRolePolicyCommand).resolves({});
     iam
       .on(SimulatePrincipalPolicyCommand)
       .resolves({ EvaluationResults: [{ EvalActionName: 'ssm:StartSession', EvalDecision: 'allowed' }] });
@@ -131,9 +139,9 @@ describe('applyGrant over the IAM adapter (SDK mocked)', () => {
       .map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
     const beforeReadiness = names.slice(0, names.indexOf('SimulatePrincipalPolicyCommand'));
     expect(beforeReadiness).toEqual([
-      'ListAttachedUserPoliciesCommand',
+      'ListAttachedRolePoliciesCommand',
       'CreatePolicyCommand',
-      'AttachUserPolicyCommand',
+      'AttachRolePolicyCommand',
     ]);
     iam.restore();
   });
@@ -157,7 +165,7 @@ describe('applyGrant: when SimulatePrincipalPolicy itself fails (SDK mocked)', (
 
   it('keeps polling through throttling and a 5xx within the readiness window, then activates', async () => {
     const { iam, deps, grants } = await approvedGrantOverIam();
-    iam.on(AttachUserPolicyCommand).resolves({});
+    iam.on(AttachRolePolicyCommand).resolves({});
     iam
       .on(SimulatePrincipalPolicyCommand)
       .rejectsOnce(throttled())
@@ -174,8 +182,8 @@ describe('applyGrant: when SimulatePrincipalPolicy itself fails (SDK mocked)', (
 
   it('gives up when the window ends still throttled, naming the last error code and nothing else from IAM', async () => {
     const { iam, deps, grants } = await approvedGrantOverIam();
-    iam.on(AttachUserPolicyCommand).resolves({});
-    iam.on(DetachUserPolicyCommand).resolves({});
+    iam.on(AttachRolePolicyCommand).resolves({});
+    iam.on(DetachRolePolicyCommand).resolves({});
     iam.on(SimulatePrincipalPolicyCommand).rejects(throttled());
 
     expect(await applyGrant(deps, 'g1')).toBe('failed');
@@ -199,12 +207,12 @@ describe('applyGrant: when SimulatePrincipalPolicy itself fails (SDK mocked)', (
         message: RAW_DENY,
         $metadata: { httpStatusCode: 403 },
       }),
-      "Keyturn's role may not call iam:SimulatePrincipalPolicy on IAM user alice (AccessDenied: an SCP, a permissions boundary or the role's own policy denies it), so it cannot check that the access is in effect; allow iam:SimulatePrincipalPolicy on arn:aws:iam::123456789012:user/alice for Keyturn's role",
+      "Keyturn's role may not call iam:SimulatePrincipalPolicy on access role keyturn-u0alice (AccessDenied: an SCP, a permissions boundary or the role's own policy denies it), so it cannot check that the access is in effect; allow iam:SimulatePrincipalPolicy on arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0alice for Keyturn's role",
     ],
     [
-      'InvalidInput, as for a principal with a path',
+      'InvalidInput',
       new InvalidInputException({ message: 'Invalid ARN: raw IAM text', $metadata: { httpStatusCode: 400 } }),
-      'IAM could not evaluate the policies of IAM user alice (InvalidInput) as arn:aws:iam::123456789012:user/alice; a user with a path (user/team/alice) cannot be checked: map a principal without a path under people',
+      'IAM could not evaluate the policies of access role keyturn-u0alice (InvalidInput) as arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0alice; check that this ARN names it (partition, account, path) under people and aws in keyturn.yml',
     ],
     [
       'NoSuchEntity',
@@ -212,14 +220,14 @@ describe('applyGrant: when SimulatePrincipalPolicy itself fails (SDK mocked)', (
         message: 'The user with name alice cannot be found: raw IAM text',
         $metadata: { httpStatusCode: 404 },
       }),
-      'IAM has no principal arn:aws:iam::123456789012:user/alice (NoSuchEntity), which is how Keyturn names IAM user alice; map an existing user or role without a path under people',
+      'IAM has no access role arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0alice (NoSuchEntity): access roles are created when Keyturn is deployed, so deploy again after adding a person under people',
     ],
   ])(
     'fails at once on %s, with a sentence saying what the operator must fix',
     async (_what, sdkError, sentence) => {
       const { iam, deps, grants } = await approvedGrantOverIam();
-      iam.on(AttachUserPolicyCommand).resolves({});
-      iam.on(DetachUserPolicyCommand).resolves({});
+      iam.on(AttachRolePolicyCommand).resolves({});
+      iam.on(DetachRolePolicyCommand).resolves({});
       iam.on(SimulatePrincipalPolicyCommand).rejects(sdkError);
 
       expect(await applyGrant(deps, 'g1')).toBe('failed');

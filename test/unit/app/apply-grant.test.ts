@@ -28,8 +28,8 @@ const RASPI_NODE = 'mi-0a1b2c3d4e5f60001';
 const STAGING_NODE = 'i-0123456789abcdef0';
 const READINESS = { maxWaitMs: 10_000, firstDelayMs: 1_000 };
 
-const alice: Principal = { kind: 'user', name: 'alice' };
-const dave: Principal = { kind: 'role', name: 'oncall-dave' };
+const alice: Principal = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' };
+const dave: Principal = { kind: 'access-role', name: 'keyturn-u0dave', sessionName: 'oncall-dave' };
 
 const RECORDED = ['createPolicy', 'attachPolicy', 'detachPolicy', 'deletePolicy', 'canStartSession'] as const;
 type Op = (typeof RECORDED)[number];
@@ -89,7 +89,7 @@ async function approved(opts: { user?: string; target?: Target } = {}) {
   expect(decided.outcome).toBe('approved');
   queue.jobs.length = 0;
 
-  const arn = grantPolicyArn(config.aws.accountId, 'g1');
+  const arn = grantPolicyArn(config.aws, 'g1');
   return { deps, config, clock, grants, queue, account, answers, arn };
 }
 
@@ -110,11 +110,7 @@ function keyturnPolicies(account: SimulatedAccount): string[] {
 }
 
 function renderedFor(config: Config, grant: Grant, target: Target): PolicyDocument {
-  const rendered = grantPolicy(
-    config,
-    { principal: grant.principal, startsAt: grant.startsAt!, expiresAt: grant.expiresAt! },
-    target,
-  );
+  const rendered = grantPolicy(config, { startsAt: grant.startsAt!, expiresAt: grant.expiresAt! }, target);
   if (!rendered.ok) throw new Error(`did not render: ${JSON.stringify(rendered.error)}`);
   return rendered.value;
 }

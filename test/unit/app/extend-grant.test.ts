@@ -31,11 +31,7 @@ function expectedDocument(
   expiresAt: string,
   target: Target = prodRaspi,
 ): PolicyDocument {
-  const rendered = grantPolicy(
-    s.config,
-    { principal: grant.principal, startsAt: grant.startsAt!, expiresAt },
-    target,
-  );
+  const rendered = grantPolicy(s.config, { startsAt: grant.startsAt!, expiresAt }, target);
   if (!rendered.ok) throw new Error('did not render');
   return rendered.value;
 }

@@ -14,7 +14,7 @@ import {
   scenario,
 } from '../../support/grant-scenarios';
 
-const ALICE_ARN = 'arn:aws:iam::123456789012:user/alice';
+const ALICE_ARN = 'arn:aws:sts::123456789012:assumed-role/keyturn-u0alice/alice';
 
 function parts(s: Scenario) {
   return {

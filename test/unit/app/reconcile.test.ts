@@ -67,8 +67,8 @@ describe('reconcile: orphan policies', () => {
             policyArn: orphan,
             grantId: 'zz99',
             detachedFrom: [
-              { kind: 'user', name: 'bob' },
-              { kind: 'role', name: 'oncall-dave' },
+              { kind: 'role', name: 'keyturn-u0bob' },
+              { kind: 'role', name: 'keyturn-u0dave' },
             ],
           },
         },
@@ -77,7 +77,7 @@ describe('reconcile: orphan policies', () => {
           event: {
             kind: 'orphan-policy-removed',
             policyArn: breakGlass,
-            detachedFrom: [{ kind: 'user', name: 'bob' }],
+            detachedFrom: [{ kind: 'role', name: 'keyturn-u0bob' }],
           },
         },
       ]),
@@ -127,7 +127,7 @@ describe('reconcile: orphan policies', () => {
         kind: 'orphan-policy-removed',
         policyArn: leftover,
         grantId: 'g1',
-        detachedFrom: [{ kind: 'user', name: 'alice' }],
+        detachedFrom: [{ kind: 'role', name: 'keyturn-u0alice' }],
       },
     ]);
   });
@@ -178,8 +178,8 @@ describe('reconcile: orphan policies', () => {
     expect(s.chat.audits[0]?.event).toMatchObject({
       kind: 'orphan-policy-removed',
       detachedFrom: [
-        { kind: 'user', name: 'bob' },
-        { kind: 'role', name: 'oncall-dave' },
+        { kind: 'role', name: 'keyturn-u0bob' },
+        { kind: 'role', name: 'keyturn-u0dave' },
       ],
     });
   });

@@ -15,8 +15,9 @@ import {
 } from '../../support/grant-scenarios';
 
 const ACCOUNT = '123456789012';
-const ALICE_ARN = `arn:aws:iam::${ACCOUNT}:user/alice`;
-const BOB_ARN = `arn:aws:iam::${ACCOUNT}:user/bob`;
+// Sessions through the access roles: Owner `assumed-role/<access role>/<pinned session name>`.
+const ALICE_ARN = `arn:aws:sts::${ACCOUNT}:assumed-role/keyturn-u0alice/alice`;
+const BOB_ARN = `arn:aws:sts::${ACCOUNT}:assumed-role/keyturn-u0bob/bob`;
 
 /** A CloudTrail record of a Session Manager call, as EventBridge delivers it. */
 function cloudTrail(

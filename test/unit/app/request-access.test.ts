@@ -1,3 +1,4 @@
+import { accessReply } from '../../../src/adapters/slack/replies';
 import { requestAccess } from '../../../src/app/request-access';
 import { ManualClock, MemoryGrantStore, RecordingQueue, testConfig } from '../../support/fakes';
 
@@ -27,7 +28,7 @@ describe('requestAccess', () => {
     expect(stored).toEqual({
       id: 'g1',
       requester: 'U0ALICE',
-      principal: { kind: 'user', name: 'alice' },
+      principal: { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' },
       target: 'prod-raspi',
       durationMinutes: 120,
       reason: 'replace sensor on line 3',
@@ -63,7 +64,30 @@ describe('requestAccess', () => {
     const { deps, grants } = setup();
     await requestAccess(deps, { user: 'U0DAVE', text: 'prod-raspi fix the dashboard' });
     expect((await grants.get('g1'))?.durationMinutes).toBe(60);
-    expect((await grants.get('g1'))?.principal).toEqual({ kind: 'role', name: 'oncall-dave' });
+    expect((await grants.get('g1'))?.principal).toEqual({
+      kind: 'access-role',
+      name: 'keyturn-u0dave',
+      sessionName: 'oncall-dave',
+    });
+  });
+
+  it('shows the asker’s access-role profile in help, so it can be pasted again any time', async () => {
+    const { deps } = setup();
+    const mine = await requestAccess(deps, { user: 'U0DAVE', text: 'help' });
+    expect(mine).toMatchObject({
+      outcome: 'help',
+      profile: {
+        roleArn: 'arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0dave',
+        roleSessionName: 'oncall-dave',
+        sourceProfile: { placeholder: 'oncall-dave' },
+      },
+    });
+    const stranger = await requestAccess(deps, { user: 'U0ZED', text: 'help' });
+    expect(stranger).toEqual({ outcome: 'help', targets: [expect.objectContaining({ name: 'prod-raspi' })] });
+    const reply = accessReply(mine).text;
+    expect(reply).toContain(
+      '[profile keyturn]\nrole_arn = arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0dave',
+    );
   });
 
   it.each([

@@ -66,13 +66,94 @@ describe('parseConfig: the shipped example', () => {
         });
   });
 
-  it('maps people to IAM principals', () => {
-    expect(config.people).toEqual({
-      U0ALICE: { kind: 'user', name: 'alice' },
-      U0BOB: { kind: 'user', name: 'bob' },
-      U0CAROL: { kind: 'user', name: 'carol' },
-      U0DAVE: { kind: 'role', name: 'oncall-dave' },
+  it('maps people to the identities that may assume their access roles', () => {
+    const user = (id: string, name: string) => ({
+      user: id,
+      identity: { kind: 'iam-user', name, path: '/' },
+      attach: 'access-role',
     });
+    expect(config.people).toEqual({
+      U0ALICE: user('U0ALICE', 'alice'),
+      U0BOB: user('U0BOB', 'bob'),
+      U0CAROL: user('U0CAROL', 'carol'),
+      U0DAVE: { user: 'U0DAVE', identity: { kind: 'iam-role', name: 'oncall-dave' }, attach: 'access-role' },
+    });
+  });
+
+  it.each<[string, unknown, unknown]>([
+    [
+      'an IAM user with a path',
+      { iamUser: 'engineering/erin' },
+      { kind: 'iam-user', name: 'erin', path: '/engineering/' },
+    ],
+    [
+      'an IAM user with a deeper path',
+      { iamUser: 'eng/platform/erin' },
+      { kind: 'iam-user', name: 'erin', path: '/eng/platform/' },
+    ],
+    [
+      'an Identity Center user',
+      { identityCenter: 'erin@example.com' },
+      { kind: 'identity-center', userName: 'erin@example.com' },
+    ],
+    [
+      'a role with a path',
+      { iamRole: 'service/oncall', sessionName: 'erin' },
+      { kind: 'iam-role', name: 'oncall', path: '/service/', sessionName: 'erin' },
+    ],
+    [
+      'a person in a shared role, by session name',
+      { iamRole: 'oncall', sessionName: 'erin' },
+      { kind: 'iam-role', name: 'oncall', sessionName: 'erin' },
+    ],
+  ])('maps %s', (_what, mapping, identity) => {
+    const people = configOf(exampleWith([['people', 'U0ERIN'], mapping])).people;
+    expect(people.U0ERIN).toEqual({ user: 'U0ERIN', identity, attach: 'access-role' });
+  });
+
+  it('keeps attaching to a person’s own user or role only as the explicit opt-in attach: direct', () => {
+    const people = configOf(
+      exampleWith(
+        [['people', 'U0ERIN'], { iamUser: 'erin', attach: 'direct' }],
+        [['people', 'U0FRED'], { iamRole: 'fred', attach: 'direct' }],
+      ),
+    ).people;
+    expect(people.U0ERIN?.attach).toBe('direct');
+    expect(people.U0FRED).toEqual({
+      user: 'U0FRED',
+      identity: { kind: 'iam-role', name: 'fred' },
+      attach: 'direct',
+    });
+  });
+
+  it('refuses targets whose access boundary would not fit a managed policy, saying what to change', () => {
+    const targets = Object.fromEntries(
+      Array.from({ length: 60 }, (_, i) => [
+        `t${i}`,
+        { tags: { Fleet: `f${i}` }, defaultDuration: '30m', maxDuration: '1h', approvers: ['U0CAROL'] },
+      ]),
+    );
+    const error = problemsOf(
+      exampleWith(
+        [['targets'], targets],
+        [['snippets'], {}],
+        [['people', 'U0DAVE'], { iamRole: 'oncall-dave' }],
+      ),
+    );
+    expect(error.problems).toEqual([
+      expect.objectContaining({
+        path: 'targets',
+        message: expect.stringMatching(/over IAM's 6144 .*fewer distinct tag sets/),
+      }),
+    ]);
+  });
+
+  it.each([
+    ['cn-north-1', 'aws-cn'],
+    ['us-gov-west-1', 'aws-us-gov'],
+    ['eu-west-1', 'aws'],
+  ])('derives the partition of %s (%s)', (region, partition) => {
+    expect(configOf(exampleWith([['aws', 'region'], region])).aws.partition).toBe(partition);
   });
 
   it('fills target names, durations in minutes and defaults', () => {
@@ -129,7 +210,7 @@ describe('parseConfig: the shipped example', () => {
   });
 
   it('maps aws, slack, digest and the sandbox fleet', () => {
-    expect(config.aws).toEqual({ accountId: '123456789012', region: 'ap-northeast-1' });
+    expect(config.aws).toEqual({ accountId: '123456789012', region: 'ap-northeast-1', partition: 'aws' });
     expect(config.slack).toEqual({ requestsChannel: 'C0APPROVALS', auditChannel: 'C0AUDIT' });
     expect(config.digest).toEqual({ at: '09:00', timezone: 'Asia/Tokyo' });
     const fleet = config.sandbox.fleet;
@@ -365,12 +446,73 @@ describe('parseConfig: rejections name the key, the value and the rule', () => {
     {
       name: 'person with both iamUser and iamRole',
       changes: [[['people', 'U0BOB'], { iamUser: 'bob', iamRole: 'oncall-bob' }]],
-      problems: [{ path: 'people.U0BOB', message: /^sets both iamUser and iamRole/ }],
+      problems: [
+        { path: 'people.U0BOB', message: /^sets iamUser and iamRole; map each Slack user to exactly one/ },
+      ],
     },
     {
       name: 'person with neither iamUser nor iamRole',
       changes: [[['people', 'U0BOB'], {}]],
-      problems: [{ path: 'people.U0BOB', message: /^sets neither iamUser nor iamRole/ }],
+      problems: [{ path: 'people.U0BOB', message: /^sets none of iamUser, identityCenter, iamRole/ }],
+    },
+    {
+      name: 'an Identity Center permission-set role named as iamRole',
+      changes: [[['people', 'U0BOB'], { iamRole: 'AWSReservedSSO_Admin_0123456789abcdef' }]],
+      problems: [
+        {
+          path: 'people.U0BOB.iamRole',
+          message:
+            /is an IAM Identity Center permission-set role, which IAM will not let Keyturn attach to .*identityCenter/,
+        },
+      ],
+    },
+    {
+      name: 'direct attach to an AWSReservedSSO_ role',
+      changes: [
+        [['people', 'U0BOB'], { iamRole: 'AWSReservedSSO_Admin_0123456789abcdef', attach: 'direct' }],
+      ],
+      problems: [{ path: 'people.U0BOB.iamRole', message: /permission-set role/ }],
+    },
+    {
+      name: 'direct attach for an Identity Center user',
+      changes: [[['people', 'U0BOB'], { identityCenter: 'bob@example.com', attach: 'direct' }]],
+      problems: [{ path: 'people.U0BOB.attach', message: /UnmodifiableEntity/ }],
+    },
+    {
+      name: 'direct attach to a shared role',
+      changes: [[['people', 'U0BOB'], { iamRole: 'oncall', sessionName: 'bob', attach: 'direct' }]],
+      problems: [{ path: 'people.U0BOB.attach', message: /reaches everyone who assumes it/ }],
+    },
+    {
+      name: 'attach other than direct',
+      changes: [[['people', 'U0BOB'], { iamUser: 'bob', attach: 'own' }]],
+      problems: [{ path: 'people.U0BOB.attach', message: /is not 'direct'/ }],
+    },
+    {
+      name: 'sessionName without iamRole',
+      changes: [[['people', 'U0BOB'], { iamUser: 'bob', sessionName: 'bob' }]],
+      problems: [{ path: 'people.U0BOB.sessionName', message: /^sets sessionName without iamRole/ }],
+    },
+    {
+      name: 'two people in one role without session names',
+      changes: [
+        [['people', 'U0BOB'], { iamRole: 'oncall' }],
+        [['people', 'U0CAROL'], { iamRole: 'oncall' }],
+      ],
+      problems: [
+        { path: 'people.U0BOB', message: /also use; a shared role needs a sessionName per person/ },
+        { path: 'people.U0CAROL', message: /also use; a shared role needs a sessionName per person/ },
+      ],
+    },
+    {
+      name: 'two people mapped to one IAM user',
+      changes: [[['people', 'U0BOB'], { iamUser: 'alice' }]],
+      problems: [{ path: 'people.U0BOB', message: /is the same IAM user alice as U0ALICE/ }],
+    },
+    {
+      name: 'a partition that is not the region’s',
+      changes: [[['aws', 'partition'], 'aws-cn']],
+      problems: [{ path: 'aws.partition', message: /is not the partition of region ap-northeast-1 \(aws\)/ }],
     },
     {
       name: 'person keyed by a name instead of a Slack id',

@@ -175,7 +175,12 @@ describe('composeDigest: 10,000 sessions in a day', () => {
     }));
     const view = composeDigest({
       ...empty(),
-      people: Object.fromEntries(people.map((p, i) => [p, { kind: 'user', name: `u${i}` }])),
+      people: Object.fromEntries(
+        people.map((p, i) => [
+          p,
+          { user: p, identity: { kind: 'iam-user', name: `u${i}`, path: '/' }, attach: 'direct' },
+        ]),
+      ),
       sessions,
     });
     const expected = sessions.reduce((sum, _s, i) => sum + 60 + (i % 60), 0);
@@ -320,5 +325,9 @@ describe('digestText: the CLI’s plain text', () => {
 });
 
 it('the fixture’s people come from the test config', () => {
-  expect(testConfig().people.U0BOB).toEqual({ kind: 'user', name: 'bob' });
+  expect(testConfig().people.U0BOB).toEqual({
+    user: 'U0BOB',
+    identity: { kind: 'iam-user', name: 'bob', path: '/' },
+    attach: 'access-role',
+  });
 });

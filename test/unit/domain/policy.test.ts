@@ -16,7 +16,6 @@ import type { PolicyDocument, PolicyStatement } from '../../../src/domain/policy
 const BASE: GrantPolicyInput = {
   accountId: '123456789012',
   region: 'eu-west-1',
-  principal: { kind: 'user', name: 'alice' },
   target: { tags: { Fleet: 'prod-raspi', Env: 'prod' }, documents: ['ssh', 'shell'] },
   startsAt: '2026-11-03T10:00:00Z',
   expiresAt: '2026-11-03T11:00:00Z',
@@ -99,10 +98,22 @@ describe('renderGrantPolicy', () => {
           Condition: { BoolIfExists: { 'ssm:SessionDocumentAccessCheck': 'true' }, ...WINDOW },
         },
         {
+          // AWS's documented form for every principal kind (FACTS.md, Session Manager).
           Sid: 'ManageOwnSessions',
           Effect: 'Allow',
-          Action: ['ssm:TerminateSession', 'ssm:ResumeSession', 'ssmmessages:OpenDataChannel'],
-          Resource: 'arn:aws:ssm:*:*:session/${aws:username}-*',
+          Action: ['ssm:TerminateSession', 'ssm:ResumeSession'],
+          Resource: 'arn:aws:ssm:*:*:session/*',
+          Condition: {
+            StringEquals: { 'ssm:resourceTag/aws:ssmmessages:session-id': '${aws:userid}' },
+            ...WINDOW,
+          },
+        },
+        {
+          // As AWS's own just-in-time node access policy grants it; the channel also needs the session token.
+          Sid: 'OpenSessionDataChannels',
+          Effect: 'Allow',
+          Action: 'ssmmessages:OpenDataChannel',
+          Resource: 'arn:aws:ssm:*:*:session/*',
           Condition: { ...WINDOW },
         },
         {
@@ -123,25 +134,23 @@ describe('renderGrantPolicy', () => {
     expect(render()).toEqual(expected);
   });
 
-  it('scopes own sessions with ${aws:username} for a user, since that variable exists only for IAM users', () => {
-    const own = statement(render({ principal: { kind: 'user', name: 'alice' } }), 'ManageOwnSessions');
-    expect(own.Resource).toBe('arn:aws:ssm:*:*:session/${aws:username}-*');
+  it('names the partition of the region in every ARN (aws-cn, aws-us-gov)', () => {
+    const china = JSON.stringify(render({ region: 'cn-north-1' }));
+    expect(china).toContain('arn:aws-cn:ec2:cn-north-1:123456789012:instance/*');
+    expect(china).toContain('arn:aws-cn:ssm:*:*:session/*');
+    expect(china).not.toContain('arn:aws:');
+    const gov = JSON.stringify(render({ region: 'us-gov-west-1' }));
+    expect(gov).toContain('arn:aws-us-gov:ssm:us-gov-west-1:123456789012:managed-instance/*');
+    expect(gov).not.toContain('arn:aws:');
   });
 
-  it('scopes own sessions with ${aws:userid} for a role, since roles have no aws:username', () => {
-    const doc = render({ principal: { kind: 'role', name: 'ops-oncall' } });
-    expect(statement(doc, 'ManageOwnSessions').Resource).toBe('arn:aws:ssm:*:*:session/${aws:userid}-*');
-    expect(JSON.stringify(doc)).not.toContain('aws:username');
-    // Everything else is the same for users and roles.
-    const asUser = render({ principal: { kind: 'user', name: 'ops-oncall' } });
-    expect(doc.Statement.filter((s) => s.Sid !== 'ManageOwnSessions')).toEqual(
-      asUser.Statement.filter((s) => s.Sid !== 'ManageOwnSessions'),
-    );
+  it('never uses ${aws:username}: it matched alice-admin’s sessions for alice and nothing for a role', () => {
+    expect(JSON.stringify(render())).not.toContain('aws:username');
   });
 
   it('leaves IAM policy variables for IAM to resolve and does not report them as unresolved', () => {
     const doc = render();
-    expect(JSON.stringify(doc)).toContain('${aws:username}');
+    expect(JSON.stringify(doc)).toContain('${aws:userid}');
     expect(validateGrantPolicy(doc)).toEqual([]);
   });
 
@@ -182,7 +191,7 @@ describe('renderGrantPolicy', () => {
 
   it('bounds every statement by the grant window, because the expiry must hold with Keyturn down', () => {
     const doc = render({ startsAt: '2026-12-31T23:30:00Z', expiresAt: '2027-01-01T00:30:00Z' });
-    expect(doc.Statement).toHaveLength(4);
+    expect(doc.Statement).toHaveLength(5);
     for (const s of doc.Statement) {
       expect(s.Condition?.DateGreaterThanEquals).toEqual({ 'aws:CurrentTime': '2026-12-31T23:30:00Z' });
       expect(s.Condition?.DateLessThan).toEqual({ 'aws:CurrentTime': '2027-01-01T00:30:00Z' });
@@ -192,7 +201,7 @@ describe('renderGrantPolicy', () => {
   it('never changes the imported templates, so one grant cannot leak into the next', () => {
     const before = structuredClone([sessionTemplate, terminateOwnTemplate, readOnlyTemplate]);
     const first = render({ region: 'us-east-1', target: { tags: { Fleet: 'a' }, documents: ['ssh'] } });
-    const second = render({ region: 'ap-southeast-2', principal: { kind: 'role', name: 'r' } });
+    const second = render({ region: 'ap-southeast-2' });
     expect([sessionTemplate, terminateOwnTemplate, readOnlyTemplate]).toEqual(before);
     expect(JSON.stringify(sessionTemplate)).toContain('${region}');
 
@@ -297,7 +306,6 @@ describe('rejecting bad input', () => {
 describe('validateGrantPolicy', () => {
   it('finds nothing wrong with a rendered policy', () => {
     expect(validateGrantPolicy(render())).toEqual([]);
-    expect(validateGrantPolicy(render({ principal: { kind: 'role', name: 'ops' } }))).toEqual([]);
   });
 
   const nodes = (doc: PolicyDocument) => statement(doc, 'StartSessionOnTaggedNodes');
@@ -456,9 +464,16 @@ describe('validateGrantPolicy', () => {
     [
       'somebody else’s sessions',
       (d) => {
-        statement(d, 'ManageOwnSessions').Resource = 'arn:aws:ssm:*:*:session/*';
+        delete statement(d, 'ManageOwnSessions').Condition!.StringEquals;
       },
-      /session\/\* is not scoped to the caller's own sessions/,
+      /ManageOwnSessions: not scoped to the caller's own sessions/,
+    ],
+    [
+      'own sessions matched by a name prefix (alice-* is also alice-admin’s)',
+      (d) => {
+        statement(d, 'ManageOwnSessions').Resource = 'arn:aws:ssm:*:*:session/${aws:username}-*';
+      },
+      /is not the session\/\* resource of own-session actions/,
     ],
     [
       'a Sid IAM would refuse',

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import type { Grant } from '../../../src/domain/grant';
+import type { Person } from '../../../src/domain/person';
+import type { AwsAccount } from '../../../src/domain/principal';
 import {
   documentKind,
   END_GRACE_MS,
@@ -19,6 +21,7 @@ import {
 } from '../../../src/domain/session';
 
 const ACCOUNT = '123456789012';
+const AWS: AwsAccount = { partition: 'aws', accountId: ACCOUNT };
 const ALICE_ARN = `arn:aws:iam::${ACCOUNT}:user/alice`;
 const KEYTURN_ROLE = `arn:aws:sts::${ACCOUNT}:assumed-role/keyturn-prod/keyturn-prod-sweeper`;
 const NODE = 'mi-0a1b2c3d4e5f60001';
@@ -192,11 +195,8 @@ describe('matchGrant', () => {
 
   it('matches when the principal owns it, the node carries the tags and it started inside the window', () => {
     expect(
-      matchGrant(
-        { owner: ALICE_ARN, nodeId: NODE, startedAt: at },
-        [{ grant: grant(), nodeIds: nodes }],
-        ACCOUNT,
-      )?.id,
+      matchGrant({ owner: ALICE_ARN, nodeId: NODE, startedAt: at }, [{ grant: grant(), nodeIds: nodes }], AWS)
+        ?.id,
     ).toBe('g1');
   });
 
@@ -207,15 +207,25 @@ describe('matchGrant', () => {
     ['a start after expiry', { startedAt: '2026-11-23T11:00:01Z' }],
   ])('does not match %s', (_what, change) => {
     const s = { owner: ALICE_ARN, nodeId: NODE, startedAt: at, ...change };
-    expect(matchGrant(s, [{ grant: grant(), nodeIds: nodes }], ACCOUNT)).toBeUndefined();
+    expect(matchGrant(s, [{ grant: grant(), nodeIds: nodes }], AWS)).toBeUndefined();
   });
 
   it('a role grant matches sessions of whoever assumed the role', () => {
     const g = grant({ principal: { kind: 'role', name: 'oncall-dave' } });
     const owner = `arn:aws:sts::${ACCOUNT}:assumed-role/oncall-dave/dave@example.com`;
-    expect(
-      matchGrant({ owner, nodeId: NODE, startedAt: at }, [{ grant: g, nodeIds: nodes }], ACCOUNT)?.id,
-    ).toBe('g1');
+    expect(matchGrant({ owner, nodeId: NODE, startedAt: at }, [{ grant: g, nodeIds: nodes }], AWS)?.id).toBe(
+      'g1',
+    );
+  });
+
+  it('an access-role grant matches only its own pinned session name on that access role', () => {
+    const g = grant({ principal: { kind: 'access-role', name: 'keyturn-u0dave', sessionName: 'dave' } });
+    const owner = (name: string) => `arn:aws:sts::${ACCOUNT}:assumed-role/keyturn-u0dave/${name}`;
+    const match = (o: string) =>
+      matchGrant({ owner: o, nodeId: NODE, startedAt: at }, [{ grant: g, nodeIds: nodes }], AWS);
+    expect(match(owner('dave'))?.id).toBe('g1');
+    expect(match(owner('dave-admin'))).toBeUndefined();
+    expect(match(`arn:aws:sts::${ACCOUNT}:assumed-role/oncall/dave`)).toBeUndefined();
   });
 
   it('of two overlapping grants, the one approved last', () => {
@@ -225,9 +235,7 @@ describe('matchGrant', () => {
       { grant: older, nodeIds: nodes },
       { grant: newer, nodeIds: nodes },
     ];
-    expect(matchGrant({ owner: ALICE_ARN, nodeId: NODE, startedAt: at }, candidates, ACCOUNT)?.id).toBe(
-      'new',
-    );
+    expect(matchGrant({ owner: ALICE_ARN, nodeId: NODE, startedAt: at }, candidates, AWS)?.id).toBe('new');
   });
 
   it('a grant never approved has no window', () => {
@@ -236,18 +244,64 @@ describe('matchGrant', () => {
 });
 
 describe('peopleOwning', () => {
-  it('names every Slack user mapped to the owning principal', () => {
+  const person = (
+    user: string,
+    identity: Person['identity'],
+    attach: Person['attach'] = 'access-role',
+  ): Person => ({
+    user,
+    identity,
+    attach,
+  });
+
+  it('names every Slack user mapped to a directly attached principal', () => {
     const people = {
-      U0ALICE: { kind: 'user', name: 'alice' },
-      U0DAVE: { kind: 'role', name: 'oncall' },
-      U0ERIN: { kind: 'role', name: 'oncall' },
-    } as const;
-    expect(peopleOwning(ALICE_ARN, people, ACCOUNT)).toEqual(['U0ALICE']);
-    expect(peopleOwning(`arn:aws:sts::${ACCOUNT}:assumed-role/oncall/x`, people, ACCOUNT)).toEqual([
+      U0ALICE: person('U0ALICE', { kind: 'iam-user', name: 'alice', path: '/' }, 'direct'),
+      U0DAVE: person('U0DAVE', { kind: 'iam-role', name: 'oncall' }, 'direct'),
+      U0ERIN: person('U0ERIN', { kind: 'iam-role', name: 'oncall' }, 'direct'),
+    };
+    expect(peopleOwning(ALICE_ARN, people, AWS)).toEqual(['U0ALICE']);
+    expect(peopleOwning(`arn:aws:sts::${ACCOUNT}:assumed-role/oncall/x`, people, AWS)).toEqual([
       'U0DAVE',
       'U0ERIN',
     ]);
-    expect(peopleOwning(`arn:aws:iam::${ACCOUNT}:user/mallory`, people, ACCOUNT)).toEqual([]);
+    expect(peopleOwning(`arn:aws:iam::${ACCOUNT}:user/mallory`, people, AWS)).toEqual([]);
+  });
+
+  it('names exactly one person per access-role session, even when two share a role', () => {
+    const people = {
+      U0ALICE: person('U0ALICE', { kind: 'iam-user', name: 'alice', path: '/' }),
+      U0DAVE: person('U0DAVE', { kind: 'iam-role', name: 'oncall', sessionName: 'dave' }),
+      U0ERIN: person('U0ERIN', { kind: 'iam-role', name: 'oncall', sessionName: 'erin' }),
+      U0CAROL: person('U0CAROL', { kind: 'identity-center', userName: 'carol@example.com' }),
+    };
+    const owner = (role: string, name: string) => `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${name}`;
+    expect(peopleOwning(owner('keyturn-u0alice', 'alice'), people, AWS)).toEqual(['U0ALICE']);
+    expect(peopleOwning(owner('keyturn-u0dave', 'dave'), people, AWS)).toEqual(['U0DAVE']);
+    expect(peopleOwning(owner('keyturn-u0erin', 'erin'), people, AWS)).toEqual(['U0ERIN']);
+    expect(peopleOwning(owner('keyturn-u0carol', 'carol@example.com'), people, AWS)).toEqual(['U0CAROL']);
+    // The shared role's own sessions are nobody's grant: grants live on the access roles.
+    expect(peopleOwning(owner('oncall', 'dave'), people, AWS)).toEqual([]);
+    // Another session name on alice's access role is not hers (her trust policy pins the name).
+    expect(peopleOwning(owner('keyturn-u0alice', 'alice-admin'), people, AWS)).toEqual([]);
+    // Her IAM user's own sessions are not through Keyturn.
+    expect(peopleOwning(ALICE_ARN, people, AWS)).toEqual([]);
+  });
+
+  it('matches a directly attached IAM user with a path by the Owner that carries it', () => {
+    const people = {
+      U0ERIN: person('U0ERIN', { kind: 'iam-user', name: 'erin', path: '/engineering/' }, 'direct'),
+    };
+    expect(peopleOwning(`arn:aws:iam::${ACCOUNT}:user/engineering/erin`, people, AWS)).toEqual(['U0ERIN']);
+  });
+
+  it('matches in the aws-cn and aws-us-gov partitions', () => {
+    const people = { U0ALICE: person('U0ALICE', { kind: 'iam-user', name: 'alice', path: '/' }) };
+    for (const partition of ['aws-cn', 'aws-us-gov'] as const) {
+      const owner = `arn:${partition}:sts::${ACCOUNT}:assumed-role/keyturn-u0alice/alice`;
+      expect(peopleOwning(owner, people, { partition, accountId: ACCOUNT })).toEqual(['U0ALICE']);
+      expect(peopleOwning(owner, people, AWS)).toEqual([]);
+    }
   });
 });
 

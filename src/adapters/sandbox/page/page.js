@@ -785,9 +785,9 @@
 
   function cliError(state, node, reason) {
     const who = state.people.find((p) => p.id === ui.me);
-    const principal = who?.principal ? who.principal.replace(/^IAM (user|role) /, '$1/') : '';
+    const caller = who?.arn ?? '';
     if (reason === 'access-denied')
-      return `An error occurred (AccessDeniedException) when calling the StartSession operation: User: arn:aws:iam::${state.account}:${principal} is not authorized to perform: ssm:StartSession on resource: ${nodeArn(state, node.id)} because no identity-based policy allows the ssm:StartSession action`;
+      return `An error occurred (AccessDeniedException) when calling the StartSession operation: User: ${caller} is not authorized to perform: ssm:StartSession on resource: ${nodeArn(state, node.id)} because no identity-based policy allows the ssm:StartSession action`;
     if (reason === 'target-not-connected')
       return `An error occurred (TargetNotConnected) when calling the StartSession operation: ${node.id} is not connected.`;
     return `An error occurred (${reason}) when calling the StartSession operation.`;

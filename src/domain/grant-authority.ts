@@ -1,7 +1,7 @@
 import { isListedApprover } from './approval';
 import { addMinutes, type Grant, type HistoryEntry, totalMinutes } from './grant';
 import { type Person, personPrincipal } from './person';
-import { type Principal, samePrincipal } from './principal';
+import { describePrincipal, type Principal, samePrincipal } from './principal';
 import type { Target } from './target';
 
 /*
@@ -199,7 +199,7 @@ export function describeAuthorityRefusal(r: AuthorityRefusal): string {
     case 'unmapped-requester':
       return `the requester ${r.requester} is not mapped to an AWS identity in the configuration`;
     case 'principal-not-mapped':
-      return `the grant names IAM ${r.principal.kind} ${r.principal.name}, but ${r.requester} maps to IAM ${r.mapped.kind} ${r.mapped.name}`;
+      return `the grant names ${describePrincipal(r.principal)}, but ${r.requester} maps to ${describePrincipal(r.mapped)}`;
     case 'unknown-target':
       return `target ${r.target} is not in the configuration`;
     case 'no-recorded-approval':

@@ -88,7 +88,7 @@ async function writeGrant(overrides: Partial<Grant> = {}): Promise<Grant> {
   const grant: Grant = {
     id,
     requester: 'U0ALICE',
-    principal: { kind: 'user', name: 'alice' },
+    principal: { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' },
     target: 'prod-raspi',
     durationMinutes: 60,
     reason: 'nothing to see',
@@ -185,7 +185,7 @@ describe('approved grants written straight into the table', () => {
     [
       'an unmapped IAM user until 2036',
       { principal: { kind: 'user', name: 'mallory' }, expiresAt: '2036-01-01T00:00:00Z' },
-      /IAM user mallory, but U0ALICE maps to IAM user alice/,
+      /IAM user mallory, but U0ALICE maps to access role keyturn-u0alice/,
     ],
     [
       'a requester nobody mapped',
@@ -211,7 +211,7 @@ describe('approved grants written straight into the table', () => {
       'an approval by the requester',
       {
         requester: 'U0CAROL',
-        principal: { kind: 'user', name: 'carol' },
+        principal: { kind: 'access-role', name: 'keyturn-u0carol', sessionName: 'carol' },
         history: [
           { at: REQUESTED_AT, from: null, to: 'pending', by: 'U0CAROL' },
           { at: APPROVED_AT, from: 'pending', to: 'approved', by: 'U0CAROL' },

@@ -316,7 +316,7 @@ describe('revokeGrant: session termination', () => {
     },
   );
 
-  it("lists only the user's own sessions (DescribeSessions Owner filter) and a sweep reads each target's nodes once", async () => {
+  it("lists only the person's own sessions (DescribeSessions Owner filter on their access role's session) and a sweep reads each target's nodes once", async () => {
     const s = scenario();
     for (const user of ['U0ALICE', 'U0BOB'])
       await activate(s, { user, text: 'prod-raspi 1h replace sensor' });
@@ -340,7 +340,9 @@ describe('revokeGrant: session termination', () => {
     at(s, EXPIRES_AT);
     expect((await sweep({ ...s.deps, fleet })).ended).toBe(2);
 
-    const arn = (name: string) => `arn:aws:iam::${s.config.aws.accountId}:user/${name}`;
+    // Each person's access role admits one session name (theirs), so that session's Owner names them alone.
+    const arn = (name: string) =>
+      `arn:aws:sts::${s.config.aws.accountId}:assumed-role/keyturn-u0${name}/${name}`;
     // Found, then confirmed ended, per grant: never the whole account's list.
     expect(filters.filter((f) => JSON.stringify(f) === JSON.stringify({ owner: arn('alice') }))).toHaveLength(
       2,

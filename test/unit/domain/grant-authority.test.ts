@@ -31,7 +31,7 @@ function approvedGrant(overrides: Partial<Grant> = {}): Grant {
   return {
     id: 'g1',
     requester: 'U0ALICE',
-    principal: { kind: 'user', name: 'alice' },
+    principal: { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' },
     target: 'prod-raspi',
     durationMinutes: 60,
     reason: 'replace sensor',
@@ -99,7 +99,10 @@ describe('checkGrantAuthority: a grant as Keyturn records it', () => {
   });
 
   it('allows the requester approving when the target allows self-approval', () => {
-    const grant = approvedGrant({ requester: 'U0CAROL', principal: { kind: 'user', name: 'carol' } });
+    const grant = approvedGrant({
+      requester: 'U0CAROL',
+      principal: { kind: 'access-role', name: 'keyturn-u0carol', sessionName: 'carol' },
+    });
     expect(checkGrantAuthority(grant, context({}, { selfApproval: true }))).toEqual({ outcome: 'allow' });
   });
 });
@@ -113,13 +116,19 @@ describe('checkGrantAuthority refuses a grant that does not hold up', () => {
   });
 
   it.each([
+    ['an IAM user attached directly', { kind: 'user', name: 'alice' }],
     ['another IAM user', { kind: 'user', name: 'admin' }],
     ['the right name as a role', { kind: 'role', name: 'alice' }],
+    ["another person's access role", { kind: 'access-role', name: 'keyturn-u0bob', sessionName: 'bob' }],
+    [
+      "the requester's access role under another session name",
+      { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'bob' },
+    ],
   ] as const)('principal-not-mapped: %s', (_label, principal) => {
     expectRefused(checkGrantAuthority(approvedGrant({ principal }), context()), {
       reason: 'principal-not-mapped',
       principal,
-      mapped: { kind: 'user', name: 'alice' },
+      mapped: { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' },
     });
   });
 
@@ -362,5 +371,9 @@ describe('isCurrentPrincipal', () => {
     expect(isCurrentPrincipal({ kind: 'user', name: 'alice' }, { kind: 'user', name: 'alice' })).toBe(true);
     expect(isCurrentPrincipal({ kind: 'user', name: 'alice' }, { kind: 'user', name: 'Alice' })).toBe(false);
     expect(isCurrentPrincipal(undefined, { kind: 'user', name: 'alice' })).toBe(false);
+    const alices = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' } as const;
+    expect(isCurrentPrincipal(alices, { ...alices })).toBe(true);
+    expect(isCurrentPrincipal(alices, { ...alices, sessionName: 'bob' })).toBe(false);
+    expect(isCurrentPrincipal(alices, { kind: 'role', name: 'keyturn-u0alice' })).toBe(false);
   });
 });

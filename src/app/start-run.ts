@@ -3,6 +3,7 @@ import { toIsoSeconds } from '../domain/grant';
 import { countOnline, type ManagedNode } from '../domain/node';
 import type { Target } from '../domain/target';
 import { CommandRunnerError, RUN_SHELL_DOCUMENT, type SendCommandRequest } from '../ports/command-runner';
+import { auditRun } from './audit';
 import type { Deps } from './deps';
 import { updateRun } from './run-updates';
 
@@ -20,7 +21,7 @@ export type StartRunOutcome =
 
 type StartDeps = Pick<
   Deps,
-  'config' | 'runs' | 'queue' | 'fleet' | 'commands' | 'runChat' | 'clock' | 'logger'
+  'config' | 'runs' | 'queue' | 'fleet' | 'commands' | 'runChat' | 'chat' | 'clock' | 'logger'
 >;
 
 /**
@@ -55,6 +56,8 @@ export async function startRun(deps: StartDeps, runId: string): Promise<StartRun
   }
   run = await showMessage(deps, run, target);
   if (run.needsApproval) run = await showCard(deps, run, target);
+  // Denied, or finished with nowhere to run: this job is the one that shows it, so it records it too.
+  await auditRun(deps, run);
 
   switch (run.status) {
     case 'awaiting-approval':
@@ -198,6 +201,7 @@ async function markRunning(
     );
     return;
   }
+  await auditRun(deps, saved);
   await deps.queue.enqueue({ kind: 'track-run', runId });
 }
 
@@ -265,6 +269,7 @@ async function failSending(deps: StartDeps, runId: string, why: string): Promise
   const target = saved ? deps.config.targets[saved.target] : undefined;
   if (saved?.status === 'failed' && saved.message && target)
     await deps.runChat.updateRunMessage(saved.message, { run: saved, target });
+  if (saved?.status === 'failed') await auditRun(deps, saved);
   return 'send-failed';
 }
 
@@ -272,7 +277,8 @@ async function failSending(deps: StartDeps, runId: string, why: string): Promise
 async function failOpenRun(deps: StartDeps, run: CommandRun, why: string): Promise<StartRunOutcome> {
   if (run.status !== 'awaiting-approval' && run.status !== 'queued') return 'skipped';
   const next = moveRun(run, 'failed', { failureReason: why, finishedAt: toIsoSeconds(deps.clock.now()) });
-  if (next.ok) await deps.runs.save(next.value, run.version);
+  if (next.ok && (await deps.runs.save(next.value, run.version)) === 'saved')
+    await auditRun(deps, next.value);
   deps.logger.warn({ runId: run.id, target: run.target }, why);
   return 'send-failed';
 }

@@ -175,7 +175,11 @@ function displayName(file: string, cwd: string): string {
 function toConfig(c: ParsedConfig): Config {
   return {
     aws: { accountId: c.aws.accountId, region: c.aws.region },
-    slack: { requestsChannel: c.slack.requestsChannel, auditChannel: c.slack.auditChannel },
+    slack: {
+      requestsChannel: c.slack.requestsChannel,
+      auditChannel: c.slack.auditChannel,
+      auditEvents: c.slack.auditEvents,
+    },
     people: mapValues(c.people, (p): Principal => {
       // The schema guarantees exactly one of the two is set.
       return p.iamUser !== undefined

@@ -15,7 +15,12 @@ export interface SandboxNode {
 /** keyturn.yml after validation: frozen, durations in minutes, names filled in. */
 export interface Config {
   aws: { accountId: string; region: string };
-  slack: { requestsChannel: string; auditChannel: string };
+  slack: {
+    requestsChannel: string;
+    auditChannel: string;
+    /** `all`: every decision and state change gets a line in the audit channel; `anomalies`: only what needs a human. */
+    auditEvents: 'all' | 'anomalies';
+  };
   people: Readonly<Record<string, Principal>>;
   targets: Readonly<Record<string, Target>>;
   snippets: Readonly<Record<string, Snippet>>;

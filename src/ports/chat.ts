@@ -1,3 +1,4 @@
+import type { AuditLine } from '../domain/audit-line';
 import type { Extension, Grant, MessageRef } from '../domain/grant';
 import type { ManagedNode } from '../domain/node';
 import type { Target } from '../domain/target';
@@ -55,6 +56,8 @@ export interface Chat {
   updateExtensionCard(ref: MessageRef, view: ExtensionCardView): Promise<void>;
   notify(user: string, notice: Notice): Promise<void>;
   postAudit(channel: string, event: AuditEvent): Promise<void>;
+  /** One line of the audit trail (`slack.auditEvents: all`), linking to the thread it is about. */
+  postAuditLine(channel: string, line: AuditLine): Promise<void>;
   /** Members of a Slack user group (`S…`); adapters cache this. */
   userGroupMembers(groupId: string): Promise<readonly string[]>;
 }

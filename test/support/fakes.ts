@@ -1,6 +1,7 @@
 import { SimulatedRunCommand } from '../../src/adapters/sandbox/simulated-run-command';
 import type { Config } from '../../src/config/types';
 import type { CommandRun, NodeResult } from '../../src/domain/command-run';
+import type { AuditLine } from '../../src/domain/audit-line';
 import { type Anomaly, anomalyId } from '../../src/domain/anomaly';
 import type { DigestView, LocalDay } from '../../src/domain/digest';
 import type { Session } from '../../src/domain/session';
@@ -93,6 +94,7 @@ export class RecordingChat implements Chat {
   readonly extensionCards: { ref: MessageRef; channel: string; view: ExtensionCardView }[] = [];
   readonly extensionCardUpdates: { ref: MessageRef; view: ExtensionCardView }[] = [];
   readonly audits: { channel: string; event: AuditEvent }[] = [];
+  readonly auditLines: { channel: string; line: AuditLine }[] = [];
   groupLookups = 0;
   private seq = 0;
 
@@ -116,6 +118,9 @@ export class RecordingChat implements Chat {
   }
   async postAudit(channel: string, event: AuditEvent): Promise<void> {
     this.audits.push({ channel, event: clone(event) });
+  }
+  async postAuditLine(channel: string, line: AuditLine): Promise<void> {
+    this.auditLines.push({ channel, line: clone(line) });
   }
   async notify(user: string, notice: Notice): Promise<void> {
     this.notices.push({ user, notice: clone(notice) });
@@ -171,7 +176,7 @@ export const prodRaspi: Target = {
 export function testConfig(overrides: { targets?: Record<string, Target> } = {}): Config {
   return {
     aws: { accountId: '123456789012', region: 'ap-northeast-1' },
-    slack: { requestsChannel: 'C0APPROVALS', auditChannel: 'C0AUDIT' },
+    slack: { requestsChannel: 'C0APPROVALS', auditChannel: 'C0AUDIT', auditEvents: 'all' },
     people: {
       U0ALICE: { kind: 'user', name: 'alice' },
       U0BOB: { kind: 'user', name: 'bob' },

@@ -30,10 +30,31 @@ export async function requestAccess(
   deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'clock' | 'newId'>,
   input: { user: string; text: string },
 ): Promise<RequestAccessResult> {
-  const { config } = deps;
   const command = parseAccessCommand(input.text);
+  if (command.kind !== 'request') return { outcome: 'help', targets: Object.values(deps.config.targets) };
+  return submitRequest(deps, { user: input.user, ...command });
+}
+
+/** A request as the typed command and the request form both give it. */
+export interface AccessRequest {
+  user: string;
+  target: string;
+  /** As typed or picked (`1h`, `2h30m`); the target's default when absent. */
+  durationText?: string;
+  reason: string;
+}
+
+/**
+ * Validates a request and stores it as a pending grant, then queues the approval card. The typed
+ * command and the request form both end here, so they refuse and accept exactly the same requests.
+ */
+export async function submitRequest(
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'clock' | 'newId'>,
+  command: AccessRequest,
+): Promise<RequestAccessResult> {
+  const { config } = deps;
+  const input = { user: command.user };
   const targets = Object.values(config.targets);
-  if (command.kind !== 'request') return { outcome: 'help', targets };
 
   const refuse = (refusal: RequestRefusal): RequestAccessResult => ({ outcome: 'refused', refusal });
   const principal = config.people[input.user];

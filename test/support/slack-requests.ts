@@ -5,6 +5,7 @@ import { FakeSlackApi } from '../../src/adapters/sandbox/fake-slack-api';
 // The request builders live with the sandbox, which signs the same requests for its page.
 export {
   buttonClick,
+  globalShortcut,
   postSigned,
   type SendOptions,
   sign,

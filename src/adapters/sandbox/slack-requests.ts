@@ -157,6 +157,20 @@ export function viewSubmission(opts: {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
+/** A global shortcut from Slack's shortcut menu (https://docs.slack.dev/interactivity/implementing-shortcuts). */
+export function globalShortcut(opts: { user: string; callbackId: string; triggerId?: string }): string {
+  const payload = {
+    type: 'shortcut',
+    api_app_id: APP_ID,
+    team: TEAM,
+    user: { id: opts.user, username: opts.user.toLowerCase(), team_id: TEAM.id },
+    callback_id: opts.callbackId,
+    trigger_id: opts.triggerId ?? newTriggerId(),
+    action_ts: String(Date.now() / 1000),
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
 /** Slack's trigger ids look like `<n>.<n>.<hex>`; Keyturn only passes them back to views.open. */
 export function newTriggerId(): string {
   return `${Date.now()}.${Math.floor(Math.random() * 1e9)}.${Math.random().toString(16).slice(2, 14)}`;

@@ -34,6 +34,7 @@ import {
   extensionRequestText,
   type Reply,
 } from './replies';
+import { openRequestForm, registerFormListeners } from './form-listeners';
 import { registerRunListeners } from './run-listeners';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -44,7 +45,15 @@ type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMidd
  * (FACTS.md), so IAM and SSM calls happen in the worker, never here.
  */
 export function registerListeners(app: App, deps: Deps): void {
-  app.command('/access', async ({ command, ack }) => {
+  app.command('/access', async ({ command, ack, client }) => {
+    // A bare `/access` opens the request form; `/access help` still answers with the text help.
+    if (command.text.trim() === '') {
+      const refusal = await openRequestForm(deps, client, {
+        user: command.user_id,
+        triggerId: command.trigger_id,
+      });
+      return ack(refusal ? { response_type: 'ephemeral', text: refusal } : undefined);
+    }
     const result = await runAccessCommand(deps, { user: command.user_id, text: command.text });
     await ack({ response_type: 'ephemeral', ...commandReply(result) });
   });
@@ -126,6 +135,7 @@ export function registerListeners(app: App, deps: Deps): void {
   });
 
   registerRunListeners(app, deps);
+  registerFormListeners(app, deps);
 }
 
 /** A button whose handler may answer the clicker privately; nothing else sees the refusal. */

@@ -13,7 +13,11 @@ const manifest = parse(readFileSync(join(__dirname, '../../../slack-app-manifest
 describe('slack-app-manifest.yml', () => {
   it('declares the "Request access" global shortcut with the callback id the listener answers', () => {
     expect(manifest.features.shortcuts).toEqual([
-      expect.objectContaining({ name: 'Request access', type: 'global', callback_id: SHORTCUT_REQUEST_ACCESS }),
+      expect.objectContaining({
+        name: 'Request access',
+        type: 'global',
+        callback_id: SHORTCUT_REQUEST_ACCESS,
+      }),
     ]);
   });
 

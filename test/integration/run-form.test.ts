@@ -57,7 +57,7 @@ describe('the run form (bare /run)', () => {
     const opened = h.slack.api.views[0];
     expect(opened?.triggerId).toBe('5.5.run');
     expect(opened?.view).toMatchObject({ callback_id: VIEW_RUN_FORM, private_metadata: 'C0WORK' });
-    const options = (opened?.view.blocks as Block[])[0]?.element.options ?? [];
+    const options = ((opened?.view.blocks ?? []) as Block[])[0]?.element.options ?? [];
     // Dave is a runner of prod-raspi and holds no grant on staging-web: its `uptime` is not offered.
     expect(options.map((o) => o.value)).toEqual([
       'prod-raspi disk',

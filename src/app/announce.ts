@@ -2,6 +2,7 @@ import type { Grant, HistoryEntry } from '../domain/grant';
 import type { Target } from '../domain/target';
 import type { Notice } from '../ports/chat';
 import { auditGrantStep } from './audit';
+import { republishHomes } from './publish-home';
 import type { Deps } from './deps';
 import { extensionCardView } from './extend-grant';
 
@@ -28,9 +29,10 @@ export async function announceChange(
     await deps.chat.updateExtensionCard(grant.extension.card, extensionCardView(grant, target));
 
   const notice = noticeFor(entry, grant, target, nodes, deps.config.aws.region);
-  if (!notice) return;
-  if (!(await deps.grants.claimEffect(grant.id, `dm:${job.step}`, deps.clock.now().toISOString()))) return;
-  await deps.chat.notify(grant.requester, notice);
+  if (notice && (await deps.grants.claimEffect(grant.id, `dm:${job.step}`, deps.clock.now().toISOString())))
+    await deps.chat.notify(grant.requester, notice);
+  // Idempotent, so a redelivered job only publishes the same Home tabs again.
+  await republishHomes(deps, grant);
 }
 
 /** Which DM a step earns. Steps the requester took themselves (cancel, asking for more time) earn none. */

@@ -1,6 +1,7 @@
 import { auditGrantStep } from './audit';
 import type { Deps } from './deps';
 import { transitionlessUpdate } from './grant-updates';
+import { republishHomes } from './publish-home';
 
 /**
  * Worker job after a request: look up the nodes (an SSM call, so not on the ack path) and post the
@@ -25,4 +26,6 @@ export async function postRequestCard(
   // A decision can land between posting and storing the reference; its card update found no card, so redo it.
   if (saved && saved.status !== 'pending')
     await deps.chat.updateRequestCard(card, { grant: saved, target, nodes });
+  // The approvers' Home tabs list it as waiting for them, the requester's as pending.
+  await republishHomes(deps, grant);
 }

@@ -48,6 +48,20 @@ export type AuditEvent =
   | { kind: 'policy-missing'; grant: Grant }
   | { kind: 'revoke-failed'; grant: Grant; error: string };
 
+/** What one person's App Home shows (issue 15 point 2); the Slack adapter turns it into a Home tab. */
+export interface HomeView {
+  user: string;
+  /** The person's own active grants, and their requests waiting for a decision. */
+  active: readonly Grant[];
+  pending: readonly Grant[];
+  /** For approvers: requests on their targets they may decide, and active grants on their targets. */
+  waitingForMe: readonly Grant[];
+  activeOnMyTargets: readonly Grant[];
+  targets: Readonly<Record<string, Target>>;
+  /** The nodes each of the person's active grants reaches, by target name. */
+  nodes: Readonly<Record<string, readonly ManagedNode[]>>;
+}
+
 /** Slack, as the use cases need it. */
 export interface Chat {
   postRequestCard(channel: string, view: RequestCardView): Promise<MessageRef>;
@@ -58,6 +72,8 @@ export interface Chat {
   postAudit(channel: string, event: AuditEvent): Promise<void>;
   /** One line of the audit trail (`slack.auditEvents: all`), linking to the thread it is about. */
   postAuditLine(channel: string, line: AuditLine): Promise<void>;
+  /** Replaces the person's Home tab (views.publish). */
+  publishHome(user: string, view: HomeView): Promise<void>;
   /** Members of a Slack user group (`S…`); adapters cache this. */
   userGroupMembers(groupId: string): Promise<readonly string[]>;
 }

@@ -7,7 +7,14 @@ import type { DigestView, LocalDay } from '../../src/domain/digest';
 import type { Session } from '../../src/domain/session';
 import { type Grant, type GrantStatus, isOpen, type MessageRef } from '../../src/domain/grant';
 import type { Target } from '../../src/domain/target';
-import type { AuditEvent, Chat, ExtensionCardView, Notice, RequestCardView } from '../../src/ports/chat';
+import type {
+  AuditEvent,
+  Chat,
+  ExtensionCardView,
+  HomeView,
+  Notice,
+  RequestCardView,
+} from '../../src/ports/chat';
 import type { AnomalyLog } from '../../src/ports/anomaly-log';
 import type { Clock } from '../../src/ports/clock';
 import type { DigestData } from '../../src/ports/digest-data';
@@ -95,6 +102,7 @@ export class RecordingChat implements Chat {
   readonly extensionCardUpdates: { ref: MessageRef; view: ExtensionCardView }[] = [];
   readonly audits: { channel: string; event: AuditEvent }[] = [];
   readonly auditLines: { channel: string; line: AuditLine }[] = [];
+  readonly homes: { user: string; view: HomeView }[] = [];
   groupLookups = 0;
   private seq = 0;
 
@@ -118,6 +126,9 @@ export class RecordingChat implements Chat {
   }
   async postAudit(channel: string, event: AuditEvent): Promise<void> {
     this.audits.push({ channel, event: clone(event) });
+  }
+  async publishHome(user: string, view: HomeView): Promise<void> {
+    this.homes.push({ user, view: clone(view) });
   }
   async postAuditLine(channel: string, line: AuditLine): Promise<void> {
     this.auditLines.push({ channel, line: clone(line) });

@@ -57,3 +57,8 @@ export const INPUT_RUN_PICK = 'keyturn.run.pick.input';
 /** One input block per parameter: `keyturn.run.param.<name>`; its input is INPUT_RUN_PARAM. */
 export const BLOCK_RUN_PARAM_PREFIX = 'keyturn.run.param.';
 export const INPUT_RUN_PARAM = 'keyturn.run.param.input';
+
+/** Cancel button on the requester's App Home, next to a pending request; its `value` is the grant id. */
+export const ACTION_CANCEL = 'keyturn.grant.cancel';
+/** Revoke button on an approver's App Home, next to an active grant on their target; its `value` is the grant id. */
+export const ACTION_REVOKE = 'keyturn.grant.revoke';

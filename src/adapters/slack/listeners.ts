@@ -35,6 +35,7 @@ import {
   type Reply,
 } from './replies';
 import { openRequestForm, registerFormListeners } from './form-listeners';
+import { registerHomeListeners } from './home-listeners';
 import { registerRunListeners } from './run-listeners';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -136,6 +137,7 @@ export function registerListeners(app: App, deps: Deps): void {
 
   registerRunListeners(app, deps);
   registerFormListeners(app, deps);
+  registerHomeListeners(app, deps);
 }
 
 /** A button whose handler may answer the clicker privately; nothing else sees the refusal. */
@@ -146,6 +148,9 @@ function button(app: App, actionId: string, handle: (args: ButtonArgs) => Promis
     const channel = args.body.channel?.id ?? args.body.container?.channel_id;
     if (reply && channel)
       await args.client.chat.postEphemeral({ channel, user: args.body.user.id, ...reply });
+    // A click on the Home tab has no channel: the answer goes to the app's DM with the clicker.
+    else if (reply && args.body.container?.type === 'view')
+      await args.client.chat.postMessage({ channel: args.body.user.id, ...reply });
   });
 }
 

@@ -3,6 +3,7 @@ import type { MessageRef } from '../../domain/grant';
 import type { Chat } from '../../ports/chat';
 import type { Clock } from '../../ports/clock';
 import { auditLineMessage } from './audit-blocks';
+import { homeTab } from './home-blocks';
 import { auditMessage, extensionCard, notice, requestCard, type SlackMessage } from './blocks';
 
 /**
@@ -168,6 +169,10 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
         dmChannels.delete(user);
         throw e;
       }
+    },
+
+    async publishHome(user, view) {
+      await call('views.publish', () => client.views.publish({ user_id: user, view: homeTab(view) }));
     },
 
     userGroupMembers(groupId) {

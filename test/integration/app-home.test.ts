@@ -81,7 +81,7 @@ describe('App Home over the real HTTP server with signed Slack requests', () => 
 
     await h.send(homeButtonClick({ user: 'U0BOB', actionId: ACTION_REVOKE, value: grantId }));
     await h.keyturn.queue.idle();
-    const dm = h.slack.api.messagesIn('U0BOB');
+    const dm = h.slack.api.dmsTo('U0BOB');
     expect(dm).toHaveLength(1);
     expect(dm[0]?.text).toMatch(/approver/);
   });

@@ -151,7 +151,11 @@ export class FakeSlackApi {
       }
       case 'chat.postMessage':
       case 'chat.postEphemeral': {
-        const channel = str('channel');
+        // A user id as the channel posts to the app's DM with that person, as Slack does.
+        const channel =
+          method === 'chat.postMessage' && /^[UW][A-Z0-9]+$/.test(str('channel'))
+            ? this.dmChannelOf(str('channel'))
+            : str('channel');
         if (!channel) return { ok: false, error: 'channel_not_found' };
         const message: PostedMessage = {
           channel,

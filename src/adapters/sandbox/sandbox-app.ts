@@ -11,7 +11,15 @@ import type { FakeSlackApi, PostedMessage } from './fake-slack-api';
 import type { SandboxClock } from './sandbox-clock';
 import { sandboxNames, sandboxWorkspace } from './sandbox-workspace';
 import type { SimulatedAccount } from './simulated-account';
-import { buttonClick, newTriggerId, postSigned, slashCommand, viewSubmission } from './slack-requests';
+import {
+  appHomeOpened,
+  buttonClick,
+  homeButtonClick,
+  newTriggerId,
+  postSigned,
+  slashCommand,
+  viewSubmission,
+} from './slack-requests';
 
 /** Slack shows a failed command as coming from Slackbot, only to the person who typed it. */
 export const SLACKBOT = 'USLACKBOT';
@@ -160,9 +168,12 @@ export function createSandboxApp(
     return `${opts.botUrl()}/sandbox/response/${token}`;
   };
 
-  const send = async (body: string) => {
+  const send = async (body: string, contentType?: string) => {
     const started = Date.now();
-    const res = await postSigned(opts.botUrl(), body, { secret: opts.signingSecret });
+    const res = await postSigned(opts.botUrl(), body, {
+      secret: opts.signingSecret,
+      ...(contentType ? { contentType } : {}),
+    });
     return { ...res, ms: Date.now() - started };
   };
 
@@ -234,6 +245,8 @@ export function createSandboxApp(
       })),
       messages: opts.slack.messages.filter((m) => canSee(user, m)),
       modal: modal ? { id: modal.id, view: modal.view } : null,
+      // The person's Home tab as Keyturn last published it (views.publish), or null before it did.
+      home: opts.slack.homes.get(user) ?? null,
       nodes,
       sessions: principal ? opts.account.openSessionsOf(principal) : [],
       region: opts.config.aws.region,
@@ -355,6 +368,11 @@ export function createSandboxApp(
     }
     if (res.status !== 200) return { ok: false, status: res.status, errors: {} };
     closedViews.add(opened.id);
+    if (reply?.response_action === 'update' && isRecord(reply.view)) {
+      // The modal stays open showing the view the app answered with, as in Slack.
+      const id = `V${randomBytes(4).toString('hex').toUpperCase()}`;
+      opts.slack.views.push({ id, triggerId: opened.triggerId, view: reply.view });
+    }
     await opts.settle();
     return { ok: true };
   }
@@ -399,6 +417,32 @@ export function createSandboxApp(
     return { ok: true, now: opts.clock.now().toISOString(), offsetMs: opts.clock.offsetMs };
   }
 
+  /** Opening Keyturn's Home tab: Slack sends the Events API's app_home_opened, as JSON. */
+  async function openHome(body: Json): Promise<Json> {
+    const user = requirePerson(body);
+    const res = await send(appHomeOpened(user), 'application/json');
+    await opts.settle();
+    return res.status === 200 ? { ok: true, ms: res.ms } : { ok: false, status: res.status };
+  }
+
+  /** A click on a button of the person's Home tab; only a button the tab shows with that value is sent. */
+  async function homeAction(body: Json): Promise<Json> {
+    const user = requirePerson(body);
+    const home = opts.slack.homes.get(user);
+    const actionId = typeof body.actionId === 'string' ? body.actionId : '';
+    const value = typeof body.value === 'string' ? body.value : '';
+    const shown = (Array.isArray(home?.blocks) ? home.blocks : []).some(
+      (block) =>
+        isRecord(block) &&
+        Array.isArray(block.elements) &&
+        block.elements.some((e) => isRecord(e) && e.action_id === actionId && e.value === value),
+    );
+    if (!shown) throw new BadRequest(404, `no button ${JSON.stringify(actionId)} on your Home tab`);
+    const res = await send(homeButtonClick({ user, actionId, value, triggerId: issueTrigger(user) }));
+    await opts.settle();
+    return res.status === 200 ? { ok: true, ms: res.ms } : { ok: false, status: res.status };
+  }
+
   async function reset(): Promise<Json> {
     await opts.reset();
     triggers.clear();
@@ -420,6 +464,8 @@ export function createSandboxApp(
     '/sandbox/api/action': action,
     '/sandbox/api/view/submit': submitView,
     '/sandbox/api/view/close': closeView,
+    '/sandbox/api/home/open': openHome,
+    '/sandbox/api/home/action': homeAction,
     '/sandbox/api/session/start': startSession,
     '/sandbox/api/session/exit': exitSession,
     '/sandbox/api/clock': moveClock,
@@ -575,6 +621,13 @@ export function viewStateValues(view: Json, typed: Json): Json {
     const blockId = typeof block.block_id === 'string' ? block.block_id : '';
     const actionId = typeof block.element.action_id === 'string' ? block.element.action_id : '';
     const given = isRecord(typed[blockId]) ? (typed[blockId] as Json)[actionId] : undefined;
+    if (block.element.type === 'static_select') {
+      // Slack sends the picked option whole; only an option the select offers can be picked.
+      const options = Array.isArray(block.element.options) ? block.element.options : [];
+      const picked = options.find((o) => isRecord(o) && o.value === given);
+      values[blockId] = { [actionId]: { type: 'static_select', selected_option: picked ?? null } };
+      continue;
+    }
     values[blockId] = {
       [actionId]: {
         type: block.element.type,

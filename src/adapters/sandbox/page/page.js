@@ -6,6 +6,8 @@
   const SLACKBOT = 'USLACKBOT';
   const POLL_MS = 1000;
   const STORE_KEY = 'keyturn.sandbox.me';
+  /** The sidebar entry of Keyturn's Home tab (not a channel). */
+  const HOME = 'HOME';
 
   const ui = {
     me: localStorage.getItem(STORE_KEY) || '',
@@ -368,7 +370,20 @@
     b.type = 'button';
     if (element.style === 'primary' || element.style === 'danger') b.classList.add(element.style);
     b.dataset.actionId = element.action_id;
-    if (message) {
+    if (message?.home) {
+      b.addEventListener('click', () => {
+        // Slack asks before a button with a confirm dialog acts (Revoke).
+        if (element.confirm && !window.confirm(`${element.confirm.title.text}\n${element.confirm.text.text}`))
+          return;
+        act(b, () =>
+          post('/sandbox/api/home/action', {
+            user: ui.me,
+            actionId: element.action_id,
+            value: element.value || '',
+          }),
+        );
+      });
+    } else if (message) {
       b.addEventListener('click', () =>
         act(b, () =>
           post('/sandbox/api/action', {
@@ -465,6 +480,25 @@
       input.dataset.blockId = block.block_id || '';
       input.dataset.actionId = element.action_id || '';
       wrap.append(input);
+    } else if (element.type === 'static_select') {
+      const select = el('select');
+      select.id = id;
+      if (!element.initial_option) {
+        const none = el('option', '', element.placeholder ? element.placeholder.text : 'Pick one');
+        none.value = '';
+        select.append(none);
+      }
+      for (const o of element.options || []) {
+        // Slack shows an option's description under its text; a native select has one line for both.
+        const text = o.description ? `${o.text.text} — ${o.description.text}` : o.text.text;
+        const option = el('option', '', text);
+        option.value = o.value;
+        if (element.initial_option && element.initial_option.value === o.value) option.selected = true;
+        select.append(option);
+      }
+      select.dataset.blockId = block.block_id || '';
+      select.dataset.actionId = element.action_id || '';
+      wrap.append(select);
     } else wrap.append(el('div', 'unsupported', `Unsupported input: ${element.type}`));
     if (block.hint) wrap.append(el('div', 'muted small', block.hint.text));
     const error = errors?.[block.block_id];
@@ -638,7 +672,8 @@
       ui.channel = id;
       ui.thread = null;
       render();
-      $('composer-input').focus();
+      if (id === HOME) act(null, () => post('/sandbox/api/home/open', { user: ui.me }));
+      else $('composer-input').focus();
     });
     li.append(b);
     return li;
@@ -688,6 +723,7 @@
     const dms = $('dm-list');
     dms.textContent = '';
     dms.append(navButton(state.dm, 'keyturn', el('span', 'app-tag', 'APP')));
+    dms.append(navButton(HOME, 'keyturn · Home', el('span', 'app-tag', 'APP')));
 
     const people = $('people-list');
     people.textContent = '';
@@ -701,7 +737,22 @@
     }
   }
 
+  /** Keyturn's Home tab, as Slack shows an app's Home: the published view, and no composer. */
+  function renderHome(state) {
+    $('channel-title').textContent = 'keyturn';
+    $('channel-purpose').textContent = 'Home: your access, and what waits for you';
+    $('composer').hidden = true;
+    const list = $('messages');
+    list.textContent = '';
+    const home = el('div', 'home-tab');
+    if (!state.home) home.append(el('div', 'empty', 'Opening Home…'));
+    for (const block of state.home?.blocks || []) home.append(renderBlock(block, { home: true }));
+    list.append(home);
+  }
+
   function renderChannel(state) {
+    if (ui.channel === HOME) return renderHome(state);
+    $('composer').hidden = false;
     const all = channelsOf(state);
     const channel = all.find((c) => c.id === ui.channel);
     const isDm = ui.channel === state.dm;
@@ -876,7 +927,7 @@
     }
     body.textContent = '';
     for (const block of view.blocks || []) body.append(renderBlock(block, null, errors));
-    for (const input of body.querySelectorAll('textarea, input')) {
+    for (const input of body.querySelectorAll('textarea, input, select')) {
       const key = `${input.dataset.blockId}/${input.dataset.actionId}`;
       if (key in typed) input.value = typed[key];
     }
@@ -886,7 +937,8 @@
     const state = ui.state;
     if (!state) return;
     if (!ui.me || !state.people.some((p) => p.id === ui.me)) ui.me = state.me;
-    const known = channelsOf(state).some((c) => c.id === ui.channel) || ui.channel === state.dm;
+    const known =
+      channelsOf(state).some((c) => c.id === ui.channel) || ui.channel === state.dm || ui.channel === HOME;
     if (!known) ui.channel = state.channels[0].id;
     renderWho(state);
     renderClock(state);

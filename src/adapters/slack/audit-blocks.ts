@@ -15,10 +15,10 @@ export function auditLineMessage(line: AuditLine, permalink?: string): SlackMess
   const sentence = line.subject === 'grant' ? grantSentence(line) : runSentence(line);
   const id = line.subject === 'grant' ? `grant ${line.grantId}` : `run ${line.runId}`;
   const link = permalink ? ` · <${permalink}|${escapeMrkdwn(id)} thread>` : ` · ${escapeMrkdwn(id)}`;
-  const when = slackDate(line.at, '{time}');
+  // No time of its own: Slack stamps every message, and the line is posted as the move is recorded.
   return {
     text: plainFallback(`${sentence} (${id})`),
-    blocks: [context(`${when} ${sentence}${link}`)],
+    blocks: [context(`${sentence}${link}`)],
   };
 }
 

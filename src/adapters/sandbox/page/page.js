@@ -243,6 +243,22 @@
       into.append(el('span', 'mention', `@${target.slice(1)}`));
       return;
     }
+    // The sandbox's permalinks (chat.getPermalink) open the message's thread here, as Slack's do.
+    const permalink = /^https:\/\/sandbox\.slack\.invalid\/archives\/([A-Z0-9]+)\/p(\d+)(\d{6})$/.exec(
+      target,
+    );
+    if (permalink) {
+      const a = el('a', '', label || decode(target));
+      a.href = '#';
+      a.addEventListener('click', (event) => {
+        event.preventDefault();
+        ui.channel = permalink[1];
+        ui.thread = { channel: permalink[1], ts: `${permalink[2]}.${permalink[3]}` };
+        render();
+      });
+      into.append(a);
+      return;
+    }
     if (/^(https?:|mailto:)/.test(target)) {
       const a = el('a', '', label || decode(target));
       a.href = decode(target);
@@ -255,26 +271,35 @@
   }
 
   /**
-   * Slack turns :shortcodes: into emoji. The ones Keyturn writes, and a few common ones; anything else
-   * stays as typed, which is also what Slack shows for a name it does not know.
+   * Slack turns :shortcodes: into emoji. The ones Keyturn writes, and a few common ones, as plain
+   * symbols every text font has (DejaVu Sans here): a machine without an emoji font shows them too,
+   * instead of empty boxes. Anything else stays as typed, which is also what Slack shows for a name
+   * it does not know.
    */
   const EMOJI = {
-    white_check_mark: '\u2705',
-    heavy_check_mark: '\u2714\ufe0f',
-    x: '\u274c',
-    warning: '\u26a0\ufe0f',
-    no_entry: '\u26d4',
-    no_entry_sign: '\ud83d\udeab',
-    hourglass: '\u231b',
-    hourglass_flowing_sand: '\u23f3',
-    stopwatch: '\u23f1\ufe0f',
-    mailbox_with_no_mail: '\ud83d\udced',
-    grey_question: '\u2754',
-    black_square_for_stop: '\u23f9\ufe0f',
-    lock: '\ud83d\udd12',
-    key: '\ud83d\udd11',
-    tada: '\ud83c\udf89',
-    eyes: '\ud83d\udc40',
+    white_check_mark: '\u2714',
+    heavy_check_mark: '\u2714',
+    ballot_box_with_check: '\u2611',
+    x: '\u2718',
+    heavy_multiplication_x: '\u2716',
+    warning: '\u26a0',
+    no_entry: '\u2298',
+    no_entry_sign: '\u2298',
+    hourglass: '\u25f7',
+    hourglass_flowing_sand: '\u25f7',
+    stopwatch: '\u25f7',
+    mailbox_with_no_mail: '\u2709',
+    grey_question: '?',
+    black_square_for_stop: '\u25a0',
+    lock: '\u25a0',
+    unlock: '\u25a1',
+    key: '\u2692',
+    inbox_tray: '\u2193',
+    arrow_forward: '\u25b6',
+    checkered_flag: '\u2691',
+    wave: '\u21a9',
+    tada: '\u2731',
+    eyes: '\u25c9',
   };
 
   function emojify(text) {

@@ -229,6 +229,26 @@ describe('the sandbox page and its API', () => {
     expect(Date.parse(state.now) - Date.now()).toBeGreaterThan(60 * 60_000);
   });
 
+  it('a long clock jump stops at each due moment: the warning, the expiry and the session end happen at their own times', async () => {
+    await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
+    await api.click('U0CAROL', await api.card(), ACTION_APPROVE);
+    await api.call('session/start', { user: 'U0ALICE', nodeId: RASPI_1 });
+    const grant = (await k.deps.grants.listByRequester('U0ALICE'))[0];
+    const expiresAt = Date.parse(grant?.expiresAt ?? '');
+
+    await api.call('clock', { advanceMs: 3 * 3_600_000 });
+
+    const seen = await api.state('U0ALICE');
+    const dms = seen.messages.filter((m) => m.channel === seen.dm);
+    const warning = dms.find((m) => /Extend/.test(JSON.stringify(m.blocks)) && !/ready/i.test(m.text));
+    if (!warning) throw new Error(dms.map((m) => m.text).join('\n'));
+    expect(Date.parse(warning?.postedAt ?? '') - (expiresAt - 10 * 60_000)).toBeLessThan(60_000);
+    const history = k.account?.sessionHistory() ?? [];
+    expect(history).toHaveLength(1);
+    const ended = Date.parse(history[0]?.endedAt ?? '');
+    expect(Math.abs(ended - expiresAt)).toBeLessThan(60_000);
+  });
+
   it('reset forgets grants, messages, policies and the clock', async () => {
     const reply = await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
     expect(reply.body.ok).toBe(true);

@@ -27,6 +27,8 @@ export const SLACKBOT = 'USLACKBOT';
 const ACK_DEADLINE_MS = 3_000;
 /** The longest jump the clock control accepts: a week covers every duration, warning, lapse and digest. */
 const MAX_CLOCK_STEP_MS = 7 * 24 * 60 * 60_000;
+/** Stops inside one jump; past it the jump goes straight to its end (a week of due times is far fewer). */
+const MAX_CLOCK_STEPS = 200;
 const MAX_BODY_BYTES = 256 * 1024;
 const PAGE_DIR = path.join(__dirname, 'page');
 const PAGE_FILES: Record<string, string> = {
@@ -90,6 +92,8 @@ export interface SandboxAppOptions {
   settle(): Promise<void>;
   /** Runs after the clock moved from `from` to `to`: the sweep (expiry, warnings, lapses) and anything else now due. */
   afterClockMove(moved: { from: Date; to: Date }): Promise<void>;
+  /** The next moment after `after` at which a schedule has work; a clock jump stops there on its way. */
+  nextDue?(after: Date): Promise<Date | undefined>;
   /** Forgets every grant, message, policy and session, and puts the clock back to real time. */
   reset(): Promise<void>;
   /** Told of each simulated session start, as the session-events function is by EventBridge on AWS. */
@@ -411,9 +415,19 @@ export function createSandboxApp(
     const ms = typeof body.advanceMs === 'number' ? body.advanceMs : Number.NaN;
     if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_CLOCK_STEP_MS)
       throw new BadRequest(400, 'advanceMs must be a positive number of milliseconds, at most a week');
-    const from = opts.clock.now();
-    opts.clock.advance(ms);
-    await opts.afterClockMove({ from, to: opts.clock.now() });
+    // Step through every moment something falls due inside the jump (an expiry, a warning, the digest),
+    // so each happens at its time, as the schedules would have run it, not at the end of the jump.
+    // Counted in offset, not wall time: real time passes while the steps run, the jump is still `ms`.
+    const targetOffset = opts.clock.offsetMs + ms;
+    for (let step = 0; step < MAX_CLOCK_STEPS; step++) {
+      const from = opts.clock.now();
+      const remaining = targetOffset - opts.clock.offsetMs;
+      const dueIn = ((await opts.nextDue?.(from))?.getTime() ?? Number.POSITIVE_INFINITY) - from.getTime();
+      const last = dueIn >= remaining || step === MAX_CLOCK_STEPS - 1;
+      opts.clock.advance(last ? remaining : Math.max(0, dueIn));
+      await opts.afterClockMove({ from, to: opts.clock.now() });
+      if (last) break;
+    }
     return { ok: true, now: opts.clock.now().toISOString(), offsetMs: opts.clock.offsetMs };
   }
 

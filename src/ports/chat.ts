@@ -28,7 +28,7 @@ export type Notice =
   | { kind: 'denied'; grant: Grant; target: Target }
   | { kind: 'ready'; grant: Grant; target: Target; nodes: readonly ManagedNode[]; region: string }
   | { kind: 'failed'; grant: Grant; target: Target }
-  /** Sent once, `warnBefore` ahead of expiry, with [Extend] and [I'm done]. */
+  /** Sent once, `warnBefore` ahead of expiry, with [I'm done] and [Extend]. */
   | { kind: 'warning'; grant: Grant; target: Target }
   /** The grant ended: expired, released, revoked (`grant.ending` says by whom and why) or failed after activation. */
   | { kind: 'ended'; grant: Grant; target: Target }

@@ -83,7 +83,7 @@ function node(s: DigestSession): string {
 }
 
 function at(iso: string | undefined): string {
-  return iso === undefined ? '' : ` at ${slackDate(iso)}`;
+  return iso === undefined ? '' : ` ${slackDate(iso)}`;
 }
 
 function requestBlock(view: DigestView): SectionBlock {

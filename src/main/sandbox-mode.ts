@@ -135,11 +135,13 @@ export function manifestCommands(file: string = MANIFEST): string[] {
 /**
  * The digest's schedule on the sandbox clock: the real-time cron (digest-schedule.ts) never sees the
  * clock jump, so a jump across `digest.at` in `digest.timezone` posts the digest, as the schedule
- * would have. A jump across several days posts once; the digest covers the day before the new time.
+ * would have. A jump across several days posts once; the digest covers the day before the new time,
+ * and is left out when nothing happened that day (the day before the story began).
  */
 export function digestWhenCrossed(
   deps: Deps,
-  post: () => Promise<unknown> = () => postDigest(deps),
+  // A sandbox story starts today: a digest of an empty day before it only puzzles (issue 15).
+  post: () => Promise<unknown> = () => postDigest(deps, { skipEmpty: true }),
 ): SandboxSchedule {
   const cron = new Cron(digestCronPattern(deps.config.digest.at), {
     timezone: deps.config.digest.timezone,

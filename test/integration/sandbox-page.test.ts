@@ -249,6 +249,23 @@ describe('the sandbox page and its API', () => {
     expect(Math.abs(ended - expiresAt)).toBeLessThan(60_000);
   });
 
+  it('a slash command typed in a thread reply box is not posted as text: Slackbot says where commands go', async () => {
+    await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
+    const card = await api.card();
+    const answer = await api.call('message', {
+      user: 'U0CAROL',
+      channel: card.channel,
+      threadTs: card.ts,
+      text: '/access list',
+    });
+    expect(answer.body).toEqual({ ok: false, error: 'command_in_thread' });
+    const thread = (await api.state('U0CAROL')).messages.filter((m) => m.threadTs === card.ts);
+    expect(thread).toHaveLength(1);
+    expect(thread[0]).toMatchObject({ author: 'USLACKBOT', visibleTo: 'U0CAROL' });
+    expect(thread[0]?.text).toContain("slash commands go in the channel's message box");
+    expect((await api.state('U0ALICE')).messages.filter((m) => m.threadTs === card.ts)).toEqual([]);
+  });
+
   it('reset forgets grants, messages, policies and the clock', async () => {
     const reply = await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
     expect(reply.body.ok).toBe(true);

@@ -313,6 +313,19 @@ export function createSandboxApp(
     const text = (typeof body.text === 'string' ? body.text : '').trim();
     if (!text) throw new BadRequest(400, 'empty message');
     const threadTs = typeof body.threadTs === 'string' && body.threadTs ? { threadTs: body.threadTs } : {};
+    const command = /^\/\S+/.exec(text)?.[0];
+    if (threadTs.threadTs && command) {
+      // The sandbox sends slash commands from the channel's message box only; say so where it was typed.
+      opts.slack.record({
+        channel,
+        text: `\`${escapeText(command)}\` was not sent: in this sandbox, slash commands go in the channel's message box, not in a thread. Nothing was posted.`,
+        blocks: [],
+        visibleTo: user,
+        author: SLACKBOT,
+        ...threadTs,
+      });
+      return { ok: false, error: 'command_in_thread' };
+    }
     // Keyturn subscribes to no message events (slack-app-manifest.yml), so this stays between people.
     opts.slack.record({ channel, text: escapeText(text), blocks: [], author: user, ...threadTs });
     return { ok: true };

@@ -6,6 +6,7 @@ import {
   dayLabel,
   formatElapsed,
   REQUEST_OUTCOMES,
+  RUN_OUTCOME_WORDS,
   RUN_OUTCOMES,
 } from '../../domain/digest';
 import {
@@ -144,7 +145,7 @@ function runFailure(r: DigestRun): string {
 function runBlock(view: DigestView): SectionBlock {
   const { runs } = view;
   const outcomes = RUN_OUTCOMES.filter((o) => runs.outcomes[o] > 0)
-    .map((o) => `${runs.outcomes[o]} ${o}`)
+    .map((o) => `${runs.outcomes[o]} ${RUN_OUTCOME_WORDS[o]}`)
     .join(', ');
   const head = `*Run Command:* ${plural(runs.total, 'run', 'runs')}${outcomes ? ` — ${outcomes}` : ''}`;
   return listSection(head, runs.failures.map(runFailure));

@@ -151,4 +151,36 @@ describe('Slack-native Keyturn, through the page', () => {
     await ui.page.locator('#thread').waitFor();
     expect(await ui.page.locator('#thread-messages').textContent()).toContain('replace sensor on line 3');
   });
+
+  it('read channels stay read after a reload, as Slack keeps read state', async () => {
+    const badge = (name: string) =>
+      ui.page
+        .locator('#channel-list button')
+        .filter({ hasText: `# ${name}` })
+        .locator('.badge');
+    await ui.open('ops-audit');
+    expect(await badge('ops-audit').count()).toBe(0);
+    await ui.open('ops');
+    await ui.page.reload();
+    await ui.page.locator('#channel-list button').first().waitFor();
+    await ui.as('U0CAROL');
+    expect(await badge('ops-audit').count()).toBe(0);
+  });
+
+  it('at 1024 px the top bar stays one line, and an AWS error is shown whole', async () => {
+    await ui.page.setViewportSize({ width: 1024, height: 768 });
+    const bar = await ui.page.locator('.topbar').boundingBox();
+    expect(bar?.height).toBeLessThan(60);
+    await ui.screenshot('narrow-1024');
+    await ui.as('U0BOB');
+    const output = await ui.startSession('i-0123456789abcdef0');
+    expect(output).toContain('AccessDeniedException');
+    const box = ui.node('i-0123456789abcdef0').locator('.terminal');
+    const { scrollHeight, clientHeight } = await box.evaluate((e) => ({
+      scrollHeight: e.scrollHeight,
+      clientHeight: e.clientHeight,
+    }));
+    expect(scrollHeight).toBeLessThanOrEqual(clientHeight + 1);
+    await ui.page.setViewportSize({ width: 1440, height: 900 });
+  });
 });

@@ -6,6 +6,16 @@
   const SLACKBOT = 'USLACKBOT';
   const POLL_MS = 1000;
   const STORE_KEY = 'keyturn.sandbox.me';
+  const SEEN_KEY = 'keyturn.sandbox.seen';
+
+  function readSeen() {
+    try {
+      const seen = JSON.parse(localStorage.getItem(SEEN_KEY) || '{}');
+      return seen && typeof seen === 'object' ? seen : {};
+    } catch {
+      return {};
+    }
+  }
   /** The sidebar entry of Keyturn's Home tab (not a channel). */
   const HOME = 'HOME';
 
@@ -16,8 +26,8 @@
     state: null,
     lastJson: '',
     modalId: null,
-    /** me → channel → top-level messages already seen there. */
-    seen: {},
+    /** me → channel → top-level messages already seen there; kept across reloads, as Slack keeps read state. */
+    seen: readSeen(),
     /** nodeId → { text, error } from the last Start session click. */
     terminal: {},
     suggestion: -1,
@@ -676,7 +686,9 @@
 
   function markSeen(channel, count) {
     ui.seen[ui.me] = ui.seen[ui.me] || {};
+    if (ui.seen[ui.me][channel] === count) return;
     ui.seen[ui.me][channel] = count;
+    localStorage.setItem(SEEN_KEY, JSON.stringify(ui.seen));
   }
 
   function navButton(id, label, extra) {
@@ -1084,6 +1096,7 @@
   $('reset').addEventListener('click', (event) => {
     if (!window.confirm('Forget every grant, message, policy and session, and go back to real time?')) return;
     ui.seen = {};
+    localStorage.removeItem(SEEN_KEY);
     ui.terminal = {};
     ui.thread = null;
     act(event.currentTarget, () => post('/sandbox/api/reset', {}));

@@ -783,6 +783,11 @@
     list.textContent = '';
     const home = el('div', 'home-tab');
     if (!state.home) home.append(el('div', 'empty', 'Opening Home…'));
+    // Someone else picked while Home was open: Slack sends app_home_opened for them too.
+    if (!state.home && ui.homeOpenedFor !== ui.me) {
+      ui.homeOpenedFor = ui.me;
+      act(null, () => post('/sandbox/api/home/open', { user: ui.me }));
+    }
     for (const block of state.home?.blocks || []) home.append(renderBlock(block, { home: true }));
     list.append(home);
   }

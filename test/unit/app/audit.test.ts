@@ -1,6 +1,7 @@
 import { decideOnRun } from '../../../src/app/decide-run';
 import { decideOnGrant } from '../../../src/app/decide';
 import { cancelRequest, releaseGrant, revokeByApprover } from '../../../src/app/end-grant';
+import { decideOnExtension, requestExtension } from '../../../src/app/extend-grant';
 import { handleJob } from '../../../src/app/handle-job';
 import { requestAccess } from '../../../src/app/request-access';
 import { startRun } from '../../../src/app/start-run';
@@ -97,6 +98,19 @@ describe('audit trail: one line per grant move, in the audit channel', () => {
 
     const tail = lines(s).slice(4);
     expect(tail.sort()).toEqual(['expired by keyturn', 'lapsed by keyturn']);
+  });
+
+  it('an extension: approved by whom and by how much, then extended until the new expiry', async () => {
+    const s = scenario();
+    const grant = await activate(s);
+    await requestExtension(s.deps, { user: 'U0ALICE', grantId: grant.id, durationText: '1h' });
+    await drain(s);
+    await decideOnExtension(s.deps, { grantId: grant.id, clicker: 'U0CAROL', action: 'approve' });
+    await drain(s);
+
+    expect(lines(s).slice(3)).toEqual(['extension-approved by U0CAROL', 'extended by keyturn']);
+    expect(s.chat.auditLines[3]?.line).toMatchObject({ minutes: 60, until: '2026-11-23T12:00:00Z' });
+    expect(s.chat.auditLines[4]?.line).toMatchObject({ until: '2026-11-23T12:00:00Z' });
   });
 
   it('a redelivered grant-changed job posts its line once', async () => {

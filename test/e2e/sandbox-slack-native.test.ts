@@ -141,6 +141,8 @@ describe('Slack-native Keyturn, through the page', () => {
     await ui.message(/access to prod-raspi is active until/);
     await ui.message(/Run sent: logs on prod-raspi/);
     await ui.message(/Run finished: logs on prod-raspi/);
+    // Emoji show as symbols any font has, never as raw :shortcodes:.
+    expect(await ui.page.locator('#messages').textContent()).not.toMatch(/:[a-z_]+:/);
     const links = ui.page.locator('#messages .message a', { hasText: 'thread' });
     expect(await links.count()).toBeGreaterThanOrEqual(5);
     await docShot('audit-trail');

@@ -4,7 +4,11 @@ import { parse } from 'yaml';
 import { SHORTCUT_REQUEST_ACCESS } from '../../../src/adapters/slack/action-ids';
 
 interface Manifest {
-  features: { shortcuts?: { name: string; type: string; callback_id: string }[] };
+  features: {
+    shortcuts?: { name: string; type: string; callback_id: string }[];
+    app_home?: { home_tab_enabled?: boolean; messages_tab_enabled?: boolean };
+  };
+  settings: { event_subscriptions?: { request_url?: string; bot_events?: string[] } };
   oauth_config: { scopes: { bot: string[] } };
 }
 
@@ -25,5 +29,13 @@ describe('slack-app-manifest.yml', () => {
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(
       ['chat:write', 'commands', 'im:write', 'usergroups:read', 'users:read'].sort(),
     );
+  });
+
+  it('enables the Home tab and subscribes to app_home_opened on the same /slack/events URL as everything else', () => {
+    expect(manifest.features.app_home).toMatchObject({ home_tab_enabled: true, messages_tab_enabled: true });
+    expect(manifest.settings.event_subscriptions).toEqual({
+      request_url: 'https://keyturn.example.com/slack/events',
+      bot_events: ['app_home_opened'],
+    });
   });
 });

@@ -2,21 +2,25 @@ import { type AwsProfile, awsProfile } from '../domain/person';
 import type { Grant, HistoryEntry } from '../domain/grant';
 import type { Target } from '../domain/target';
 import type { Notice } from '../ports/chat';
+import { auditGrantStep } from './audit';
+import { republishHomes } from './publish-home';
 import type { Deps } from './deps';
 import { extensionCardView } from './extend-grant';
 
 /**
- * Worker job after any change: bring the cards up to date (idempotent) and send the requester the
- * DM for that step at most once, however often the job is delivered.
+ * Worker job after any change: post the step's audit line, bring the cards up to date (idempotent)
+ * and send the requester the DM for that step, each at most once however often the job is delivered.
  */
 export async function announceChange(
-  deps: Pick<Deps, 'config' | 'grants' | 'fleet' | 'chat' | 'clock'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'fleet' | 'chat' | 'clock' | 'logger'>,
   job: { grantId: string; step: number },
 ): Promise<void> {
   const grant = await deps.grants.get(job.grantId);
   const entry = grant?.history[job.step];
   const target = grant ? deps.config.targets[grant.target] : undefined;
   if (!grant || !entry || !target) return;
+  // Every recorded move passes through here once it is saved: the one place its audit line is posted.
+  await auditGrantStep(deps, grant, job.step);
 
   // Only the request card and the ready DM show nodes: skip the SSM lookup when neither is sent.
   const becameActive = entry.to === 'active' && entry.from === 'approved';
@@ -30,9 +34,10 @@ export async function announceChange(
     : undefined;
   const profile = person ? awsProfile(deps.config.aws, person) : undefined;
   const notice = noticeFor(entry, grant, target, nodes, deps.config.aws.region, profile);
-  if (!notice) return;
-  if (!(await deps.grants.claimEffect(grant.id, `dm:${job.step}`, deps.clock.now().toISOString()))) return;
-  await deps.chat.notify(grant.requester, notice);
+  if (notice && (await deps.grants.claimEffect(grant.id, `dm:${job.step}`, deps.clock.now().toISOString())))
+    await deps.chat.notify(grant.requester, notice);
+  // Idempotent, so a redelivered job only publishes the same Home tabs again.
+  await republishHomes(deps, grant);
 }
 
 /** Which DM a step earns. Steps the requester took themselves (cancel, asking for more time) earn none. */

@@ -4,6 +4,7 @@ import { applyGrant } from './apply-grant';
 import type { Deps } from './deps';
 import { applyExtension, postExtensionCard } from './extend-grant';
 import { postRequestCard } from './post-request-card';
+import { publishHome } from './publish-home';
 import { revokeGrant } from './revoke-grant';
 import { startRun } from './start-run';
 import { trackRun } from './track-run';
@@ -32,5 +33,7 @@ export async function handleJob(deps: Deps, job: Job): Promise<void> {
     case 'track-run':
       await trackRun(deps, job.runId);
       return;
+    case 'publish-home':
+      return publishHome(deps, job.user);
   }
 }

@@ -94,14 +94,20 @@ async function commandRuns(deps: DigestDeps, day: LocalDay): Promise<DigestRun[]
 
 export type PostDigestOutcome =
   | { outcome: 'posted'; view: DigestView }
-  | { outcome: 'already-posted'; view: DigestView };
+  | { outcome: 'already-posted'; view: DigestView }
+  /** `skipEmpty` and nothing happened that day: nothing posted, and the day is not claimed. */
+  | { outcome: 'skipped-empty'; view: DigestView };
 
 /**
  * The scheduled daily digest (Lambda schedule, or the local cron): composes the digest of the previous
  * local day (or `date`) and posts it to the audit channel, once per day however often the schedule fires.
  */
-export async function postDigest(deps: DigestDeps, opts: { date?: string } = {}): Promise<PostDigestOutcome> {
+export async function postDigest(
+  deps: DigestDeps,
+  opts: { date?: string; skipEmpty?: boolean } = {},
+): Promise<PostDigestOutcome> {
   const view = await buildDigest(deps, opts);
+  if (opts.skipEmpty && view.empty) return { outcome: 'skipped-empty', view };
   if (!(await deps.digestData.claimPost(view.day, deps.clock.now().toISOString()))) {
     deps.logger.info({ date: view.day.date }, 'digest already posted');
     return { outcome: 'already-posted', view };

@@ -1,12 +1,14 @@
-import { transitionlessUpdate } from './grant-updates';
+import { auditGrantStep } from './audit';
 import type { Deps } from './deps';
+import { transitionlessUpdate } from './grant-updates';
+import { republishHomes } from './publish-home';
 
 /**
  * Worker job after a request: look up the nodes (an SSM call, so not on the ack path) and post the
  * approval card once. The card reference is stored with a conditional write like any other change.
  */
 export async function postRequestCard(
-  deps: Pick<Deps, 'config' | 'grants' | 'fleet' | 'chat' | 'clock'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'fleet' | 'chat' | 'clock' | 'logger'>,
   grantId: string,
 ): Promise<void> {
   const grant = await deps.grants.get(grantId);
@@ -19,7 +21,11 @@ export async function postRequestCard(
   const saved = await transitionlessUpdate(deps.grants, grant.id, (g) =>
     g.card ? undefined : { ...g, card },
   );
+  // The request's audit line waits for the card, so it can link to the card's thread.
+  await auditGrantStep(deps, saved ?? { ...grant, card }, 0);
   // A decision can land between posting and storing the reference; its card update found no card, so redo it.
   if (saved && saved.status !== 'pending')
     await deps.chat.updateRequestCard(card, { grant: saved, target, nodes });
+  // The approvers' Home tabs list it as waiting for them, the requester's as pending.
+  await republishHomes(deps, grant);
 }

@@ -34,14 +34,45 @@ export async function requestAccess(
   deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'clock' | 'newId'>,
   input: { user: string; text: string; requestKey?: string },
 ): Promise<RequestAccessResult> {
-  const { config } = deps;
   const command = parseAccessCommand(input.text);
-  const targets = Object.values(config.targets);
   if (command.kind !== 'request') {
+    const { config } = deps;
     const person = Object.hasOwn(config.people, input.user) ? config.people[input.user] : undefined;
     const profile = person ? awsProfile(config.aws, person) : undefined;
-    return { outcome: 'help', targets, ...(profile && { profile }) };
+    return { outcome: 'help', targets: Object.values(config.targets), ...(profile && { profile }) };
   }
+  return submitRequest(deps, {
+    user: input.user,
+    ...command,
+    ...(input.requestKey ? { requestKey: input.requestKey } : {}),
+  });
+}
+
+/** A request as the typed command and the request form both give it. */
+export interface AccessRequest {
+  user: string;
+  target: string;
+  /** As typed or picked (`1h`, `2h30m`); the target's default when absent. */
+  durationText?: string;
+  reason: string;
+  /**
+   * What Slack sent once per request (the command's trigger_id, the form's view id): a replay of the
+   * same signed request within Slack's five minutes opens no second request.
+   */
+  requestKey?: string;
+}
+
+/**
+ * Validates a request and stores it as a pending grant, then queues the approval card. The typed
+ * command and the request form both end here, so they refuse and accept exactly the same requests.
+ */
+export async function submitRequest(
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'clock' | 'newId'>,
+  command: AccessRequest,
+): Promise<RequestAccessResult> {
+  const { config } = deps;
+  const input = { user: command.user, requestKey: command.requestKey };
+  const targets = Object.values(config.targets);
 
   const refuse = (refusal: RequestRefusal): RequestAccessResult => ({ outcome: 'refused', refusal });
   const principal = principalOfUser(config.people, input.user);

@@ -12,6 +12,7 @@ import {
   parseRunCommand,
   renderCommand,
   resolveParams,
+  resolveParamValues,
   type Snippet,
   snippetsFor,
 } from '../domain/snippet';
@@ -67,6 +68,40 @@ export async function requestRun(
     return { outcome: 'help', entries: await helpEntries(deps, input.user, [target.value], now), mapped };
   }
 
+  return submitRun(deps, {
+    user: input.user,
+    channel: input.channel,
+    target: command.target,
+    snippet: command.snippet,
+    args: command.args,
+    ...(input.requestKey ? { requestKey: input.requestKey } : {}),
+  });
+}
+
+/** A run as the typed command and the run form both give it. */
+export interface RunRequest {
+  user: string;
+  channel: string;
+  target: string;
+  snippet: string;
+  /** Typed `key=value …` text, or the form's values by parameter name. */
+  args: string | Readonly<Record<string, string>>;
+  requestKey?: string;
+}
+
+/**
+ * Validates a run (mapped user, target, snippet allowed there, parameters, who may run) and stores
+ * it with one conditional write, then queues the rest. `/run` and the run form both end here.
+ */
+export async function submitRun(
+  deps: Pick<AckDeps, 'config' | 'grants' | 'runs' | 'queue' | 'clock' | 'newId' | 'commands'>,
+  input: RunRequest,
+): Promise<RunSnippetResult> {
+  const { config } = deps;
+  const command = input;
+  const refuse = (refusal: RunRefusal): RunSnippetResult => ({ outcome: 'refused', refusal });
+  const mapped = Object.hasOwn(config.people, input.user);
+  const now = toIsoSeconds(deps.clock.now());
   if (!mapped) return refuse({ reason: 'unmapped-user', user: input.user });
   const found = findTarget(config.targets, command.target);
   if (!found.ok) return refuse(found.refusal);
@@ -87,7 +122,10 @@ export async function requestRun(
   if (!snippet.targets.includes(target.name))
     return refuse({ reason: 'snippet-not-on-target', snippet, target, available });
 
-  const params = resolveParams(snippet, command.args);
+  const params =
+    typeof command.args === 'string'
+      ? resolveParams(snippet, command.args)
+      : resolveParamValues(snippet, command.args);
   if (!params.ok) return refuse({ reason: 'bad-params', snippet, target, problem: params.error });
 
   const permission = runPermission({

@@ -5,6 +5,7 @@ import { checkRunAuthority, describeRunAuthorityRefusal } from '../domain/run-au
 import type { Target } from '../domain/target';
 import { CommandRunnerError, RUN_SHELL_DOCUMENT, type SendCommandRequest } from '../ports/command-runner';
 import { judgeWithGroups } from './authority';
+import { auditRun } from './audit';
 import type { Deps } from './deps';
 import { updateRun } from './run-updates';
 
@@ -74,6 +75,8 @@ export async function startRun(deps: StartDeps, runId: string): Promise<StartRun
   }
   run = await showMessage(deps, run, target);
   if (run.needsApproval) run = await showCard(deps, run, target);
+  // Denied, or finished with nowhere to run: this job is the one that shows it, so it records it too.
+  await auditRun(deps, run);
 
   switch (run.status) {
     case 'awaiting-approval':
@@ -217,6 +220,7 @@ async function markRunning(
     );
     return;
   }
+  await auditRun(deps, saved);
   await deps.queue.enqueue({ kind: 'track-run', runId });
 }
 
@@ -284,6 +288,7 @@ async function failSending(deps: StartDeps, runId: string, why: string): Promise
   const target = saved ? deps.config.targets[saved.target] : undefined;
   if (saved?.status === 'failed' && saved.message && target)
     await deps.runChat.updateRunMessage(saved.message, { run: saved, target });
+  if (saved?.status === 'failed') await auditRun(deps, saved);
   return 'send-failed';
 }
 
@@ -291,7 +296,8 @@ async function failSending(deps: StartDeps, runId: string, why: string): Promise
 async function failOpenRun(deps: StartDeps, run: CommandRun, why: string): Promise<StartRunOutcome> {
   if (run.status !== 'awaiting-approval' && run.status !== 'queued') return 'skipped';
   const next = moveRun(run, 'failed', { failureReason: why, finishedAt: toIsoSeconds(deps.clock.now()) });
-  if (next.ok) await deps.runs.save(next.value, run.version);
+  if (next.ok && (await deps.runs.save(next.value, run.version)) === 'saved')
+    await auditRun(deps, next.value);
   deps.logger.warn({ runId: run.id, target: run.target }, why);
   return 'send-failed';
 }

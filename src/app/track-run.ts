@@ -12,13 +12,14 @@ import { groupResults } from '../domain/result-groups';
 import { toIsoSeconds } from '../domain/grant';
 import type { CommandProgress, InvocationResult, InvocationStatus } from '../ports/command-runner';
 import type { RunMessageView } from '../ports/run-chat';
+import { auditRun } from './audit';
 import { forEachBounded } from './bounded';
 import type { Deps } from './deps';
 import { updateRun } from './run-updates';
 
 export type TrackDeps = Pick<
   Deps,
-  'config' | 'runs' | 'queue' | 'commands' | 'runChat' | 'clock' | 'logger' | 'runPolling'
+  'config' | 'runs' | 'queue' | 'commands' | 'runChat' | 'chat' | 'clock' | 'logger' | 'runPolling'
 >;
 
 /**
@@ -273,6 +274,7 @@ async function finish(deps: TrackDeps, run: CommandRun, results: readonly NodeRe
   // chat.update is idempotent: whichever path finished the run, the message ends on the summary.
   if (saved?.status === 'finished' && saved.message && target)
     await deps.runChat.updateRunMessage(saved.message, { run: saved, target });
+  if (saved?.status === 'finished') await auditRun(deps, saved);
 }
 
 /** Re-reads the run so a message is never redrawn as running after another path finished it. */

@@ -213,7 +213,11 @@ function toConfig(c: ParsedConfig): Config {
       region: c.aws.region,
       partition: c.aws.partition ?? partitionOfRegion(c.aws.region),
     },
-    slack: { requestsChannel: c.slack.requestsChannel, auditChannel: c.slack.auditChannel },
+    slack: {
+      requestsChannel: c.slack.requestsChannel,
+      auditChannel: c.slack.auditChannel,
+      auditEvents: c.slack.auditEvents,
+    },
     people: mapValues(
       c.people,
       (p, user): Person => ({

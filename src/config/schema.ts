@@ -190,8 +190,14 @@ const channelId = () =>
     error: 'is not a Slack channel id (C… or G…; in Slack: channel details → copy channel ID)',
   });
 
+const AUDIT_EVENTS = ['all', 'anomalies'] as const;
+
 const slack = strictObject(
-  { requestsChannel: channelId(), auditChannel: channelId() },
+  {
+    requestsChannel: channelId(),
+    auditChannel: channelId(),
+    auditEvents: z.enum(AUDIT_EVENTS, { error: `is not one of ${AUDIT_EVENTS.join(', ')}` }).default('all'),
+  },
   'a mapping with requestsChannel and auditChannel',
 );
 

@@ -16,7 +16,12 @@ export interface SandboxNode {
 /** keyturn.yml after validation: frozen, durations in minutes, names filled in. */
 export interface Config {
   aws: { accountId: string; region: string; partition: Partition };
-  slack: { requestsChannel: string; auditChannel: string };
+  slack: {
+    requestsChannel: string;
+    auditChannel: string;
+    /** `all`: every decision and state change gets a line in the audit channel; `anomalies`: only what needs a human. */
+    auditEvents: 'all' | 'anomalies';
+  };
   /** Slack user id → who they are in AWS (see src/domain/person.ts for the principal grants attach to). */
   people: Readonly<Record<string, Person>>;
   targets: Readonly<Record<string, Target>>;

@@ -7,6 +7,7 @@ import {
   localDateOf,
   localTimeOf,
   REQUEST_OUTCOMES,
+  RUN_OUTCOME_WORDS,
   RUN_OUTCOMES,
 } from './digest';
 
@@ -93,7 +94,7 @@ export function digestText(view: DigestView): string {
   }
 
   const runOutcomes = RUN_OUTCOMES.filter((o) => runs.outcomes[o] > 0)
-    .map((o) => `${runs.outcomes[o]} ${o}`)
+    .map((o) => `${runs.outcomes[o]} ${RUN_OUTCOME_WORDS[o]}`)
     .join(', ');
   lines.push(`Run Command: ${plural(runs.total, 'run', 'runs')}${runOutcomes ? ` — ${runOutcomes}` : ''}`);
   lines.push(

@@ -203,6 +203,16 @@ export function requestOutcome(grant: Grant): RequestOutcome {
 export const RUN_OUTCOMES = ['succeeded', 'partial', 'failed', 'no-nodes', 'denied', 'in-progress'] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
+/** A run's outcome in the words its own message in the channel uses (src/adapters/slack/run-blocks.ts), never a raw id. */
+export const RUN_OUTCOME_WORDS: Readonly<Record<RunOutcome, string>> = {
+  succeeded: 'succeeded',
+  partial: 'failed on some nodes',
+  failed: 'failed',
+  'no-nodes': 'did not run',
+  denied: 'denied',
+  'in-progress': 'running',
+};
+
 /** One Run Command run, as the digest needs it. */
 export interface DigestRun {
   id: string;

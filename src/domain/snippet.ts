@@ -115,10 +115,25 @@ export function resolveParams(
     if (given.has(name)) return err({ reason: 'repeated-param', name });
     given.set(name, args.slice(valueStart, valueEnd));
   }
+  return resolveParamValues(snippet, Object.fromEntries(given));
+}
 
+/**
+ * Checks values given one per parameter (the run form's fields), with the same rules as typed
+ * `key=value` pairs: unknown names refused, defaults filled in, every value matched in full.
+ */
+export function resolveParamValues(
+  snippet: Pick<Snippet, 'params'>,
+  given: Readonly<Record<string, string>>,
+): Result<Record<string, string>, ParamProblem> {
+  const declared = snippet.params;
+  const known = Object.keys(declared);
+  for (const name of Object.keys(given)) {
+    if (!Object.hasOwn(declared, name)) return err({ reason: 'unknown-param', name, known });
+  }
   const values: Record<string, string> = {};
   for (const [name, param] of Object.entries(declared)) {
-    const value = given.get(name) ?? param.default;
+    const value = (Object.hasOwn(given, name) ? given[name] : undefined) ?? param.default;
     if (value === undefined) return err({ reason: 'missing-param', name, pattern: param.pattern });
     const problem = checkValue(name, param.pattern, value);
     if (problem) return err(problem);

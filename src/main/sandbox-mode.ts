@@ -10,14 +10,17 @@ import type { SimulatedAccount } from '../adapters/sandbox/simulated-account';
 import type { Deps } from '../app/deps';
 import { postDigest } from '../app/post-digest';
 import { recordSessionEvent } from '../app/record-session-event';
+import { nextSweepDue } from '../app/next-due';
 import { sweep } from '../app/sweep';
 import { digestCronPattern } from './digest-schedule';
 
 /** The Slack app's own definition: the sandbox offers exactly the slash commands a real install gets. */
 const MANIFEST = path.resolve(__dirname, '../../slack-app-manifest.yml');
 
-/** Runs whatever fell due between `from` and `to` on the sandbox clock. */
-export type SandboxSchedule = (moved: { from: Date; to: Date }) => Promise<void>;
+/** Runs whatever fell due between `from` and `to` on the sandbox clock; `nextRun` says when it next has work. */
+export type SandboxSchedule = ((moved: { from: Date; to: Date }) => Promise<void>) & {
+  nextRun?: (after: Date) => Date | null | undefined;
+};
 
 export interface SandboxPageOptions {
   deps: Deps;
@@ -85,6 +88,12 @@ export function mountSandboxPage(opts: SandboxPageOptions): {
     commands: manifestCommands(),
     settle: opts.idle,
     // What the schedules would have done by the new time: expiry, warnings and lapses happen in sweep.
+    nextDue: async (after) => {
+      const times = [await nextSweepDue(deps, after), ...schedules.map((s) => s.nextRun?.(after))].filter(
+        (t): t is Date => t !== undefined && t !== null,
+      );
+      return times.length > 0 ? new Date(Math.min(...times.map((t) => t.getTime()))) : undefined;
+    },
     afterClockMove: async (moved) => {
       await sweep(deps);
       await opts.idle();
@@ -129,18 +138,22 @@ export function manifestCommands(file: string = MANIFEST): string[] {
 /**
  * The digest's schedule on the sandbox clock: the real-time cron (digest-schedule.ts) never sees the
  * clock jump, so a jump across `digest.at` in `digest.timezone` posts the digest, as the schedule
- * would have. A jump across several days posts once; the digest covers the day before the new time.
+ * would have. A jump across several days posts once; the digest covers the day before the new time,
+ * and is left out when nothing happened that day (the day before the story began).
  */
 export function digestWhenCrossed(
   deps: Deps,
-  post: () => Promise<unknown> = () => postDigest(deps),
+  // A sandbox story starts today: a digest of an empty day before it only puzzles (issue 15).
+  post: () => Promise<unknown> = () => postDigest(deps, { skipEmpty: true }),
 ): SandboxSchedule {
   const cron = new Cron(digestCronPattern(deps.config.digest.at), {
     timezone: deps.config.digest.timezone,
     paused: true,
   });
-  return async ({ from, to }) => {
+  const schedule: SandboxSchedule = async ({ from, to }) => {
     const next = cron.nextRun(from);
     if (next && next.getTime() <= to.getTime()) await post();
   };
+  schedule.nextRun = (after) => cron.nextRun(after);
+  return schedule;
 }

@@ -1,3 +1,4 @@
+import type { AuditLine } from '../domain/audit-line';
 import type { CommandRun } from '../domain/command-run';
 import type { AwsProfile } from '../domain/person';
 import type { Extension, Grant, MessageRef } from '../domain/grant';
@@ -37,7 +38,7 @@ export type Notice =
       profile?: AwsProfile;
     }
   | { kind: 'failed'; grant: Grant; target: Target }
-  /** Sent once, `warnBefore` ahead of expiry, with [Extend] and [I'm done]. */
+  /** Sent once, `warnBefore` ahead of expiry, with [I'm done] and [Extend]. */
   | { kind: 'warning'; grant: Grant; target: Target }
   /** The grant ended: expired, released, revoked (`grant.ending` says by whom and why) or failed after activation. */
   | { kind: 'ended'; grant: Grant; target: Target }
@@ -63,6 +64,20 @@ export type AuditEvent =
   | { kind: 'grant-refused'; grant: Grant; step: 'apply' | 'extension'; reason: string }
   | { kind: 'run-refused'; run: CommandRun; reason: string };
 
+/** What one person's App Home shows (issue 15 point 2); the Slack adapter turns it into a Home tab. */
+export interface HomeView {
+  user: string;
+  /** The person's own active grants, and their requests waiting for a decision. */
+  active: readonly Grant[];
+  pending: readonly Grant[];
+  /** For approvers: requests on their targets they may decide, and active grants on their targets. */
+  waitingForMe: readonly Grant[];
+  activeOnMyTargets: readonly Grant[];
+  targets: Readonly<Record<string, Target>>;
+  /** The nodes each of the person's active grants reaches, by target name. */
+  nodes: Readonly<Record<string, readonly ManagedNode[]>>;
+}
+
 /** Slack, as the use cases need it. */
 export interface Chat {
   postRequestCard(channel: string, view: RequestCardView): Promise<MessageRef>;
@@ -71,6 +86,10 @@ export interface Chat {
   updateExtensionCard(ref: MessageRef, view: ExtensionCardView): Promise<void>;
   notify(user: string, notice: Notice): Promise<void>;
   postAudit(channel: string, event: AuditEvent): Promise<void>;
+  /** One line of the audit trail (`slack.auditEvents: all`), linking to the thread it is about. */
+  postAuditLine(channel: string, line: AuditLine): Promise<void>;
+  /** Replaces the person's Home tab (views.publish). */
+  publishHome(user: string, view: HomeView): Promise<void>;
   /** Members of a Slack user group (`S…`); adapters cache this. */
   userGroupMembers(groupId: string): Promise<readonly string[]>;
 }

@@ -10,7 +10,9 @@ export type Job =
   /** Moves a command run on from wherever it stands: post its message and card, or send it (once). */
   | { kind: 'start-run'; runId: string }
   /** Polls SSM for a sent run's node results; hands over to a fresh job when its time budget runs out. */
-  | { kind: 'track-run'; runId: string };
+  | { kind: 'track-run'; runId: string }
+  /** Renders and publishes one person's App Home (it looks up nodes, so not on the ack path). */
+  | { kind: 'publish-home'; user: string };
 
 export interface WorkQueue {
   enqueue(job: Job): Promise<void>;

@@ -226,7 +226,7 @@ describe('the sandbox story, through the page', () => {
 
     await ui.open('ops-approvals');
     const card = await ui.message(`Access request ${grantId}`);
-    expect(await card.textContent()).toMatch(/Expired at .* — 1 session ended/);
+    expect(await card.textContent()).toMatch(/Expired (?!at )\S.* at .* — 1 session ended/);
     await ui.screenshot('expired');
   });
 
@@ -245,10 +245,12 @@ describe('the sandbox story, through the page', () => {
     // The digest covers the previous local day in digest.timezone: at most two jumps past 09:00 Tokyo.
     const digests = ui.page.locator('#messages .message').filter({ hasText: 'Keyturn digest' });
     const withStory = digests.filter({ hasText: /Requests:\s*1/ });
+    // The sandbox skips empty days' digests, so a jump may post none (issue 15).
     for (let day = 0; day < 3 && (await withStory.count()) === 0; day++) {
       await ui.moveClock('+1 day');
-      await digests.nth(day).waitFor();
+      await withStory.waitFor({ timeout: 3_000 }).catch(() => undefined);
     }
+    expect(await digests.count()).toBe(1);
     const digest = await ui.message(/Keyturn digest[\s\S]*Requests:\s*1/);
     const text = (await digest.textContent()) ?? '';
     expect(text).toMatch(/Sessions:\s*1/);

@@ -49,6 +49,20 @@ describe('access flow over the real HTTP server with signed Slack requests', () 
     expect(JSON.stringify(updated?.blocks)).not.toContain(ACTION_APPROVE);
   });
 
+  it('the audit channel gets one line per move, each linking to the request card by its permalink', async () => {
+    const { grantId, card } = await h.request();
+    await h.click('U0CAROL', grantId, card);
+    await h.keyturn.queue.idle();
+
+    const lines = h.slack.api.messagesIn('C0AUDIT').map(textOf);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/<@U0ALICE> requested access to \*prod-raspi\*/);
+    expect(lines[1]).toMatch(/Approved by <@U0CAROL>/);
+    expect(lines[2]).toMatch(/access to \*prod-raspi\* is active until/);
+    const link = `https://sandbox.slack.invalid/archives/C0APPROVALS/p${card.ts.replace('.', '')}|grant ${grantId} thread`;
+    for (const line of lines) expect(line).toContain(link);
+  });
+
   it('an approver in a Slack user group may approve', async () => {
     const { grantId, card } = await h.request();
     await h.click('U0DAVE', grantId, card);

@@ -246,6 +246,43 @@ describe('the sandbox page and its API', () => {
     expect(Date.parse(state.now) - Date.now()).toBeGreaterThan(60 * 60_000);
   });
 
+  it('a long clock jump stops at each due moment: the warning, the expiry and the session end happen at their own times', async () => {
+    await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
+    await api.click('U0CAROL', await api.card(), ACTION_APPROVE);
+    await api.call('session/start', { user: 'U0ALICE', nodeId: RASPI_1 });
+    const grant = (await k.deps.grants.listByRequester('U0ALICE'))[0];
+    const expiresAt = Date.parse(grant?.expiresAt ?? '');
+
+    await api.call('clock', { advanceMs: 3 * 3_600_000 });
+
+    const seen = await api.state('U0ALICE');
+    const dms = seen.messages.filter((m) => m.channel === seen.dm);
+    const warning = dms.find((m) => /Extend/.test(JSON.stringify(m.blocks)) && !/ready/i.test(m.text));
+    if (!warning) throw new Error(dms.map((m) => m.text).join('\n'));
+    expect(Date.parse(warning?.postedAt ?? '') - (expiresAt - 10 * 60_000)).toBeLessThan(60_000);
+    const history = k.account?.sessionHistory() ?? [];
+    expect(history).toHaveLength(1);
+    const ended = Date.parse(history[0]?.endedAt ?? '');
+    expect(Math.abs(ended - expiresAt)).toBeLessThan(60_000);
+  });
+
+  it('a slash command typed in a thread reply box is not posted as text: Slackbot says where commands go', async () => {
+    await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
+    const card = await api.card();
+    const answer = await api.call('message', {
+      user: 'U0CAROL',
+      channel: card.channel,
+      threadTs: card.ts,
+      text: '/access list',
+    });
+    expect(answer.body).toEqual({ ok: false, error: 'command_in_thread' });
+    const thread = (await api.state('U0CAROL')).messages.filter((m) => m.threadTs === card.ts);
+    expect(thread).toHaveLength(1);
+    expect(thread[0]).toMatchObject({ author: 'USLACKBOT', visibleTo: 'U0CAROL' });
+    expect(thread[0]?.text).toContain("slash commands go in the channel's message box");
+    expect((await api.state('U0ALICE')).messages.filter((m) => m.threadTs === card.ts)).toEqual([]);
+  });
+
   it('reset forgets grants, messages, policies and the clock', async () => {
     const reply = await api.command('U0ALICE', '/access prod-raspi 1h replace sensor on line 3');
     expect(reply.body.ok).toBe(true);

@@ -63,7 +63,10 @@ describe.each(modes)('in %s mode, no request can end the process', (mode, env) =
     k = await startKeyturn({
       env,
       port: 0,
-      config: { ...config, slack: { requestsChannel: 'C0REQUESTS', auditChannel: 'C0AUDITLOG' } },
+      config: {
+        ...config,
+        slack: { requestsChannel: 'C0REQUESTS', auditChannel: 'C0AUDITLOG', auditEvents: 'all' },
+      },
       logger: silentLogger,
       sweepEveryMs: 0,
     });

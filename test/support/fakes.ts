@@ -1,12 +1,20 @@
 import { SimulatedRunCommand } from '../../src/adapters/sandbox/simulated-run-command';
 import type { Config } from '../../src/config/types';
 import type { CommandRun, NodeResult } from '../../src/domain/command-run';
+import type { AuditLine } from '../../src/domain/audit-line';
 import { type Anomaly, anomalyId } from '../../src/domain/anomaly';
 import type { DigestView, LocalDay } from '../../src/domain/digest';
 import type { Session } from '../../src/domain/session';
 import { type Grant, type GrantStatus, isOpen, type MessageRef } from '../../src/domain/grant';
 import type { Target } from '../../src/domain/target';
-import type { AuditEvent, Chat, ExtensionCardView, Notice, RequestCardView } from '../../src/ports/chat';
+import type {
+  AuditEvent,
+  Chat,
+  ExtensionCardView,
+  HomeView,
+  Notice,
+  RequestCardView,
+} from '../../src/ports/chat';
 import type { AnomalyLog } from '../../src/ports/anomaly-log';
 import type { Clock } from '../../src/ports/clock';
 import type { DigestData } from '../../src/ports/digest-data';
@@ -114,6 +122,8 @@ export class RecordingChat implements Chat {
   readonly extensionCards: { ref: MessageRef; channel: string; view: ExtensionCardView }[] = [];
   readonly extensionCardUpdates: { ref: MessageRef; view: ExtensionCardView }[] = [];
   readonly audits: { channel: string; event: AuditEvent }[] = [];
+  readonly auditLines: { channel: string; line: AuditLine }[] = [];
+  readonly homes: { user: string; view: HomeView }[] = [];
   groupLookups = 0;
   private seq = 0;
 
@@ -137,6 +147,12 @@ export class RecordingChat implements Chat {
   }
   async postAudit(channel: string, event: AuditEvent): Promise<void> {
     this.audits.push({ channel, event: clone(event) });
+  }
+  async publishHome(user: string, view: HomeView): Promise<void> {
+    this.homes.push({ user, view: clone(view) });
+  }
+  async postAuditLine(channel: string, line: AuditLine): Promise<void> {
+    this.auditLines.push({ channel, line: clone(line) });
   }
   async notify(user: string, notice: Notice): Promise<void> {
     this.notices.push({ user, notice: clone(notice) });
@@ -192,7 +208,7 @@ export const prodRaspi: Target = {
 export function testConfig(overrides: { targets?: Record<string, Target> } = {}): Config {
   return {
     aws: { accountId: '123456789012', region: 'ap-northeast-1', partition: 'aws' },
-    slack: { requestsChannel: 'C0APPROVALS', auditChannel: 'C0AUDIT' },
+    slack: { requestsChannel: 'C0APPROVALS', auditChannel: 'C0AUDIT', auditEvents: 'all' },
     people: {
       U0ALICE: {
         user: 'U0ALICE',

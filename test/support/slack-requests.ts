@@ -4,7 +4,10 @@ import { FakeSlackApi } from '../../src/adapters/sandbox/fake-slack-api';
 
 // The request builders live with the sandbox, which signs the same requests for its page.
 export {
+  appHomeOpened,
   buttonClick,
+  globalShortcut,
+  homeButtonClick,
   postSigned,
   type SendOptions,
   sign,

@@ -48,6 +48,10 @@ export function decodeJob(body: string): Job | undefined {
     return typeof job.runId === 'string' && job.runId !== ''
       ? { kind: job.kind, runId: job.runId }
       : undefined;
+  if (job.kind === 'publish-home')
+    return typeof job.user === 'string' && job.user !== ''
+      ? { kind: 'publish-home', user: job.user }
+      : undefined;
   if (typeof job.grantId !== 'string' || job.grantId === '') return undefined;
   switch (job.kind) {
     case 'post-request-card':

@@ -46,6 +46,8 @@ export class FakeSlackApi {
   readonly messages: PostedMessage[] = [];
   readonly views: OpenedView[] = [];
   readonly calls: { method: string; args: Record<string, unknown> }[] = [];
+  /** Each person's Home tab as last published (views.publish). */
+  readonly homes = new Map<string, Record<string, unknown>>();
   private readonly dmChannels = new Map<string, string>();
   private clockSeconds = 1_700_000_000;
   private seq = 0;
@@ -182,7 +184,11 @@ export class FakeSlackApi {
       }
       case 'chat.postMessage':
       case 'chat.postEphemeral': {
-        const channel = str('channel');
+        // A user id as the channel posts to the app's DM with that person, as Slack does.
+        const channel =
+          method === 'chat.postMessage' && /^[UW][A-Z0-9]+$/.test(str('channel'))
+            ? this.dmChannelOf(str('channel'))
+            : str('channel');
         if (!channel) return { ok: false, error: 'channel_not_found' };
         const message: PostedMessage = {
           channel,
@@ -226,6 +232,13 @@ export class FakeSlackApi {
         const id = `V${randomUUID().slice(0, 8).toUpperCase()}`;
         this.views.push({ id, triggerId: str('trigger_id'), view: view as Record<string, unknown> });
         return { ok: true, view: { id } };
+      }
+      case 'views.publish': {
+        const view = args.view;
+        if (!str('user_id') || typeof view !== 'object' || view === null)
+          return { ok: false, error: 'invalid_arguments' };
+        this.homes.set(str('user_id'), view as Record<string, unknown>);
+        return { ok: true, view: { id: `VHOME${str('user_id')}` } };
       }
       case 'usergroups.users.list': {
         const members = this.opts.userGroups?.[str('usergroup')];

@@ -20,7 +20,15 @@ import {
   RequestRefused,
   tokenMatches,
 } from './request-guard';
-import { buttonClick, newTriggerId, postSigned, slashCommand, viewSubmission } from './slack-requests';
+import {
+  appHomeOpened,
+  buttonClick,
+  homeButtonClick,
+  newTriggerId,
+  postSigned,
+  slashCommand,
+  viewSubmission,
+} from './slack-requests';
 
 export { isLoopbackHost };
 
@@ -34,6 +42,8 @@ const MAX_CLOCK_STEP_MS = 7 * 24 * 60 * 60_000;
 const PAGE_TOKEN_SLOT = '__KEYTURN_PAGE_TOKEN__';
 /** The header the page sends its token in: a custom header, which no other origin can send without a preflight. */
 export const PAGE_TOKEN_HEADER = 'x-keyturn-page-token';
+/** Stops inside one jump; past it the jump goes straight to its end (a week of due times is far fewer). */
+const MAX_CLOCK_STEPS = 200;
 const PAGE_DIR = path.join(__dirname, 'page');
 const PAGE_FILES: Record<string, string> = {
   '/': 'index.html',
@@ -101,6 +111,8 @@ export interface SandboxAppOptions {
   settle(): Promise<void>;
   /** Runs after the clock moved from `from` to `to`: the sweep (expiry, warnings, lapses) and anything else now due. */
   afterClockMove(moved: { from: Date; to: Date }): Promise<void>;
+  /** The next moment after `after` at which a schedule has work; a clock jump stops there on its way. */
+  nextDue?(after: Date): Promise<Date | undefined>;
   /** Forgets every grant, message, policy and session, and puts the clock back to real time. */
   reset(): Promise<void>;
   /** Told of each simulated session start, as the session-events function is by EventBridge on AWS. */
@@ -170,9 +182,12 @@ export function createSandboxApp(
     return `${opts.botUrl()}/sandbox/response/${token}`;
   };
 
-  const send = async (body: string) => {
+  const send = async (body: string, contentType?: string) => {
     const started = Date.now();
-    const res = await postSigned(opts.botUrl(), body, { secret: opts.signingSecret });
+    const res = await postSigned(opts.botUrl(), body, {
+      secret: opts.signingSecret,
+      ...(contentType ? { contentType } : {}),
+    });
     return { ...res, ms: Date.now() - started };
   };
 
@@ -244,6 +259,8 @@ export function createSandboxApp(
       })),
       messages: opts.slack.messages.filter((m) => canSee(user, m)),
       modal: modal ? { id: modal.id, view: modal.view } : null,
+      // The person's Home tab as Keyturn last published it (views.publish), or null before it did.
+      home: opts.slack.homes.get(user) ?? null,
       nodes,
       sessions: principal ? opts.account.openSessionsOf(principal) : [],
       region: opts.config.aws.region,
@@ -306,6 +323,19 @@ export function createSandboxApp(
     const text = (typeof body.text === 'string' ? body.text : '').trim();
     if (!text) throw new RequestRefused(400, 'empty message');
     const threadTs = typeof body.threadTs === 'string' && body.threadTs ? { threadTs: body.threadTs } : {};
+    const command = /^\/\S+/.exec(text)?.[0];
+    if (threadTs.threadTs && command) {
+      // The sandbox sends slash commands from the channel's message box only; say so where it was typed.
+      opts.slack.record({
+        channel,
+        text: `\`${escapeText(command)}\` was not sent: in this sandbox, slash commands go in the channel's message box, not in a thread. Nothing was posted.`,
+        blocks: [],
+        visibleTo: user,
+        author: SLACKBOT,
+        ...threadTs,
+      });
+      return { ok: false, error: 'command_in_thread' };
+    }
     // Keyturn subscribes to no message events (slack-app-manifest.yml), so this stays between people.
     opts.slack.record({ channel, text: escapeText(text), blocks: [], author: user, ...threadTs });
     return { ok: true };
@@ -365,6 +395,11 @@ export function createSandboxApp(
     }
     if (res.status !== 200) return { ok: false, status: res.status, errors: {} };
     closedViews.add(opened.id);
+    if (reply?.response_action === 'update' && isRecord(reply.view)) {
+      // The modal stays open showing the view the app answered with, as in Slack.
+      const id = `V${randomBytes(4).toString('hex').toUpperCase()}`;
+      opts.slack.views.push({ id, triggerId: opened.triggerId, view: reply.view });
+    }
     await opts.settle();
     return { ok: true };
   }
@@ -403,10 +438,46 @@ export function createSandboxApp(
     const ms = typeof body.advanceMs === 'number' ? body.advanceMs : Number.NaN;
     if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_CLOCK_STEP_MS)
       throw new RequestRefused(400, 'advanceMs must be a positive number of milliseconds, at most a week');
-    const from = opts.clock.now();
-    opts.clock.advance(ms);
-    await opts.afterClockMove({ from, to: opts.clock.now() });
+    // Step through every moment something falls due inside the jump (an expiry, a warning, the digest),
+    // so each happens at its time, as the schedules would have run it, not at the end of the jump.
+    // Counted in offset, not wall time: real time passes while the steps run, the jump is still `ms`.
+    const targetOffset = opts.clock.offsetMs + ms;
+    for (let step = 0; step < MAX_CLOCK_STEPS; step++) {
+      const from = opts.clock.now();
+      const remaining = targetOffset - opts.clock.offsetMs;
+      const dueIn = ((await opts.nextDue?.(from))?.getTime() ?? Number.POSITIVE_INFINITY) - from.getTime();
+      const last = dueIn >= remaining || step === MAX_CLOCK_STEPS - 1;
+      opts.clock.advance(last ? remaining : Math.max(0, dueIn));
+      await opts.afterClockMove({ from, to: opts.clock.now() });
+      if (last) break;
+    }
     return { ok: true, now: opts.clock.now().toISOString(), offsetMs: opts.clock.offsetMs };
+  }
+
+  /** Opening Keyturn's Home tab: Slack sends the Events API's app_home_opened, as JSON. */
+  async function openHome(body: Json): Promise<Json> {
+    const user = requirePerson(body);
+    const res = await send(appHomeOpened(user), 'application/json');
+    await opts.settle();
+    return res.status === 200 ? { ok: true, ms: res.ms } : { ok: false, status: res.status };
+  }
+
+  /** A click on a button of the person's Home tab; only a button the tab shows with that value is sent. */
+  async function homeAction(body: Json): Promise<Json> {
+    const user = requirePerson(body);
+    const home = opts.slack.homes.get(user);
+    const actionId = typeof body.actionId === 'string' ? body.actionId : '';
+    const value = typeof body.value === 'string' ? body.value : '';
+    const shown = (Array.isArray(home?.blocks) ? home.blocks : []).some(
+      (block) =>
+        isRecord(block) &&
+        Array.isArray(block.elements) &&
+        block.elements.some((e) => isRecord(e) && e.action_id === actionId && e.value === value),
+    );
+    if (!shown) throw new RequestRefused(404, `no button ${JSON.stringify(actionId)} on your Home tab`);
+    const res = await send(homeButtonClick({ user, actionId, value, triggerId: issueTrigger(user) }));
+    await opts.settle();
+    return res.status === 200 ? { ok: true, ms: res.ms } : { ok: false, status: res.status };
   }
 
   async function reset(): Promise<Json> {
@@ -430,6 +501,8 @@ export function createSandboxApp(
     '/sandbox/api/action': action,
     '/sandbox/api/view/submit': submitView,
     '/sandbox/api/view/close': closeView,
+    '/sandbox/api/home/open': openHome,
+    '/sandbox/api/home/action': homeAction,
     '/sandbox/api/session/start': startSession,
     '/sandbox/api/session/exit': exitSession,
     '/sandbox/api/clock': moveClock,
@@ -594,6 +667,13 @@ export function viewStateValues(view: Json, typed: Json): Json {
     const blockId = typeof block.block_id === 'string' ? block.block_id : '';
     const actionId = typeof block.element.action_id === 'string' ? block.element.action_id : '';
     const given = isRecord(typed[blockId]) ? (typed[blockId] as Json)[actionId] : undefined;
+    if (block.element.type === 'static_select') {
+      // Slack sends the picked option whole; only an option the select offers can be picked.
+      const options = Array.isArray(block.element.options) ? block.element.options : [];
+      const picked = options.find((o) => isRecord(o) && o.value === given);
+      values[blockId] = { [actionId]: { type: 'static_select', selected_option: picked ?? null } };
+      continue;
+    }
     values[blockId] = {
       [actionId]: {
         type: block.element.type,

@@ -24,6 +24,8 @@ export interface SendOptions {
   timestamp?: number;
   signature?: string;
   retryNum?: number;
+  /** Events API requests are JSON; slash commands and interactions are form-encoded. */
+  contentType?: string;
 }
 
 /** POSTs a body to `<url>/slack/events` with Slack's headers and signature; answers status and raw body. */
@@ -34,7 +36,7 @@ export async function postSigned(
 ): Promise<{ status: number; body: string }> {
   const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
+    'content-type': opts.contentType ?? 'application/x-www-form-urlencoded',
     'x-slack-request-timestamp': String(timestamp),
     'x-slack-signature': opts.signature ?? sign(opts.secret, timestamp, body),
   };
@@ -153,6 +155,67 @@ export function viewSubmission(opts: {
       state: { values: opts.values },
       hash: 'h',
     },
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** The Events API's `app_home_opened` (https://docs.slack.dev/reference/events/app_home_opened), as JSON. */
+export function appHomeOpened(user: string): string {
+  return JSON.stringify({
+    token: 'legacy-verification-token-unused',
+    team_id: TEAM.id,
+    api_app_id: APP_ID,
+    type: 'event_callback',
+    event_id: `Ev${Math.random().toString(36).slice(2, 12).toUpperCase()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    event: {
+      type: 'app_home_opened',
+      user,
+      channel: `D${user.replace(/^U/, '')}`,
+      tab: 'home',
+      event_ts: String(Date.now() / 1000),
+    },
+  });
+}
+
+/** A button click on a person's Home tab: the container is the view, and there is no channel. */
+export function homeButtonClick(opts: {
+  user: string;
+  actionId: string;
+  value: string;
+  triggerId?: string;
+}): string {
+  const payload = {
+    type: 'block_actions',
+    api_app_id: APP_ID,
+    team: TEAM,
+    user: { id: opts.user, username: opts.user.toLowerCase(), team_id: TEAM.id },
+    container: { type: 'view', view_id: `VHOME${opts.user}` },
+    view: { id: `VHOME${opts.user}`, type: 'home' },
+    trigger_id: opts.triggerId ?? newTriggerId(),
+    actions: [
+      {
+        type: 'button',
+        action_id: opts.actionId,
+        block_id: 'b',
+        value: opts.value,
+        action_ts: String(Date.now() / 1000),
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** A global shortcut from Slack's shortcut menu (https://docs.slack.dev/interactivity/implementing-shortcuts). */
+export function globalShortcut(opts: { user: string; callbackId: string; triggerId?: string }): string {
+  const payload = {
+    type: 'shortcut',
+    api_app_id: APP_ID,
+    team: TEAM,
+    user: { id: opts.user, username: opts.user.toLowerCase(), team_id: TEAM.id },
+    callback_id: opts.callbackId,
+    trigger_id: opts.triggerId ?? newTriggerId(),
+    action_ts: String(Date.now() / 1000),
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }

@@ -35,3 +35,30 @@ export const VIEW_EXTENSION_DENY_REASON = 'keyturn.extension.deny-reason';
 export const ACTION_RUN_APPROVE = 'keyturn.run.approve';
 /** Deny button on a run's approval card; its `value` is the run id. Denies at once (a run is cheap to ask again). */
 export const ACTION_RUN_DENY = 'keyturn.run.deny';
+
+/** callback_id of the global shortcut "Request access" (slack-app-manifest.yml): opens the request form. */
+export const SHORTCUT_REQUEST_ACCESS = 'keyturn.request.shortcut';
+/** callback_id of the request form a bare `/access` or the shortcut opens. */
+export const VIEW_REQUEST_FORM = 'keyturn.request.form';
+/** The request form's inputs: `view.state.values[BLOCK_…][INPUT_…]`. */
+export const BLOCK_REQUEST_TARGET = 'keyturn.request.target.block';
+export const INPUT_REQUEST_TARGET = 'keyturn.request.target.input';
+export const BLOCK_REQUEST_DURATION = 'keyturn.request.duration.block';
+export const INPUT_REQUEST_DURATION = 'keyturn.request.duration.input';
+export const BLOCK_REQUEST_REASON = 'keyturn.request.reason.block';
+export const INPUT_REQUEST_REASON = 'keyturn.request.reason.input';
+
+/** callback_id of the run form a bare `/run` opens (pick what to run); `private_metadata` is the channel. */
+export const VIEW_RUN_FORM = 'keyturn.run.form';
+/** callback_id of the run form's second step (the snippet's parameters). */
+export const VIEW_RUN_PARAMS = 'keyturn.run.params';
+export const BLOCK_RUN_PICK = 'keyturn.run.pick.block';
+export const INPUT_RUN_PICK = 'keyturn.run.pick.input';
+/** One input block per parameter: `keyturn.run.param.<name>`; its input is INPUT_RUN_PARAM. */
+export const BLOCK_RUN_PARAM_PREFIX = 'keyturn.run.param.';
+export const INPUT_RUN_PARAM = 'keyturn.run.param.input';
+
+/** Cancel button on the requester's App Home, next to a pending request; its `value` is the grant id. */
+export const ACTION_CANCEL = 'keyturn.grant.cancel';
+/** Revoke button on an approver's App Home, next to an active grant on their target; its `value` is the grant id. */
+export const ACTION_REVOKE = 'keyturn.grant.revoke';

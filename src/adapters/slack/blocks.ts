@@ -173,7 +173,7 @@ function lastMove(grant: Grant, status: GrantStatus): HistoryEntry | undefined {
 }
 
 function at(iso: string | undefined): string {
-  return iso === undefined ? '' : ` at ${slackDate(iso)}`;
+  return iso === undefined ? '' : ` ${slackDate(iso)}`;
 }
 
 function byAt(by: string | undefined, when: string | undefined): string {
@@ -658,9 +658,9 @@ export function notice(n: Notice, now?: Date): SlackMessage {
         text,
         blocks: [
           section(
-            `${text}\nNeed longer? *Extend* asks the approvers again. Finished? *I'm done* ends it now.`,
+            `${text}\nFinished? *I'm done* ends it now. Need longer? *Extend* asks the approvers again.`,
           ),
-          actions(button('Extend', ACTION_EXTEND, grant.id, 'primary'), release),
+          actions(release, button('Extend', ACTION_EXTEND, grant.id, 'primary')),
         ],
       };
     }

@@ -6,6 +6,7 @@ import {
   dayLabel,
   formatElapsed,
   REQUEST_OUTCOMES,
+  RUN_OUTCOME_WORDS,
   RUN_OUTCOMES,
 } from '../../domain/digest';
 import {
@@ -83,7 +84,7 @@ function node(s: DigestSession): string {
 }
 
 function at(iso: string | undefined): string {
-  return iso === undefined ? '' : ` at ${slackDate(iso)}`;
+  return iso === undefined ? '' : ` ${slackDate(iso)}`;
 }
 
 function requestBlock(view: DigestView): SectionBlock {
@@ -144,7 +145,7 @@ function runFailure(r: DigestRun): string {
 function runBlock(view: DigestView): SectionBlock {
   const { runs } = view;
   const outcomes = RUN_OUTCOMES.filter((o) => runs.outcomes[o] > 0)
-    .map((o) => `${runs.outcomes[o]} ${o}`)
+    .map((o) => `${runs.outcomes[o]} ${RUN_OUTCOME_WORDS[o]}`)
     .join(', ');
   const head = `*Run Command:* ${plural(runs.total, 'run', 'runs')}${outcomes ? ` — ${outcomes}` : ''}`;
   return listSection(head, runs.failures.map(runFailure));
@@ -181,6 +182,23 @@ function anomalyBlock(view: DigestView): SectionBlock {
   return listSection(`*Anomalies:* ${anomalies.total}`, items);
 }
 
+/**
+ * A bound of the digest's day in the digest's own zone, not as a Slack date token: a token shows
+ * each reader's zone, and Tokyo's midnight read in UTC ("yesterday at 15:00") hides which day it is.
+ */
+function dayBounds(iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    weekday: 'short',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'shortOffset',
+  }).format(new Date(iso));
+}
+
 /** The daily digest for the audit channel. An empty day is one short line. */
 export function digestMessage(view: DigestView): SlackMessage {
   const label = dayLabel(view.day.date);
@@ -191,7 +209,7 @@ export function digestMessage(view: DigestView): SlackMessage {
   const blocks: KnownBlock[] = [
     header(`Keyturn digest — ${label}`),
     context(
-      `${escapeMrkdwn(view.day.timeZone)} day, ${slackDate(view.day.start)} to ${slackDate(view.day.end)}`,
+      `${escapeMrkdwn(view.day.timeZone)} day: ${dayBounds(view.day.start, view.day.timeZone)} to ${dayBounds(view.day.end, view.day.timeZone)}`,
     ),
     requestBlock(view),
     ...sessionBlocks(view),

@@ -34,6 +34,8 @@ import {
   extensionRequestText,
   type Reply,
 } from './replies';
+import { openRequestForm, registerFormListeners } from './form-listeners';
+import { registerHomeListeners } from './home-listeners';
 import { registerRunListeners } from './run-listeners';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -44,7 +46,15 @@ type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMidd
  * (FACTS.md), so IAM and SSM calls happen in the worker, never here.
  */
 export function registerListeners(app: App, deps: AckDeps): void {
-  app.command('/access', async ({ command, ack }) => {
+  app.command('/access', async ({ command, ack, client }) => {
+    // A bare `/access` opens the request form; `/access help` still answers with the text help.
+    if (command.text.trim() === '') {
+      const refusal = await openRequestForm(deps, client, {
+        user: command.user_id,
+        triggerId: command.trigger_id,
+      });
+      return ack(refusal ? { response_type: 'ephemeral', text: refusal } : undefined);
+    }
     const result = await runAccessCommand(deps, {
       user: command.user_id,
       text: command.text,
@@ -131,6 +141,8 @@ export function registerListeners(app: App, deps: AckDeps): void {
   });
 
   registerRunListeners(app, deps);
+  registerFormListeners(app, deps);
+  registerHomeListeners(app, deps);
 }
 
 /** A button whose handler may answer the clicker privately; nothing else sees the refusal. */
@@ -141,6 +153,9 @@ function button(app: App, actionId: string, handle: (args: ButtonArgs) => Promis
     const channel = args.body.channel?.id ?? args.body.container?.channel_id;
     if (reply && channel)
       await args.client.chat.postEphemeral({ channel, user: args.body.user.id, ...reply });
+    // A click on the Home tab has no channel: the answer goes to the app's DM with the clicker.
+    else if (reply && args.body.container?.type === 'view')
+      await args.client.chat.postMessage({ channel: args.body.user.id, ...reply });
   });
 }
 

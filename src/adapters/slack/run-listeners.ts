@@ -11,6 +11,7 @@ import { requestRun } from '../../app/run-snippet';
 import type { DecisionAction } from '../../domain/approval';
 import type { MessageRef } from '../../domain/grant';
 import { ACTION_RUN_APPROVE, ACTION_RUN_DENY } from './action-ids';
+import { openRunForm } from './form-listeners';
 import { runDecisionRefusal, runReply } from './run-replies';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -21,7 +22,16 @@ type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMidd
  * SendCommand happens in the worker.
  */
 export function registerRunListeners(app: App, deps: AckDeps): void {
-  app.command('/run', async ({ command, ack }) => {
+  app.command('/run', async ({ command, ack, client }) => {
+    // A bare `/run` opens the run form; `/run help` still answers with the text help.
+    if (command.text.trim() === '') {
+      const reply = await openRunForm(deps, client, {
+        user: command.user_id,
+        channel: command.channel_id,
+        triggerId: command.trigger_id,
+      });
+      return ack(reply ? { response_type: 'ephemeral', text: reply } : undefined);
+    }
     const result = await requestRun(deps, {
       user: command.user_id,
       channel: command.channel_id,

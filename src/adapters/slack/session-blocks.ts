@@ -58,7 +58,7 @@ export function sessionStartedReply(view: SessionStartView): SlackMessage {
   const { session, grant } = view;
   const kind = session.document ?? 'other';
   const line = `${mention(grant.requester)} ${OPENED[kind]}${documentLabel(session)} on ${nodeLabel(session)}`;
-  const when = session.startedAt === undefined ? '' : ` at ${slackDate(session.startedAt)}`;
+  const when = session.startedAt === undefined ? '' : ` ${slackDate(session.startedAt)}`;
   return {
     text: `${line}${when}`,
     blocks: [section(`${line}${when} — session ${code(session.id, MAX_NODE_TEXT * 2)}`)],
@@ -147,7 +147,7 @@ export function unmatchedSessionAudit(view: UnmatchedSessionView): SlackMessage 
   const owner = session.owner === undefined ? 'an unknown caller' : arnCode(session.owner);
   const mapped = people.length === 0 ? '' : ` (${people.map(mention).join(', ')})`;
   const kind = session.document ?? 'other';
-  const when = session.startedAt === undefined ? '' : ` at ${slackDate(session.startedAt)}`;
+  const when = session.startedAt === undefined ? '' : ` ${slackDate(session.startedAt)}`;
   const text = `A session matched no Keyturn grant: ${escapeMrkdwn(truncate(session.owner ?? 'unknown caller', MAX_ARN_TEXT))} on ${escapeMrkdwn(truncate(session.node?.id ?? 'an unknown node', MAX_NODE_TEXT))}`;
   return {
     text,

@@ -2,6 +2,8 @@ import { ErrorCode, type WebClient } from '@slack/web-api';
 import type { MessageRef } from '../../domain/grant';
 import type { Chat } from '../../ports/chat';
 import type { Clock } from '../../ports/clock';
+import { auditLineMessage } from './audit-blocks';
+import { homeTab } from './home-blocks';
 import { auditMessage, extensionCard, notice, requestCard, type SlackMessage } from './blocks';
 
 /**
@@ -96,6 +98,21 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
     );
   }
 
+  /**
+   * The thread's link as Slack itself gives it (chat.getPermalink needs no scope and knows the
+   * workspace's domain). A line without its link is better than no line, so a failure only drops it.
+   */
+  async function permalink(ref: MessageRef): Promise<string | undefined> {
+    try {
+      const res = await call('chat.getPermalink', () =>
+        client.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts }),
+      );
+      return typeof res.permalink === 'string' ? res.permalink : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async function dmChannel(user: string): Promise<string> {
     const cached = dmChannels.get(user);
     if (cached !== undefined) return cached;
@@ -138,6 +155,10 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
       await post(channel, auditMessage(event));
     },
 
+    async postAuditLine(channel, line) {
+      await post(channel, auditLineMessage(line, line.thread ? await permalink(line.thread) : undefined));
+    },
+
     async notify(user, n) {
       const channel = await dmChannel(user);
       try {
@@ -148,6 +169,10 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
         dmChannels.delete(user);
         throw e;
       }
+    },
+
+    async publishHome(user, view) {
+      await call('views.publish', () => client.views.publish({ user_id: user, view: homeTab(view) }));
     },
 
     userGroupMembers(groupId) {

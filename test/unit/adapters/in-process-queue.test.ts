@@ -204,7 +204,7 @@ describe('InProcessQueue: failures', () => {
     const queue = new InProcessQueue({ logger: silentLogger, maxAttempts: 2, retryDelayMs: 5 });
     const ran: string[] = [];
     queue.start(async (job) => {
-      const id = 'grantId' in job ? job.grantId : job.runId;
+      const id = 'grantId' in job ? job.grantId : 'runId' in job ? job.runId : job.user;
       ran.push(id);
       if (id === 'bad') throw new Error('no');
     });

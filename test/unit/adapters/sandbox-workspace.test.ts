@@ -54,7 +54,7 @@ describe('sandboxWorkspace', () => {
       ['C0APPROVALS', 'ops-approvals'],
       ['C0AUDIT', 'ops-audit'],
     ]);
-    const shared = { ...config, slack: { requestsChannel: 'C0OPS', auditChannel: 'C0OPS' } };
+    const shared = { ...config, slack: { ...config.slack, requestsChannel: 'C0OPS', auditChannel: 'C0OPS' } };
     expect(sandboxWorkspace(shared).channels.map((c) => c.id)).toEqual([WORK_CHANNEL, 'C0OPS']);
   });
 

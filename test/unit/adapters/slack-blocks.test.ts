@@ -404,19 +404,19 @@ describe('requestCard', () => {
   const date = (iso: string) => slackDate(iso);
   // Grants stored before `ending` existed: who and when come from the history entry.
   it.each<[GrantStatus, Partial<Grant>, string]>([
-    ['cancelled', {}, `*Cancelled* by <@U0ALICE> at ${date('2026-11-03T13:01:00Z')}`],
+    ['cancelled', {}, `*Cancelled* by <@U0ALICE> ${date('2026-11-03T13:01:00Z')}`],
     ['lapsed', {}, '*Lapsed:* nobody decided within 30m'],
     [
       'expired',
       { expiresAt: '2026-11-03T14:05:00Z' },
-      `*Expired* at ${date('2026-11-03T14:05:00Z')} — 0 sessions ended`,
+      `*Expired* ${date('2026-11-03T14:05:00Z')} — 0 sessions ended`,
     ],
     [
       'revoked',
       {},
-      `*Revoked* by <@U0ALICE> at ${date('2026-11-03T13:01:00Z')}: no reason given — 0 sessions ended`,
+      `*Revoked* by <@U0ALICE> ${date('2026-11-03T13:01:00Z')}: no reason given — 0 sessions ended`,
     ],
-    ['released', {}, `*Released early* by <@U0ALICE> at ${date('2026-11-03T13:01:00Z')} — 0 sessions ended`],
+    ['released', {}, `*Released early* by <@U0ALICE> ${date('2026-11-03T13:01:00Z')} — 0 sessions ended`],
   ])('shows the %s status in one line, without buttons', (status, extra, line) => {
     const by = status === 'lapsed' || status === 'expired' ? 'keyturn' : 'U0ALICE';
     const grant: Grant = {
@@ -436,9 +436,7 @@ describe('requestCard', () => {
 
   it('says "no reason given" when a denial has none', () => {
     const { denyReason: _, ...noReason } = denied;
-    expect(allText(card(noReason))).toMatch(
-      /\*Denied\* by <@U0DAVE> at <!date\^\d+\^[^>]+> — no reason given$/,
-    );
+    expect(allText(card(noReason))).toMatch(/\*Denied\* by <@U0DAVE> <!date\^\d+\^[^>]+> — no reason given$/);
     expect(allText(notice({ kind: 'denied', grant: noReason, target }))).toContain(
       '*Reason:* no reason given',
     );
@@ -579,26 +577,26 @@ describe('requestCard after approval', () => {
   });
 
   it.each<[string, Grant, string]>([
-    ['expired', ended(expiredEnding, 2), `*Expired* at ${d('2026-11-03T14:05:00Z')} — 2 sessions ended`],
+    ['expired', ended(expiredEnding, 2), `*Expired* ${d('2026-11-03T14:05:00Z')} — 2 sessions ended`],
     [
       'expired, sessions not counted',
       ended(expiredEnding, undefined),
-      `*Expired* at ${d('2026-11-03T14:05:00Z')} — 0 sessions ended`,
+      `*Expired* ${d('2026-11-03T14:05:00Z')} — 0 sessions ended`,
     ],
     [
       'released',
       ended(releasedEnding, 1),
-      `*Released early* by <@U0ALICE> at ${d('2026-11-03T13:40:00Z')} — 1 session ended`,
+      `*Released early* by <@U0ALICE> ${d('2026-11-03T13:40:00Z')} — 1 session ended`,
     ],
     [
       'revoked',
       ended(revokedEnding, 3),
-      `*Revoked* by <@U0DAVE> at ${d('2026-11-03T13:30:00Z')}: suspicious activity on line 3 — 3 sessions ended`,
+      `*Revoked* by <@U0DAVE> ${d('2026-11-03T13:30:00Z')}: suspicious activity on line 3 — 3 sessions ended`,
     ],
     [
       'revoked without a reason',
       ended({ status: 'revoked', by: 'U0DAVE', at: '2026-11-03T13:30:00Z' }, 0),
-      `*Revoked* by <@U0DAVE> at ${d('2026-11-03T13:30:00Z')}: no reason given — 0 sessions ended`,
+      `*Revoked* by <@U0DAVE> ${d('2026-11-03T13:30:00Z')}: no reason given — 0 sessions ended`,
     ],
     [
       'failed after being active',
@@ -745,7 +743,7 @@ describe('notice, issue 3', () => {
     const grant: Grant = { ...active, extension: { ...approvedExtension, state: 'extended' } };
     const elements = notice({ kind: 'warning', grant, target }).blocks.find((b) => b.type === 'actions');
     expect(elements).toMatchObject({
-      elements: [{ action_id: ACTION_EXTEND }, { action_id: ACTION_RELEASE }],
+      elements: [{ action_id: ACTION_RELEASE }, { action_id: ACTION_EXTEND }],
     });
   });
 
@@ -768,7 +766,7 @@ describe('notice, issue 3', () => {
       ],
     };
     expect(notice({ kind: 'ended', grant, target }).text).toBe(
-      `Your access to prod-raspi (a1b2) was revoked by <@U0DAVE> at ${slackDate('2026-11-03T13:30:00Z')}.`,
+      `Your access to prod-raspi (a1b2) was revoked by <@U0DAVE> ${slackDate('2026-11-03T13:30:00Z')}.`,
     );
   });
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { LogLevel, WebClient } from '@slack/web-api';
 import { auditMessage, extensionCard, notice, requestCard } from '../../../src/adapters/slack/blocks';
 import { ChatError, createSlackChat } from '../../../src/adapters/slack/slack-chat';
+import type { AuditLine } from '../../../src/domain/audit-line';
 import type { Grant } from '../../../src/domain/grant';
 import type { Target } from '../../../src/domain/target';
 import type { ExtensionCardView, RequestCardView } from '../../../src/ports/chat';
@@ -30,6 +31,12 @@ function defaultAnswer(method: string, params: Record<string, string>): unknown 
       return { ok: true, channel: { id: `D${params.users}` } };
     case 'usergroups.users.list':
       return { ok: true, users: ['U0CAROL', 'U0DAVE'] };
+    case 'chat.getPermalink':
+      return {
+        ok: true,
+        channel: params.channel,
+        permalink: `https://acme.slack.com/archives/${params.channel}/p${(params.message_ts ?? '').replace('.', '')}`,
+      };
     default:
       return { ok: false, error: 'unknown_method' };
   }
@@ -367,4 +374,38 @@ describe('ChatError', () => {
     expect(error.code).toBe('request_error');
     expect(`${error.message} ${error.stack}`).not.toContain(TOKEN);
   });
+
+  it('posts an audit line linking to the thread by the permalink Slack gives', async () => {
+    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    await chat.postAuditLine('C0AUDIT', auditLine);
+
+    expect(methods()).toEqual(['chat.getPermalink', 'chat.postMessage']);
+    expect(recorded[0]?.params).toMatchObject({ channel: 'C0APPROVALS', message_ts: '1700000000.000100' });
+    expect(recorded[1]?.params.channel).toBe('C0AUDIT');
+    expect(recorded[1]?.params.blocks).toContain(
+      'https://acme.slack.com/archives/C0APPROVALS/p1700000000000100',
+    );
+  });
+
+  it('still posts the audit line, without the link, when Slack cannot give the permalink', async () => {
+    overrides.set('chat.getPermalink', { body: { ok: false, error: 'message_not_found' } });
+    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    await chat.postAuditLine('C0AUDIT', auditLine);
+
+    expect(methods()).toEqual(['chat.getPermalink', 'chat.postMessage']);
+    expect(recorded[1]?.params.blocks).not.toContain('https://');
+    expect(recorded[1]?.params.blocks).toContain('grant a1b2');
+  });
 });
+
+const auditLine: AuditLine = {
+  subject: 'grant',
+  kind: 'approved',
+  grantId: 'a1b2',
+  target: 'prod-raspi',
+  requester: 'U0ALICE',
+  by: 'U0CAROL',
+  at: '2026-11-23T10:02:00Z',
+  minutes: 60,
+  thread: { channel: 'C0APPROVALS', ts: '1700000000.000100' },
+};

@@ -30,6 +30,7 @@ describe('SQS work queue', () => {
     ['{"kind":"apply-extension","grantId":"g1"}', { kind: 'apply-extension', grantId: 'g1' }],
     ['{"kind":"start-run","runId":"r1"}', { kind: 'start-run', runId: 'r1' }],
     ['{"kind":"track-run","runId":"r1","grantId":"g1"}', { kind: 'track-run', runId: 'r1' }],
+    ['{"kind":"publish-home","user":"U0ALICE"}', { kind: 'publish-home', user: 'U0ALICE' }],
   ])('decodes %s', (body, job) => {
     expect(decodeJob(body)).toEqual(job);
   });
@@ -44,6 +45,7 @@ describe('SQS work queue', () => {
       'apply-extension': { kind: 'apply-extension', grantId: 'g1' },
       'start-run': { kind: 'start-run', runId: 'r1' },
       'track-run': { kind: 'track-run', runId: 'r1' },
+      'publish-home': { kind: 'publish-home', user: 'U0ALICE' },
     };
     for (const job of Object.values(every)) expect(decodeJob(JSON.stringify(job))).toEqual(job);
   });

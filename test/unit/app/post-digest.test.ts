@@ -146,7 +146,19 @@ describe('postDigest', () => {
     expect((await postDigest(deps, { date: '2026-11-22' })).outcome).toBe('posted');
     expect(chat.digests).toHaveLength(2);
   });
+  it('skipEmpty (the sandbox) posts nothing for a day nothing happened on, and leaves that day unclaimed', async () => {
+    const { deps, chat } = await setup();
+    const quiet = { ...deps, grants: new MemoryGrantStore(), ...emptyStores() };
+    expect((await postDigest(quiet, { date: '2026-10-01', skipEmpty: true })).outcome).toBe('skipped-empty');
+    expect(chat.digests).toHaveLength(0);
+    expect((await postDigest(deps, { skipEmpty: true })).outcome).toBe('posted');
+  });
 });
+
+function emptyStores(): Pick<DigestDeps, 'digestData' | 'runs'> {
+  const fakes = sessionFakes(new MemoryGrantStore());
+  return { digestData: fakes.digestData, runs: new DayRuns([]) };
+}
 
 describe('grantLifetimeMs', () => {
   it('is the longest approval wait plus the longest grant with its extensions', () => {

@@ -12,6 +12,7 @@ import {
   prodRaspi,
   RecordingChat,
   RecordingQueue,
+  silentLogger,
   testConfig,
 } from '../../support/fakes';
 
@@ -45,7 +46,7 @@ async function requested() {
     nodes: config.sandbox.fleet,
     clock,
   });
-  const deps = { config, grants, queue, chat, clock, fleet, newId: () => 'g1' };
+  const deps = { config, grants, queue, chat, clock, fleet, logger: silentLogger, newId: () => 'g1' };
   await requestAccess(deps, { user: 'U0ALICE', text: 'prod-raspi 1h replace sensor' });
   queue.jobs.length = 0;
   const pending = await grants.get('g1');

@@ -211,7 +211,11 @@ describe('parseConfig: the shipped example', () => {
 
   it('maps aws, slack, digest and the sandbox fleet', () => {
     expect(config.aws).toEqual({ accountId: '123456789012', region: 'ap-northeast-1', partition: 'aws' });
-    expect(config.slack).toEqual({ requestsChannel: 'C0APPROVALS', auditChannel: 'C0AUDIT' });
+    expect(config.slack).toEqual({
+      requestsChannel: 'C0APPROVALS',
+      auditChannel: 'C0AUDIT',
+      auditEvents: 'all',
+    });
     expect(config.digest).toEqual({ at: '09:00', timezone: 'Asia/Tokyo' });
     const fleet = config.sandbox.fleet;
     expect(fleet.filter((n) => n.tags.Fleet === 'prod-raspi' && n.id.startsWith('mi-'))).toHaveLength(4);
@@ -432,6 +436,11 @@ describe('parseConfig: rejections name the key, the value and the rule', () => {
       name: 'required key missing',
       changes: [[['slack', 'auditChannel'], undefined]],
       problems: [{ path: 'slack.auditChannel', message: /^is required$/ }],
+    },
+    {
+      name: 'audit events neither all nor anomalies',
+      changes: [[['slack', 'auditEvents'], 'everything']],
+      problems: [{ path: 'slack.auditEvents', message: /^'everything' is not one of all, anomalies/ }],
     },
     {
       name: 'channel name instead of channel id',

@@ -3,7 +3,7 @@ import { testConfig } from '../../support/fakes';
 
 const real = () => {
   const config = testConfig();
-  return { ...config, slack: { requestsChannel: 'C07APPROVE', auditChannel: 'C07AUDITS1' } };
+  return { ...config, slack: { ...config.slack, requestsChannel: 'C07APPROVE', auditChannel: 'C07AUDITS1' } };
 };
 
 describe('localModeProblems', () => {

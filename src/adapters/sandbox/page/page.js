@@ -6,6 +6,18 @@
   const SLACKBOT = 'USLACKBOT';
   const POLL_MS = 1000;
   const STORE_KEY = 'keyturn.sandbox.me';
+  const SEEN_KEY = 'keyturn.sandbox.seen';
+
+  function readSeen() {
+    try {
+      const seen = JSON.parse(localStorage.getItem(SEEN_KEY) || '{}');
+      return seen && typeof seen === 'object' ? seen : {};
+    } catch {
+      return {};
+    }
+  }
+  /** The sidebar entry of Keyturn's Home tab (not a channel). */
+  const HOME = 'HOME';
 
   const ui = {
     me: localStorage.getItem(STORE_KEY) || '',
@@ -14,8 +26,8 @@
     state: null,
     lastJson: '',
     modalId: null,
-    /** me → channel → top-level messages already seen there. */
-    seen: {},
+    /** me → channel → top-level messages already seen there; kept across reloads, as Slack keeps read state. */
+    seen: readSeen(),
     /** nodeId → { text, error } from the last Start session click. */
     terminal: {},
     suggestion: -1,
@@ -254,6 +266,22 @@
       into.append(el('span', 'mention', `@${target.slice(1)}`));
       return;
     }
+    // The sandbox's permalinks (chat.getPermalink) open the message's thread here, as Slack's do.
+    const permalink = /^https:\/\/sandbox\.slack\.invalid\/archives\/([A-Z0-9]+)\/p(\d+)(\d{6})$/.exec(
+      target,
+    );
+    if (permalink) {
+      const a = el('a', '', label || decode(target));
+      a.href = '#';
+      a.addEventListener('click', (event) => {
+        event.preventDefault();
+        ui.channel = permalink[1];
+        ui.thread = { channel: permalink[1], ts: `${permalink[2]}.${permalink[3]}` };
+        render();
+      });
+      into.append(a);
+      return;
+    }
     if (/^(https?:|mailto:)/.test(target)) {
       const a = el('a', '', label || decode(target));
       a.href = decode(target);
@@ -266,26 +294,35 @@
   }
 
   /**
-   * Slack turns :shortcodes: into emoji. The ones Keyturn writes, and a few common ones; anything else
-   * stays as typed, which is also what Slack shows for a name it does not know.
+   * Slack turns :shortcodes: into emoji. The ones Keyturn writes, and a few common ones, as plain
+   * symbols every text font has (DejaVu Sans here): a machine without an emoji font shows them too,
+   * instead of empty boxes. Anything else stays as typed, which is also what Slack shows for a name
+   * it does not know.
    */
   const EMOJI = {
-    white_check_mark: '\u2705',
-    heavy_check_mark: '\u2714\ufe0f',
-    x: '\u274c',
-    warning: '\u26a0\ufe0f',
-    no_entry: '\u26d4',
-    no_entry_sign: '\ud83d\udeab',
-    hourglass: '\u231b',
-    hourglass_flowing_sand: '\u23f3',
-    stopwatch: '\u23f1\ufe0f',
-    mailbox_with_no_mail: '\ud83d\udced',
-    grey_question: '\u2754',
-    black_square_for_stop: '\u23f9\ufe0f',
-    lock: '\ud83d\udd12',
-    key: '\ud83d\udd11',
-    tada: '\ud83c\udf89',
-    eyes: '\ud83d\udc40',
+    white_check_mark: '\u2714',
+    heavy_check_mark: '\u2714',
+    ballot_box_with_check: '\u2611',
+    x: '\u2718',
+    heavy_multiplication_x: '\u2716',
+    warning: '\u26a0',
+    no_entry: '\u2298',
+    no_entry_sign: '\u2298',
+    hourglass: '\u25f7',
+    hourglass_flowing_sand: '\u25f7',
+    stopwatch: '\u25f7',
+    mailbox_with_no_mail: '\u2709',
+    grey_question: '?',
+    black_square_for_stop: '\u25a0',
+    lock: '\u25a0',
+    unlock: '\u25a1',
+    key: '\u2692',
+    inbox_tray: '\u2193',
+    arrow_forward: '\u25b6',
+    checkered_flag: '\u2691',
+    wave: '\u21a9',
+    tada: '\u2731',
+    eyes: '\u25c9',
   };
 
   function emojify(text) {
@@ -381,7 +418,20 @@
     b.type = 'button';
     if (element.style === 'primary' || element.style === 'danger') b.classList.add(element.style);
     b.dataset.actionId = element.action_id;
-    if (message) {
+    if (message?.home) {
+      b.addEventListener('click', () => {
+        // Slack asks before a button with a confirm dialog acts (Revoke).
+        if (element.confirm && !window.confirm(`${element.confirm.title.text}\n${element.confirm.text.text}`))
+          return;
+        act(b, () =>
+          post('/sandbox/api/home/action', {
+            user: ui.me,
+            actionId: element.action_id,
+            value: element.value || '',
+          }),
+        );
+      });
+    } else if (message) {
       b.addEventListener('click', () =>
         act(b, () =>
           post('/sandbox/api/action', {
@@ -478,6 +528,25 @@
       input.dataset.blockId = block.block_id || '';
       input.dataset.actionId = element.action_id || '';
       wrap.append(input);
+    } else if (element.type === 'static_select') {
+      const select = el('select');
+      select.id = id;
+      if (!element.initial_option) {
+        const none = el('option', '', element.placeholder ? element.placeholder.text : 'Pick one');
+        none.value = '';
+        select.append(none);
+      }
+      for (const o of element.options || []) {
+        // Slack shows an option's description under its text; a native select has one line for both.
+        const text = o.description ? `${o.text.text} — ${o.description.text}` : o.text.text;
+        const option = el('option', '', text);
+        option.value = o.value;
+        if (element.initial_option && element.initial_option.value === o.value) option.selected = true;
+        select.append(option);
+      }
+      select.dataset.blockId = block.block_id || '';
+      select.dataset.actionId = element.action_id || '';
+      wrap.append(select);
     } else wrap.append(el('div', 'unsupported', `Unsupported input: ${element.type}`));
     if (block.hint) wrap.append(el('div', 'muted small', block.hint.text));
     const error = errors?.[block.block_id];
@@ -630,7 +699,9 @@
 
   function markSeen(channel, count) {
     ui.seen[ui.me] = ui.seen[ui.me] || {};
+    if (ui.seen[ui.me][channel] === count) return;
     ui.seen[ui.me][channel] = count;
+    localStorage.setItem(SEEN_KEY, JSON.stringify(ui.seen));
   }
 
   function navButton(id, label, extra) {
@@ -651,7 +722,8 @@
       ui.channel = id;
       ui.thread = null;
       render();
-      $('composer-input').focus();
+      if (id === HOME) act(null, () => post('/sandbox/api/home/open', { user: ui.me }));
+      else $('composer-input').focus();
     });
     li.append(b);
     return li;
@@ -701,6 +773,7 @@
     const dms = $('dm-list');
     dms.textContent = '';
     dms.append(navButton(state.dm, 'keyturn', el('span', 'app-tag', 'APP')));
+    dms.append(navButton(HOME, 'keyturn · Home', el('span', 'app-tag', 'APP')));
 
     const people = $('people-list');
     people.textContent = '';
@@ -714,7 +787,27 @@
     }
   }
 
+  /** Keyturn's Home tab, as Slack shows an app's Home: the published view, and no composer. */
+  function renderHome(state) {
+    $('channel-title').textContent = 'keyturn';
+    $('channel-purpose').textContent = 'Home: your access, and what waits for you';
+    $('composer').hidden = true;
+    const list = $('messages');
+    list.textContent = '';
+    const home = el('div', 'home-tab');
+    if (!state.home) home.append(el('div', 'empty', 'Opening Home…'));
+    // Someone else picked while Home was open: Slack sends app_home_opened for them too.
+    if (!state.home && ui.homeOpenedFor !== ui.me) {
+      ui.homeOpenedFor = ui.me;
+      act(null, () => post('/sandbox/api/home/open', { user: ui.me }));
+    }
+    for (const block of state.home?.blocks || []) home.append(renderBlock(block, { home: true }));
+    list.append(home);
+  }
+
   function renderChannel(state) {
+    if (ui.channel === HOME) return renderHome(state);
+    $('composer').hidden = false;
     const all = channelsOf(state);
     const channel = all.find((c) => c.id === ui.channel);
     const isDm = ui.channel === state.dm;
@@ -889,7 +982,7 @@
     }
     body.textContent = '';
     for (const block of view.blocks || []) body.append(renderBlock(block, null, errors));
-    for (const input of body.querySelectorAll('textarea, input')) {
+    for (const input of body.querySelectorAll('textarea, input, select')) {
       const key = `${input.dataset.blockId}/${input.dataset.actionId}`;
       if (key in typed) input.value = typed[key];
     }
@@ -899,7 +992,8 @@
     const state = ui.state;
     if (!state) return;
     if (!ui.me || !state.people.some((p) => p.id === ui.me)) ui.me = state.me;
-    const known = channelsOf(state).some((c) => c.id === ui.channel) || ui.channel === state.dm;
+    const known =
+      channelsOf(state).some((c) => c.id === ui.channel) || ui.channel === state.dm || ui.channel === HOME;
     if (!known) ui.channel = state.channels[0].id;
     renderWho(state);
     renderClock(state);
@@ -1020,6 +1114,7 @@
   $('reset').addEventListener('click', (event) => {
     if (!window.confirm('Forget every grant, message, policy and session, and go back to real time?')) return;
     ui.seen = {};
+    localStorage.removeItem(SEEN_KEY);
     ui.terminal = {};
     ui.thread = null;
     act(event.currentTarget, () => post('/sandbox/api/reset', {}));

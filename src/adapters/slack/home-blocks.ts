@@ -1,0 +1,128 @@
+import type { ActionsBlock, Button, HomeView as SlackHomeView, KnownBlock } from '@slack/types';
+import { formatDuration } from '../../domain/duration';
+import type { Grant } from '../../domain/grant';
+import type { ManagedNode } from '../../domain/node';
+import type { HomeView } from '../../ports/chat';
+import {
+  ACTION_APPROVE,
+  ACTION_CANCEL,
+  ACTION_DENY,
+  ACTION_EXTEND,
+  ACTION_RELEASE,
+  ACTION_REVOKE,
+} from './action-ids';
+import { context, escapeMrkdwn, mention, section, slackDate, truncate } from './blocks';
+
+/** Items per list; with a section and an actions block each, four lists stay under Home's 100 blocks. */
+const LIST_CAP = 10;
+/** Node names shown per grant; the rest are counted. */
+const NODE_CAP = 5;
+const MAX_REASON = 200;
+
+function button(text: string, actionId: string, grantId: string, style?: 'primary' | 'danger'): Button {
+  return {
+    type: 'button',
+    text: { type: 'plain_text', text },
+    action_id: actionId,
+    value: grantId,
+    ...(style ? { style } : {}),
+  };
+}
+
+function actions(...elements: Button[]): ActionsBlock {
+  return { type: 'actions', elements };
+}
+
+function header(text: string): KnownBlock {
+  return { type: 'header', text: { type: 'plain_text', text } };
+}
+
+function nodeList(nodes: readonly ManagedNode[] | undefined): string {
+  if (nodes === undefined) return '';
+  if (nodes.length === 0) return '\nNo node carries its tags right now.';
+  const online = [...nodes].sort((a, b) => Number(b.ping === 'Online') - Number(a.ping === 'Online'));
+  const names = online
+    .slice(0, NODE_CAP)
+    .map((n) => `${escapeMrkdwn(n.name || n.id)}${n.ping === 'Online' ? '' : ' (offline)'}`);
+  const more = nodes.length > NODE_CAP ? `, and ${nodes.length - NODE_CAP} more` : '';
+  return `\nNodes: ${names.join(', ')}${more}`;
+}
+
+function reason(g: Grant): string {
+  return `“${truncate(escapeMrkdwn(g.reason.replace(/\s+/g, ' ')), MAX_REASON)}”`;
+}
+
+function what(g: Grant): string {
+  return `*${escapeMrkdwn(g.target)}* · \`${escapeMrkdwn(g.id)}\``;
+}
+
+function until(g: Grant): string {
+  return g.expiresAt ? ` · until ${slackDate(g.expiresAt)}` : '';
+}
+
+function capped<T>(items: readonly T[], render: (item: T) => KnownBlock[]): KnownBlock[] {
+  const blocks = items.slice(0, LIST_CAP).flatMap(render);
+  if (items.length > LIST_CAP)
+    blocks.push(context(`…and ${items.length - LIST_CAP} more: \`/access list\` shows them all.`));
+  return blocks;
+}
+
+/**
+ * The Home tab: the viewer's own active grants ([I'm done] [Extend], the same order as the DMs) and
+ * pending requests ([Cancel]); for approvers, requests waiting for them ([Approve] [Deny]) and
+ * active grants on their targets ([Revoke]). The buttons carry the same action ids as the cards and
+ * DMs, so the same listeners answer them.
+ */
+export function homeTab(view: HomeView): SlackHomeView {
+  const blocks: KnownBlock[] = [header('Your access')];
+  if (view.active.length === 0 && view.pending.length === 0)
+    blocks.push(
+      section(
+        'Nothing open. Type `/access` (or use the *Request access* shortcut) to ask for access from a form.',
+      ),
+    );
+  blocks.push(
+    ...capped(view.active, (g) => [
+      section(`:unlock: ${what(g)}${until(g)}${nodeList(view.nodes[g.target])}`),
+      actions(button("I'm done", ACTION_RELEASE, g.id), button('Extend', ACTION_EXTEND, g.id)),
+    ]),
+    ...capped(view.pending, (g) => [
+      section(
+        `:hourglass_flowing_sand: ${what(g)} · ${formatDuration(g.durationMinutes)} · waiting for approval\n${reason(g)}`,
+      ),
+      actions(button('Cancel', ACTION_CANCEL, g.id)),
+    ]),
+  );
+  if (view.waitingForMe.length > 0 || view.activeOnMyTargets.length > 0) {
+    blocks.push({ type: 'divider' }, header('On your targets'));
+    blocks.push(
+      ...capped(view.waitingForMe, (g) => [
+        section(
+          `:inbox_tray: ${mention(g.requester)} asks for ${what(g)} for ${formatDuration(g.durationMinutes)}\n${reason(g)}`,
+        ),
+        actions(
+          button('Approve', ACTION_APPROVE, g.id, 'primary'),
+          button('Deny', ACTION_DENY, g.id, 'danger'),
+        ),
+      ]),
+      ...capped(view.activeOnMyTargets, (g) => [
+        section(`:unlock: ${mention(g.requester)} has ${what(g)}${until(g)}`),
+        actions({
+          ...button('Revoke', ACTION_REVOKE, g.id, 'danger'),
+          confirm: {
+            title: { type: 'plain_text', text: 'Revoke access?' },
+            text: {
+              type: 'plain_text',
+              text: `End grant ${g.id} on ${g.target} now and close its sessions.`,
+            },
+            confirm: { type: 'plain_text', text: 'Revoke' },
+            deny: { type: 'plain_text', text: 'Keep' },
+            style: 'danger',
+          },
+        }),
+      ]),
+    );
+    if (view.waitingForMe.length === 0) blocks.push(context('No request is waiting for you.'));
+  }
+  return { type: 'home', blocks };
+}

@@ -56,9 +56,11 @@ describe('the request form (bare /access, the "Request access" shortcut)', () =>
     await h.close();
   });
 
-  const submit = async (values: unknown, user = 'U0ALICE') => {
+  // Each opened form is a view of its own; a view fixed after field errors is submitted again under its id.
+  let views = 0;
+  const submit = async (values: unknown, user = 'U0ALICE', viewId = `V0FORM${++views}`) => {
     const res = await h.send(
-      viewSubmission({ user, callbackId: VIEW_REQUEST_FORM, privateMetadata: '', values }),
+      viewSubmission({ user, callbackId: VIEW_REQUEST_FORM, privateMetadata: '', values, viewId }),
     );
     await h.keyturn.queue.idle();
     return { status: res.status, body: res.body ? (JSON.parse(res.body) as Record<string, unknown>) : {} };
@@ -148,6 +150,21 @@ describe('the request form (bare /access, the "Request access" shortcut)', () =>
     expect(again.body.response_action).toBe('errors');
     expect((again.body.errors as Record<string, string>)[BLOCK_REQUEST_TARGET]).toMatch(
       /^You already have request [a-z0-9]+ for prod-raspi \(pending\)/,
+    );
+    expect(await h.keyturn.deps.grants.listByRequester('U0ALICE')).toHaveLength(1);
+  });
+
+  it('a form fixed after a field error is taken; the same submission delivered again opens no second request', async () => {
+    const blank = await submit(formValues('prod-raspi', '1h', '   '), 'U0ALICE', 'V0SAME');
+    expect(Object.keys((blank.body.errors ?? {}) as object)).toEqual([BLOCK_REQUEST_REASON]);
+    const fixed = await submit(formValues('prod-raspi', '1h', 'fix sensor'), 'U0ALICE', 'V0SAME');
+    expect(fixed.body.response_action).toBe('update');
+
+    // A replay of the accepted submission (same view): answered, and nothing new stored.
+    const replay = await submit(formValues('prod-raspi', '1h', 'fix sensor'), 'U0ALICE', 'V0SAME');
+    expect(replay.body.response_action).toBe('errors');
+    expect((replay.body.errors as Record<string, string>)[BLOCK_REQUEST_TARGET]).toMatch(
+      /^Slack delivered this form twice; it was answered once with request [a-z0-9]+ \(pending\)/,
     );
     expect(await h.keyturn.deps.grants.listByRequester('U0ALICE')).toHaveLength(1);
   });

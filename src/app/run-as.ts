@@ -1,4 +1,5 @@
 import type { Grant } from '../domain/grant';
+import { isCurrentPrincipal } from '../domain/grant-authority';
 import type { Deps } from './deps';
 
 /**
@@ -10,6 +11,9 @@ export async function clearRunAsUnlessNeeded(
   grant: Grant,
 ): Promise<void> {
   if (!grant.runAsSet) return;
+  // Only a principal Keyturn would tag for this requester now: a record written straight into the
+  // table (issue 11) must not strip the tag an operator set on some other user or role.
+  if (!isCurrentPrincipal(deps.config.people[grant.requester], grant.principal)) return;
   const samePrincipal = (g: Grant) =>
     g.id !== grant.id &&
     g.principal.kind === grant.principal.kind &&

@@ -395,6 +395,23 @@ describe('active grants written straight into the table', () => {
     expect(named).toEqual([]);
     expect((await w.grants.get(grant.id))?.status).toBe('expired');
   });
+
+  it("a due grant naming a principal its requester does not map to: the revoke leaves that principal's Run As tag alone", async () => {
+    const w = world();
+    const grant = await writeGrant({
+      status: 'active',
+      principal: { kind: 'user', name: 'ops-lead' },
+      runAsSet: 'pi-ops',
+      expiresAt: '2026-11-23T09:55:00Z',
+      startsAt: '2026-11-23T08:55:00Z',
+    });
+
+    await sweep(w.deps);
+    await w.drain();
+
+    expect(w.account.calls.filter((c) => c.op === 'clearRunAs')).toEqual([]);
+    expect((await w.grants.get(grant.id))?.status).toBe('expired');
+  });
 });
 
 describe('queued runs written straight into the table', () => {

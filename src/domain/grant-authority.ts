@@ -115,7 +115,8 @@ export function checkGrantAuthority(grant: Grant, ctx: AuthorityContext): Author
 }
 
 function checkGrant(grant: Grant, ctx: AuthorityContext, opts: { approvals: boolean }): AuthorityDecision {
-  const mapped = ctx.people[grant.requester];
+  // Own keys only: a stored `constructor` must not find Object's (as run-authority.ts does too).
+  const mapped = Object.hasOwn(ctx.people, grant.requester) ? ctx.people[grant.requester] : undefined;
   if (mapped === undefined) return refuse({ reason: 'unmapped-requester', requester: grant.requester });
   if (!isCurrentPrincipal(mapped, grant.principal))
     return refuse({
@@ -124,7 +125,7 @@ function checkGrant(grant: Grant, ctx: AuthorityContext, opts: { approvals: bool
       principal: grant.principal,
       mapped,
     });
-  const target = ctx.targets[grant.target];
+  const target = Object.hasOwn(ctx.targets, grant.target) ? ctx.targets[grant.target] : undefined;
   if (!target) return refuse({ reason: 'unknown-target', target: grant.target });
   if (grant.policyArn !== undefined && grant.policyArn !== ctx.policyArn)
     return refuse({ reason: 'policy-not-own', policyArn: grant.policyArn, expected: ctx.policyArn });

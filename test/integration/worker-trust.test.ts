@@ -257,6 +257,13 @@ describe('approved grants written straight into the table', () => {
     expect(w.account.calls).toEqual([]);
   });
 
+  it('an apply job for a grant whose target is named like a property every object has is refused as an unknown target', async () => {
+    const w = world();
+    const grant = await writeGrant({ target: 'constructor' });
+    await handleJob(w.deps, { kind: 'apply-grant', grantId: grant.id });
+    await expectRefused(w, grant.id, /target constructor is not in the configuration/);
+  });
+
   it('fails closed when Slack cannot say who is in the approver group that approved', async () => {
     const w = world();
     w.chat.userGroupMembers = async () => {

@@ -5,6 +5,7 @@ import { createDynamoGrantStore, grantIndexKeys } from '../../src/adapters/dynam
 import { SimulatedAccount } from '../../src/adapters/sandbox/simulated-account';
 import type { Deps } from '../../src/app/deps';
 import { handleJob } from '../../src/app/handle-job';
+import { recordInvocationEvent } from '../../src/app/record-invocation-event';
 import { sweep } from '../../src/app/sweep';
 import type { CommandRun } from '../../src/domain/command-run';
 import type { Grant } from '../../src/domain/grant';
@@ -511,6 +512,48 @@ describe('queued runs written straight into the table', () => {
     const stored = await w.runs.get(run.id);
     expect(stored?.status).toBe('failed');
     expect(stored?.failureReason).toMatch(/not what the snippet renders/);
+  });
+
+  /** Someone else's shell command in the account, whose id the attacker learnt, and a run pointing at it. */
+  async function foreignCommandRun(w: World) {
+    const node = w.config.sandbox.fleet[0] as { id: string };
+    w.commands.script(node.id, { status: 'Success', exitCode: 0, stdout: 'DB_PASSWORD=hunter2', stderr: '' });
+    const { commandId } = await w.commands.sendCommand({
+      documentName: 'AWS-RunShellScript',
+      targetTags: w.config.targets['prod-raspi']?.tags ?? {},
+      commands: ['cat /etc/app/secrets.env'],
+      deliveryTimeoutSeconds: 300,
+      comment: 'nightly secrets check',
+    });
+    const run = await writeRun({ status: 'running', commandId, sentAt: NOW, channel: 'C0PUBLIC' });
+    return { run, commandId, nodeId: node.id };
+  }
+
+  it("a running run pointing at another tool's command: polling posts none of that command's output", async () => {
+    const w = world();
+    const { run } = await foreignCommandRun(w);
+
+    await handleJob(w.deps, { kind: 'track-run', runId: run.id });
+
+    expect(JSON.stringify(w.deps.runChat)).not.toContain('hunter2');
+    expect(await w.runs.nodeResults(run.id)).toEqual([]);
+  });
+
+  it("a running run pointing at another tool's command: its status event is not Keyturn's, and posts nothing", async () => {
+    const w = world();
+    const { run, commandId, nodeId } = await foreignCommandRun(w);
+    const event = {
+      detail: {
+        'command-id': commandId,
+        'instance-id': nodeId,
+        status: 'Success',
+        'document-name': 'AWS-RunShellScript',
+      },
+    };
+
+    expect(await recordInvocationEvent(w.deps, event)).toBe('not-ours');
+    expect(JSON.stringify(w.deps.runChat)).not.toContain('hunter2');
+    expect(await w.runs.nodeResults(run.id)).toEqual([]);
   });
 
   it('a run recorded as Keyturn records it is still sent', async () => {

@@ -322,8 +322,12 @@ export function placeholderPlacementProblems(template: string): string[] {
     else if (at('$[')) push('arithmetic', '$[', ']');
     else if (at('((') && frame.kind !== 'parameter') push('arithmetic', '((', '))');
     else if (at('[[') && frame.kind === 'command' && i === frame.wordStart) push('conditional', '[[', ']]');
-    else if (ch === '(' && frame.kind !== 'parameter') push(frame.kind, '(', ')');
-    else if (frame.kind === 'command' && i === frame.wordStart && ch === '#') {
+    else if (ch === '(' && frame.kind !== 'parameter') {
+      // `name=(…)`: its elements are values of the command that assigns them (`declare -ai a=(…)`).
+      const assignedBy = frame.kind === 'command' && run[i - 1] === '=' ? [...frame.words] : undefined;
+      push(frame.kind, '(', ')');
+      if (assignedBy) (stack[stack.length - 1] as Frame).assignedBy = assignedBy;
+    } else if (frame.kind === 'command' && i === frame.wordStart && ch === '#') {
       // A comment, to the end of the line; a value cannot hold a newline, so it cannot end one.
       const newline = run.indexOf('\n', i);
       i = (newline < 0 ? run.length : newline) - 1;
@@ -356,6 +360,8 @@ interface Frame {
   cases: number;
   /** The words of the current simple command read so far (as written, quotes and all). */
   words: string[];
+  /** In an array assignment `name=(…)`: the words of the command before it, which assigns the values. */
+  assignedBy?: string[];
 }
 
 /** Unquoted characters that end a shell word. */
@@ -392,7 +398,10 @@ function placementProblem(
     return `puts ${placeholder} in a ~ prefix, which ksh and zsh expand to a home directory even when quoted; write '~'${placeholder} for a literal ~, or ~/${placeholder} for a path under the home directory`;
   if (before.startsWith('='))
     return `puts ${placeholder} in a word that starts with =, which zsh expands to a command's path even when quoted; write '='${placeholder} for a literal =`;
-  const command = builtinReadingNames(frame.words, before, run.slice(at).split(/[;&|\n]/)[0] ?? '');
+  const command =
+    frame.assignedBy !== undefined
+      ? builtinReadingNames(frame.assignedBy, '=', '')
+      : builtinReadingNames(frame.words, before, run.slice(at).split(/[;&|\n]/)[0] ?? '');
   if (command !== undefined)
     return `puts ${placeholder} in an argument of ${command}, which bash, ksh or zsh read as a variable name or as arithmetic, where a value's $(…) runs even when quoted; pass it to a command that takes it as data instead (e.g. printf %s, expr, or [ … = … ])`;
   return undefined;
@@ -439,7 +448,13 @@ const INTEGER_TEST = /^-(eq|ne|lt|le|gt|ge)$/;
 function builtinReadingNames(words: readonly string[], before: string, rest: string): string | undefined {
   const plain = words.map((w) => w.replace(/['"\\]/g, ''));
   const at = plain.findIndex(
-    (w) => !COMMAND_PREFIXES.has(w) && !/^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/.test(w),
+    (w, k) =>
+      !COMMAND_PREFIXES.has(w) &&
+      w !== 'function' &&
+      plain[k - 1] !== 'function' &&
+      // An assignment before the command, or a function's header (`f(){`, `function f {`): its body is read on.
+      !/^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/.test(w) &&
+      !/\(\)\{?$/.test(w),
   );
   if (at < 0) return undefined;
   const name = plain[at] as string;

@@ -241,6 +241,8 @@ describe('placeholderPlacementProblems', () => {
     'echo let {{u}}',
     'let n=1; echo {{u}}',
     'test {{u}} = x',
+    'a=({{u}} x); echo "${a[@]}"',
+    'declare -a a=({{u}})',
   ])('accepts %j', (run) => {
     expect(placeholderPlacementProblems(run)).toEqual([]);
   });
@@ -298,6 +300,9 @@ describe('placeholderPlacementProblems', () => {
     ['if let {{u}}; then echo y; fi', /in an argument of let/],
     ['x=1 builtin let {{u}}', /in an argument of let/],
     ['echo $(let {{u}})', /in an argument of let/],
+    ['declare -ai a=({{u}})', /in an argument of declare/],
+    ['f(){ local {{u}}; }; f', /in an argument of local/],
+    ['function f { local {{u}}; }; f', /in an argument of local/],
     // A comment's apostrophe does not stop the next line's continuation from being one.
     ["echo # it's\necho $\\\n{{u}}", /right after \$/],
   ])('refuses %j', (run, problem) => {

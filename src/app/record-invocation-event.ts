@@ -1,4 +1,4 @@
-import { classifyInvocation } from '../domain/command-run';
+import { classifyInvocation, isRunsCommand } from '../domain/command-run';
 import { RUN_SHELL_DOCUMENT } from '../ports/command-runner';
 import { settle, type TrackDeps, toNodeResult } from './track-run';
 
@@ -59,7 +59,16 @@ export async function recordInvocationEvent(
   if (run.status !== 'running') return 'not-running';
   if ((await deps.runs.nodeResults(run.id)).some((r) => r.nodeId === nodeId)) return 'already-recorded';
 
-  const node = toNodeResult(run, await deps.commands.result(commandId, nodeId));
+  const result = await deps.commands.result(commandId, nodeId);
+  // A stored run naming this command id is not enough (issue 11): the command must say it is the run's.
+  if (!isRunsCommand(run, result.comment)) {
+    deps.logger.warn(
+      { runId: run.id, commandId },
+      "a run names a command it did not send; its result is not the run's",
+    );
+    return 'not-ours';
+  }
+  const node = toNodeResult(run, result);
   // GetCommandInvocation may lag the event by a moment; polling picks the node up then.
   if (!node) return 'in-progress';
   if (!(await deps.runs.recordNode(run.id, node))) return 'already-recorded';

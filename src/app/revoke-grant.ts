@@ -60,7 +60,9 @@ export async function revokeGrant(
   if ((await deps.grants.save(leased, current.version)) === 'stale') return 'busy';
   const ending = current.ending;
 
-  const policyArn = leased.policyArn ?? grantPolicyArn(deps.config.aws, leased.id);
+  // Derived, never read from the record: the table is no witness (issue 11), and a stored ARN naming
+  // another policy would have this detach and delete it. Keyturn only ever stores this same ARN.
+  const policyArn = grantPolicyArn(deps.config.aws, leased.id);
   const target = deps.config.targets[leased.target];
   const nodes = opts.nodes ?? ((t: Target) => deps.fleet.nodesTagged(t.tags));
   // The layers are independent (DESIGN.md), so they run side by side: IAM refusing (throttled, down)

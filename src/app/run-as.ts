@@ -1,4 +1,7 @@
 import type { Grant } from '../domain/grant';
+import { isCurrentPrincipal } from '../domain/grant-authority';
+import { principalOfUser } from '../domain/person';
+import { samePrincipal } from '../domain/principal';
 import type { Deps } from './deps';
 
 /**
@@ -10,14 +13,14 @@ export async function clearRunAsUnlessNeeded(
   grant: Grant,
 ): Promise<void> {
   if (!grant.runAsSet) return;
-  const samePrincipal = (g: Grant) =>
-    g.id !== grant.id &&
-    g.principal.kind === grant.principal.kind &&
-    g.principal.name === grant.principal.name;
+  // Only a principal Keyturn would tag for this requester now: a record written straight into the
+  // table (issue 11) must not strip the tag an operator set on some other user or role.
+  if (!isCurrentPrincipal(principalOfUser(deps.config.people, grant.requester), grant.principal)) return;
+  const sameOwner = (g: Grant) => g.id !== grant.id && samePrincipal(g.principal, grant.principal);
   const active = await deps.grants.listByStatus('active');
   const applying = await deps.grants.listByStatus('approved');
   const stillNeeded =
-    active.some((g) => samePrincipal(g) && !g.ending && g.runAsSet === grant.runAsSet) ||
-    applying.some((g) => samePrincipal(g) && deps.config.targets[g.target]?.runAs === grant.runAsSet);
+    active.some((g) => sameOwner(g) && !g.ending && g.runAsSet === grant.runAsSet) ||
+    applying.some((g) => sameOwner(g) && deps.config.targets[g.target]?.runAs === grant.runAsSet);
   if (!stillNeeded) await deps.access.clearRunAs(grant.principal);
 }

@@ -48,20 +48,9 @@ export async function startRun(deps: StartDeps, runId: string): Promise<StartRun
   if (!target) return failOpenRun(deps, run, `target ${run.target} is no longer in the configuration`);
 
   if (run.status === 'queued') {
-    // The stored run is not evidence enough (issue 11): derive it again before any SSM call.
-    const { config } = deps;
-    const queued = run;
-    const grants = await deps.grants.listByRequester(queued.requester);
-    const authority = await judgeWithGroups(deps, target, (groups) =>
-      checkRunAuthority(queued, {
-        people: config.people,
-        targets: config.targets,
-        snippets: config.snippets,
-        grants,
-        groups,
-      }),
-    );
-    if (authority.outcome === 'refuse') return refuseRun(deps, run, describeRunAuthorityRefusal(authority));
+    // The stored run is not evidence enough (issue 11): derive it again before posting anything for it.
+    const refusal = await authorityRefusal(deps, run, target);
+    if (refusal !== undefined) return refuseRun(deps, run, refusal);
   }
 
   if ((run.status === 'awaiting-approval' || run.status === 'queued') && !run.nodes) {
@@ -150,6 +139,10 @@ async function send(deps: StartDeps, queued: CommandRun, target: Target): Promis
   let run = queued;
   let claimed: CommandRun | undefined;
   for (let race = 0; race < MAX_RACES && !claimed; race++) {
+    // Checked again on the very record the claim writes and the send uses: the one checked before
+    // the message was posted may have been rewritten in the table since (issue 11).
+    const refusal = await authorityRefusal(deps, run, target);
+    if (refusal !== undefined) return refuseRun(deps, run, refusal);
     const next = moveRun(run, 'sending', { sendingAt: deps.clock.now().toISOString() });
     if (!next.ok) return 'skipped';
     if ((await deps.runs.save(next.value, run.version)) === 'saved') claimed = next.value;
@@ -180,6 +173,26 @@ async function send(deps: StartDeps, queued: CommandRun, target: Target): Promis
       return failSending(deps, claimed.id, `SSM refused the command: ${error.code}: ${error.message}`);
     return lookForLostCommand(deps, claimed, error);
   }
+}
+
+/** Why the run, as given, does not hold up against the configuration, or undefined when it does. */
+async function authorityRefusal(
+  deps: StartDeps,
+  run: CommandRun,
+  target: Target,
+): Promise<string | undefined> {
+  const { config } = deps;
+  const grants = await deps.grants.listByRequester(run.requester);
+  const authority = await judgeWithGroups(deps, target, (groups) =>
+    checkRunAuthority(run, {
+      people: config.people,
+      targets: config.targets,
+      snippets: config.snippets,
+      grants,
+      groups,
+    }),
+  );
+  return authority.outcome === 'refuse' ? describeRunAuthorityRefusal(authority) : undefined;
 }
 
 /** The SendCommand parameters for a run: everything comes from the run as stored and the target's tags. */

@@ -4,6 +4,7 @@ import {
   type CommandRun,
   countOutcomes,
   cutOutput,
+  isRunsCommand,
   moveRun,
   type NodeResult,
   trackingDeadline,
@@ -62,6 +63,13 @@ export async function trackRun(deps: TrackDeps, runId: string): Promise<TrackOut
       run.commandId,
       atTheEnd ? { invocations: 'when-done' } : {},
     );
+    if (!isRunsCommand(run, progress.comment)) {
+      deps.logger.warn(
+        { runId: run.id, commandId: run.commandId },
+        "refused to track a run whose command id names a command it did not send (its comment is not the run's)",
+      );
+      return 'skipped';
+    }
     const ended =
       progress.completedCount ??
       progress.invocations.filter((inv) => classifyInvocation(inv.status, inv.statusDetails) !== undefined)

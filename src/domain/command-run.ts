@@ -210,6 +210,18 @@ export function runComment(run: Pick<CommandRun, 'id' | 'requester' | 'snippet' 
 }
 
 /**
+ * Whether the SSM command whose Comment is `comment` is the one this run sent. The stored command id
+ * is not evidence enough (issue 11): a run written into the table could name another tool's command,
+ * and have its output posted. Unknown (SSM does not list the command yet) is not a mismatch.
+ */
+export function isRunsCommand(
+  run: Pick<CommandRun, 'id' | 'requester' | 'snippet' | 'target'>,
+  comment: string | undefined,
+): boolean {
+  return comment === undefined || comment === runComment(run);
+}
+
+/**
  * When tracking stops waiting for SSM: its own ExpiresAfter when known, else the send time plus
  * the delivery and execution timeouts; plus a grace period for the last status change to arrive.
  */

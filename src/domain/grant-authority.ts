@@ -116,6 +116,7 @@ export function checkGrantAuthority(grant: Grant, ctx: AuthorityContext): Author
 }
 
 function checkGrant(grant: Grant, ctx: AuthorityContext, opts: { approvals: boolean }): AuthorityDecision {
+  // Own keys only: a stored `constructor` must not find Object's (as run-authority.ts does too).
   const person = Object.hasOwn(ctx.people, grant.requester) ? ctx.people[grant.requester] : undefined;
   const mapped = person === undefined ? undefined : personPrincipal(person);
   if (mapped === undefined) return refuse({ reason: 'unmapped-requester', requester: grant.requester });
@@ -126,7 +127,7 @@ function checkGrant(grant: Grant, ctx: AuthorityContext, opts: { approvals: bool
       principal: grant.principal,
       mapped,
     });
-  const target = ctx.targets[grant.target];
+  const target = Object.hasOwn(ctx.targets, grant.target) ? ctx.targets[grant.target] : undefined;
   if (!target) return refuse({ reason: 'unknown-target', target: grant.target });
   if (grant.policyArn !== undefined && grant.policyArn !== ctx.policyArn)
     return refuse({ reason: 'policy-not-own', policyArn: grant.policyArn, expected: ctx.policyArn });

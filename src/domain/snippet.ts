@@ -243,7 +243,7 @@ export function placeholderPlacementProblems(template: string): string[] {
         problem(`puts ${placeholder} inside ${what}; write it unquoted (Keyturn quotes every value itself)`);
     }
   };
-  const stack: Frame[] = [{ kind: 'command', close: '', wordStart: 0, cases: 0 }];
+  const stack: Frame[] = [{ kind: 'command', close: '', wordStart: 0, cases: 0, words: [] }];
   for (let i = 0; i < run.length; i++) {
     const frame = stack[stack.length - 1] as Frame;
     const placeholder = starts.get(i);
@@ -257,7 +257,7 @@ export function placeholderPlacementProblems(template: string): string[] {
     const at = (text: string) => run.startsWith(text, i);
     const push = (kind: FrameKind, open: string, close: string) => {
       i += open.length - 1;
-      stack.push({ kind, close, wordStart: i + 1, cases: 0 });
+      stack.push({ kind, close, wordStart: i + 1, cases: 0, words: [] });
     };
     if (ch === '\\' && run[i + 1] === '\n') {
       // A line continuation, outside single quotes and comments (skipped whole below): the shell
@@ -337,8 +337,12 @@ export function placeholderPlacementProblems(template: string): string[] {
     else if (at('$[')) push('arithmetic', '$[', ']');
     else if (at('((') && frame.kind !== 'parameter') push('arithmetic', '((', '))');
     else if (at('[[') && frame.kind === 'command' && i === frame.wordStart) push('conditional', '[[', ']]');
-    else if (ch === '(' && frame.kind !== 'parameter') push(frame.kind, '(', ')');
-    else if (frame.kind === 'command' && i === frame.wordStart && ch === '#') {
+    else if (ch === '(' && frame.kind !== 'parameter') {
+      // `name=(…)`: its elements are values of the command that assigns them (`declare -ai a=(…)`).
+      const assignedBy = frame.kind === 'command' && run[i - 1] === '=' ? [...frame.words] : undefined;
+      push(frame.kind, '(', ')');
+      if (assignedBy) (stack[stack.length - 1] as Frame).assignedBy = assignedBy;
+    } else if (frame.kind === 'command' && i === frame.wordStart && ch === '#') {
       // A comment, to the end of the line; a value cannot hold a newline, so it cannot end one.
       const newline = run.indexOf('\n', i);
       i = (newline < 0 ? run.length : newline) - 1;
@@ -350,7 +354,13 @@ export function placeholderPlacementProblems(template: string): string[] {
       // In `case … in a) …;; esac` a pattern's `)` does not close a `$(`.
       frame.cases = Math.max(0, frame.cases + (at('case') ? 1 : -1));
       i += 3;
-    } else if (WORD_BREAK.test(ch)) frame.wordStart = i + 1;
+    } else if (WORD_BREAK.test(ch)) {
+      // The words of the current simple command, so a placeholder knows which command takes it.
+      const word = run.slice(frame.wordStart, i);
+      if (word !== '') frame.words.push(word);
+      if (/[;&|\n]/.test(ch)) frame.words = [];
+      frame.wordStart = i + 1;
+    }
   }
   return problems;
 }
@@ -363,6 +373,10 @@ interface Frame {
   close: string;
   wordStart: number;
   cases: number;
+  /** The words of the current simple command read so far (as written, quotes and all). */
+  words: string[];
+  /** In an array assignment `name=(…)`: the words of the command before it, which assigns the values. */
+  assignedBy?: string[];
 }
 
 /** Unquoted characters that end a shell word. */
@@ -399,6 +413,76 @@ function placementProblem(
     return `puts ${placeholder} in a ~ prefix, which ksh and zsh expand to a home directory even when quoted; write '~'${placeholder} for a literal ~, or ~/${placeholder} for a path under the home directory`;
   if (before.startsWith('='))
     return `puts ${placeholder} in a word that starts with =, which zsh expands to a command's path even when quoted; write '='${placeholder} for a literal =`;
+  const command =
+    frame.assignedBy !== undefined
+      ? builtinReadingNames(frame.assignedBy, '=', '')
+      : builtinReadingNames(frame.words, before, run.slice(at).split(/[;&|\n]/)[0] ?? '');
+  if (command !== undefined)
+    return `puts ${placeholder} in an argument of ${command}, which bash, ksh or zsh read as a variable name or as arithmetic, where a value's $(…) runs even when quoted; pass it to a command that takes it as data instead (e.g. printf %s, expr, or [ … = … ])`;
+  return undefined;
+}
+
+/** Builtins that read any argument as a variable name or as arithmetic (a subscript is arithmetic). */
+const NAME_OR_ARITHMETIC_BUILTINS = new Set([
+  'let',
+  'unset',
+  'read',
+  'readarray',
+  'mapfile',
+  'getopts',
+  'shift',
+  'ulimit',
+  'eval',
+  'integer',
+]);
+/** Builtins that read `name=value` words: the name is a variable name, the value arithmetic with -i. */
+const DECLARATION_BUILTINS = new Set(['declare', 'typeset', 'local', 'readonly', 'export']);
+/** Words before a command's name that leave it a builtin: `if let …`, `builtin let …`, `x=1 let …`. */
+const COMMAND_PREFIXES = new Set([
+  'if',
+  'then',
+  'else',
+  'elif',
+  'do',
+  'while',
+  'until',
+  '!',
+  '{',
+  'time',
+  'command',
+  'builtin',
+]);
+const INTEGER_TEST = /^-(eq|ne|lt|le|gt|ge)$/;
+
+/**
+ * The builtin that would read the placeholder's word as a name or as arithmetic, or undefined:
+ * `words` are the command's words before it, `before` the start of its own word, `rest` the command
+ * from the placeholder on. Shown to run a quoted value's `$(…)` (snippet.test.ts): bash's let,
+ * declare -i, read, unset, printf -v and test -v; mksh's [ … -eq … ]; zsh's typeset, export and read.
+ */
+function builtinReadingNames(words: readonly string[], before: string, rest: string): string | undefined {
+  const plain = words.map((w) => w.replace(/['"\\]/g, ''));
+  const at = plain.findIndex(
+    (w, k) =>
+      !COMMAND_PREFIXES.has(w) &&
+      w !== 'function' &&
+      plain[k - 1] !== 'function' &&
+      // An assignment before the command, or a function's header (`f(){`, `function f {`): its body is read on.
+      !/^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/.test(w) &&
+      !/\(\)\{?$/.test(w),
+  );
+  if (at < 0) return undefined;
+  const name = plain[at] as string;
+  const args = plain.slice(at + 1);
+  const previous = before === '' ? args.at(-1) : undefined;
+  if (NAME_OR_ARITHMETIC_BUILTINS.has(name)) return name;
+  if (DECLARATION_BUILTINS.has(name))
+    return !before.includes('=') || args.some((a) => /^[-+][A-Za-z]*i/.test(a)) ? name : undefined;
+  if (name === 'printf') return previous === '-v' ? name : undefined;
+  if (name === 'test' || name === '[') {
+    const all = [...args, ...rest.split(/\s+/)];
+    return previous === '-v' || all.some((a) => INTEGER_TEST.test(a)) ? name : undefined;
+  }
   return undefined;
 }
 

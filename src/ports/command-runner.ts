@@ -48,6 +48,8 @@ export interface CommandProgress {
   completedCount?: number;
   /** Every invocation so far; empty while the command runs when asked for `invocations: 'when-done'`. */
   invocations: InvocationStatus[];
+  /** The command's Comment ('' when it has none), which names the run that sent it; absent while SSM does not list the command. */
+  comment?: string;
 }
 
 /**
@@ -70,6 +72,8 @@ export interface InvocationResult extends InvocationStatus {
   /** Where the full output is, when output is configured: an S3 URL, or a CloudWatch Logs group and stream. */
   stdoutLocation?: string;
   stderrLocation?: string;
+  /** The command's Comment ('' when it has none), which names the run that sent it. */
+  comment?: string;
 }
 
 /** Run Command, as the run use cases need it. Adapters translate SDK errors into CommandRunnerError. */

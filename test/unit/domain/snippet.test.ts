@@ -234,6 +234,15 @@ describe('placeholderPlacementProblems', () => {
     "echo 'it''s' # don't {{u}}\necho {{u}}",
     "cut -d $'\\t' -f {{u}}",
     "echo 'a\\\n' # b\\\necho {{u}}",
+    // Issue 11 point 7: builtins that read a word as a name or as arithmetic, only where they do.
+    'printf %s {{u}}',
+    'printf -v line %s {{u}}',
+    'export UNIT={{u}} && systemctl status "$UNIT"',
+    'echo let {{u}}',
+    'let n=1; echo {{u}}',
+    'test {{u}} = x',
+    'a=({{u}} x); echo "${a[@]}"',
+    'declare -a a=({{u}})',
   ])('accepts %j', (run) => {
     expect(placeholderPlacementProblems(run)).toEqual([]);
   });
@@ -276,6 +285,24 @@ describe('placeholderPlacementProblems', () => {
     ['echo $(( $(echo {{u}}) ))', /^puts \{\{u\}\} inside arithmetic/],
     ['x=1; [[ $(echo {{u}}) -eq 1 ]]', /inside \[\[ … \]\]/],
     ["echo $'it\\'s' {{u}}", /^uses \\' inside \$'…'/],
+    // Issue 11 point 7: these builtins read a quoted word as a variable name or as arithmetic, where
+    // a subscript's $(…) runs (bash, ksh93, mksh or zsh; each shown to run it).
+    ['let n={{u}}+1', /^puts \{\{u\}\} in an argument of let, /],
+    ['declare -i n={{u}}', /in an argument of declare/],
+    ['typeset {{u}}', /in an argument of typeset/],
+    ['read {{u}} <<< x', /in an argument of read/],
+    ['unset {{u}}', /in an argument of unset/],
+    ['eval echo {{u}}', /in an argument of eval/],
+    ['printf -v {{u}} %s x', /in an argument of printf/],
+    ['[ -v {{u}} ] && echo set', /in an argument of \[/],
+    ['[ {{u}} -gt 0 ] && echo big', /in an argument of \[/],
+    ['test 1 -lt {{u}}', /in an argument of test/],
+    ['if let {{u}}; then echo y; fi', /in an argument of let/],
+    ['x=1 builtin let {{u}}', /in an argument of let/],
+    ['echo $(let {{u}})', /in an argument of let/],
+    ['declare -ai a=({{u}})', /in an argument of declare/],
+    ['f(){ local {{u}}; }; f', /in an argument of local/],
+    ['function f { local {{u}}; }; f', /in an argument of local/],
     // A comment's apostrophe does not stop the next line's continuation from being one.
     ["echo # it's\necho $\\\n{{u}}", /right after \$/],
   ])('refuses %j', (run, problem) => {

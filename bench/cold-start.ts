@@ -50,10 +50,36 @@ export interface ColdStartResult {
   bundles: BundleResult[];
   /** slack / minimal Bolt app, on process time and on in-process init time. */
   slackRatio: { process: number; init: number };
+  /** With `--attribution` only: the slack bundle's variants (VARIANTS). */
+  attribution?: AttributionResult[];
+}
+
+/**
+ * `--attribution`: variants of the slack bundle, timed in the same round-robin, to say where its
+ * cold start goes beyond the minimal app's (BENCHMARKS.md, item 3). Never part of `npm run bench`.
+ */
+const VARIANTS = {
+  /** The Slack secrets from the environment, as the minimal app takes them: the cost of the two GetParameter reads. */
+  'slack-secretsFromEnv': { secretsFromEnv: true, noSdkClients: false },
+  /** The DynamoDB and SQS clients replaced by do-nothing classes (bench/stand-ins/no-sdk-clients.js). */
+  'slack-noSdkClients': { secretsFromEnv: false, noSdkClients: true },
+  /** Both: what is left is dynamodb-toolbox, pino and Keyturn's own code. */
+  'slack-noSdkClients-secretsFromEnv': { secretsFromEnv: true, noSdkClients: true },
+} as const;
+
+export interface AttributionResult {
+  name: string;
+  bytes: number;
+  processMedianMs: number;
+  initMedianMs: number;
+  /** Over the minimal app's process time, as slackRatio.process. */
+  ratio: number;
 }
 
 interface Built {
   name: string;
+  /** Times the process with the minimal app's environment (secrets in variables, no parameter names). */
+  secretsFromEnv?: boolean;
   entry: string;
   largest: { module: string; kib: number }[];
   bundle: string;
@@ -115,7 +141,7 @@ const NO_OP: Record<string, { event: unknown; includes: string }> = {
   [MINIMAL]: { event: unsignedSlackEvent(), includes: 'require + first invocation (unsigned request → 401)' },
 };
 
-async function buildAll(): Promise<{ built: Built[]; options: BuildOptions }> {
+async function buildAll(attribution: boolean): Promise<{ built: Built[]; options: BuildOptions }> {
   const { options, functions } = esbuildOptions();
   rmSync(OUT, { recursive: true, force: true });
   // The config as `npm run package` ships it: keyturn.example.yml validated, written as JSON (deploy/stack.ts).
@@ -150,6 +176,41 @@ async function buildAll(): Promise<{ built: Built[]; options: BuildOptions }> {
       event: noOp?.event ?? null,
       initIncludes: noOp?.includes ?? 'require only (its first invocation would run the use case)',
     });
+  }
+  if (attribution) {
+    const slack = built.find((b) => b.name === 'slack');
+    if (!slack) throw new Error('no slack function in serverless.yml');
+    for (const [name, v] of Object.entries(VARIANTS)) {
+      const taskRoot = path.join(OUT, name);
+      const standIn = path.join(ROOT, 'bench/stand-ins/no-sdk-clients.js');
+      await build({
+        ...options,
+        ...(v.noSdkClients
+          ? {
+              alias: {
+                ...options.alias,
+                '@aws-sdk/client-dynamodb': standIn,
+                '@aws-sdk/lib-dynamodb': standIn,
+                '@aws-sdk/client-sqs': standIn,
+              },
+            }
+          : {}),
+        absWorkingDir: ROOT,
+        entryPoints: [slack.entry],
+        outdir: path.join(taskRoot, path.dirname(slack.entry)),
+        logLevel: 'error',
+      });
+      mkdirSync(path.dirname(path.join(taskRoot, COMPILED_CONFIG_FILE)), { recursive: true });
+      writeFileSync(path.join(taskRoot, COMPILED_CONFIG_FILE), compiled);
+      built.push({
+        ...slack,
+        name,
+        secretsFromEnv: v.secretsFromEnv,
+        largest: [],
+        bundle: path.join(taskRoot, slack.entry.replace(/\.ts$/, '.js')),
+        taskRoot,
+      });
+    }
   }
   return { built, options };
 }
@@ -218,9 +279,12 @@ async function timeOnce(b: Built, env: NodeJS.ProcessEnv, run: number): Promise<
   return { processMs, requireMs: result.requireMs, initMs: result.initMs, answer: result.answer };
 }
 
-export async function measureColdStart(runs: number): Promise<ColdStartResult> {
+export async function measureColdStart(
+  runs: number,
+  opts: { attribution?: boolean } = {},
+): Promise<ColdStartResult> {
   mkdirSync(OUT, { recursive: true });
-  const { built, options } = await buildAll();
+  const { built, options } = await buildAll(opts.attribution === true);
   const ssm = await startParameterStore();
   // What serverless.yml gives every function, pointed at local fakes (as test/deploy/bundle.test.ts does).
   const env: NodeJS.ProcessEnv = {
@@ -232,6 +296,8 @@ export async function measureColdStart(runs: number): Promise<ColdStartResult> {
     AWS_SECRET_ACCESS_KEY: 'example-secret',
     AWS_ENDPOINT_URL_SSM: ssm.url,
     AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
+    // The worker reads the account's IAM quotas as it starts: nothing may leave loopback.
+    AWS_ENDPOINT_URL_IAM: 'http://127.0.0.1:9',
     AWS_EC2_METADATA_DISABLED: 'true',
     // Lambda runs Node 22, where the SDK prints no Node 20 deprecation warning.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -254,13 +320,19 @@ export async function measureColdStart(runs: number): Promise<ColdStartResult> {
     // Round-robin, so drift in the machine's speed spreads over every bundle alike.
     for (let run = 0; run < runs; run++) {
       for (const b of built) {
-        times.get(b.name)?.push(await timeOnce(b, b.name === MINIMAL ? env : keyturnEnv, run));
+        const bEnv =
+          b.name === MINIMAL
+            ? env
+            : b.secretsFromEnv
+              ? { ...env, SLACK_BOT_TOKEN_PARAM: undefined, SLACK_SIGNING_SECRET_PARAM: undefined }
+              : keyturnEnv;
+        times.get(b.name)?.push(await timeOnce(b, bEnv, run));
       }
     }
   } finally {
     ssm.server.close();
   }
-  const bundles = built.map((b): BundleResult => {
+  const all = built.map((b): BundleResult => {
     const t = times.get(b.name) ?? [];
     const js = readFileSync(b.bundle);
     const answers: Record<string, number> = {};
@@ -279,22 +351,41 @@ export async function measureColdStart(runs: number): Promise<ColdStartResult> {
       answers,
     };
   });
+  const variants = new Set(built.filter((b) => b.secretsFromEnv !== undefined).map((b) => b.name));
+  const bundles = all.filter((b) => !variants.has(b.name));
   const slack = bundles.find((b) => b.name === 'slack');
   const minimal = bundles.find((b) => b.name === MINIMAL);
   if (!slack || !minimal) throw new Error('the slack function or the minimal app was not built');
-  const { alias, external, target, minify, sourcemap, format, platform } = options;
+  const { alias, external, target, minify, sourcemap, format, platform, mainFields } = options;
   return {
     runs,
     nodeVersion: process.version,
-    esbuild: { target, platform, format, minify, sourcemap, alias, external },
+    esbuild: { target, platform, format, minify, sourcemap, mainFields, alias, external },
     bundles,
     slackRatio: {
       process: round(slack.processMedianMs / minimal.processMedianMs),
       init: round(slack.initMedianMs / minimal.initMedianMs),
     },
+    ...(variants.size > 0
+      ? {
+          attribution: all
+            .filter((b) => variants.has(b.name))
+            .map((b) => ({
+              name: b.name,
+              bytes: b.bytes,
+              processMedianMs: b.processMedianMs,
+              initMedianMs: b.initMedianMs,
+              ratio: round(b.processMedianMs / minimal.processMedianMs),
+            })),
+        }
+      : {}),
   };
 }
 
 if (require.main === module) {
-  childMain(([runs = '15']) => measureColdStart(Number(runs)));
+  // `npx tsx bench/cold-start.ts <out.json> [runs] [--attribution]`
+  childMain((args) => {
+    const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? '15');
+    return measureColdStart(runs, { attribution: args.includes('--attribution') });
+  });
 }

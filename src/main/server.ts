@@ -180,9 +180,11 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
       commands = new SimulatedRunCommand({ nodes: config.sandbox.fleet, clock });
     } else {
       const aws = buildAwsClients({ region: config.aws.region });
+      // Local mode is also the worker: the account's quotas are read now, off the approval path (issue 13).
       access = createIamAccessControl(aws.iam, {
         accountId: config.aws.accountId,
         partition: config.aws.partition,
+        readQuotasAtStart: true,
       });
       fleet = createSsmFleet(aws.ssm);
       commands = ssmCommandRunner(aws.ssm, config.aws.region);

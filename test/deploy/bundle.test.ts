@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { builtinModules } from 'node:module';
@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDynamoGrantStore } from '../../src/adapters/dynamodb/grant-store';
 import { ensureTable, startDynalite } from '../../src/adapters/dynamodb/local';
 import { loadConfig } from '../../src/config/load';
 import { FUNCTIONS, OUT_DIR, ROOT, readZip, type ZipEntry } from './stack-files';
@@ -81,6 +83,35 @@ describe('function zips', () => {
     },
   );
 
+  it("slack carries no credential source but the environment's: no SSO, ini file, process, web identity or metadata link, no STS/SSO client", () => {
+    const sources = sourcesOf('slack');
+    expect(
+      sources.filter((s) =>
+        /node_modules\/(@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|http|login)|nested-clients|token-providers)|@smithy\/credential-provider-imds)\//.test(
+          s,
+        ),
+      ),
+    ).toEqual([]);
+    expect(sources).toEqual(expect.arrayContaining(['deploy/lambda-stubs/credential-provider-node.js']));
+  });
+
+  it("slack takes the AWS SDK's ES module builds, so esbuild keeps only the commands and code it calls", () => {
+    const sdk = sourcesOf('slack').filter((s) => /node_modules\/@aws-sdk\/client-(dynamodb|sqs)\//.test(s));
+    expect(sdk.length).toBeGreaterThan(0);
+    expect(sdk.filter((s) => !/\/dist-es\//.test(s) && !s.endsWith('/package.json'))).toEqual([]);
+    // Of the DynamoDB client's 62 commands, only the item reads and writes dynamodb-toolbox can send;
+    // of SQS's 23, SendMessage and ChangeMessageVisibility (the runtime the worker shares builds both).
+    const commands = (client: string) =>
+      sdk
+        .filter((s) => s.includes(`/client-${client}/dist-es/commands/`) && !s.endsWith('/index.js'))
+        .map((s) => path.basename(s, 'Command.js'))
+        .sort();
+    expect(
+      commands('dynamodb').filter((c) => !/Item|Items|^Query$|^Scan$|^DescribeEndpoints$/.test(c)),
+    ).toEqual([]);
+    expect(commands('sqs')).toEqual(['ChangeMessageVisibility', 'SendMessage']);
+  });
+
   it('slack carries only the ack path: no IAM or SSM client, no YAML parser or zod, no session or digest store', () => {
     const sources = sourcesOf('slack');
     expect(
@@ -121,11 +152,9 @@ describe('function zips', () => {
       .toString('utf8');
     const required = [...js.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!);
     const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
-    // Both are tried inside try/catch: the SDK's SigV4a signer, and debug's terminal colours.
-    expect([...new Set(required.filter((m) => !builtins.has(m)))].sort()).toEqual([
-      '@aws-sdk/signature-v4-crt',
-      'supports-color',
-    ]);
+    // debug's terminal colours, tried inside try/catch. (The SDK's SigV4a signer, `@aws-sdk/signature-v4-crt`,
+    // was one too until the bundles took the SDK's ES module builds, from which esbuild drops it unused.)
+    expect([...new Set(required.filter((m) => !builtins.has(m)))].sort()).toEqual(['supports-color']);
   });
 
   it('replaces Socket Mode and iconv-lite with stand-ins (deploy/lambda-stubs), so undici is not bundled', () => {
@@ -157,6 +186,10 @@ let dynamo: { endpoint: string; close(): Promise<void> };
 const ssmRequests: { target: string; body: { Name: string; WithDecryption?: boolean } }[] = [];
 let taskRoot: string;
 let invocations = 0;
+/** SQS (JSON protocol) taking SendMessage, as the slack function's queue. */
+let sqs: Server;
+let queueUrl: string;
+const sqsRequests: { target: string; body: { QueueUrl: string; MessageBody: string } }[] = [];
 
 beforeAll(async () => {
   ssm = createServer((req, res) => {
@@ -179,6 +212,20 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => ssm.listen(0, '127.0.0.1', resolve));
   ssmUrl = `http://127.0.0.1:${(ssm.address() as AddressInfo).port}`;
+  sqs = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (chunk) => (raw += chunk));
+    req.on('end', () => {
+      const body = JSON.parse(raw);
+      sqsRequests.push({ target: String(req.headers['x-amz-target']), body });
+      res.setHeader('content-type', 'application/x-amz-json-1.0');
+      // The SDK checks the body's MD5 against the one SQS computed.
+      const md5 = createHash('md5').update(body.MessageBody).digest('hex');
+      res.end(JSON.stringify({ MessageId: `m-${sqsRequests.length}`, MD5OfMessageBody: md5 }));
+    });
+  });
+  await new Promise<void>((resolve) => sqs.listen(0, '127.0.0.1', resolve));
+  queueUrl = `http://127.0.0.1:${(sqs.address() as AddressInfo).port}/123456789012/keyturn-test-jobs`;
   dynamo = await startDynalite();
   const client = new DynamoDBClient({
     region: 'ap-northeast-1',
@@ -210,11 +257,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((resolve) => ssm.close(resolve));
+  await new Promise((resolve) => sqs.close(resolve));
   await dynamo.close();
 });
 
 /** One cold start and one invocation of a function, in a clean process with Lambda-like settings. */
-async function invoke(fn: string, event: unknown): Promise<{ result?: unknown; error?: string }> {
+async function invoke(
+  fn: string,
+  event: unknown,
+  overrides: Record<string, string> = {},
+): Promise<{ result?: unknown; error?: string }> {
   const dir = path.join(taskRoot, fn);
   const env = {
     PATH: process.env.PATH ?? '',
@@ -225,6 +277,8 @@ async function invoke(fn: string, event: unknown): Promise<{ result?: unknown; e
     AWS_SECRET_ACCESS_KEY: 'example-secret',
     AWS_ENDPOINT_URL_SSM: ssmUrl,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    // The worker reads the account's IAM quotas as it starts: nothing may leave loopback.
+    AWS_ENDPOINT_URL_IAM: 'http://127.0.0.1:9',
     AWS_EC2_METADATA_DISABLED: 'true',
     KEYTURN_CONFIG_JSON: '.keyturn-package/config.json',
     KEYTURN_TABLE: 'keyturn-test',
@@ -234,6 +288,7 @@ async function invoke(fn: string, event: unknown): Promise<{ result?: unknown; e
     SLACK_BOT_ID: 'B0KEYTURN',
     SLACK_BOT_USER_ID: 'U0KEYTURN',
     SLACK_API_URL: 'http://127.0.0.1:9/api/',
+    ...overrides,
   };
   const out = path.join(taskRoot, `${fn}-${++invocations}.json`);
   const bundle = path.join(dir, 'handlers', `${handlerFile(fn)}.js`);
@@ -291,6 +346,35 @@ describe('the bundles boot as Lambda runs them', () => {
       ['AmazonSSM.GetParameter', '/keyturn/test/slack-bot-token', true],
       ['AmazonSSM.GetParameter', '/keyturn/test/slack-signing-secret', true],
     ]);
+  });
+
+  it('slack: stores an /access request and enqueues its card before answering, with the credentials from the environment', async () => {
+    const response = (await invoke('slack', slashCommandEvent('prod-raspi 1h fix the disk', SIGNING_SECRET), {
+      KEYTURN_QUEUE_URL: queueUrl,
+    })) as { result: { statusCode: number; body: string } };
+    expect(response.result.statusCode).toBe(200);
+    expect(JSON.parse(response.result.body)).toMatchObject({ response_type: 'ephemeral' });
+    // The one message the listener sent before the response: the request card's job, for the grant it wrote.
+    expect(sqsRequests.map((r) => [r.target, r.body.QueueUrl])).toEqual([
+      ['AmazonSQS.SendMessage', queueUrl],
+    ]);
+    const job = JSON.parse(sqsRequests[0]!.body.MessageBody) as { kind: string; grantId: string };
+    expect(job.kind).toBe('post-request-card');
+    const client = new DynamoDBClient({
+      region: 'ap-northeast-1',
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'example-secret' },
+    });
+    const grants = createDynamoGrantStore({
+      documentClient: DynamoDBDocumentClient.from(client),
+      tableName: 'keyturn-test',
+    });
+    expect(await grants.get(job.grantId)).toMatchObject({
+      id: job.grantId,
+      requester: 'U0ALICE',
+      status: 'pending',
+    });
+    client.destroy();
   });
 
   it('slack: refuses a request signed with any other secret', async () => {

@@ -21,7 +21,12 @@ export interface SessionReconcileReport {
   ended: number;
   posted: number;
   failures: number;
+  /** Open sessions whose grant had already ended, terminated now (the revoke's own pass missed them). */
+  terminatedLate: number;
 }
+
+/** A grant in one of these has been revoked to the end: its policy is gone, and so must its sessions be. */
+const ENDED_GRANT = new Set(['expired', 'released', 'revoked', 'failed']);
 
 function described(info: SessionInfo): DescribedSession {
   return {
@@ -52,7 +57,7 @@ export async function reconcileSessions(
     deadline?: Date;
   } = {},
 ): Promise<SessionReconcileReport> {
-  const report: SessionReconcileReport = { discovered: 0, ended: 0, posted: 0, failures: 0 };
+  const report: SessionReconcileReport = { discovered: 0, ended: 0, posted: 0, failures: 0, terminatedLate: 0 };
   const now = deps.clock.now();
   const overdue = () => opts.deadline !== undefined && deps.clock.now() >= opts.deadline;
   let cutShort = false;
@@ -94,6 +99,7 @@ export async function reconcileSessions(
     }
 
     if (cutShort) throw new ReconcileCutShort();
+    report.terminatedLate = await endOutlivingSessions(deps, active, latest);
     const cursor = await deps.sessions.historyCursor();
     let after = (cursor === undefined ? now.getTime() : Date.parse(cursor)) - CURSOR_OVERLAP_MS;
     const awaitingHistory = watched.filter(
@@ -161,6 +167,43 @@ export async function reconcileSessions(
     }
   }
   return report;
+}
+
+/**
+ * The third layer's backstop (DESIGN.md: an open session survives the policy's removal). Revoking a
+ * grant ends the sessions it finds then; one opened between that look and the policy's removal, or one
+ * the `Owner` filter did not return (its value's format is documented only as "an AWS user"), would
+ * stay open. Every sweep already lists the active sessions: any still open on a grant that has ended
+ * is terminated here. TerminateSession is idempotent, so a repeat after a failure is harmless.
+ */
+async function endOutlivingSessions(
+  deps: TrackingDeps,
+  active: readonly SessionInfo[],
+  recorded: ReadonlyMap<string, Session>,
+): Promise<number> {
+  let terminated = 0;
+  const grants = new Map<string, Awaited<ReturnType<TrackingDeps['grants']['get']>>>();
+  for (const info of active) {
+    const grantId = recorded.get(info.id)?.grantId;
+    if (grantId === undefined) continue;
+    if (!grants.has(grantId)) grants.set(grantId, await deps.grants.get(grantId));
+    const grant = grants.get(grantId);
+    if (!grant || !ENDED_GRANT.has(grant.status)) continue;
+    try {
+      await deps.fleet.terminateSession(info.id);
+      terminated++;
+      deps.logger.warn(
+        { sessionId: info.id, grantId, status: grant.status },
+        'terminated a session still open after its grant ended',
+      );
+    } catch (error) {
+      deps.logger.error(
+        { sessionId: info.id, grantId, err: (error as Error).message },
+        'could not terminate a session still open after its grant ended; the next sweep tries again',
+      );
+    }
+  }
+  return terminated;
 }
 
 /** Not a failure: the deadline came first. Skips the rest, the History cursor included. */

@@ -7,6 +7,8 @@ import type { MemorySessionStore, RecordingSessionChat } from '../../support/fak
 import {
   activate,
   alice,
+  at,
+  stored,
   drain,
   MINUTE,
   RASPI_NODE,
@@ -34,6 +36,36 @@ const historyReads = (s: Scenario) =>
   s.account.calls.filter((c) => c.op === 'sessionsSince').map((c) => c.args[0] as string);
 
 describe('reconcileSessions', () => {
+  it('terminates a session still open after its grant ended, when the revoke did not find it (e.g. an Owner filter that missed it)', async () => {
+    const s = scenario();
+    const grant = await activate(s);
+    s.clock.advance(MINUTE);
+    const id = await open(s);
+    expect(await reconcileSessions(s.deps)).toMatchObject({ discovered: 1, terminatedLate: 0 });
+    expect((await parts(s).sessions.get(id))?.grantId).toBe(grant.id);
+
+    // The revoke looks with the Owner filter; here it answers nothing, so the sweep ends no session.
+    const account = s.account;
+    const blind = new Proxy(account, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== 'function') return value;
+        if (prop !== 'activeSessions') return value.bind(target);
+        return (filter?: { owner?: string }) =>
+          filter?.owner ? Promise.resolve([]) : target.activeSessions();
+      },
+    });
+    at(s, grant.expiresAt as string);
+    // One sweep: the revoke finds nothing to end, and the session reconcile that follows it ends the session.
+    expect((await sweep({ ...s.deps, fleet: blind })).ended).toBe(1);
+    expect((await stored(s, grant.id)).status).toBe('expired');
+    expect(await account.activeSessions()).toEqual([]);
+    expect(account.sessionHistory().map((h) => [h.id, h.status])).toEqual([[id, 'Terminated']]);
+
+    // Nothing left to end: the next reconcile terminates nothing more.
+    expect((await reconcileSessions(s.deps)).terminatedLate).toBe(0);
+  });
+
   it("records nothing more once past the deadline (the sweeper's timeout), leaves the cursor, and the next run goes on", async () => {
     const s = scenario();
     await activate(s);

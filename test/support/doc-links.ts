@@ -106,3 +106,33 @@ export function brokenLinks(pages: readonly Page[], repo: Repository): string[] 
   }
   return broken;
 }
+
+const REPO_FOLDERS = /^(?:src|handlers|deploy|test|policies|bench|bin|docs)\//;
+
+/**
+ * Repository paths a page names in code spans (`src/domain/policy.ts`, `policies/*.json`), so a
+ * moved file is noticed too. A `*` matches within one path segment.
+ */
+export function namedPaths(text: string): string[] {
+  const named: string[] = [];
+  for (const line of proseLines(text)) {
+    for (const match of line.matchAll(/`([^`\s]+)`/g)) {
+      const candidate = match[1];
+      if (candidate !== undefined && REPO_FOLDERS.test(candidate)) named.push(candidate);
+    }
+  }
+  return named;
+}
+
+/** Whether a named path (with `*` wildcards) matches something among the repository's files. */
+export function pathIsNamed(named: string, files: readonly string[]): boolean {
+  const folder = named.endsWith('/');
+  const pattern = new RegExp(
+    `^${named
+      .replace(/\/$/, '')
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^/]*')}${folder ? '/' : '(?:/|$)'}`,
+  );
+  return files.some((file) => pattern.test(file));
+}

@@ -1,6 +1,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { anchors, brokenLinks, linkTargets, type Page, type Repository, slug } from '../../support/doc-links';
+import {
+  anchors,
+  brokenLinks,
+  linkTargets,
+  namedPaths,
+  type Page,
+  pathIsNamed,
+  type Repository,
+  slug,
+} from '../../support/doc-links';
 
 const REPO = path.resolve(__dirname, '../../..');
 
@@ -42,6 +51,23 @@ describe('the links in README.md and docs/', () => {
     const linked = new Set(linkTargets(readme.text).map((target) => target.split('#')[0]));
     const unlinked = pages.filter((page) => page.path !== 'README.md' && !linked.has(page.path));
     expect(unlinked.map((page) => page.path)).toEqual([]);
+  });
+
+  it('every source, test or deploy path named in code spans exists (a moved file is noticed)', () => {
+    // The folders such paths start in, as they are on disk (generated files are allowed for below).
+    const files = ['src', 'handlers', 'deploy', 'test', 'policies', 'bench', 'bin', 'docs'].flatMap(
+      (folder) =>
+        readdirSync(path.join(REPO, folder), { recursive: true, encoding: 'utf8' }).map(
+          (file) => `${folder}/${file.split(path.sep).join('/')}`,
+        ),
+    );
+    const generated = ['test/e2e/artifacts/'];
+    const missing = docsPages().flatMap((page) =>
+      namedPaths(page.text)
+        .filter((named) => !generated.includes(named) && !pathIsNamed(named, files))
+        .map((named) => `${page.path}: ${named}`),
+    );
+    expect(missing).toEqual([]);
   });
 
   it('the README keeps the two set-up commands CI and hooks look for', () => {
@@ -119,5 +145,24 @@ describe('the link checker', () => {
       'README.md: docs/guide.md#not-a-heading-a-shell-comment: no heading #not-a-heading-a-shell-comment in docs/guide.md',
       'README.md: ../secrets.md: points outside the repository',
     ]);
+  });
+});
+
+describe('the named-path checker', () => {
+  const files = ['src/domain/policy.ts', 'policies/boundary.json', 'test/unit/domain/snippet.test.ts'];
+
+  it('finds files, folders and wildcards, and only in prose', () => {
+    const text =
+      'See `src/domain/policy.ts`, `src/domain/`, `policies/*.json` and `snippets:`.\n```\n`src/gone.ts`\n```';
+    expect(namedPaths(text)).toEqual(['src/domain/policy.ts', 'src/domain/', 'policies/*.json']);
+    expect(namedPaths(text).every((named) => pathIsNamed(named, files))).toBe(true);
+    expect(pathIsNamed('test/unit/domain/snippet*.test.ts', files)).toBe(true);
+  });
+
+  it('reports a moved file, a missing folder and a wildcard that matches nothing', () => {
+    expect(pathIsNamed('src/adapters/slack/blocks.ts', files)).toBe(false);
+    expect(pathIsNamed('src/domain/policy', files)).toBe(false);
+    expect(pathIsNamed('src/config/', files)).toBe(false);
+    expect(pathIsNamed('policies/*.yml', files)).toBe(false);
   });
 });

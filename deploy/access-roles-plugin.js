@@ -2,7 +2,7 @@
  * osls plugin: adds the access boundary and the people's access roles (deploy/stack.ts
  * accessRoleStacks, built from keyturn.yml by the functions' own loader) to the main stack. When
  * there are more people than one stack should hold, it writes the roles as standalone templates
- * `.serverless/keyturn-access-roles-<n>.json` instead, to deploy after the main stack (README "Deploy").
+ * `.serverless/keyturn-access-roles-<n>.json` instead, to deploy after the main stack (docs/deploy.md).
  */
 const { mkdirSync, writeFileSync, readdirSync, rmSync } = require('node:fs');
 const path = require('node:path');

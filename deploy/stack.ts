@@ -447,7 +447,7 @@ export const BOUNDARY_LOGICAL_ID = 'KeyturnAccessBoundary';
  * CloudFormation allows 500 resources per stack; the main stack holds ~40 of its own. Up to this many
  * people, their access roles live in the main stack (one `osls deploy`); past it, every access role
  * moves to "people" stacks of this many roles each, written next to the main template by
- * `npm run package` and deployed after it (README "Deploy"). Chosen well under 500 so a stack keeps
+ * `npm run package` and deployed after it (docs/deploy.md). Chosen well under 500 so a stack keeps
  * room to grow between packages.
  */
 export const PEOPLE_PER_STACK = 400;

@@ -71,7 +71,7 @@ describe('concurrency', () => {
   it('leaves the other functions in the unreserved pool, and the total well inside an account of 1,000', () => {
     for (const fn of ['digest', 'sessionEvents', 'commandEvents']) expect(reserved(fn)).toBeUndefined();
     const total = FUNCTIONS.reduce((sum, fn) => sum + ((reserved(fn) as number | undefined) ?? 0), 0);
-    // Lambda refuses a reservation that leaves fewer than 100 unreserved executions (README "Deploy").
+    // Lambda refuses a reservation that leaves fewer than 100 unreserved executions (docs/deploy.md).
     expect(total).toBe(27);
   });
 });

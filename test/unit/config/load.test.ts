@@ -2,14 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import {
-  type ConfigError,
-  ConfigLoadError,
-  EXAMPLE_CONFIG_PATH,
-  formatConfigError,
-  loadConfig,
-  parseConfig,
-} from '../../../src/config/load';
+import { ConfigLoadError, EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../../src/config/load';
+import { type ConfigError, formatConfigError } from '../../../src/config/problems';
 import type { Config } from '../../../src/config/types';
 import { checkValue } from '../../../src/domain/snippet';
 

@@ -80,6 +80,14 @@ const countOrPercent = (pattern: RegExp, rule: string) =>
     z.string({ error: rule }).regex(pattern, { error: rule }),
   );
 
+/** A SendCommand timeout in whole seconds, from the least SSM accepts to `max` (`maxInWords` in the message). */
+const seconds = (max: number, maxInWords: string) =>
+  z
+    .number({ error: 'is not a number of seconds' })
+    .int({ error: 'is not a whole number of seconds' })
+    .min(MIN_TIMEOUT_SECONDS, { error: `is under ${MIN_TIMEOUT_SECONDS} seconds, the least SSM accepts` })
+    .max(max, { error: `is over ${max} seconds (${maxInWords}), the most SSM accepts` });
+
 const snippet = strictObject(
   {
     description: text().default(''),
@@ -96,22 +104,8 @@ const snippet = strictObject(
       )
       .default({}),
     approval: bool().default(false),
-    timeout: z
-      .number({ error: 'is not a number of seconds' })
-      .int({ error: 'is not a whole number of seconds' })
-      .min(MIN_TIMEOUT_SECONDS, { error: `is under ${MIN_TIMEOUT_SECONDS} seconds, the least SSM accepts` })
-      .max(MAX_TIMEOUT_SECONDS, {
-        error: `is over ${MAX_TIMEOUT_SECONDS} seconds (48h), the most SSM accepts`,
-      })
-      .optional(),
-    deliveryTimeout: z
-      .number({ error: 'is not a number of seconds' })
-      .int({ error: 'is not a whole number of seconds' })
-      .min(MIN_TIMEOUT_SECONDS, { error: `is under ${MIN_TIMEOUT_SECONDS} seconds, the least SSM accepts` })
-      .max(MAX_DELIVERY_TIMEOUT_SECONDS, {
-        error: `is over ${MAX_DELIVERY_TIMEOUT_SECONDS} seconds (30 days), the most SSM accepts`,
-      })
-      .optional(),
+    timeout: seconds(MAX_TIMEOUT_SECONDS, '48h').optional(),
+    deliveryTimeout: seconds(MAX_DELIVERY_TIMEOUT_SECONDS, '30 days').optional(),
     maxConcurrency: countOrPercent(
       MAX_CONCURRENCY,
       'is not a node count or percentage like 10 or 50%',

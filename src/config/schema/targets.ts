@@ -43,6 +43,7 @@ const targetTags = tagMap().superRefine((tags, ctx) => {
 // Durations
 
 const DURATION_RULE = 'is not a duration like 30m, 1h, 2h30m or 90m';
+const TOO_LONG_RULE = `is longer than ${formatDuration(MAX_CONFIGURABLE_MINUTES)}, the longest grant a target may allow`;
 
 function durationRule(e: DurationError): string {
   switch (e.reason) {
@@ -53,7 +54,7 @@ function durationRule(e: DurationError): string {
     case 'zero':
       return 'is zero; a duration must be at least 1m';
     case 'too-long':
-      return `is longer than ${formatDuration(MAX_CONFIGURABLE_MINUTES)}, the longest grant a target may allow`;
+      return TOO_LONG_RULE;
   }
 }
 
@@ -68,7 +69,7 @@ const duration = () =>
       return z.NEVER;
     })
     .refine((minutes) => minutes <= MAX_CONFIGURABLE_MINUTES, {
-      error: `is longer than ${formatDuration(MAX_CONFIGURABLE_MINUTES)}, the longest grant a target may allow`,
+      error: TOO_LONG_RULE,
     });
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { deepFreeze } from './freeze';
 import type { Config } from './types';
 
 /**
@@ -35,12 +36,4 @@ export function readCompiledConfig(opts: { env: Record<string, string | undefine
       `${name} was not written by this version's \`npm run package\` (${FORMAT}): package again`,
     );
   return deepFreeze(parsed.config as Config);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
 }

@@ -36,7 +36,7 @@ function pickOption(target: string, s: Snippet): PlainTextOption {
   ].filter(Boolean);
   return {
     text: plain(`${s.name} on ${target}`, MAX_OPTION_TEXT),
-    // Target and snippet names are config keys: no spaces (src/config/schema.ts).
+    // Target and snippet names are config keys: no spaces (src/config/schema/targets.ts).
     value: `${target} ${s.name}`,
     ...(notes.length > 0 ? { description: plain(notes.join(' · '), MAX_OPTION_TEXT) } : {}),
   };

@@ -6,7 +6,7 @@ import { type Grant, toIsoSeconds } from '../../domain/grant';
 import type { Session } from '../../domain/session';
 import type { DigestData } from '../../ports/digest-data';
 import { createAnomalyEntity, toAnomaly } from './anomaly-log';
-import { createGrantEntities, toGrant } from './grant-store';
+import { createGrantEntities, toGrant } from './grant-entity';
 import { createSessionEntities, toSession } from './session-store';
 import { createKeyturnTable } from './table';
 

@@ -1,5 +1,5 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { runIndexKeys } from '../../src/adapters/dynamodb/command-run-store';
+import { runIndexKeys } from '../../src/adapters/dynamodb/command-run-entity';
 import { createDynamoCommandRunStore } from '../../src/adapters/dynamodb/command-run-store';
 import { grantIndexKeys } from '../../src/adapters/dynamodb/grant-entity';
 import { createDynamoGrantStore } from '../../src/adapters/dynamodb/grant-store';

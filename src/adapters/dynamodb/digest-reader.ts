@@ -7,7 +7,7 @@ import type { Session } from '../../domain/session';
 import type { DigestData } from '../../ports/digest-data';
 import { createAnomalyEntity, toAnomaly } from './anomaly-log';
 import { createGrantEntities, toGrant } from './grant-entity';
-import { createSessionEntities, toSession } from './session-store';
+import { createSessionEntities, toSession } from './session-entity';
 import { createKeyturnTable } from './table';
 
 /**

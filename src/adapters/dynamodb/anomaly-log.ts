@@ -1,13 +1,10 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PutItemCommand } from 'dynamodb-toolbox';
 import type { AnomalyLog } from '../../ports/anomaly-log';
 import { createAnomalyEntity, toStoredAnomaly } from './anomaly-entity';
+import type { StoreOptions } from './entity-store';
 import { createKeyturnTable } from './table';
 
-export function createDynamoAnomalyLog(opts: {
-  documentClient: DynamoDBDocumentClient;
-  tableName: string;
-}): AnomalyLog {
+export function createDynamoAnomalyLog(opts: StoreOptions): AnomalyLog {
   const entity = createAnomalyEntity(createKeyturnTable(opts.documentClient, opts.tableName));
   return {
     async record(anomaly) {

@@ -1,17 +1,19 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from 'dynamodb-toolbox';
 import type { CommandRun, NodeResult } from '../../domain/command-run';
 import type { CommandRunStore, CreateRunOutcome } from '../../ports/command-run-store';
 import { createRunEntities, type RunEntities, runIndexKeys, toNodeResult, toRun } from './command-run-entity';
-import { claimOnce, conditionHeld, getConsistent, putIf, queryAll, saveVersion } from './entity-store';
+import {
+  claimOnce,
+  conditionHeld,
+  getConsistent,
+  putIf,
+  queryAll,
+  saveVersion,
+  type StoreOptions,
+} from './entity-store';
 import { createKeyturnTable } from './table';
 
-export function createDynamoCommandRunStore(opts: {
-  documentClient: DynamoDBDocumentClient;
-  tableName: string;
-  /** Items per Query page. Unset, DynamoDB pages at 1 MB; tests set it small to exercise paging. */
-  pageSize?: number;
-}): CommandRunStore {
+export function createDynamoCommandRunStore(opts: StoreOptions): CommandRunStore {
   return new DynamoCommandRunStore(
     createRunEntities(createKeyturnTable(opts.documentClient, opts.tableName)),
     opts.pageSize,

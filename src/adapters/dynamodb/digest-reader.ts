@@ -1,11 +1,10 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Entity, item, string } from 'dynamodb-toolbox';
 import type { Anomaly } from '../../domain/anomaly';
 import { utcDatesCovering } from '../../domain/digest';
 import { toIsoSeconds } from '../../domain/grant';
 import type { DigestData } from '../../ports/digest-data';
 import { createAnomalyEntity, toAnomaly } from './anomaly-entity';
-import { claimOnce, queryAll, queryPages } from './entity-store';
+import { claimOnce, queryAll, queryPages, type StoreOptions } from './entity-store';
 import { createGrantEntities, toGrant } from './grant-entity';
 import { createSessionEntities, toSession } from './session-entity';
 import { createKeyturnTable } from './table';
@@ -17,12 +16,7 @@ import { createKeyturnTable } from './table';
  * sessions are handed over a page at a time, whole: the index projects every attribute, so no grant
  * is read again with GetItem (20,000 round trips on a busy day).
  */
-export function createDynamoDigestReader(opts: {
-  documentClient: DynamoDBDocumentClient;
-  tableName: string;
-  /** Items per Query page. Unset, DynamoDB pages at 1 MB; tests set it small to exercise paging. */
-  pageSize?: number;
-}): DigestData {
+export function createDynamoDigestReader(opts: StoreOptions): DigestData {
   const table = createKeyturnTable(opts.documentClient, opts.tableName);
   const { grant } = createGrantEntities(table);
   const { session } = createSessionEntities(table);

@@ -1,3 +1,4 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   type Condition,
   type Entity,
@@ -18,6 +19,14 @@ import {
  * Each entity's schema stays in its own `*-entity.ts`; items and conditions are built by
  * dynamodb-toolbox.
  */
+
+/** What every store is built from. */
+export interface StoreOptions {
+  documentClient: DynamoDBDocumentClient;
+  tableName: string;
+  /** Items per Query page. Unset, DynamoDB pages at 1 MB; tests set it small to exercise paging. */
+  pageSize?: number;
+}
 
 /** Sends a conditional write: false when its condition failed (the expected, lost-race case). */
 export async function conditionHeld(command: { send(): Promise<unknown> }): Promise<boolean> {

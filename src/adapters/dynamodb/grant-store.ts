@@ -1,8 +1,15 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteItemCommand } from 'dynamodb-toolbox';
 import { type Grant, type GrantStatus, isOpen } from '../../domain/grant';
 import type { CreateGrantOutcome, GrantStore } from '../../ports/grant-store';
-import { claimOnce, conditionHeld, getConsistent, putIf, queryAll, saveVersion } from './entity-store';
+import {
+  claimOnce,
+  conditionHeld,
+  getConsistent,
+  putIf,
+  queryAll,
+  saveVersion,
+  type StoreOptions,
+} from './entity-store';
 import { createGrantEntities, type GrantEntities, grantIndexKeys, toGrant } from './grant-entity';
 import { createKeyturnTable } from './table';
 
@@ -21,12 +28,7 @@ export class GrantStoreContentionError extends Error {
   }
 }
 
-export function createDynamoGrantStore(opts: {
-  documentClient: DynamoDBDocumentClient;
-  tableName: string;
-  /** Items per Query page. Unset, DynamoDB pages at 1 MB; tests set it small to exercise paging. */
-  pageSize?: number;
-}): GrantStore {
+export function createDynamoGrantStore(opts: StoreOptions): GrantStore {
   const entities = createGrantEntities(createKeyturnTable(opts.documentClient, opts.tableName));
   return new DynamoGrantStore(entities, opts.pageSize);
 }

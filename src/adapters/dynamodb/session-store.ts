@@ -1,16 +1,10 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PutItemCommand } from 'dynamodb-toolbox';
 import type { SessionStore } from '../../ports/session-store';
-import { getConsistent, queryAll, saveVersion } from './entity-store';
+import { getConsistent, queryAll, saveVersion, type StoreOptions } from './entity-store';
 import { createSessionEntities, sessionIndexKeys, toSession, WATCHED } from './session-entity';
 import { createKeyturnTable } from './table';
 
-export function createDynamoSessionStore(opts: {
-  documentClient: DynamoDBDocumentClient;
-  tableName: string;
-  /** Items per Query page. Unset, DynamoDB pages at 1 MB; tests set it small to exercise paging. */
-  pageSize?: number;
-}): SessionStore {
+export function createDynamoSessionStore(opts: StoreOptions): SessionStore {
   const { session, cursor } = createSessionEntities(createKeyturnTable(opts.documentClient, opts.tableName));
 
   return {

@@ -50,16 +50,19 @@ export function putIf<E extends Entity>(
 
 /**
  * Saves a whole item over the version the caller read: 'stale' when another writer saved first.
- * `also` adds rules the version already implies but the item spells out (an end is final).
+ * `whenNew` replaces `version = 0` for entities whose first save is this same call (no version
+ * attribute exists yet); `also` adds a rule the version already implies but the store spells out.
  */
 export async function saveVersion<E extends Entity>(
   entity: E,
   item: PutItemInput<E>,
   expectedVersion: number,
-  opts: { newAt?: Condition<E>; also?: Condition<E> } = {},
+  opts: { whenNew?: Condition<E>; also?: Condition<E> } = {},
 ): Promise<'saved' | 'stale'> {
   const version = (
-    expectedVersion === 0 && opts.newAt !== undefined ? opts.newAt : { attr: 'version', eq: expectedVersion }
+    expectedVersion === 0 && opts.whenNew !== undefined
+      ? opts.whenNew
+      : { attr: 'version', eq: expectedVersion }
   ) as Condition<E>;
   const condition = (opts.also === undefined ? version : { and: [version, opts.also] }) as Condition<E>;
   return (await putIf(entity, item, condition)) ? 'saved' : 'stale';

@@ -16,7 +16,7 @@ export function createDynamoSessionStore(opts: StoreOptions): SessionStore {
     save(next, expectedVersion) {
       return saveVersion(session, { ...next, ...sessionIndexKeys(next) }, expectedVersion, {
         // Version 0 is a session never saved: it must not exist yet.
-        newAt: { attr: 'id', exists: false },
+        whenNew: { attr: 'id', exists: false },
         // The version already pins what was read; this spells out the rule it protects: an end is final.
         ...(next.status === 'active'
           ? {

@@ -2,15 +2,7 @@ import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } 
 import type { CommandRun, NodeResult } from '../../domain/command-run';
 import type { CommandRunStore, CreateRunOutcome } from '../../ports/command-run-store';
 import { createRunEntities, type RunEntities, runIndexKeys, toNodeResult, toRun } from './command-run-entity';
-import {
-  claimOnce,
-  conditionHeld,
-  getConsistent,
-  putIf,
-  queryAll,
-  saveVersion,
-  type StoreOptions,
-} from './entity-store';
+import { claimOnce, conditionHeld, queryAll, type StoreOptions, versionedRecords } from './entity-store';
 import { createKeyturnTable } from './table';
 
 export function createDynamoCommandRunStore(opts: StoreOptions): CommandRunStore {
@@ -21,10 +13,17 @@ export function createDynamoCommandRunStore(opts: StoreOptions): CommandRunStore
 }
 
 class DynamoCommandRunStore implements CommandRunStore {
+  private readonly runs;
+
   constructor(
     private readonly entities: RunEntities,
     private readonly pageSize: number | undefined,
-  ) {}
+  ) {
+    this.runs = versionedRecords(entities.run, {
+      toStored: (run: CommandRun) => ({ ...run, ...runIndexKeys(run) }),
+      fromStored: toRun,
+    });
+  }
 
   /**
    * Writes the run, then claims its request key. In this order a request item only ever names a run
@@ -32,13 +31,12 @@ class DynamoCommandRunStore implements CommandRunStore {
    * so it is never sent.
    */
   async create(run: CommandRun): Promise<CreateRunOutcome> {
-    const { run: runs, request } = this.entities;
-    if (!(await putIf(runs, { ...run, ...runIndexKeys(run) }, { attr: 'id', exists: false })))
-      return { ok: false, reason: 'id-taken' };
+    const { entities } = this;
+    if (!(await this.runs.putNew(run, 'id'))) return { ok: false, reason: 'id-taken' };
     if (run.requestKey === undefined) return { ok: true };
 
-    const claim = await request.claimOrWithdraw(run.requestKey, run.id, async () => {
-      await runs.build(DeleteItemCommand).key({ id: run.id }).send();
+    const claim = await entities.request.claimOrWithdraw(run.requestKey, run.id, async () => {
+      await entities.run.build(DeleteItemCommand).key({ id: run.id }).send();
     });
     if (claim.claimed) return { ok: true };
     const existing = claim.holder ? await this.get(claim.holder) : undefined;
@@ -48,18 +46,18 @@ class DynamoCommandRunStore implements CommandRunStore {
   }
 
   // Strongly consistent: a conditional write may already have seen a newer version.
-  async get(id: string): Promise<CommandRun | undefined> {
-    const stored = await getConsistent(this.entities.run, { id });
-    return stored === undefined ? undefined : toRun(stored);
+  get(id: string): Promise<CommandRun | undefined> {
+    return this.runs.get({ id });
   }
 
   async save(next: CommandRun, expectedVersion: number): Promise<'saved' | 'stale'> {
-    const { run, command } = this.entities;
-    if ((await saveVersion(run, { ...next, ...runIndexKeys(next) }, expectedVersion)) === 'stale')
-      return 'stale';
+    if ((await this.runs.save(next, expectedVersion)) === 'stale') return 'stale';
     // Idempotent: the pointer for status-change events, rewritten with the same value on later saves.
     if (next.commandId !== undefined)
-      await command.build(PutItemCommand).item({ commandId: next.commandId, runId: next.id }).send();
+      await this.entities.command
+        .build(PutItemCommand)
+        .item({ commandId: next.commandId, runId: next.id })
+        .send();
     return 'saved';
   }
 

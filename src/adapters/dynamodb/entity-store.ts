@@ -69,6 +69,33 @@ export async function saveVersion<E extends Entity>(
 }
 
 /**
+ * The domain records kept whole under a version (grants, runs, sessions): each read strongly
+ * consistently and saved over the version read, through the entity's own mapping both ways.
+ */
+export function versionedRecords<E extends Entity, T>(
+  entity: E,
+  mapping: { toStored(record: T): PutItemInput<E>; fromStored(stored: FormattedItem<E>): T },
+) {
+  return {
+    /** Writes a record that must not exist yet: false when its key is taken. */
+    putNew(record: T, keyAttr: string): Promise<boolean> {
+      return claimOnce(entity, mapping.toStored(record), keyAttr);
+    },
+    async get(key: KeyInputItem<E>): Promise<T | undefined> {
+      const stored = await getConsistent(entity, key);
+      return stored === undefined ? undefined : mapping.fromStored(stored);
+    },
+    save(
+      next: T,
+      expectedVersion: number,
+      opts: { whenNew?: Condition<E>; also?: Condition<E> } = {},
+    ): Promise<'saved' | 'stale'> {
+      return saveVersion(entity, mapping.toStored(next), expectedVersion, opts);
+    },
+  };
+}
+
+/**
  * Claims a one-time thing (an effect, a post, a request key) by writing its item only where none is:
  * `marker` is an attribute every such item has, so "no marker" means "no item". True for the one
  * writer that claimed it, false for every other.

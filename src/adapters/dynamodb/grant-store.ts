@@ -7,8 +7,8 @@ import {
   getConsistent,
   putIf,
   queryAll,
-  saveVersion,
   type StoreOptions,
+  versionedRecords,
 } from './entity-store';
 import { createGrantEntities, type GrantEntities, grantIndexKeys, toGrant } from './grant-entity';
 import { createKeyturnTable } from './table';
@@ -34,10 +34,17 @@ export function createDynamoGrantStore(opts: StoreOptions): GrantStore {
 }
 
 class DynamoGrantStore implements GrantStore {
+  private readonly grants;
+
   constructor(
     private readonly entities: GrantEntities,
     private readonly pageSize: number | undefined,
-  ) {}
+  ) {
+    this.grants = versionedRecords(entities.grant, {
+      toStored: (grant: Grant) => ({ ...grant, ...grantIndexKeys(grant) }),
+      fromStored: toGrant,
+    });
+  }
 
   /**
    * Writes the grant first, then claims the requester+target slot for it. This order (rather than
@@ -49,9 +56,8 @@ class DynamoGrantStore implements GrantStore {
    * Nobody can act on it; it shows up under STATUS#pending until something lapses it.
    */
   async create(grant: Grant): Promise<CreateGrantOutcome> {
-    const { grant: grants, openSlot, request } = this.entities;
-    const stored = await putIf(grants, { ...grant, ...grantIndexKeys(grant) }, { attr: 'id', exists: false });
-    if (!stored) return { ok: false, reason: 'id-taken' };
+    const { openSlot, request } = this.entities;
+    if (!(await this.grants.putNew(grant, 'id'))) return { ok: false, reason: 'id-taken' };
     // Before the slot: a replay after the first request was cancelled would find the slot free.
     if (grant.requestKey !== undefined) {
       const claim = await request.claimOrWithdraw(grant.requestKey, grant.id, () => this.withdraw(grant));
@@ -82,19 +88,16 @@ class DynamoGrantStore implements GrantStore {
 
   // Strongly consistent: an eventually consistent read could miss a version or a slot holder that
   // a conditional write already saw, and make create take over a slot that is still held.
-  async get(id: string): Promise<Grant | undefined> {
-    const stored = await getConsistent(this.entities.grant, { id });
-    return stored === undefined ? undefined : toGrant(stored);
+  get(id: string): Promise<Grant | undefined> {
+    return this.grants.get({ id });
   }
 
   async save(next: Grant, expectedVersion: number): Promise<'saved' | 'stale'> {
-    const { grant, openSlot } = this.entities;
-    if ((await saveVersion(grant, { ...next, ...grantIndexKeys(next) }, expectedVersion)) === 'stale')
-      return 'stale';
+    if ((await this.grants.save(next, expectedVersion)) === 'stale') return 'stale';
     if (!isOpen(next.status)) {
       // Only release the slot if it is still ours: a takeover may already have handed it on.
       await conditionHeld(
-        openSlot
+        this.entities.openSlot
           .build(DeleteItemCommand)
           .key({ requester: next.requester, target: next.target })
           .options({ condition: { attr: 'grantId', eq: next.id } }),

@@ -49,28 +49,11 @@ export function putIf<E extends Entity>(
 }
 
 /**
- * Saves a whole item over the version the caller read: 'stale' when another writer saved first.
- * `whenNew` replaces `version = 0` for entities whose first save is this same call (no version
- * attribute exists yet); `also` adds a rule the version already implies but the store spells out.
- */
-export async function saveVersion<E extends Entity>(
-  entity: E,
-  item: PutItemInput<E>,
-  expectedVersion: number,
-  opts: { whenNew?: Condition<E>; also?: Condition<E> } = {},
-): Promise<'saved' | 'stale'> {
-  const version = (
-    expectedVersion === 0 && opts.whenNew !== undefined
-      ? opts.whenNew
-      : { attr: 'version', eq: expectedVersion }
-  ) as Condition<E>;
-  const condition = (opts.also === undefined ? version : { and: [version, opts.also] }) as Condition<E>;
-  return (await putIf(entity, item, condition)) ? 'saved' : 'stale';
-}
-
-/**
  * The domain records kept whole under a version (grants, runs, sessions): each read strongly
  * consistently and saved over the version read, through the entity's own mapping both ways.
+ * `save` answers 'stale' when another writer saved first. Its `whenNew` replaces `version = 0` for
+ * records whose first save is that same call (no version attribute exists yet); `also` adds a rule
+ * the version already implies but the store spells out.
  */
 export function versionedRecords<E extends Entity, T>(
   entity: E,
@@ -85,12 +68,18 @@ export function versionedRecords<E extends Entity, T>(
       const stored = await getConsistent(entity, key);
       return stored === undefined ? undefined : mapping.fromStored(stored);
     },
-    save(
+    async save(
       next: T,
       expectedVersion: number,
       opts: { whenNew?: Condition<E>; also?: Condition<E> } = {},
     ): Promise<'saved' | 'stale'> {
-      return saveVersion(entity, mapping.toStored(next), expectedVersion, opts);
+      const version = (
+        expectedVersion === 0 && opts.whenNew !== undefined
+          ? opts.whenNew
+          : { attr: 'version', eq: expectedVersion }
+      ) as Condition<E>;
+      const condition = (opts.also === undefined ? version : { and: [version, opts.also] }) as Condition<E>;
+      return (await putIf(entity, mapping.toStored(next), condition)) ? 'saved' : 'stale';
     },
   };
 }
@@ -120,7 +109,7 @@ export async function getConsistent<E extends Entity>(
   return Item as FormattedItem<E> | undefined;
 }
 
-export interface QueryPaging {
+interface QueryPaging {
   /** Items per Query page. Unset, DynamoDB pages at 1 MB; tests set it small to exercise paging. */
   pageSize?: number | undefined;
   /** ScanIndexForward false: the highest sort key first. */

@@ -8,8 +8,8 @@ import {
   DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { BatchPutRequest } from 'dynamodb-toolbox';
-import { createGrantEntities, grantIndexKeys } from '../src/adapters/dynamodb/grant-store';
-import { createSessionEntities, sessionIndexKeys } from '../src/adapters/dynamodb/session-store';
+import { createGrantEntities, grantIndexKeys } from '../src/adapters/dynamodb/grant-entity';
+import { createSessionEntities, sessionIndexKeys } from '../src/adapters/dynamodb/session-entity';
 import { createKeyturnTable } from '../src/adapters/dynamodb/table';
 import type { Grant } from '../src/domain/grant';
 import type { Session } from '../src/domain/session';

@@ -1,7 +1,7 @@
 import { createDynamoAnomalyLog } from '../../src/adapters/dynamodb/anomaly-log';
 import { createDynamoDigestReader } from '../../src/adapters/dynamodb/digest-reader';
 import { PutItemCommand } from 'dynamodb-toolbox';
-import { createGrantEntities, grantIndexKeys } from '../../src/adapters/dynamodb/grant-store';
+import { createGrantEntities, grantIndexKeys } from '../../src/adapters/dynamodb/grant-entity';
 import { createDynamoSessionStore } from '../../src/adapters/dynamodb/session-store';
 import { createKeyturnTable } from '../../src/adapters/dynamodb/table';
 import {

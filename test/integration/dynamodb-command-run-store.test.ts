@@ -1,8 +1,6 @@
 import { QueryCommand } from 'dynamodb-toolbox';
-import {
-  createDynamoCommandRunStore,
-  createRunEntities,
-} from '../../src/adapters/dynamodb/command-run-store';
+import { createRunEntities } from '../../src/adapters/dynamodb/command-run-entity';
+import { createDynamoCommandRunStore } from '../../src/adapters/dynamodb/command-run-store';
 import { createKeyturnTable } from '../../src/adapters/dynamodb/table';
 import type { CommandRun, NodeResult } from '../../src/domain/command-run';
 import type { CommandRunStore } from '../../src/ports/command-run-store';

@@ -1,6 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { GetItemCommand, PutItemCommand, QueryCommand } from 'dynamodb-toolbox';
-import { createDynamoGrantStore, createGrantEntities } from '../../src/adapters/dynamodb/grant-store';
+import { createGrantEntities } from '../../src/adapters/dynamodb/grant-entity';
+import { createDynamoGrantStore } from '../../src/adapters/dynamodb/grant-store';
 import { ensureTable } from '../../src/adapters/dynamodb/local';
 import { createKeyturnTable } from '../../src/adapters/dynamodb/table';
 import { type Grant, type GrantStatus, transition } from '../../src/domain/grant';

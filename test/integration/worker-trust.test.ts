@@ -1,7 +1,8 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { runIndexKeys } from '../../src/adapters/dynamodb/command-run-store';
+import { runIndexKeys } from '../../src/adapters/dynamodb/command-run-entity';
 import { createDynamoCommandRunStore } from '../../src/adapters/dynamodb/command-run-store';
-import { createDynamoGrantStore, grantIndexKeys } from '../../src/adapters/dynamodb/grant-store';
+import { grantIndexKeys } from '../../src/adapters/dynamodb/grant-entity';
+import { createDynamoGrantStore } from '../../src/adapters/dynamodb/grant-store';
 import { SimulatedAccount } from '../../src/adapters/sandbox/simulated-account';
 import type { Deps } from '../../src/app/deps';
 import { handleJob } from '../../src/app/handle-job';

@@ -1,13 +1,12 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Entity, isConditionCheckFailed, item, PutItemCommand, QueryCommand, string } from 'dynamodb-toolbox';
+import { Entity, item, string } from 'dynamodb-toolbox';
 import type { Anomaly } from '../../domain/anomaly';
 import { utcDatesCovering } from '../../domain/digest';
-import { type Grant, toIsoSeconds } from '../../domain/grant';
-import type { Session } from '../../domain/session';
+import { toIsoSeconds } from '../../domain/grant';
 import type { DigestData } from '../../ports/digest-data';
-import { createAnomalyEntity, toAnomaly } from './anomaly-log';
-import { createGrantEntities, toGrant } from './grant-store';
-import { createSessionEntities, toSession } from './session-store';
+import { createAnomalyEntity, toAnomaly } from './anomaly-entity';
+import { claimOnce, queryAll, queryPages, type StoreOptions } from './entity-store';
+import { createGrantEntities, toGrant } from './grant-entity';
+import { createSessionEntities, toSession } from './session-entity';
 import { createKeyturnTable } from './table';
 
 /**
@@ -17,17 +16,12 @@ import { createKeyturnTable } from './table';
  * sessions are handed over a page at a time, whole: the index projects every attribute, so no grant
  * is read again with GetItem (20,000 round trips on a busy day).
  */
-export function createDynamoDigestReader(opts: {
-  documentClient: DynamoDBDocumentClient;
-  tableName: string;
-  /** Items per Query page. Unset, DynamoDB pages at 1 MB; tests set it small to exercise paging. */
-  pageSize?: number;
-}): DigestData {
+export function createDynamoDigestReader(opts: StoreOptions): DigestData {
   const table = createKeyturnTable(opts.documentClient, opts.tableName);
   const { grant } = createGrantEntities(table);
   const { session } = createSessionEntities(table);
   const anomaly = createAnomalyEntity(table);
-  const pageOption = opts.pageSize === undefined ? {} : { limit: opts.pageSize };
+  const paging = { pageSize: opts.pageSize };
 
   const claim = new Entity({
     name: 'DigestPost',
@@ -62,45 +56,21 @@ export function createDynamoDigestReader(opts: {
 
   return {
     async *grantsRequested(from, to) {
-      for (const date of utcDatesCovering(from, to)) {
-        const query = table
-          .build(QueryCommand)
-          .entities(grant)
-          .query(byDay(date, from, to))
-          .options(pageOption);
-        for await (const { Items = [] } of query.paginate()) {
-          const page: Grant[] = [];
-          for (const stored of Items) if (within(from, to)(stored.requestedAt)) page.push(toGrant(stored));
-          yield page;
-        }
-      }
+      for (const date of utcDatesCovering(from, to))
+        for await (const page of queryPages(grant, byDay(date, from, to), paging))
+          yield page.filter((stored) => within(from, to)(stored.requestedAt)).map(toGrant);
     },
 
     async *sessionsStarted(from, to) {
-      for (const date of utcDatesCovering(from, to)) {
-        const query = table
-          .build(QueryCommand)
-          .entities(session)
-          .query(byDay(date, from, to))
-          .options(pageOption);
-        for await (const { Items = [] } of query.paginate()) {
-          const page: Session[] = [];
-          for (const stored of Items) if (within(from, to)(stored.startedAt)) page.push(toSession(stored));
-          yield page;
-        }
-      }
+      for (const date of utcDatesCovering(from, to))
+        for await (const page of queryPages(session, byDay(date, from, to), paging))
+          yield page.filter((stored) => within(from, to)(stored.startedAt)).map(toSession);
     },
 
     async anomalies(from, to) {
       const anomalies: Anomaly[] = [];
       for (const date of utcDatesCovering(from, to)) {
-        const { Items = [] } = await table
-          .build(QueryCommand)
-          .entities(anomaly)
-          .query({ index: 'byDay', partition: `DAY#${date}`, range: keyRange(from, to) })
-          .options({ maxPages: Number.POSITIVE_INFINITY, ...pageOption })
-          .send();
-        for (const stored of Items) {
+        for (const stored of await queryAll(anomaly, byDay(date, from, to), paging)) {
           const a = toAnomaly(stored);
           if (a !== undefined && within(from, to)(a.at)) anomalies.push(a);
         }
@@ -108,18 +78,8 @@ export function createDynamoDigestReader(opts: {
       return anomalies;
     },
 
-    async claimPost(day, at) {
-      try {
-        await claim
-          .build(PutItemCommand)
-          .item({ date: day.date, timeZone: day.timeZone, at })
-          .options({ condition: { attr: 'at', exists: false } })
-          .send();
-        return true;
-      } catch (error) {
-        if (isConditionCheckFailed(error)) return false;
-        throw error;
-      }
+    claimPost(day, at) {
+      return claimOnce(claim, { date: day.date, timeZone: day.timeZone, at }, 'at');
     },
   };
 }

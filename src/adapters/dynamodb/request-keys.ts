@@ -1,11 +1,5 @@
-import {
-  Entity,
-  GetItemCommand,
-  isConditionCheckFailed,
-  item,
-  PutItemCommand,
-  string,
-} from 'dynamodb-toolbox';
+import { Entity, item, string } from 'dynamodb-toolbox';
+import { claimOnce, getConsistent } from './entity-store';
 import type { KeyturnTable } from './table';
 
 /**
@@ -23,32 +17,33 @@ export function createRequestKeys(table: KeyturnTable, kind: 'RUN' | 'GRANT') {
     computeKey: ({ requestKey }) => ({ pk: `${kind}REQ#${requestKey}`, sk: `${kind}REQ` }),
   });
 
+  /**
+   * Claims `requestKey` for `ownerId`. Call it after writing the owner, so a claim only ever names a
+   * record that was stored. Returns the holder's id when another record claimed it first.
+   */
+  async function claim(requestKey: string, ownerId: string): Promise<RequestClaim> {
+    if (await claimOnce(entity, { requestKey, ownerId }, 'ownerId')) return { claimed: true };
+    const held = await getConsistent(entity, { requestKey });
+    return held ? { claimed: false, holder: held.ownerId } : { claimed: false };
+  }
+
   return {
     entity,
+    claim,
     /**
-     * Claims `requestKey` for `ownerId`. Call it after writing the owner, so a claim only ever names a
-     * record that was stored. Returns the holder's id when another record claimed it first.
+     * The same, for the record just written: when another record holds the key, `withdraw` removes
+     * the new one (nobody has seen it yet; the caller only announces a record it kept).
      */
-    async claim(
+    async claimOrWithdraw(
       requestKey: string,
       ownerId: string,
-    ): Promise<{ claimed: true } | { claimed: false; holder?: string }> {
-      try {
-        await entity
-          .build(PutItemCommand)
-          .item({ requestKey, ownerId })
-          .options({ condition: { attr: 'ownerId', exists: false } })
-          .send();
-        return { claimed: true };
-      } catch (error) {
-        if (!isConditionCheckFailed(error)) throw error;
-      }
-      const held = await entity
-        .build(GetItemCommand)
-        .key({ requestKey })
-        .options({ consistent: true })
-        .send();
-      return held.Item ? { claimed: false, holder: held.Item.ownerId } : { claimed: false };
+      withdraw: () => Promise<void>,
+    ): Promise<RequestClaim> {
+      const outcome = await claim(requestKey, ownerId);
+      if (!outcome.claimed) await withdraw();
+      return outcome;
     },
   };
 }
+
+export type RequestClaim = { claimed: true } | { claimed: false; holder?: string };

@@ -38,6 +38,11 @@ export function createKeyturnTable(documentClient: DynamoDBDocumentClient, table
 
 export type KeyturnTable = ReturnType<typeof createKeyturnTable>;
 
+/** The byDay index attributes for something that happened at `at`: its UTC day, as the digest bounds days. */
+export function byDayKeys(at: string) {
+  return { gsi2pk: `DAY#${at.slice(0, 10)}`, gsi2sk: at };
+}
+
 /** The same shape for local mode, tests and serverless.yml, derived from the keys the entities use. */
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   const attributeNames = [

@@ -106,6 +106,37 @@ describe('the sandbox page and its API', () => {
     expect((await fetch(`${k.url}/healthz`)).status).toBe(200);
   });
 
+  it('serves every module the page imports as JavaScript, from this server, under the same policy', async () => {
+    // Native ES modules: a browser refuses a module served without a JavaScript MIME type.
+    const html = await (await fetch(`${k.url}/`)).text();
+    expect(html).toContain('<script type="module" src="/sandbox/page/page.js"></script>');
+    const seen = new Set<string>();
+    const queue = ['/sandbox/page/page.js'];
+    while (queue.length > 0) {
+      const asset = queue.shift() as string;
+      if (seen.has(asset)) continue;
+      seen.add(asset);
+      const res = await fetch(`${k.url}${asset}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+      const text = await res.text();
+      for (const [, spec] of text.matchAll(/^import [^;]* from '([^']+)';$/gm)) {
+        expect(spec).toMatch(/^\.\/[a-z-]+\.js$/);
+        queue.push(`/sandbox/page/${(spec as string).slice(2)}`);
+      }
+    }
+    expect(seen.size).toBeGreaterThan(5);
+    // A name outside page/ is not served, however it is spelled.
+    for (const other of [
+      '/sandbox/page/../sandbox-app.ts',
+      '/sandbox/page/%2e%2e/sandbox-app.ts',
+      '/sandbox/page/index.html',
+    ]) {
+      expect((await fetch(`${k.url}${other}`)).status).not.toBe(200);
+    }
+  });
+
   it('answers only under a loopback name and only to JSON, so another site cannot act as a sandbox user', async () => {
     // fetch will not send a Host header of our choosing; node:http will, as a DNS-rebinding page's browser does.
     const evil = await new Promise<number>((resolve, reject) => {

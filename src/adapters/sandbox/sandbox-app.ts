@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import path from 'node:path';
 import type { Config } from '../../config/types';
 import { principalOfUser } from '../../domain/person';
 import type { Principal } from '../../domain/principal';
@@ -11,6 +9,7 @@ import type { Logger } from '../../ports/logger';
 import type { FakeSlackApi, PostedMessage } from './fake-slack-api';
 import type { SandboxClock } from './sandbox-clock';
 import { sandboxNames, sandboxWorkspace } from './sandbox-workspace';
+import { PAGE_FILES, servePage } from './page-files';
 import type { SimulatedAccount } from './simulated-account';
 import {
   crossOriginProblem,
@@ -38,23 +37,10 @@ export const SLACKBOT = 'USLACKBOT';
 const ACK_DEADLINE_MS = 3_000;
 /** The longest jump the clock control accepts: a week covers every duration, warning, lapse and digest. */
 const MAX_CLOCK_STEP_MS = 7 * 24 * 60 * 60_000;
-/** Where the page finds its token: index.html carries it in a meta tag, filled in as it is served. */
-const PAGE_TOKEN_SLOT = '__KEYTURN_PAGE_TOKEN__';
 /** The header the page sends its token in: a custom header, which no other origin can send without a preflight. */
 export const PAGE_TOKEN_HEADER = 'x-keyturn-page-token';
 /** Stops inside one jump; past it the jump goes straight to its end (a week of due times is far fewer). */
 const MAX_CLOCK_STEPS = 200;
-const PAGE_DIR = path.join(__dirname, 'page');
-const PAGE_FILES: Record<string, string> = {
-  '/': 'index.html',
-  '/sandbox/page/page.js': 'page.js',
-  '/sandbox/page/page.css': 'page.css',
-};
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-};
 
 /**
  * A simulated session's start as EventBridge delivers CloudTrail's record of `StartSession` on AWS
@@ -572,22 +558,6 @@ export function createSandboxApp(
     });
     return true;
   };
-}
-
-async function servePage(res: ServerResponse, file: string, pageToken: string): Promise<void> {
-  const read = await readFile(path.join(PAGE_DIR, file));
-  // Only the HTML carries the token; another origin cannot read it (no CORS here) nor frame it.
-  const body = file === 'index.html' ? read.toString('utf8').replace(PAGE_TOKEN_SLOT, pageToken) : read;
-  res.writeHead(200, {
-    'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-    'cache-control': 'no-store',
-    // Everything comes from this server: no CDN, no fonts, no network beyond localhost. No frames:
-    // another site must not overlay the page and have someone click Approve through it.
-    'content-security-policy':
-      "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    'x-frame-options': 'DENY',
-  });
-  res.end(body);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

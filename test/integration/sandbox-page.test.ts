@@ -106,7 +106,7 @@ describe('the sandbox page and its API', () => {
     expect((await fetch(`${k.url}/healthz`)).status).toBe(200);
   });
 
-  it('serves every module the page imports as JavaScript, from this server, under the same policy', async () => {
+  it('serves every module the page imports as JavaScript and every stylesheet it links as CSS, from this server', async () => {
     // Native ES modules: a browser refuses a module served without a JavaScript MIME type.
     const html = await (await fetch(`${k.url}/`)).text();
     expect(html).toContain('<script type="module" src="/sandbox/page/page.js"></script>');
@@ -127,6 +127,15 @@ describe('the sandbox page and its API', () => {
       }
     }
     expect(seen.size).toBeGreaterThan(5);
+    const sheets = [...html.matchAll(/<link rel="stylesheet" href="([^"]+)" \/>/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(sheets[0]).toBe('/sandbox/page/page.css');
+    for (const sheet of sheets) {
+      const res = await fetch(`${k.url}${sheet}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    }
     // A name outside page/ is not served, however it is spelled.
     for (const other of [
       '/sandbox/page/../sandbox-app.ts',

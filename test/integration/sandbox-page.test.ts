@@ -35,7 +35,7 @@ interface PageState {
   commands: string[];
 }
 
-/** The token the page is served with, read from the page as page.js reads it. */
+/** The token the page is served with, read from the page as page/api.js reads it. */
 async function pageToken(k: RunningKeyturn): Promise<string> {
   const html = await (await fetch(`${k.url}/`)).text();
   const token = /<meta name="keyturn-page-token" content="([^"]+)"/.exec(html)?.[1] ?? '';
@@ -43,7 +43,7 @@ async function pageToken(k: RunningKeyturn): Promise<string> {
   return token;
 }
 
-/** The sandbox page's JSON API over real HTTP, as page.js uses it. */
+/** The sandbox page's JSON API over real HTTP, as page/api.js uses it. */
 function client(k: RunningKeyturn) {
   let token: Promise<string> | undefined;
   const headers = async () => {

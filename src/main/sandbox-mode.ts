@@ -29,7 +29,7 @@ export interface SandboxPageOptions {
   clock: SandboxClock;
   url: () => string;
   signingSecret: string;
-  /** The per-process secret the page is served with and must send back (sandbox-app.ts). */
+  /** The per-process secret the page is served with (page-files.ts) and must send back (sandbox-app.ts). */
   pageToken: string;
   /** Resolves when the in-process queue has nothing waiting or running. */
   idle: () => Promise<void>;

@@ -1,11 +1,6 @@
-import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { loadConfig } from '../../src/config/load';
-import { type RunningKeyturn, startKeyturn } from '../../src/main/server';
-import { silentLogger } from '../support/fakes';
-import { BROWSER_TIME_ZONE, launchChromium, SandboxPage } from './sandbox-page';
-
-const REPO = path.resolve(__dirname, '../..');
+import type { RunningKeyturn } from '../../src/main/server';
+import { openSandbox, type SandboxPage } from './sandbox-page';
 
 jest.setTimeout(60_000);
 
@@ -16,21 +11,7 @@ describe('modals and Slack’s own answers, through the page', () => {
   let ui: SandboxPage;
 
   beforeAll(async () => {
-    SandboxPage.clearScreenshots('modal-');
-    const config = loadConfig({
-      env: { KEYTURN_CONFIG: path.join(REPO, 'keyturn.example.yml') },
-      cwd: REPO,
-      log: () => undefined,
-    });
-    keyturn = await startKeyturn({ env: {}, port: 0, config, logger: silentLogger, sweepEveryMs: 0 });
-    browser = await launchChromium();
-    const page = await browser.newPage({
-      viewport: { width: 1440, height: 900 },
-      timezoneId: BROWSER_TIME_ZONE,
-      locale: 'en-US',
-    });
-    await page.goto(`${keyturn.url.replace('127.0.0.1', 'localhost')}/`);
-    ui = new SandboxPage(page, 'modal-');
+    ({ keyturn, browser, ui } = await openSandbox('modal-'));
   });
 
   afterAll(async () => {

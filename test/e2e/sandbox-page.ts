@@ -1,10 +1,14 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { loadConfig } from '../../src/config/load';
+import { type RunningKeyturn, startKeyturn } from '../../src/main/server';
+import { silentLogger } from '../support/fakes';
 
 /** Debian's Chromium (`apt-get install chromium`); Playwright's own browser download is never used. */
 export const CHROMIUM = process.env.KEYTURN_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.resolve(__dirname, 'artifacts');
+export const REPO = path.resolve(__dirname, '../..');
 /** Slack date tokens must show in the reader's zone: the browser runs in one that is not the machine's. */
 export const BROWSER_TIME_ZONE = 'Asia/Tokyo';
 
@@ -27,6 +31,55 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** Keyturn in sandbox mode and Chromium on its page, for one test file. */
+export interface OpenSandbox {
+  keyturn: RunningKeyturn;
+  browser: Browser;
+  ui: SandboxPage;
+}
+
+/**
+ * Starts Keyturn in sandbox mode with the shipped example config and opens its page in Chromium.
+ * `prepare` runs on the page before it loads (routes, dialog and error handlers). `prefix` names this
+ * file's screenshots; the ones an earlier run left under it are removed first.
+ */
+export async function openSandbox(
+  prefix: string,
+  prepare?: (page: Page, origin: string) => void | Promise<void>,
+): Promise<OpenSandbox> {
+  // Only this run's pictures: a step that failed early leaves no older picture looking like its own.
+  SandboxPage.clearScreenshots(prefix);
+  // The shipped example, whatever keyturn.yml the developer has: the tests name its people and nodes.
+  const config = loadConfig({
+    env: { KEYTURN_CONFIG: path.join(REPO, 'keyturn.example.yml') },
+    cwd: REPO,
+    log: () => undefined,
+  });
+  const keyturn = await startKeyturn({
+    env: {},
+    port: 0,
+    config,
+    logger: silentLogger,
+    // Clock moves on the page run the sweeper; a timer of its own would only race them.
+    sweepEveryMs: 0,
+  });
+  try {
+    const browser = await launchChromium();
+    const page = await browser.newPage({
+      viewport: { width: 1440, height: 900 },
+      timezoneId: BROWSER_TIME_ZONE,
+      locale: 'en-US',
+    });
+    const origin = new URL(keyturn.url.replace('127.0.0.1', 'localhost')).origin;
+    await prepare?.(page, origin);
+    await page.goto(`${origin}/`);
+    return { keyturn, browser, ui: new SandboxPage(page, prefix) };
+  } catch (error) {
+    await keyturn.close();
+    throw error;
+  }
 }
 
 export type Person = 'U0ALICE' | 'U0BOB' | 'U0CAROL' | 'U0DAVE';

@@ -1,12 +1,8 @@
 import { copyFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { loadConfig } from '../../src/config/load';
-import { type RunningKeyturn, startKeyturn } from '../../src/main/server';
-import { silentLogger } from '../support/fakes';
-import { BROWSER_TIME_ZONE, launchChromium, SandboxPage } from './sandbox-page';
-
-const REPO = path.resolve(__dirname, '../..');
+import type { RunningKeyturn } from '../../src/main/server';
+import { openSandbox, REPO, type SandboxPage } from './sandbox-page';
 
 jest.setTimeout(90_000);
 
@@ -17,23 +13,10 @@ describe('Slack-native Keyturn, through the page', () => {
   let ui: SandboxPage;
 
   beforeAll(async () => {
-    SandboxPage.clearScreenshots('native-');
-    const config = loadConfig({
-      env: { KEYTURN_CONFIG: path.join(REPO, 'keyturn.example.yml') },
-      cwd: REPO,
-      log: () => undefined,
-    });
-    keyturn = await startKeyturn({ env: {}, port: 0, config, logger: silentLogger, sweepEveryMs: 0 });
-    browser = await launchChromium();
-    const page = await browser.newPage({
-      viewport: { width: 1440, height: 900 },
-      timezoneId: BROWSER_TIME_ZONE,
-      locale: 'en-US',
-    });
-    // The Revoke button asks first, as Slack's confirm dialog does.
-    page.on('dialog', (dialog) => void dialog.accept());
-    await page.goto(`${keyturn.url.replace('127.0.0.1', 'localhost')}/`);
-    ui = new SandboxPage(page, 'native-');
+    ({ keyturn, browser, ui } = await openSandbox('native-', (page) => {
+      // The Revoke button asks first, as Slack's confirm dialog does.
+      page.on('dialog', (dialog) => void dialog.accept());
+    }));
   });
 
   afterAll(async () => {

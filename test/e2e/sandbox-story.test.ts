@@ -1,15 +1,12 @@
 import { copyFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { loadConfig } from '../../src/config/load';
-import { type RunningKeyturn, startKeyturn } from '../../src/main/server';
-import { silentLogger } from '../support/fakes';
-import { ARTIFACTS, BROWSER_TIME_ZONE, launchChromium, SandboxPage } from './sandbox-page';
+import type { RunningKeyturn } from '../../src/main/server';
+import { ARTIFACTS, BROWSER_TIME_ZONE, openSandbox, REPO, SandboxPage } from './sandbox-page';
 
 const RASPI_1 = 'mi-0a1b2c3d4e5f60001';
 const RASPI_2 = 'mi-0a1b2c3d4e5f60002';
 const WEB_1 = 'i-0123456789abcdef0';
-const REPO = path.resolve(__dirname, '../..');
 
 // A browser, a server and a few sweeps: well past jest's 5 s default (a project option cannot set it).
 jest.setTimeout(60_000);
@@ -29,38 +26,15 @@ describe('the sandbox story, through the page', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    // Only this run's pictures: a step that failed early leaves no older picture looking like its own.
-    SandboxPage.clearScreenshots('story-');
-    // The shipped example, whatever keyturn.yml the developer has: the story names its people and nodes.
-    const config = loadConfig({
-      env: { KEYTURN_CONFIG: path.join(REPO, 'keyturn.example.yml') },
-      cwd: REPO,
-      log: () => undefined,
-    });
-    keyturn = await startKeyturn({
-      env: {},
-      port: 0,
-      config,
-      logger: silentLogger,
-      // Clock moves on the page run the sweeper; a timer of its own would only race them.
-      sweepEveryMs: 0,
-    });
-    browser = await launchChromium();
-    const page = await browser.newPage({
-      viewport: { width: 1440, height: 900 },
-      timezoneId: BROWSER_TIME_ZONE,
-      locale: 'en-US',
-    });
-    // The page must work with nothing beyond this server: any other request fails the story.
-    const origin = new URL(keyturn.url.replace('127.0.0.1', 'localhost')).origin;
-    await page.route('**/*', (route) => {
-      if (new URL(route.request().url()).origin === origin) return route.continue();
-      elsewhere.push(route.request().url());
-      return route.abort();
-    });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${origin}/`);
-    ui = new SandboxPage(page, 'story-');
+    ({ keyturn, browser, ui } = await openSandbox('story-', async (page, origin) => {
+      // The page must work with nothing beyond this server: any other request fails the story.
+      await page.route('**/*', (route) => {
+        if (new URL(route.request().url()).origin === origin) return route.continue();
+        elsewhere.push(route.request().url());
+        return route.abort();
+      });
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+    }));
   });
 
   afterEach(() => {

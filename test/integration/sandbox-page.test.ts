@@ -35,7 +35,7 @@ interface PageState {
   commands: string[];
 }
 
-/** The token the page is served with, read from the page as page.js reads it. */
+/** The token the page is served with, read from the page as page/api.js reads it. */
 async function pageToken(k: RunningKeyturn): Promise<string> {
   const html = await (await fetch(`${k.url}/`)).text();
   const token = /<meta name="keyturn-page-token" content="([^"]+)"/.exec(html)?.[1] ?? '';
@@ -43,7 +43,7 @@ async function pageToken(k: RunningKeyturn): Promise<string> {
   return token;
 }
 
-/** The sandbox page's JSON API over real HTTP, as page.js uses it. */
+/** The sandbox page's JSON API over real HTTP, as page/api.js uses it. */
 function client(k: RunningKeyturn) {
   let token: Promise<string> | undefined;
   const headers = async () => {
@@ -104,6 +104,46 @@ describe('the sandbox page and its API', () => {
     }
     // The bot's own endpoints are untouched.
     expect((await fetch(`${k.url}/healthz`)).status).toBe(200);
+  });
+
+  it('serves every module the page imports as JavaScript and every stylesheet it links as CSS, from this server', async () => {
+    // Native ES modules: a browser refuses a module served without a JavaScript MIME type.
+    const html = await (await fetch(`${k.url}/`)).text();
+    expect(html).toContain('<script type="module" src="/sandbox/page/page.js"></script>');
+    const seen = new Set<string>();
+    const queue = ['/sandbox/page/page.js'];
+    while (queue.length > 0) {
+      const asset = queue.shift() as string;
+      if (seen.has(asset)) continue;
+      seen.add(asset);
+      const res = await fetch(`${k.url}${asset}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+      const text = await res.text();
+      for (const [, spec] of text.matchAll(/^import [^;]* from '([^']+)';$/gm)) {
+        expect(spec).toMatch(/^\.\/[a-z-]+\.js$/);
+        queue.push(`/sandbox/page/${(spec as string).slice(2)}`);
+      }
+    }
+    expect(seen.size).toBeGreaterThan(5);
+    const sheets = [...html.matchAll(/<link rel="stylesheet" href="([^"]+)" \/>/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(sheets[0]).toBe('/sandbox/page/page.css');
+    for (const sheet of sheets) {
+      const res = await fetch(`${k.url}${sheet}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    }
+    // A name outside page/ is not served, however it is spelled.
+    for (const other of [
+      '/sandbox/page/../sandbox-app.ts',
+      '/sandbox/page/%2e%2e/sandbox-app.ts',
+      '/sandbox/page/index.html',
+    ]) {
+      expect((await fetch(`${k.url}${other}`)).status).not.toBe(200);
+    }
   });
 
   it('answers only under a loopback name and only to JSON, so another site cannot act as a sandbox user', async () => {

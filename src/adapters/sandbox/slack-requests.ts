@@ -104,11 +104,7 @@ export function buttonClick(opts: {
   };
   if (opts.message?.blocks) message.blocks = opts.message.blocks;
   if (opts.message?.threadTs) message.thread_ts = opts.message.threadTs;
-  const payload = {
-    type: 'block_actions',
-    api_app_id: APP_ID,
-    team: TEAM,
-    user: { id: opts.user, username: opts.user.toLowerCase(), team_id: TEAM.id },
+  return interaction('block_actions', opts.user, {
     channel: { id: opts.card.channel, name: opts.channelName ?? 'approvals' },
     container: {
       type: 'message',
@@ -120,17 +116,8 @@ export function buttonClick(opts: {
     ...(opts.isEphemeral ? {} : { message }),
     trigger_id: opts.triggerId ?? newTriggerId(),
     response_url: opts.responseUrl ?? NO_RESPONSE_URL,
-    actions: [
-      {
-        type: 'button',
-        action_id: opts.actionId,
-        block_id: opts.blockId ?? 'b',
-        value: opts.value,
-        action_ts: String(Date.now() / 1000),
-      },
-    ],
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    actions: [buttonAction(opts.actionId, opts.blockId ?? 'b', opts.value)],
+  });
 }
 
 export function viewSubmission(opts: {
@@ -141,11 +128,7 @@ export function viewSubmission(opts: {
   viewId?: string;
   triggerId?: string;
 }): string {
-  const payload = {
-    type: 'view_submission',
-    api_app_id: APP_ID,
-    team: TEAM,
-    user: { id: opts.user, username: opts.user.toLowerCase(), team_id: TEAM.id },
+  return interaction('view_submission', opts.user, {
     trigger_id: opts.triggerId ?? newTriggerId(),
     view: {
       id: opts.viewId ?? 'V0DENY',
@@ -155,8 +138,7 @@ export function viewSubmission(opts: {
       state: { values: opts.values },
       hash: 'h',
     },
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  });
 }
 
 /** The Events API's `app_home_opened` (https://docs.slack.dev/reference/events/app_home_opened), as JSON. */
@@ -185,39 +167,47 @@ export function homeButtonClick(opts: {
   value: string;
   triggerId?: string;
 }): string {
-  const payload = {
-    type: 'block_actions',
-    api_app_id: APP_ID,
-    team: TEAM,
-    user: { id: opts.user, username: opts.user.toLowerCase(), team_id: TEAM.id },
+  return interaction('block_actions', opts.user, {
     container: { type: 'view', view_id: `VHOME${opts.user}` },
     view: { id: `VHOME${opts.user}`, type: 'home' },
     trigger_id: opts.triggerId ?? newTriggerId(),
-    actions: [
-      {
-        type: 'button',
-        action_id: opts.actionId,
-        block_id: 'b',
-        value: opts.value,
-        action_ts: String(Date.now() / 1000),
-      },
-    ],
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    actions: [buttonAction(opts.actionId, 'b', opts.value)],
+  });
 }
 
 /** A global shortcut from Slack's shortcut menu (https://docs.slack.dev/interactivity/implementing-shortcuts). */
 export function globalShortcut(opts: { user: string; callbackId: string; triggerId?: string }): string {
-  const payload = {
-    type: 'shortcut',
-    api_app_id: APP_ID,
-    team: TEAM,
-    user: { id: opts.user, username: opts.user.toLowerCase(), team_id: TEAM.id },
+  return interaction('shortcut', opts.user, {
     callback_id: opts.callbackId,
     trigger_id: opts.triggerId ?? newTriggerId(),
     action_ts: String(Date.now() / 1000),
+  });
+}
+
+/**
+ * An interaction payload as Slack posts it (https://docs.slack.dev/interactivity/handling-user-interaction):
+ * the envelope every kind shares, then the kind's own fields, form-encoded as `payload=<JSON>`.
+ */
+function interaction(type: string, user: string, fields: Record<string, unknown>): string {
+  const payload = {
+    type,
+    api_app_id: APP_ID,
+    team: TEAM,
+    user: { id: user, username: user.toLowerCase(), team_id: TEAM.id },
+    ...fields,
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** One clicked button in `actions`. */
+function buttonAction(actionId: string, blockId: string, value: string) {
+  return {
+    type: 'button',
+    action_id: actionId,
+    block_id: blockId,
+    value,
+    action_ts: String(Date.now() / 1000),
+  };
 }
 
 /** Slack's trigger ids look like `<n>.<n>.<hex>`; Keyturn only passes them back to views.open. */

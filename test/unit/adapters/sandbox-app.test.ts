@@ -1,10 +1,7 @@
 import path from 'node:path';
-import {
-  findButton,
-  isLoopbackHost,
-  startSessionEvent,
-  viewStateValues,
-} from '../../../src/adapters/sandbox/sandbox-app';
+import { findButton, viewStateValues } from '../../../src/adapters/sandbox/block-kit-input';
+import { isLoopbackHost } from '../../../src/adapters/sandbox/request-guard';
+import { startSessionEvent } from '../../../src/adapters/sandbox/session-event';
 import {
   ACTION_APPROVE,
   ACTION_DENY,

@@ -20,7 +20,7 @@ import {
   truncate,
   section,
   context,
-} from './blocks';
+} from './block-kit';
 
 /**
  * Items named per list. The digest has a fixed set of sections (at most 10 blocks, far under

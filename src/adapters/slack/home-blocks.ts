@@ -11,7 +11,7 @@ import {
   ACTION_RELEASE,
   ACTION_REVOKE,
 } from './action-ids';
-import { context, escapeMrkdwn, mention, section, slackDate, truncate } from './blocks';
+import { context, escapeMrkdwn, mention, section, slackDate, truncate } from './block-kit';
 
 /** Items per list; with a section and an actions block each, four lists stay under Home's 100 blocks. */
 const LIST_CAP = 10;

@@ -25,7 +25,8 @@ import {
   VIEW_DENY_REASON,
   VIEW_EXTENSION_DENY_REASON,
 } from './action-ids';
-import { DENY_REASON_MAX_LENGTH, denyReasonModal, extensionDenyReasonModal } from './blocks';
+import { DENY_REASON_MAX_LENGTH } from './block-kit';
+import { denyReasonModal, extensionDenyReasonModal } from './deny-reason-blocks';
 import {
   commandReply,
   decisionRefusal,

@@ -12,7 +12,7 @@ import {
   INPUT_REQUEST_TARGET,
   VIEW_REQUEST_FORM,
 } from './action-ids';
-import { section, truncate } from './blocks';
+import { section, truncate } from './block-kit';
 
 /*
  * Slack limits for modals and selects (https://docs.slack.dev/reference/block-kit/composition-objects/option-object,

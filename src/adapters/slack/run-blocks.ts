@@ -22,7 +22,7 @@ import {
   truncate,
   context,
   section,
-} from './blocks';
+} from './block-kit';
 
 /*
  * Block Kit for Run Command. Slack rejects a whole message over its limits (FACTS.md "Slack": 50

@@ -9,7 +9,7 @@ import {
   VIEW_RUN_FORM,
   VIEW_RUN_PARAMS,
 } from './action-ids';
-import { truncate } from './blocks';
+import { truncate } from './block-kit';
 
 /** Slack's caps: titles 24 characters, option text and description 75, 100 options, 2,000 for labels and hints. */
 const MAX_TITLE = 24;

@@ -11,7 +11,7 @@ import {
   truncate,
   section,
   context,
-} from './blocks';
+} from './block-kit';
 
 /** Node names (EC2 Name tags may be 256 characters) and ids shown in a line. */
 const MAX_NODE_TEXT = 80;

@@ -4,7 +4,11 @@ import type { Chat } from '../../ports/chat';
 import type { Clock } from '../../ports/clock';
 import { auditLineMessage } from './audit-blocks';
 import { homeTab } from './home-blocks';
-import { auditMessage, extensionCard, notice, requestCard, type SlackMessage } from './blocks';
+import { auditMessage } from './audit-alert-blocks';
+import type { SlackMessage } from './block-kit';
+import { extensionCard } from './extension-card-blocks';
+import { notice } from './notice-blocks';
+import { requestCard } from './request-card-blocks';
 
 /**
  * A failed Slack Web API call. `code` is Slack's own error string (`channel_not_found`,

@@ -1,7 +1,7 @@
 import { ErrorCode, type WebClient } from '@slack/web-api';
 import type { MessageRef } from '../../domain/grant';
 import type { RunChat } from '../../ports/run-chat';
-import type { SlackMessage } from './blocks';
+import type { SlackMessage } from './block-kit';
 import { runApprovalCard, runGroupMessages, runMessage, runResultsMessage } from './run-blocks';
 import { ChatError } from './slack-chat';
 

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { MessageRef } from '../../domain/grant';
 import type { SessionChat } from '../../ports/session-chat';
-import type { SlackMessage } from './blocks';
+import type { SlackMessage } from './block-kit';
 import { digestMessage } from './digest-blocks';
 import { sessionStartedReply, sessionSummary, unmatchedSessionAudit } from './session-blocks';
 import { ChatError } from './slack-chat';

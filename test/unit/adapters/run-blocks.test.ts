@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KnownBlock } from '@slack/types';
 import { ACTION_RUN_APPROVE, ACTION_RUN_DENY } from '../../../src/adapters/slack/action-ids';
-import { MAX_BLOCKS, MAX_SECTION_TEXT, type SlackMessage } from '../../../src/adapters/slack/blocks';
+import { MAX_BLOCKS, MAX_SECTION_TEXT, type SlackMessage } from '../../../src/adapters/slack/block-kit';
 import {
   BATCHED_STDOUT_CHARS,
   fitOutput,

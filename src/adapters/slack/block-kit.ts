@@ -69,6 +69,11 @@ export function slackDate(iso: string, format: string = DEFAULT_DATE_FORMAT): st
   return `<!date^${epoch}^${format}|${toIsoSeconds(new Date(epoch * 1000))}>`;
 }
 
+/** " <date>" after a verb ("expired <date>"), or nothing when the time is not known. */
+export function at(iso: string | undefined): string {
+  return iso === undefined ? '' : ` ${slackDate(iso)}`;
+}
+
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 /** A user mention for Slack ids; anything else (the bot's own `keyturn`, odd ids) is shown as escaped text. */

@@ -4,6 +4,7 @@ import type { Ending, Grant, GrantStatus, HistoryEntry, HistoryEvent } from '../
 import { countOnline, type ManagedNode } from '../../domain/node';
 import type { Target } from '../../domain/target';
 import {
+  at,
   DENY_REASON_MAX_LENGTH,
   escapeMrkdwn,
   MAX_ERROR_TEXT,
@@ -45,10 +46,6 @@ export function lastMove(grant: Grant, status: GrantStatus): HistoryEntry | unde
     if (entry?.to === status) return entry;
   }
   return undefined;
-}
-
-export function at(iso: string | undefined): string {
-  return iso === undefined ? '' : ` ${slackDate(iso)}`;
 }
 
 export function byAt(by: string | undefined, when: string | undefined): string {

@@ -9,6 +9,7 @@ import type { Notice } from '../../ports/chat';
 import { ACTION_EXTEND, ACTION_RELEASE } from './action-ids';
 import {
   actions,
+  at,
   button,
   context,
   escapeMrkdwn,
@@ -20,7 +21,6 @@ import {
 } from './block-kit';
 import {
   approverList,
-  at,
   byAt,
   endingOf,
   failureText,

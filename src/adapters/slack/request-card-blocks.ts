@@ -6,10 +6,9 @@ import { describePrincipal } from '../../domain/principal';
 import { DOCUMENT_DESCRIPTIONS, type Target } from '../../domain/target';
 import type { RequestCardView } from '../../ports/chat';
 import { ACTION_APPROVE, ACTION_DENY } from './action-ids';
-import { actions, button, escapeMrkdwn, header, mention, type SlackMessage, section } from './block-kit';
+import { actions, at, button, escapeMrkdwn, header, mention, type SlackMessage, section } from './block-kit';
 import {
   approverList,
-  at,
   byAt,
   endingOf,
   failureText,

@@ -1,18 +1,10 @@
-import type {
-  AllMiddlewareArgs,
-  App,
-  BlockAction,
-  ButtonAction,
-  SlackActionMiddlewareArgs,
-  ViewSubmitAction,
-} from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import { runAccessCommand } from '../../app/access-command';
 import type { DecideResult } from '../../app/decide';
 import { decideOnGrant, previewDecision } from '../../app/decide';
 import type { AckDeps } from '../../app/deps';
 import { releaseGrant } from '../../app/end-grant';
 import { decideOnExtension, requestExtension } from '../../app/extend-grant';
-import type { MessageRef } from '../../domain/grant';
 import {
   ACTION_APPROVE,
   ACTION_DENY,
@@ -26,6 +18,7 @@ import {
   VIEW_EXTENSION_DENY_REASON,
 } from './action-ids';
 import { DENY_REASON_MAX_LENGTH } from './block-kit';
+import { type ButtonArgs, cardOf } from './button-clicks';
 import { denyReasonModal, extensionDenyReasonModal } from './deny-reason-blocks';
 import {
   commandReply,
@@ -38,8 +31,6 @@ import {
 import { openRequestForm, registerFormListeners } from './form-listeners';
 import { registerHomeListeners } from './home-listeners';
 import { registerRunListeners } from './run-listeners';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
 /**
  * Slack entry points. Each listener validates, makes at most one conditional write and enqueues:
@@ -192,11 +183,4 @@ function reasonTooLong(length: number) {
 
 function modalError(reply: Reply) {
   return { response_action: 'errors' as const, errors: { [BLOCK_DENY_REASON]: reply.text } };
-}
-
-/** The card the click came from, so a decision that beats the card's own bookkeeping still updates it. */
-function cardOf(body: BlockAction): { card?: MessageRef } {
-  const channel = body.channel?.id ?? body.container?.channel_id;
-  const ts = body.message?.ts ?? body.container?.message_ts;
-  return channel && ts ? { card: { channel, ts } } : {};
 }

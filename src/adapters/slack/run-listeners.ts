@@ -1,20 +1,12 @@
-import type {
-  AllMiddlewareArgs,
-  App,
-  BlockAction,
-  ButtonAction,
-  SlackActionMiddlewareArgs,
-} from '@slack/bolt';
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { decideOnRun } from '../../app/decide-run';
 import type { AckDeps } from '../../app/deps';
 import { requestRun } from '../../app/run-snippet';
 import type { DecisionAction } from '../../domain/approval';
-import type { MessageRef } from '../../domain/grant';
 import { ACTION_RUN_APPROVE, ACTION_RUN_DENY } from './action-ids';
+import { type ButtonArgs, cardOf } from './button-clicks';
 import { openRunForm } from './form-listeners';
 import { runDecisionRefusal, runReply } from './run-replies';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
 /**
  * `/run` and the run approval buttons. Like every listener: validate, at most one conditional write,
@@ -63,11 +55,4 @@ export function registerRunListeners(app: App, deps: AckDeps): void {
   };
   app.action<BlockAction<ButtonAction>>(ACTION_RUN_APPROVE, decide('approve'));
   app.action<BlockAction<ButtonAction>>(ACTION_RUN_DENY, decide('deny'));
-}
-
-/** The card the click came from, so a decision that beats the card's own bookkeeping still updates it. */
-function cardOf(body: BlockAction): { card?: MessageRef } {
-  const channel = body.channel?.id ?? body.container?.channel_id;
-  const ts = body.message?.ts ?? body.container?.message_ts;
-  return channel && ts ? { card: { channel, ts } } : {};
 }

@@ -13,7 +13,7 @@ import { toIsoSeconds } from '../../domain/grant';
 /*
  * The Block Kit primitives every Keyturn message is built from: escaping, dates, mentions, cutting
  * text to Slack's limits, and the few block shapes Keyturn uses. Each message family has its own
- * file (request-card-blocks.ts, notice-blocks.ts, run-blocks.ts, ...).
+ * file (request-card-blocks.ts, notice-blocks.ts, run-message-blocks.ts, ...).
  */
 
 /**
@@ -154,4 +154,20 @@ export function redactSecrets(text: string): string {
     .replace(/\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+/g, '[redacted]')
     .replace(/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, '[redacted]')
     .replace(/(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g, '[redacted]');
+}
+
+/** Slack refuses a whole message over its limits; the builders stay inside them by construction, and this says so. */
+export function withinSlackLimits(message: SlackMessage): boolean {
+  return (
+    message.blocks.length <= MAX_BLOCKS &&
+    message.text.length <= 40_000 &&
+    message.blocks.every((b) => {
+      const text = (b as { text?: { text?: string } }).text?.text;
+      const elements = (b as { elements?: { text?: string }[] }).elements ?? [];
+      return (
+        (text ?? '').length <= MAX_SECTION_TEXT &&
+        elements.every((e) => (e.text ?? '').length <= MAX_SECTION_TEXT)
+      );
+    })
+  );
 }

@@ -2,7 +2,10 @@ import { ErrorCode, type WebClient } from '@slack/web-api';
 import type { MessageRef } from '../../domain/grant';
 import type { RunChat } from '../../ports/run-chat';
 import type { SlackMessage } from './block-kit';
-import { runApprovalCard, runGroupMessages, runMessage, runResultsMessage } from './run-blocks';
+import { runApprovalCard } from './run-card-blocks';
+import { runGroupMessages } from './run-group-blocks';
+import { runMessage } from './run-message-blocks';
+import { runResultsMessage } from './run-result-blocks';
 import { ChatError } from './slack-chat';
 
 /**

@@ -7,25 +7,15 @@ import type { Ending, Extension, Grant } from '../../src/domain/grant';
 import type { ManagedNode } from '../../src/domain/node';
 import type { Target } from '../../src/domain/target';
 import type { ExtensionCardView } from '../../src/ports/chat';
+import { prodRaspi } from './fakes';
 
 /**
  * Grants, targets and nodes the grant-message tests share (request card, extension card, DMs, audit
  * alerts), with the helpers that read their golden files and their text.
  */
 
-export const target: Target = {
-  name: 'prod-raspi',
-  description: 'Production Raspberry Pi fleet',
-  tags: { Fleet: 'prod-raspi' },
-  defaultDurationMinutes: 60,
-  maxDurationMinutes: 240,
-  approvers: ['U0CAROL', 'S0SREGROUP'],
-  approvals: 2,
-  selfApproval: false,
-  documents: ['shell', 'ssh'],
-  warnBeforeMinutes: 10,
-  approvalTimeoutMinutes: 30,
-};
+/** prod-raspi wanting two approvals, and lapsing after 30 minutes. */
+export const target: Target = { ...prodRaspi, approvals: 2, approvalTimeoutMinutes: 30 };
 
 /** Deliberately not online-first, so the goldens show the builders' ordering. */
 export const nodes: ManagedNode[] = [

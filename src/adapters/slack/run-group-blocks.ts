@@ -52,20 +52,9 @@ function groupBlocks(run: CommandRun, group: ResultGroup, roomy: boolean): Known
   const out = roomy ? SINGLE_STDOUT_CHARS : BATCHED_STDOUT_CHARS;
   const err = roomy ? SINGLE_STDERR_CHARS : BATCHED_STDERR_CHARS;
   // A location is one node's: shown only when the group is that node.
-  const stdout = stream(
-    'stdout',
-    result.stdout,
-    result.stdoutChars,
-    single ? result.stdoutLocation : undefined,
-    out,
-  );
-  const stderr = stream(
-    'stderr',
-    result.stderr,
-    result.stderrChars,
-    single ? result.stderrLocation : undefined,
-    err,
-  );
+  const own = (location: string | undefined) => (single ? location : undefined);
+  const stdout = stream('stdout', result.stdout, result.stdoutChars, own(result.stdoutLocation), out);
+  const stderr = stream('stderr', result.stderr, result.stderrChars, own(result.stderrLocation), err);
   const blocks: KnownBlock[] = [];
   if (single) {
     blocks.push(section(nodeHeader(run, result)));

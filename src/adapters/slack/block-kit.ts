@@ -28,9 +28,9 @@ export interface SlackMessage {
 /*
  * Slack limits (FACTS.md "Slack"; https://docs.slack.dev/reference/block-kit/blocks). A message
  * that breaks one is rejected whole with `invalid_blocks`, so the card would never appear.
- * Every builder below emits a fixed, small number of blocks (at most 6) whatever the input, and
- * long lists (nodes, session ids, principals) are capped inside one section, so MAX_BLOCKS holds by
- * construction.
+ * Every message builder emits a fixed, small number of blocks whatever the input (the grant cards
+ * and DMs at most 6), and long lists (nodes, session ids, principals) are capped inside one section,
+ * so MAX_BLOCKS holds by construction.
  */
 export const MAX_BLOCKS = 50;
 export const MAX_SECTION_TEXT = 3000;
@@ -42,7 +42,7 @@ const MAX_HEADER_TEXT = 150;
 export const NODE_LIST_CAP = 10;
 /** Deny reasons end up in a DM section and in the card; 500 keeps both readable. */
 export const DENY_REASON_MAX_LENGTH = 500;
-/** SSM session ids are `<owner>-<17 hex>`, IAM names at most 128 characters; anything longer is not what we think. */
+/** An inline `code` name: SSM session ids are `<owner>-<17 hex>`, IAM names at most 128 characters; anything longer is not what we think. */
 const MAX_LIST_ITEM = 160;
 /** An SDK error message can quote a whole request; the first 1,000 characters say what went wrong. */
 export const MAX_ERROR_TEXT = 1000;

@@ -10,20 +10,20 @@ import {
   RUN_OUTCOMES,
 } from '../../domain/digest';
 import {
+  at,
+  code,
+  context,
   escapeMrkdwn,
+  header,
   MAX_BLOCKS,
   MAX_SECTION_TEXT,
   mention,
-  redactSecrets,
-  type SlackMessage,
-  slackDate,
-  truncate,
-  section,
-  context,
-  at,
-  code,
-  header,
   plural,
+  redactSecrets,
+  section,
+  slackDate,
+  type SlackMessage,
+  truncate,
 } from './block-kit';
 
 /**

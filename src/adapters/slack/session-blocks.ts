@@ -3,15 +3,15 @@ import { formatElapsed } from '../../domain/digest';
 import { isTranscribed, type Session, type SessionDocument, sessionSeconds } from '../../domain/session';
 import type { SessionStartView, SessionSummaryView, UnmatchedSessionView } from '../../ports/session-chat';
 import {
+  code,
+  context,
   escapeMrkdwn,
   mention,
   redactSecrets,
-  type SlackMessage,
-  slackDate,
-  truncate,
   section,
-  context,
-  code,
+  slackDate,
+  type SlackMessage,
+  truncate,
 } from './block-kit';
 
 /** Node names (EC2 Name tags may be 256 characters) and ids shown in a line. */

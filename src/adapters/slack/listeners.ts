@@ -31,6 +31,7 @@ import {
 import { openRequestForm, registerFormListeners } from './form-listeners';
 import { registerHomeListeners } from './home-listeners';
 import { registerRunListeners } from './run-listeners';
+import { formOrTextCommand } from './slash-commands';
 
 /**
  * Slack entry points. Each listener validates, makes at most one conditional write and enqueues:
@@ -38,22 +39,18 @@ import { registerRunListeners } from './run-listeners';
  * (FACTS.md), so IAM and SSM calls happen in the worker, never here.
  */
 export function registerListeners(app: App, deps: AckDeps): void {
-  app.command('/access', async ({ command, ack, client }) => {
-    // A bare `/access` opens the request form; `/access help` still answers with the text help.
-    if (command.text.trim() === '') {
-      const refusal = await openRequestForm(deps, client, {
-        user: command.user_id,
-        triggerId: command.trigger_id,
-      });
-      return ack(refusal ? { response_type: 'ephemeral', text: refusal } : undefined);
-    }
-    const result = await runAccessCommand(deps, {
-      user: command.user_id,
-      text: command.text,
-      // As for /run: a retried or replayed delivery carries the same one and finds the request already made.
-      requestKey: command.trigger_id,
-    });
-    await ack({ response_type: 'ephemeral', ...commandReply(result) });
+  formOrTextCommand(app, '/access', {
+    openForm: (command, client) =>
+      openRequestForm(deps, client, { user: command.user_id, triggerId: command.trigger_id }),
+    run: async (command) =>
+      commandReply(
+        await runAccessCommand(deps, {
+          user: command.user_id,
+          text: command.text,
+          // As for /run: a retried or replayed delivery carries the same one and finds the request already made.
+          requestKey: command.trigger_id,
+        }),
+      ),
   });
 
   button(app, ACTION_APPROVE, async ({ body, action }) => {

@@ -7,6 +7,7 @@ import { ACTION_RUN_APPROVE, ACTION_RUN_DENY } from './action-ids';
 import { type ButtonArgs, cardOf } from './button-clicks';
 import { openRunForm } from './form-listeners';
 import { runDecisionRefusal, runReply } from './run-replies';
+import { formOrTextCommand } from './slash-commands';
 
 /**
  * `/run` and the run approval buttons. Like every listener: validate, at most one conditional write,
@@ -14,24 +15,23 @@ import { runDecisionRefusal, runReply } from './run-replies';
  * SendCommand happens in the worker.
  */
 export function registerRunListeners(app: App, deps: AckDeps): void {
-  app.command('/run', async ({ command, ack, client }) => {
-    // A bare `/run` opens the run form; `/run help` still answers with the text help.
-    if (command.text.trim() === '') {
-      const reply = await openRunForm(deps, client, {
+  formOrTextCommand(app, '/run', {
+    openForm: (command, client) =>
+      openRunForm(deps, client, {
         user: command.user_id,
         channel: command.channel_id,
         triggerId: command.trigger_id,
-      });
-      return ack(reply ? { response_type: 'ephemeral', text: reply } : undefined);
-    }
-    const result = await requestRun(deps, {
-      user: command.user_id,
-      channel: command.channel_id,
-      text: command.text,
-      // The same on a retried delivery of this request, so the retry finds the run instead of making another.
-      requestKey: command.trigger_id,
-    });
-    await ack({ response_type: 'ephemeral', ...runReply(result) });
+      }),
+    run: async (command) =>
+      runReply(
+        await requestRun(deps, {
+          user: command.user_id,
+          channel: command.channel_id,
+          text: command.text,
+          // The same on a retried delivery of this request, so the retry finds the run instead of making another.
+          requestKey: command.trigger_id,
+        }),
+      ),
   });
 
   const decide = (action: DecisionAction) => async (args: ButtonArgs) => {

@@ -203,7 +203,7 @@ export function requestOutcome(grant: Grant): RequestOutcome {
 export const RUN_OUTCOMES = ['succeeded', 'partial', 'failed', 'no-nodes', 'denied', 'in-progress'] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
-/** A run's outcome in the words its own message in the channel uses (src/adapters/slack/run-blocks.ts), never a raw id. */
+/** A run's outcome in the words its own message in the channel uses (src/adapters/slack/run-phrases.ts), never a raw id. */
 export const RUN_OUTCOME_WORDS: Readonly<Record<RunOutcome, string>> = {
   succeeded: 'succeeded',
   partial: 'failed on some nodes',

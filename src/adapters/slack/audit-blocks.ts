@@ -1,7 +1,7 @@
 import type { AuditLine, GrantAuditLine, RunAuditLine } from '../../domain/audit-line';
 import { formatDuration } from '../../domain/duration';
-import { context, escapeMrkdwn, mention, type SlackMessage, slackDate, truncate } from './blocks';
-import { summaryLine } from './run-blocks';
+import { context, escapeMrkdwn, mention, type SlackMessage, slackDate, truncate } from './block-kit';
+import { summaryLine } from './run-phrases';
 
 /** Reasons and failures are free text; an audit line stays one glanceable line. */
 const MAX_NOTE = 300;

@@ -1,4 +1,4 @@
-import type { HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
+import type { KnownBlock, SectionBlock } from '@slack/types';
 import {
   type DigestRun,
   type DigestSession,
@@ -10,17 +10,21 @@ import {
   RUN_OUTCOMES,
 } from '../../domain/digest';
 import {
+  at,
+  code,
+  context,
   escapeMrkdwn,
+  header,
   MAX_BLOCKS,
   MAX_SECTION_TEXT,
   mention,
+  plural,
   redactSecrets,
-  type SlackMessage,
-  slackDate,
-  truncate,
   section,
-  context,
-} from './blocks';
+  slackDate,
+  type SlackMessage,
+  truncate,
+} from './block-kit';
 
 /**
  * Items named per list. The digest has a fixed set of sections (at most 10 blocks, far under
@@ -30,23 +34,8 @@ import {
 export const DIGEST_LIST_CAP = 10;
 /** One list item: an ARN or a node name can be long; a line this long already says what it is. */
 const MAX_ITEM_TEXT = 400;
-/** Header blocks take plain text of at most 150 characters. */
-const MAX_HEADER_TEXT = 150;
-const MAX_ID_TEXT = 160;
 /** An SDK error can quote a whole request; its first 300 characters say what went wrong. */
 const MAX_ERROR_TEXT = 300;
-
-function header(text: string): HeaderBlock {
-  return { type: 'header', text: { type: 'plain_text', text: truncate(text, MAX_HEADER_TEXT) } };
-}
-
-function code(text: string): string {
-  return `\`${truncate(escapeMrkdwn(text.replace(/`/g, "'")), MAX_ID_TEXT)}\``;
-}
-
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 /**
  * `head`, then up to `cap` bullet lines, then "…and N more" for the rest, all within one section's
@@ -81,10 +70,6 @@ function who(s: { person?: string; owner?: string }): string {
 function node(s: DigestSession): string {
   if (s.nodeId === undefined) return 'an unknown node';
   return s.nodeName === undefined ? code(s.nodeId) : `${escapeMrkdwn(s.nodeName)} (${code(s.nodeId)})`;
-}
-
-function at(iso: string | undefined): string {
-  return iso === undefined ? '' : ` ${slackDate(iso)}`;
 }
 
 function requestBlock(view: DigestView): SectionBlock {
@@ -175,7 +160,10 @@ function anomalyBlock(view: DigestView): SectionBlock {
     ),
     ...anomalies.failedRevocations.map((a) =>
       a.kind === 'sessions-not-ended'
-        ? `Revoking ${code(a.grantId)} (${mention(a.requester)} on ${escapeMrkdwn(a.target)}) could not end ${plural(a.sessionIds.length, 'session', 'sessions')}${at(a.at)}: ${a.sessionIds.slice(0, 5).map(code).join(', ')}${a.sessionIds.length > 5 ? ', …' : ''}`
+        ? `Revoking ${code(a.grantId)} (${mention(a.requester)} on ${escapeMrkdwn(a.target)}) could not end ${plural(a.sessionIds.length, 'session', 'sessions')}${at(a.at)}: ${a.sessionIds
+            .slice(0, 5)
+            .map((id) => code(id))
+            .join(', ')}${a.sessionIds.length > 5 ? ', …' : ''}`
         : `Revoking ${code(a.grantId)} (${mention(a.requester)} on ${escapeMrkdwn(a.target)}) still failing${at(a.at)}: ${truncate(escapeMrkdwn(redactSecrets(a.error)), MAX_ERROR_TEXT)}`,
     ),
   ];

@@ -1,4 +1,4 @@
-import type { ActionsBlock, Button, HomeView as SlackHomeView, KnownBlock } from '@slack/types';
+import type { HomeView as SlackHomeView, KnownBlock } from '@slack/types';
 import { formatDuration } from '../../domain/duration';
 import type { Grant } from '../../domain/grant';
 import type { ManagedNode } from '../../domain/node';
@@ -11,31 +11,23 @@ import {
   ACTION_RELEASE,
   ACTION_REVOKE,
 } from './action-ids';
-import { context, escapeMrkdwn, mention, section, slackDate, truncate } from './blocks';
+import {
+  actions,
+  button,
+  context,
+  escapeMrkdwn,
+  header,
+  mention,
+  section,
+  slackDate,
+  truncate,
+} from './block-kit';
 
 /** Items per list; with a section and an actions block each, four lists stay under Home's 100 blocks. */
 const LIST_CAP = 10;
 /** Node names shown per grant; the rest are counted. */
 const NODE_CAP = 5;
 const MAX_REASON = 200;
-
-function button(text: string, actionId: string, grantId: string, style?: 'primary' | 'danger'): Button {
-  return {
-    type: 'button',
-    text: { type: 'plain_text', text },
-    action_id: actionId,
-    value: grantId,
-    ...(style ? { style } : {}),
-  };
-}
-
-function actions(...elements: Button[]): ActionsBlock {
-  return { type: 'actions', elements };
-}
-
-function header(text: string): KnownBlock {
-  return { type: 'header', text: { type: 'plain_text', text } };
-}
 
 function nodeList(nodes: readonly ManagedNode[] | undefined): string {
   if (nodes === undefined) return '';

@@ -1,16 +1,9 @@
-import type {
-  AllMiddlewareArgs,
-  App,
-  BlockAction,
-  ButtonAction,
-  SlackActionMiddlewareArgs,
-} from '@slack/bolt';
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { AckDeps } from '../../app/deps';
 import { cancelRequest, revokeByApprover } from '../../app/end-grant';
 import { ACTION_CANCEL, ACTION_REVOKE } from './action-ids';
+import type { ButtonArgs } from './button-clicks';
 import { endText } from './replies';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
 /**
  * App Home: opening the tab queues its rendering (it looks nodes up in SSM, which stays off the ack

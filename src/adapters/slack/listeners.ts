@@ -1,18 +1,10 @@
-import type {
-  AllMiddlewareArgs,
-  App,
-  BlockAction,
-  ButtonAction,
-  SlackActionMiddlewareArgs,
-  ViewSubmitAction,
-} from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import { runAccessCommand } from '../../app/access-command';
 import type { DecideResult } from '../../app/decide';
 import { decideOnGrant, previewDecision } from '../../app/decide';
 import type { AckDeps } from '../../app/deps';
 import { releaseGrant } from '../../app/end-grant';
 import { decideOnExtension, requestExtension } from '../../app/extend-grant';
-import type { MessageRef } from '../../domain/grant';
 import {
   ACTION_APPROVE,
   ACTION_DENY,
@@ -25,7 +17,9 @@ import {
   VIEW_DENY_REASON,
   VIEW_EXTENSION_DENY_REASON,
 } from './action-ids';
-import { DENY_REASON_MAX_LENGTH, denyReasonModal, extensionDenyReasonModal } from './blocks';
+import { DENY_REASON_MAX_LENGTH } from './block-kit';
+import { type ButtonArgs, cardOf } from './button-clicks';
+import { denyReasonModal, extensionDenyReasonModal } from './deny-reason-blocks';
 import {
   commandReply,
   decisionRefusal,
@@ -37,8 +31,7 @@ import {
 import { openRequestForm, registerFormListeners } from './form-listeners';
 import { registerHomeListeners } from './home-listeners';
 import { registerRunListeners } from './run-listeners';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+import { formOrTextCommand } from './slash-commands';
 
 /**
  * Slack entry points. Each listener validates, makes at most one conditional write and enqueues:
@@ -46,22 +39,18 @@ type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMidd
  * (FACTS.md), so IAM and SSM calls happen in the worker, never here.
  */
 export function registerListeners(app: App, deps: AckDeps): void {
-  app.command('/access', async ({ command, ack, client }) => {
-    // A bare `/access` opens the request form; `/access help` still answers with the text help.
-    if (command.text.trim() === '') {
-      const refusal = await openRequestForm(deps, client, {
-        user: command.user_id,
-        triggerId: command.trigger_id,
-      });
-      return ack(refusal ? { response_type: 'ephemeral', text: refusal } : undefined);
-    }
-    const result = await runAccessCommand(deps, {
-      user: command.user_id,
-      text: command.text,
-      // As for /run: a retried or replayed delivery carries the same one and finds the request already made.
-      requestKey: command.trigger_id,
-    });
-    await ack({ response_type: 'ephemeral', ...commandReply(result) });
+  formOrTextCommand(app, '/access', {
+    openForm: (command, client) =>
+      openRequestForm(deps, client, { user: command.user_id, triggerId: command.trigger_id }),
+    run: async (command) =>
+      commandReply(
+        await runAccessCommand(deps, {
+          user: command.user_id,
+          text: command.text,
+          // As for /run: a retried or replayed delivery carries the same one and finds the request already made.
+          requestKey: command.trigger_id,
+        }),
+      ),
   });
 
   button(app, ACTION_APPROVE, async ({ body, action }) => {
@@ -191,11 +180,4 @@ function reasonTooLong(length: number) {
 
 function modalError(reply: Reply) {
   return { response_action: 'errors' as const, errors: { [BLOCK_DENY_REASON]: reply.text } };
-}
-
-/** The card the click came from, so a decision that beats the card's own bookkeeping still updates it. */
-function cardOf(body: BlockAction): { card?: MessageRef } {
-  const channel = body.channel?.id ?? body.container?.channel_id;
-  const ts = body.message?.ts ?? body.container?.message_ts;
-  return channel && ts ? { card: { channel, ts } } : {};
 }

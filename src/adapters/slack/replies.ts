@@ -1,4 +1,4 @@
-import { profileSection } from './blocks';
+import { profileSection } from './help-blocks';
 import type { AccessCommandResult } from '../../app/access-command';
 import type { DecideResult } from '../../app/decide';
 import type { EndResult } from '../../app/end-grant';
@@ -7,7 +7,7 @@ import type { RequestAccessResult, RequestRefusal } from '../../app/request-acce
 import { describeDurationError, formatDuration } from '../../domain/duration';
 import type { Grant } from '../../domain/grant';
 import { isUserGroupId, type Target } from '../../domain/target';
-import { escapeMrkdwn, slackDate } from './blocks';
+import { escapeMrkdwn, slackDate } from './block-kit';
 
 /** A reply only the person who typed or clicked sees. */
 export interface Reply {

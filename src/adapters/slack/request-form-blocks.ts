@@ -12,7 +12,7 @@ import {
   INPUT_REQUEST_TARGET,
   VIEW_REQUEST_FORM,
 } from './action-ids';
-import { section, truncate } from './blocks';
+import { plain, section } from './block-kit';
 
 /*
  * Slack limits for modals and selects (https://docs.slack.dev/reference/block-kit/composition-objects/option-object,
@@ -28,10 +28,6 @@ export const DEFAULT_DURATION_VALUE = 'default';
 
 /** Lengths offered besides each target's default and maximum; longer than every target allows are left out. */
 const COMMON_MINUTES = [15, 30, 60, 120, 180, 240, 360, 480, 720];
-
-function plain(text: string, max: number) {
-  return { type: 'plain_text' as const, text: truncate(text, max) };
-}
 
 function option(text: string, value: string, description?: string): PlainTextOption {
   return {

@@ -9,17 +9,13 @@ import {
   VIEW_RUN_FORM,
   VIEW_RUN_PARAMS,
 } from './action-ids';
-import { truncate } from './blocks';
+import { plain } from './block-kit';
 
 /** Slack's caps: titles 24 characters, option text and description 75, 100 options, 2,000 for labels and hints. */
 const MAX_TITLE = 24;
 const MAX_OPTION_TEXT = 75;
 const MAX_OPTIONS = 100;
 const MAX_LABEL = 2000;
-
-function plain(text: string, max: number) {
-  return { type: 'plain_text' as const, text: truncate(text, max) };
-}
 
 /** What the run form's second step needs to know about the first: where to run, and what. */
 export interface RunFormState {

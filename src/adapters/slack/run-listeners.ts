@@ -1,20 +1,13 @@
-import type {
-  AllMiddlewareArgs,
-  App,
-  BlockAction,
-  ButtonAction,
-  SlackActionMiddlewareArgs,
-} from '@slack/bolt';
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { decideOnRun } from '../../app/decide-run';
 import type { AckDeps } from '../../app/deps';
 import { requestRun } from '../../app/run-snippet';
 import type { DecisionAction } from '../../domain/approval';
-import type { MessageRef } from '../../domain/grant';
 import { ACTION_RUN_APPROVE, ACTION_RUN_DENY } from './action-ids';
+import { type ButtonArgs, cardOf } from './button-clicks';
 import { openRunForm } from './form-listeners';
 import { runDecisionRefusal, runReply } from './run-replies';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+import { formOrTextCommand } from './slash-commands';
 
 /**
  * `/run` and the run approval buttons. Like every listener: validate, at most one conditional write,
@@ -22,24 +15,23 @@ type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMidd
  * SendCommand happens in the worker.
  */
 export function registerRunListeners(app: App, deps: AckDeps): void {
-  app.command('/run', async ({ command, ack, client }) => {
-    // A bare `/run` opens the run form; `/run help` still answers with the text help.
-    if (command.text.trim() === '') {
-      const reply = await openRunForm(deps, client, {
+  formOrTextCommand(app, '/run', {
+    openForm: (command, client) =>
+      openRunForm(deps, client, {
         user: command.user_id,
         channel: command.channel_id,
         triggerId: command.trigger_id,
-      });
-      return ack(reply ? { response_type: 'ephemeral', text: reply } : undefined);
-    }
-    const result = await requestRun(deps, {
-      user: command.user_id,
-      channel: command.channel_id,
-      text: command.text,
-      // The same on a retried delivery of this request, so the retry finds the run instead of making another.
-      requestKey: command.trigger_id,
-    });
-    await ack({ response_type: 'ephemeral', ...runReply(result) });
+      }),
+    run: async (command) =>
+      runReply(
+        await requestRun(deps, {
+          user: command.user_id,
+          channel: command.channel_id,
+          text: command.text,
+          // The same on a retried delivery of this request, so the retry finds the run instead of making another.
+          requestKey: command.trigger_id,
+        }),
+      ),
   });
 
   const decide = (action: DecisionAction) => async (args: ButtonArgs) => {
@@ -63,11 +55,4 @@ export function registerRunListeners(app: App, deps: AckDeps): void {
   };
   app.action<BlockAction<ButtonAction>>(ACTION_RUN_APPROVE, decide('approve'));
   app.action<BlockAction<ButtonAction>>(ACTION_RUN_DENY, decide('deny'));
-}
-
-/** The card the click came from, so a decision that beats the card's own bookkeeping still updates it. */
-function cardOf(body: BlockAction): { card?: MessageRef } {
-  const channel = body.channel?.id ?? body.container?.channel_id;
-  const ts = body.message?.ts ?? body.container?.message_ts;
-  return channel && ts ? { card: { channel, ts } } : {};
 }

@@ -2,7 +2,7 @@ import type { RunDecisionResult } from '../../app/decide-run';
 import type { RunHelpEntry, RunRefusal, RunSnippetResult } from '../../app/run-snippet';
 import { MAX_PARAM_VALUE_CHARS, type ParamProblem, type Snippet } from '../../domain/snippet';
 import { isUserGroupId, type Target } from '../../domain/target';
-import { escapeMrkdwn, slackDate, truncate } from './blocks';
+import { escapeMrkdwn, slackDate, truncate } from './block-kit';
 import type { Reply } from './replies';
 
 const USAGE = '`/run <target> <snippet> [name=value …]`';

@@ -3,15 +3,16 @@ import { formatElapsed } from '../../domain/digest';
 import { isTranscribed, type Session, type SessionDocument, sessionSeconds } from '../../domain/session';
 import type { SessionStartView, SessionSummaryView, UnmatchedSessionView } from '../../ports/session-chat';
 import {
+  code,
+  context,
   escapeMrkdwn,
   mention,
   redactSecrets,
-  type SlackMessage,
-  slackDate,
-  truncate,
   section,
-  context,
-} from './blocks';
+  slackDate,
+  type SlackMessage,
+  truncate,
+} from './block-kit';
 
 /** Node names (EC2 Name tags may be 256 characters) and ids shown in a line. */
 const MAX_NODE_TEXT = 80;
@@ -21,10 +22,6 @@ const MAX_ARN_TEXT = 300;
 const MAX_REASON_TEXT = 500;
 /** OutputUrl is an AWS console or S3 URL; anything longer is not what we expect. */
 const MAX_URL_TEXT = 1000;
-
-function code(text: string, max: number): string {
-  return `\`${truncate(escapeMrkdwn(text.replace(/`/g, "'")), max)}\``;
-}
 
 const OPENED: Record<SessionDocument, string> = {
   shell: 'opened a shell',

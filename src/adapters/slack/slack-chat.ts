@@ -1,66 +1,15 @@
-import { ErrorCode, type WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { MessageRef } from '../../domain/grant';
 import type { Chat } from '../../ports/chat';
 import type { Clock } from '../../ports/clock';
 import { auditLineMessage } from './audit-blocks';
+import { ChatError, callSlack, postedRef, updateMessage } from './chat-calls';
 import { homeTab } from './home-blocks';
-import { auditMessage, extensionCard, notice, requestCard, type SlackMessage } from './blocks';
-
-/**
- * A failed Slack Web API call. `code` is Slack's own error string (`channel_not_found`,
- * `not_in_channel`, `ratelimited`, …, https://docs.slack.dev/reference/methods) or, when Slack was
- * never reached, `request_error` / `http_error`. Messages name the method, never the token.
- */
-export class ChatError extends Error {
-  override readonly name = 'ChatError';
-  readonly code: string;
-  readonly method: string;
-
-  constructor(method: string, code: string, options?: { cause?: unknown; detail?: string }) {
-    super(`Slack ${method} failed: ${code}${options?.detail ? ` (${redactTokens(options.detail)})` : ''}`, {
-      cause: options?.cause,
-    });
-    this.code = code;
-    this.method = method;
-  }
-}
-
-/** Slack tokens start xoxb-, xoxp-, xapp-, …; a transport message that echoes one must not reach a log. */
-function redactTokens(text: string): string {
-  return text.replace(/\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+/g, '[redacted]');
-}
-
-function toChatError(method: string, e: unknown): ChatError {
-  const code = (e as { code?: unknown } | null)?.code;
-  switch (code) {
-    case ErrorCode.PlatformError: {
-      const data = (e as { data?: { error?: unknown } }).data;
-      return new ChatError(method, typeof data?.error === 'string' ? data.error : 'unknown_error', {
-        cause: e,
-      });
-    }
-    case ErrorCode.RateLimitedError:
-      // Slack's own error string for HTTP 429 (https://docs.slack.dev/apis/web-api/rate-limits).
-      return new ChatError(method, 'ratelimited', { cause: e });
-    case ErrorCode.HTTPError:
-      return new ChatError(method, 'http_error', {
-        cause: e,
-        detail: `HTTP ${(e as { statusCode?: unknown }).statusCode}`,
-      });
-    case ErrorCode.RequestError:
-      return new ChatError(method, 'request_error', { cause: e, detail: (e as Error).message });
-    default:
-      return new ChatError(method, 'unknown_error', { cause: e });
-  }
-}
-
-async function call<T>(method: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (e) {
-    throw toChatError(method, e);
-  }
-}
+import { auditMessage } from './audit-alert-blocks';
+import type { SlackMessage } from './block-kit';
+import { extensionCard } from './extension-card-blocks';
+import { notice } from './notice-blocks';
+import { requestCard } from './request-card-blocks';
 
 /** User groups change rarely, and approval clicks come in bursts; 5 minutes keeps usergroups.users.list (Tier 2) quiet. */
 const DEFAULT_GROUP_CACHE_MS = 5 * 60_000;
@@ -81,21 +30,14 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
   const groups = new Map<string, { fetchedAt: number; members: Promise<readonly string[]> }>();
 
   async function post(channel: string, message: SlackMessage): Promise<MessageRef> {
-    const res = await call('chat.postMessage', () =>
+    const res = await callSlack('chat.postMessage', () =>
       client.chat.postMessage({ channel, text: message.text, blocks: message.blocks }),
     );
-    if (typeof res.channel !== 'string' || typeof res.ts !== 'string') {
-      throw new ChatError('chat.postMessage', 'invalid_response', {
-        detail: 'no channel or ts in the answer',
-      });
-    }
-    return { channel: res.channel, ts: res.ts };
+    return postedRef(res);
   }
 
-  async function update(ref: MessageRef, message: SlackMessage): Promise<void> {
-    await call('chat.update', () =>
-      client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks }),
-    );
+  function update(ref: MessageRef, message: SlackMessage): Promise<void> {
+    return updateMessage(client, ref, message);
   }
 
   /**
@@ -104,7 +46,7 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
    */
   async function permalink(ref: MessageRef): Promise<string | undefined> {
     try {
-      const res = await call('chat.getPermalink', () =>
+      const res = await callSlack('chat.getPermalink', () =>
         client.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts }),
       );
       return typeof res.permalink === 'string' ? res.permalink : undefined;
@@ -116,7 +58,7 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
   async function dmChannel(user: string): Promise<string> {
     const cached = dmChannels.get(user);
     if (cached !== undefined) return cached;
-    const res = await call('conversations.open', () => client.conversations.open({ users: user }));
+    const res = await callSlack('conversations.open', () => client.conversations.open({ users: user }));
     const id = res.channel?.id;
     if (typeof id !== 'string') {
       throw new ChatError('conversations.open', 'invalid_response', {
@@ -128,7 +70,7 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
   }
 
   async function fetchMembers(groupId: string): Promise<readonly string[]> {
-    const res = await call('usergroups.users.list', () =>
+    const res = await callSlack('usergroups.users.list', () =>
       client.usergroups.users.list({ usergroup: groupId }),
     );
     return Object.freeze([...(res.users ?? [])]);
@@ -172,7 +114,7 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
     },
 
     async publishHome(user, view) {
-      await call('views.publish', () => client.views.publish({ user_id: user, view: homeTab(view) }));
+      await callSlack('views.publish', () => client.views.publish({ user_id: user, view: homeTab(view) }));
     },
 
     userGroupMembers(groupId) {

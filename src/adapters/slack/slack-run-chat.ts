@@ -1,9 +1,12 @@
-import { ErrorCode, type WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { MessageRef } from '../../domain/grant';
 import type { RunChat } from '../../ports/run-chat';
-import type { SlackMessage } from './blocks';
-import { runApprovalCard, runGroupMessages, runMessage, runResultsMessage } from './run-blocks';
-import { ChatError } from './slack-chat';
+import type { SlackMessage } from './block-kit';
+import { callSlack, postedRef, updateMessage } from './chat-calls';
+import { runApprovalCard } from './run-card-blocks';
+import { runGroupMessages } from './run-group-blocks';
+import { runMessage } from './run-message-blocks';
+import { runResultsMessage } from './run-result-blocks';
 
 /**
  * The RunChat port on the Slack Web API: the run's message where `/run` was typed, node results in
@@ -30,7 +33,7 @@ export function createSlackRunChat(opts: { client: WebClient; pacing?: PostPacin
 
   async function post(channel: string, message: SlackMessage, threadTs?: string): Promise<MessageRef> {
     await paced(channel);
-    const res = await call('chat.postMessage', () =>
+    const res = await callSlack('chat.postMessage', () =>
       client.chat.postMessage({
         channel,
         text: message.text,
@@ -41,17 +44,11 @@ export function createSlackRunChat(opts: { client: WebClient; pacing?: PostPacin
         unfurl_media: false,
       }),
     );
-    if (typeof res.channel !== 'string' || typeof res.ts !== 'string')
-      throw new ChatError('chat.postMessage', 'invalid_response', {
-        detail: 'no channel or ts in the answer',
-      });
-    return { channel: res.channel, ts: res.ts };
+    return postedRef(res);
   }
 
-  async function update(ref: MessageRef, message: SlackMessage): Promise<void> {
-    await call('chat.update', () =>
-      client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks }),
-    );
+  function update(ref: MessageRef, message: SlackMessage): Promise<void> {
+    return updateMessage(client, ref, message);
   }
 
   return {
@@ -82,31 +79,4 @@ export function realTimePacing(): PostPacing {
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
-}
-
-/** Slack's error string for platform errors; transport failures as request_error / http_error, as slack-chat.ts does. */
-async function call<T>(method: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (e) {
-    const error = e as { code?: unknown; data?: { error?: unknown }; statusCode?: unknown };
-    switch (error?.code) {
-      case ErrorCode.PlatformError:
-        throw new ChatError(
-          method,
-          typeof error.data?.error === 'string' ? error.data.error : 'unknown_error',
-          {
-            cause: e,
-          },
-        );
-      case ErrorCode.RateLimitedError:
-        throw new ChatError(method, 'ratelimited', { cause: e });
-      case ErrorCode.HTTPError:
-        throw new ChatError(method, 'http_error', { cause: e, detail: `HTTP ${String(error.statusCode)}` });
-      case ErrorCode.RequestError:
-        throw new ChatError(method, 'request_error', { cause: e, detail: (e as Error).message });
-      default:
-        throw new ChatError(method, 'unknown_error', { cause: e });
-    }
-  }
 }

@@ -1,10 +1,10 @@
 import type { WebClient } from '@slack/web-api';
 import type { MessageRef } from '../../domain/grant';
 import type { SessionChat } from '../../ports/session-chat';
-import type { SlackMessage } from './blocks';
+import type { SlackMessage } from './block-kit';
 import { digestMessage } from './digest-blocks';
 import { sessionStartedReply, sessionSummary, unmatchedSessionAudit } from './session-blocks';
-import { ChatError } from './slack-chat';
+import { ChatError } from './chat-calls';
 
 /** Slack's own error string (`channel_not_found`, `not_in_channel`, `ratelimited`, …) when it sent one. */
 function slackCode(e: unknown): string {

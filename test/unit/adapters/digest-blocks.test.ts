@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KnownBlock } from '@slack/types';
-import { MAX_BLOCKS, MAX_SECTION_TEXT, type SlackMessage } from '../../../src/adapters/slack/blocks';
+import { MAX_BLOCKS, MAX_SECTION_TEXT, type SlackMessage } from '../../../src/adapters/slack/block-kit';
 import { DIGEST_LIST_CAP, digestMessage, listSection } from '../../../src/adapters/slack/digest-blocks';
 import type { Anomaly } from '../../../src/domain/anomaly';
 import { composeDigest, type DigestInput } from '../../../src/domain/digest';

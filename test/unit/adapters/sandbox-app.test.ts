@@ -8,7 +8,8 @@ import {
   BLOCK_DENY_REASON,
   INPUT_DENY_REASON,
 } from '../../../src/adapters/slack/action-ids';
-import { denyReasonModal, requestCard } from '../../../src/adapters/slack/blocks';
+import { denyReasonModal } from '../../../src/adapters/slack/deny-reason-blocks';
+import { requestCard } from '../../../src/adapters/slack/request-card-blocks';
 import { parseSessionEvent } from '../../../src/app/record-session-event';
 import type { Grant } from '../../../src/domain/grant';
 import { manifestCommands } from '../../../src/main/sandbox-mode';

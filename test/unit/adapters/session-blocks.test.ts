@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SlackMessage } from '../../../src/adapters/slack/blocks';
+import type { SlackMessage } from '../../../src/adapters/slack/block-kit';
 import {
   endingText,
   sessionStartedReply,

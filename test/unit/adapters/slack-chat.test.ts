@@ -1,8 +1,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LogLevel, WebClient } from '@slack/web-api';
-import { auditMessage, extensionCard, notice, requestCard } from '../../../src/adapters/slack/blocks';
-import { ChatError, createSlackChat } from '../../../src/adapters/slack/slack-chat';
+import { auditMessage } from '../../../src/adapters/slack/audit-alert-blocks';
+import { extensionCard } from '../../../src/adapters/slack/extension-card-blocks';
+import { notice } from '../../../src/adapters/slack/notice-blocks';
+import { requestCard } from '../../../src/adapters/slack/request-card-blocks';
+import { ChatError } from '../../../src/adapters/slack/chat-calls';
+import { createSlackChat } from '../../../src/adapters/slack/slack-chat';
 import type { AuditLine } from '../../../src/domain/audit-line';
 import type { Grant } from '../../../src/domain/grant';
 import type { Target } from '../../../src/domain/target';

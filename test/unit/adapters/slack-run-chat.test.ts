@@ -1,7 +1,9 @@
 import { LogLevel, WebClient } from '@slack/web-api';
-import { runApprovalCard, runMessage, runResultsMessage } from '../../../src/adapters/slack/run-blocks';
+import { runApprovalCard } from '../../../src/adapters/slack/run-card-blocks';
+import { runMessage } from '../../../src/adapters/slack/run-message-blocks';
+import { runResultsMessage } from '../../../src/adapters/slack/run-result-blocks';
 import { createSlackRunChat } from '../../../src/adapters/slack/slack-run-chat';
-import { ChatError } from '../../../src/adapters/slack/slack-chat';
+import { ChatError } from '../../../src/adapters/slack/chat-calls';
 import type { CommandRun, NodeResult } from '../../../src/domain/command-run';
 import { groupResults } from '../../../src/domain/result-groups';
 import { prodRaspi } from '../../support/fakes';

@@ -1,5 +1,5 @@
 import { LogLevel, WebClient } from '@slack/web-api';
-import { ChatError } from '../../../src/adapters/slack/slack-chat';
+import { ChatError } from '../../../src/adapters/slack/chat-calls';
 import { createSlackSessionChat } from '../../../src/adapters/slack/slack-session-chat';
 import { composeDigest } from '../../../src/domain/digest';
 import type { Grant } from '../../../src/domain/grant';

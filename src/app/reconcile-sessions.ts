@@ -57,7 +57,13 @@ export async function reconcileSessions(
     deadline?: Date;
   } = {},
 ): Promise<SessionReconcileReport> {
-  const report: SessionReconcileReport = { discovered: 0, ended: 0, posted: 0, failures: 0, terminatedLate: 0 };
+  const report: SessionReconcileReport = {
+    discovered: 0,
+    ended: 0,
+    posted: 0,
+    failures: 0,
+    terminatedLate: 0,
+  };
   const now = deps.clock.now();
   const overdue = () => opts.deadline !== undefined && deps.clock.now() >= opts.deadline;
   let cutShort = false;

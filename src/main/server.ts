@@ -3,17 +3,13 @@ import { botIdentity } from './bot-identity';
 import { SLACK_RETRIES } from './slack-retries';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { createIamAccessControl } from '../adapters/aws/iam-access-control';
 import { createSsmFleet } from '../adapters/aws/ssm-fleet';
-import { createDynamoGrantStore } from '../adapters/dynamodb/grant-store';
-import { ensureTable, recreateTable, startDynalite } from '../adapters/dynamodb/local';
 import { newGrantId } from '../adapters/grant-ids';
 import { createLogger } from '../adapters/logging/pino-logger';
 import { InProcessQueue } from '../adapters/memory/in-process-queue';
@@ -27,7 +23,6 @@ import { createSlackChat } from '../adapters/slack/slack-chat';
 import { systemClock } from '../adapters/system-clock';
 import type { Deps } from '../app/deps';
 import { handleJob } from '../app/handle-job';
-import { sweep } from '../app/sweep';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/types';
 import type { AccessControl } from '../ports/access-control';
@@ -45,6 +40,10 @@ import { guardRequests } from './http-guard';
 import { claimStateDir, secureStateDir } from './state-dir';
 import { bindHost } from './bind-host';
 import { sessionPorts } from './session-ports';
+import { closeAll, closeServer, listen, ownUrl, type Routes, route } from './http-routes';
+import { openStorage } from './local-storage';
+import { StartupError } from './startup-error';
+import { startSweeper } from './sweeper-timer';
 
 type Env = Record<string, string | undefined>;
 
@@ -91,10 +90,7 @@ export interface RunningKeyturn {
   close(): Promise<void>;
 }
 
-export class StartupError extends Error {
-  override readonly name = 'StartupError';
-  readonly code = 'STARTUP_REFUSED';
-}
+export { StartupError };
 
 /**
  * The local composition root: one HTTP server for `POST /slack/events` and `GET /healthz`
@@ -300,164 +296,6 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
   } catch (error) {
     await closeAll(closers);
     throw error;
-  }
-}
-
-/** Lambda runs the sweeper on a schedule; locally a timer does, never two at once in this process. */
-function startSweeper(deps: Deps, everyMs: number): () => Promise<void> {
-  let runs = 0;
-  let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
-    runs++;
-    running = sweep(deps, { reconcile: runs % RECONCILE_EVERY === 1 })
-      .catch((error: unknown) => deps.logger.error({ err: (error as Error).message }, 'sweep failed'))
-      .finally(() => {
-        running = undefined;
-      });
-  }, everyMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
-}
-
-/** Listing every /keyturn/ policy costs IAM calls: once every ten sweeps is enough to catch orphans. */
-const RECONCILE_EVERY = 10;
-
-async function openStorage(
-  env: Env,
-  config: Config,
-  logger: Logger,
-  stateDir?: string,
-  given?: StartOptions['dynamodb'],
-) {
-  const region = env.AWS_REGION ?? config.aws.region;
-  const tableName = given?.tableName ?? env.KEYTURN_TABLE;
-  if (tableName) {
-    const client = new DynamoDBClient(
-      given
-        ? {
-            region,
-            endpoint: given.endpoint,
-            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          }
-        : { region },
-    );
-    return {
-      grants: createDynamoGrantStore({
-        documentClient: DynamoDBDocumentClient.from(client),
-        tableName,
-      }),
-      table: { documentClient: DynamoDBDocumentClient.from(client), tableName },
-      description: `DynamoDB table ${tableName}`,
-      close: async () => client.destroy(),
-      reset: async () => {
-        throw new StartupError('a real DynamoDB table is never reset from here');
-      },
-    };
-  }
-  const local = await startDynalite(stateDir ? { path: `${stateDir}/dynalite` } : {});
-  const client = new DynamoDBClient({
-    region,
-    endpoint: local.endpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await ensureTable(client, 'keyturn');
-  logger.info(
-    { endpoint: local.endpoint, ...(stateDir ? { path: `${stateDir}/dynalite` } : {}) },
-    stateDir
-      ? `using embedded DynamoDB (dynalite) kept in ${stateDir}/; npm start -- --reset starts clean`
-      : 'using embedded DynamoDB (dynalite); state lasts until the process stops',
-  );
-  return {
-    grants: createDynamoGrantStore({
-      documentClient: DynamoDBDocumentClient.from(client),
-      tableName: 'keyturn',
-    }),
-    table: { documentClient: DynamoDBDocumentClient.from(client), tableName: 'keyturn' },
-    description: stateDir ? `embedded dynalite in ${stateDir}/` : 'embedded dynalite (in memory)',
-    reset: () => recreateTable(client, 'keyturn'),
-    close: async () => {
-      client.destroy();
-      await local.close();
-    },
-  };
-}
-
-interface Routes {
-  slack?: (req: IncomingMessage, res: ServerResponse) => void;
-  sandboxSlack?: FakeSlackApi;
-  /** Sandbox mode only: the page at `/` and its API under `/sandbox/`; answers false for other paths. */
-  sandboxPage?: (req: IncomingMessage, res: ServerResponse) => boolean;
-  /** Set once everything is wired: the socket listens earlier (the sandbox's Slack is served on it). */
-  ready?: boolean;
-}
-
-function route(
-  req: IncomingMessage,
-  res: ServerResponse,
-  routes: Routes,
-  mode: string,
-): void | Promise<void> {
-  const path = (req.url ?? '/').split('?')[0] ?? '/';
-  if (req.method === 'GET' && path === '/healthz') {
-    // Healthy means ready: a probe that passes before the listeners are mounted would let traffic in early.
-    res.writeHead(routes.ready ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(routes.ready ? { ok: true, mode } : { ok: false, mode, starting: true }));
-    return;
-  }
-  if (path === '/slack/events' && req.method !== 'POST') {
-    // Bolt's HTTPReceiver throws for any other method (HTTPReceiverDeferredRequestError); answer it here.
-    res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' });
-    res.end(JSON.stringify({ ok: false, error: 'use POST: this is where Slack sends commands and clicks' }));
-    return;
-  }
-  if (path === '/slack/events' && routes.slack) {
-    routes.slack(req, res);
-    return;
-  }
-  const sandboxApi = '/sandbox/slack/api/';
-  if (path.startsWith(sandboxApi) && routes.sandboxSlack) {
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok: false, error: 'the Web API takes POST' }));
-      return;
-    }
-    return routes.sandboxSlack.handle(req, res, path.slice(sandboxApi.length));
-  }
-  if (routes.sandboxPage?.(req, res)) return;
-  res.writeHead(404, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ ok: false, error: 'not found' }));
-}
-
-/** Where this process reaches its own server (the sandbox posts to itself): 127.0.0.1 when it listens everywhere. */
-function ownUrl(address: AddressInfo): string {
-  const everywhere = address.address === '0.0.0.0' || address.address === '::';
-  if (everywhere) return `http://127.0.0.1:${address.port}`;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host}:${address.port}`;
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
-  for (const close of closers.reverse()) {
-    await close().catch(() => undefined);
   }
 }
 

@@ -1,7 +1,8 @@
 import { type DecisionAction, decideRequest } from '../domain/approval';
 import { type CommandRun, moveRun } from '../domain/command-run';
 import { type MessageRef, toIsoSeconds } from '../domain/grant';
-import { isApprover } from './decide';
+import { clickOutcome, isApprover } from './decide';
+import { answer, decideAndSave, keptChanging, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
 
 export type RunDecisionResult =
@@ -30,57 +31,55 @@ export async function decideOnRun(
   deps: Pick<Deps, 'config' | 'runs' | 'queue' | 'chat' | 'clock'>,
   input: { runId: string; clicker: string; action: DecisionAction; card?: MessageRef },
 ): Promise<RunDecisionResult> {
-  for (let race = 0; race < MAX_RACES; race++) {
-    const run = await deps.runs.get(input.runId);
-    if (!run) return { outcome: 'refused', reason: 'unknown-run' };
-    const target = deps.config.targets[run.target];
-    if (!target) return { outcome: 'refused', reason: 'unknown-target', run };
-    // Status first: a click on a decided card must not cost a user-group lookup.
-    if (run.status !== 'awaiting-approval') return { outcome: 'refused', reason: 'not-pending', run };
+  return decideAndSave(
+    deps.runs,
+    input.runId,
+    async (run): Promise<SaveStep<CommandRun, RunDecisionResult>> => {
+      if (!run) return answer({ outcome: 'refused', reason: 'unknown-run' });
+      const target = deps.config.targets[run.target];
+      if (!target) return answer({ outcome: 'refused', reason: 'unknown-target', run });
+      // Status first: a click on a decided card must not cost a user-group lookup.
+      if (run.status !== 'awaiting-approval')
+        return answer({ outcome: 'refused', reason: 'not-pending', run });
 
-    const decision = decideRequest({
-      pending: true,
-      requester: run.requester,
-      approvals: run.approvals,
-      target,
-      clicker: input.clicker,
-      clickerIsApprover: await isApprover(deps, target, input.clicker),
-      action: input.action,
-    });
-    if (decision.outcome === 'refuse') return { outcome: 'refused', reason: decision.reason, run };
+      const decision = decideRequest({
+        pending: true,
+        requester: run.requester,
+        approvals: run.approvals,
+        target,
+        clicker: input.clicker,
+        clickerIsApprover: await isApprover(deps, target, input.clicker),
+        action: input.action,
+      });
+      if (decision.outcome === 'refuse') return answer({ outcome: 'refused', reason: decision.reason, run });
 
-    const now = toIsoSeconds(deps.clock.now());
-    const card = run.card ?? input.card;
-    const approvals =
-      decision.outcome === 'deny' ? run.approvals : [...run.approvals, { by: input.clicker, at: now }];
-    const next = moveRun(
-      run,
-      decision.outcome === 'deny'
-        ? 'denied'
-        : decision.outcome === 'approve'
-          ? 'queued'
-          : 'awaiting-approval',
-      {
-        approvals,
-        ...(decision.outcome === 'record-approval' ? {} : { decidedBy: input.clicker, decidedAt: now }),
-        ...(card ? { card } : {}),
-      },
-    );
-    if (!next.ok) return { outcome: 'refused', reason: 'not-pending', run };
-    // Approval may come long after the card showed the nodes: the worker looks them up again before sending.
-    const { nodes: _before, ...fresh } = next.value;
-    const decided = decision.outcome === 'approve' ? fresh : next.value;
-    if ((await deps.runs.save(decided, run.version)) === 'stale') continue;
-
-    // The worker updates the card and the run's message, and sends the command once it is queued.
-    await deps.queue.enqueue({ kind: 'start-run', runId: run.id });
-    const outcome =
-      decision.outcome === 'deny'
-        ? 'denied'
-        : decision.outcome === 'approve'
-          ? 'approved'
-          : 'approval-recorded';
-    return { outcome, run: decided };
-  }
-  throw new Error(`run ${input.runId} kept changing under ${MAX_RACES} attempts to decide`);
+      const now = toIsoSeconds(deps.clock.now());
+      const card = run.card ?? input.card;
+      const approvals =
+        decision.outcome === 'deny' ? run.approvals : [...run.approvals, { by: input.clicker, at: now }];
+      const next = moveRun(
+        run,
+        decision.outcome === 'deny'
+          ? 'denied'
+          : decision.outcome === 'approve'
+            ? 'queued'
+            : 'awaiting-approval',
+        {
+          approvals,
+          ...(decision.outcome === 'record-approval' ? {} : { decidedBy: input.clicker, decidedAt: now }),
+          ...(card ? { card } : {}),
+        },
+      );
+      if (!next.ok) return answer({ outcome: 'refused', reason: 'not-pending', run });
+      // Approval may come long after the card showed the nodes: the worker looks them up again before sending.
+      const { nodes: _before, ...fresh } = next.value;
+      const decided = decision.outcome === 'approve' ? fresh : next.value;
+      return saveThen(decided, async (saved) => {
+        // The worker updates the card and the run's message, and sends the command once it is queued.
+        await deps.queue.enqueue({ kind: 'start-run', runId: run.id });
+        return { outcome: clickOutcome(decision), run: saved };
+      });
+    },
+    { attempts: MAX_RACES, exhausted: keptChanging('run', input.runId, MAX_RACES, 'decide') },
+  );
 }

@@ -1,7 +1,15 @@
-import { type DecisionAction, decide, decideExtension, isListedApprover } from '../domain/approval';
+import {
+  type Decision,
+  type DecisionAction,
+  decide,
+  decideExtension,
+  isListedApprover,
+} from '../domain/approval';
 import { addMinutes, type Grant, type MessageRef, toIsoSeconds, transition } from '../domain/grant';
 import { isUserGroupId, type Target } from '../domain/target';
+import { answer, decideAndSave, keptChanging, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
+import { grantChanged } from './grant-updates';
 
 export type DecideResult =
   | { outcome: 'approved' | 'approval-recorded' | 'denied'; grant: Grant }
@@ -28,80 +36,90 @@ export async function decideOnGrant(
   deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock'>,
   input: { grantId: string; clicker: string; action: DecisionAction; denyReason?: string; card?: MessageRef },
 ): Promise<DecideResult> {
-  for (let race = 0; race < MAX_RACES; race++) {
-    const grant = await deps.grants.get(input.grantId);
-    if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
-    const target = deps.config.targets[grant.target];
-    if (!target) return { outcome: 'refused', reason: 'unknown-target', grant };
-    // Status first: a click on a decided card must not cost a user-group lookup.
-    if (grant.status !== 'pending') return { outcome: 'refused', reason: 'not-pending', grant };
+  return decideAndSave(
+    deps.grants,
+    input.grantId,
+    async (grant): Promise<SaveStep<Grant, DecideResult>> => {
+      if (!grant) return answer({ outcome: 'refused', reason: 'unknown-grant' });
+      const target = deps.config.targets[grant.target];
+      if (!target) return answer({ outcome: 'refused', reason: 'unknown-target', grant });
+      // Status first: a click on a decided card must not cost a user-group lookup.
+      if (grant.status !== 'pending') return answer({ outcome: 'refused', reason: 'not-pending', grant });
 
-    const clickerIsApprover = await isApprover(deps, target, input.clicker);
-    const decision = decide({
-      grant,
-      target,
-      clicker: input.clicker,
-      clickerIsApprover,
-      action: input.action,
-    });
-    if (decision.outcome === 'refuse') return { outcome: 'refused', reason: decision.reason, grant };
+      const clickerIsApprover = await isApprover(deps, target, input.clicker);
+      const decision = decide({
+        grant,
+        target,
+        clicker: input.clicker,
+        clickerIsApprover,
+        action: input.action,
+      });
+      if (decision.outcome === 'refuse')
+        return answer({ outcome: 'refused', reason: decision.reason, grant });
 
-    const now = toIsoSeconds(deps.clock.now());
-    const card = grant.card ?? input.card;
-    const next =
-      decision.outcome === 'deny'
-        ? transition(grant, 'denied', {
-            at: now,
-            by: input.clicker,
-            ...(input.denyReason ? { note: input.denyReason } : {}),
-            set: {
-              decidedBy: input.clicker,
-              decidedAt: now,
-              ...(input.denyReason ? { denyReason: input.denyReason } : {}),
-              ...(card ? { card } : {}),
-            },
-          })
-        : decision.outcome === 'approve'
-          ? transition(grant, 'approved', {
+      const now = toIsoSeconds(deps.clock.now());
+      const card = grant.card ?? input.card;
+      const next =
+        decision.outcome === 'deny'
+          ? transition(grant, 'denied', {
               at: now,
               by: input.clicker,
+              ...(input.denyReason ? { note: input.denyReason } : {}),
               set: {
-                approvals: [...grant.approvals, { by: input.clicker, at: now }],
                 decidedBy: input.clicker,
                 decidedAt: now,
-                // The window is fixed at approval so every retry of the apply renders the same policy.
-                startsAt: now,
-                expiresAt: addMinutes(now, grant.durationMinutes),
+                ...(input.denyReason ? { denyReason: input.denyReason } : {}),
                 ...(card ? { card } : {}),
               },
             })
-          : transition(grant, 'pending', {
-              at: now,
-              by: input.clicker,
-              event: 'approval-recorded',
-              note: `approval ${decision.have} of ${decision.need}`,
-              set: {
-                approvals: [...grant.approvals, { by: input.clicker, at: now }],
-                ...(card ? { card } : {}),
-              },
-            });
-    if (!next.ok) return { outcome: 'refused', reason: 'not-pending', grant };
+          : decision.outcome === 'approve'
+            ? transition(grant, 'approved', {
+                at: now,
+                by: input.clicker,
+                set: {
+                  approvals: [...grant.approvals, { by: input.clicker, at: now }],
+                  decidedBy: input.clicker,
+                  decidedAt: now,
+                  // The window is fixed at approval so every retry of the apply renders the same policy.
+                  startsAt: now,
+                  expiresAt: addMinutes(now, grant.durationMinutes),
+                  ...(card ? { card } : {}),
+                },
+              })
+            : transition(grant, 'pending', {
+                at: now,
+                by: input.clicker,
+                event: 'approval-recorded',
+                note: `approval ${decision.have} of ${decision.need}`,
+                set: {
+                  approvals: [...grant.approvals, { by: input.clicker, at: now }],
+                  ...(card ? { card } : {}),
+                },
+              });
+      if (!next.ok) return answer({ outcome: 'refused', reason: 'not-pending', grant });
 
-    if ((await deps.grants.save(next.value, grant.version)) === 'stale') continue;
+      return saveThen(next.value, async (saved) => {
+        await deps.queue.enqueue(grantChanged(saved));
+        if (saved.status === 'approved') await deps.queue.enqueue({ kind: 'apply-grant', grantId: grant.id });
+        return { outcome: clickOutcome(decision), grant: saved };
+      });
+    },
+    {
+      attempts: MAX_RACES,
+      exhausted: keptChanging('grant', input.grantId, MAX_RACES, 'decide'),
+    },
+  );
+}
 
-    const step = next.value.history.length - 1;
-    await deps.queue.enqueue({ kind: 'grant-changed', grantId: grant.id, step });
-    if (next.value.status === 'approved')
-      await deps.queue.enqueue({ kind: 'apply-grant', grantId: grant.id });
-    const outcome =
-      decision.outcome === 'deny'
-        ? 'denied'
-        : decision.outcome === 'approve'
-          ? 'approved'
-          : 'approval-recorded';
-    return { outcome, grant: next.value };
-  }
-  throw new Error(`grant ${input.grantId} kept changing under ${MAX_RACES} attempts to decide`);
+/** What a click that was not refused did, in the words of the answer to the clicker. */
+export function clickOutcome(
+  decision: Exclude<Decision, { outcome: 'refuse' }>,
+): 'approved' | 'approval-recorded' | 'denied' {
+  return decision.outcome === 'deny'
+    ? 'denied'
+    : decision.outcome === 'approve'
+      ? 'approved'
+      : 'approval-recorded';
 }
 
 export async function isApprover(deps: Pick<Deps, 'chat'>, target: Target, user: string): Promise<boolean> {

@@ -11,12 +11,13 @@ import {
 import { checkExtensionAuthority, describeAuthorityRefusal } from '../domain/grant-authority';
 import type { Target } from '../domain/target';
 import type { ExtensionCardView } from '../ports/chat';
-import { grantAuthorityContext, judgeWithGroups } from './authority';
-import { type DecideResult, isApprover } from './decide';
+import { grantAuthorityContext, judgeWithGroups, reportRefusal } from './authority';
+import { clickOutcome, type DecideResult, isApprover } from './decide';
+import { answer, decideAndSave, keptChanging, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
 import { requestEnding } from './end-grant';
 import { describePolicyError, grantPolicy, grantPolicyArn } from './grant-policy';
-import { transitionlessUpdate } from './grant-updates';
+import { grantChanged, transitionlessUpdate } from './grant-updates';
 
 export type ExtensionRequestResult =
   | { outcome: 'requested'; grant: Grant; channel: string }
@@ -49,50 +50,61 @@ export async function requestExtension(
   input: { user: string; grantId: string; durationText?: string; requestKey?: string },
 ): Promise<ExtensionRequestResult> {
   let claimed = false;
-  for (let race = 0; race < 5; race++) {
-    const grant = await deps.grants.get(input.grantId);
-    if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
-    const target = deps.config.targets[grant.target];
-    if (grant.requester !== input.user) return { outcome: 'refused', reason: 'not-yours', grant };
-    if (grant.status !== 'active' || grant.ending || !target || !grant.expiresAt)
-      return { outcome: 'refused', reason: 'not-active', grant };
-    if (extensionInFlight(grant)) return { outcome: 'refused', reason: 'in-flight', grant };
+  return decideAndSave(
+    deps.grants,
+    input.grantId,
+    async (grant): Promise<SaveStep<Grant, ExtensionRequestResult>> => {
+      if (!grant) return answer({ outcome: 'refused', reason: 'unknown-grant' });
+      const target = deps.config.targets[grant.target];
+      if (grant.requester !== input.user) return answer({ outcome: 'refused', reason: 'not-yours', grant });
+      if (grant.status !== 'active' || grant.ending || !target || !grant.expiresAt)
+        return answer({ outcome: 'refused', reason: 'not-active', grant });
+      if (extensionInFlight(grant)) return answer({ outcome: 'refused', reason: 'in-flight', grant });
 
-    let minutes = target.defaultDurationMinutes;
-    if (input.durationText !== undefined) {
-      const parsed = parseDuration(input.durationText);
-      if (!parsed.ok) return { outcome: 'refused', reason: 'bad-duration', grant, error: parsed.error };
-      minutes = parsed.value;
-    }
-    const limit = totalLimit(target);
-    const remaining = limit - totalMinutes(grant);
-    // [Extend] asks for the default; when less is left, ask for what is left rather than refuse.
-    if (input.durationText === undefined) minutes = Math.min(minutes, remaining);
-    if (minutes <= 0 || minutes > remaining)
-      return { outcome: 'refused', reason: 'over-total', grant, remaining: Math.max(remaining, 0), limit };
+      let minutes = target.defaultDurationMinutes;
+      if (input.durationText !== undefined) {
+        const parsed = parseDuration(input.durationText);
+        if (!parsed.ok)
+          return answer({ outcome: 'refused', reason: 'bad-duration', grant, error: parsed.error });
+        minutes = parsed.value;
+      }
+      const limit = totalLimit(target);
+      const remaining = limit - totalMinutes(grant);
+      // [Extend] asks for the default; when less is left, ask for what is left rather than refuse.
+      if (input.durationText === undefined) minutes = Math.min(minutes, remaining);
+      if (minutes <= 0 || minutes > remaining)
+        return answer({
+          outcome: 'refused',
+          reason: 'over-total',
+          grant,
+          remaining: Math.max(remaining, 0),
+          limit,
+        });
 
-    const at = toIsoSeconds(deps.clock.now());
-    const next = transition(grant, 'active', {
-      at,
-      by: input.user,
-      event: 'extension-requested',
-      note: `+${minutes}m`,
-      set: {
-        extension: { minutes, requestedBy: input.user, requestedAt: at, approvals: [], state: 'pending' },
-      },
-    });
-    if (!next.ok) return { outcome: 'refused', reason: 'not-active', grant };
-    // As for a new request: one extension request per Slack request, however often it is delivered.
-    if (input.requestKey !== undefined && !claimed) {
-      if (!(await deps.grants.claimRequest(input.requestKey, grant.id)))
-        return { outcome: 'refused', reason: 'duplicate-request', grant };
-      claimed = true;
-    }
-    if ((await deps.grants.save(next.value, grant.version)) === 'stale') continue;
-    await deps.queue.enqueue({ kind: 'post-extension-card', grantId: grant.id });
-    return { outcome: 'requested', grant: next.value, channel: deps.config.slack.requestsChannel };
-  }
-  throw new Error(`grant ${input.grantId} kept changing under 5 attempts to extend it`);
+      const at = toIsoSeconds(deps.clock.now());
+      const next = transition(grant, 'active', {
+        at,
+        by: input.user,
+        event: 'extension-requested',
+        note: `+${minutes}m`,
+        set: {
+          extension: { minutes, requestedBy: input.user, requestedAt: at, approvals: [], state: 'pending' },
+        },
+      });
+      if (!next.ok) return answer({ outcome: 'refused', reason: 'not-active', grant });
+      // As for a new request: one extension request per Slack request, however often it is delivered.
+      if (input.requestKey !== undefined && !claimed) {
+        if (!(await deps.grants.claimRequest(input.requestKey, grant.id)))
+          return answer({ outcome: 'refused', reason: 'duplicate-request', grant });
+        claimed = true;
+      }
+      return saveThen(next.value, async (saved) => {
+        await deps.queue.enqueue({ kind: 'post-extension-card', grantId: grant.id });
+        return { outcome: 'requested', grant: saved, channel: deps.config.slack.requestsChannel };
+      });
+    },
+    { attempts: 5, exhausted: keptChanging('grant', input.grantId, 5, 'extend it') },
+  );
 }
 
 /** A click on an extension card answers exactly like one on a request card. */
@@ -103,84 +115,81 @@ export async function decideOnExtension(
   deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock'>,
   input: { grantId: string; clicker: string; action: DecisionAction; denyReason?: string },
 ): Promise<ExtensionDecisionResult> {
-  for (let race = 0; race < 5; race++) {
-    const grant = await deps.grants.get(input.grantId);
-    if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
-    const target = deps.config.targets[grant.target];
-    if (!target) return { outcome: 'refused', reason: 'unknown-target', grant };
-    const extension = grant.extension;
-    if (extension?.state !== 'pending' || grant.status !== 'active' || grant.ending || !grant.expiresAt)
-      return { outcome: 'refused', reason: 'not-pending', grant };
+  return decideAndSave(
+    deps.grants,
+    input.grantId,
+    async (grant): Promise<SaveStep<Grant, ExtensionDecisionResult>> => {
+      if (!grant) return answer({ outcome: 'refused', reason: 'unknown-grant' });
+      const target = deps.config.targets[grant.target];
+      if (!target) return answer({ outcome: 'refused', reason: 'unknown-target', grant });
+      const extension = grant.extension;
+      if (extension?.state !== 'pending' || grant.status !== 'active' || grant.ending || !grant.expiresAt)
+        return answer({ outcome: 'refused', reason: 'not-pending', grant });
 
-    const clickerIsApprover = await isApprover(deps, target, input.clicker);
-    const decision = decideExtension({
-      grant,
-      target,
-      clicker: input.clicker,
-      clickerIsApprover,
-      action: input.action,
-    });
-    if (decision.outcome === 'refuse') return { outcome: 'refused', reason: decision.reason, grant };
+      const clickerIsApprover = await isApprover(deps, target, input.clicker);
+      const decision = decideExtension({
+        grant,
+        target,
+        clicker: input.clicker,
+        clickerIsApprover,
+        action: input.action,
+      });
+      if (decision.outcome === 'refuse')
+        return answer({ outcome: 'refused', reason: decision.reason, grant });
 
-    const at = toIsoSeconds(deps.clock.now());
-    const approvals =
-      decision.outcome === 'deny' ? extension.approvals : [...extension.approvals, { by: input.clicker, at }];
-    const next = transition(grant, 'active', {
-      at,
-      by: input.clicker,
-      ...(decision.outcome === 'deny'
-        ? {
-            event: 'extension-denied' as const,
-            ...(input.denyReason ? { note: input.denyReason } : {}),
-            set: {
-              extension: {
-                ...extension,
-                state: 'denied' as const,
-                decidedBy: input.clicker,
-                decidedAt: at,
-                ...(input.denyReason ? { denyReason: input.denyReason } : {}),
-              },
-            },
-          }
-        : decision.outcome === 'approve'
+      const at = toIsoSeconds(deps.clock.now());
+      const approvals =
+        decision.outcome === 'deny'
+          ? extension.approvals
+          : [...extension.approvals, { by: input.clicker, at }];
+      const next = transition(grant, 'active', {
+        at,
+        by: input.clicker,
+        ...(decision.outcome === 'deny'
           ? {
-              event: 'extension-approved' as const,
+              event: 'extension-denied' as const,
+              ...(input.denyReason ? { note: input.denyReason } : {}),
               set: {
                 extension: {
                   ...extension,
-                  approvals,
-                  state: 'approved' as const,
+                  state: 'denied' as const,
                   decidedBy: input.clicker,
                   decidedAt: at,
-                  // Fixed at approval: extending from the current expiry means access never has a gap.
-                  newExpiresAt: addMinutes(grant.expiresAt, extension.minutes),
+                  ...(input.denyReason ? { denyReason: input.denyReason } : {}),
                 },
               },
             }
-          : {
-              event: 'extension-approval-recorded' as const,
-              note: `approval ${decision.have} of ${decision.need}`,
-              set: { extension: { ...extension, approvals } },
-            }),
-    });
-    if (!next.ok) return { outcome: 'refused', reason: 'not-pending', grant };
-    if ((await deps.grants.save(next.value, grant.version)) === 'stale') continue;
-    await deps.queue.enqueue({
-      kind: 'grant-changed',
-      grantId: grant.id,
-      step: next.value.history.length - 1,
-    });
-    if (decision.outcome === 'approve')
-      await deps.queue.enqueue({ kind: 'apply-extension', grantId: grant.id });
-    const outcome =
-      decision.outcome === 'deny'
-        ? 'denied'
-        : decision.outcome === 'approve'
-          ? 'approved'
-          : 'approval-recorded';
-    return { outcome, grant: next.value };
-  }
-  throw new Error(`grant ${input.grantId} kept changing under 5 attempts to decide its extension`);
+          : decision.outcome === 'approve'
+            ? {
+                event: 'extension-approved' as const,
+                set: {
+                  extension: {
+                    ...extension,
+                    approvals,
+                    state: 'approved' as const,
+                    decidedBy: input.clicker,
+                    decidedAt: at,
+                    // Fixed at approval: extending from the current expiry means access never has a gap.
+                    newExpiresAt: addMinutes(grant.expiresAt, extension.minutes),
+                  },
+                },
+              }
+            : {
+                event: 'extension-approval-recorded' as const,
+                note: `approval ${decision.have} of ${decision.need}`,
+                set: { extension: { ...extension, approvals } },
+              }),
+      });
+      if (!next.ok) return answer({ outcome: 'refused', reason: 'not-pending', grant });
+      return saveThen(next.value, async (saved) => {
+        await deps.queue.enqueue(grantChanged(saved));
+        if (decision.outcome === 'approve')
+          await deps.queue.enqueue({ kind: 'apply-extension', grantId: grant.id });
+        return { outcome: clickOutcome(decision), grant: saved };
+      });
+    },
+    { attempts: 5, exhausted: keptChanging('grant', input.grantId, 5, 'decide its extension') },
+  );
 }
 
 export type ApplyExtensionOutcome = 'extended' | 'skipped' | 'failed';
@@ -236,7 +245,7 @@ export async function applyExtension(
     },
   });
   if (!next.ok || (await deps.grants.save(next.value, grant.version)) === 'stale') return 'skipped';
-  await deps.queue.enqueue({ kind: 'grant-changed', grantId, step: next.value.history.length - 1 });
+  await deps.queue.enqueue(grantChanged(next.value));
   return 'extended';
 }
 
@@ -256,13 +265,7 @@ async function refuseExtension(
     reason: `extension refused by the worker: ${reason}`,
   });
   if (ended.outcome !== 'ending' || ended.already) return 'skipped';
-  deps.logger.warn({ grantId: grant.id, reason }, 'refused to extend a grant that does not hold up');
-  await deps.chat.postAudit(deps.config.slack.auditChannel, {
-    kind: 'grant-refused',
-    grant: ended.grant,
-    step: 'extension',
-    reason,
-  });
+  await reportRefusal(deps, ended.grant, 'extension', reason);
   return 'failed';
 }
 

@@ -1,5 +1,6 @@
 import type { Grant } from '../domain/grant';
 import type { GrantStore } from '../ports/grant-store';
+import type { Job } from '../ports/work-queue';
 
 /**
  * Saves a change that is not a status move (e.g. storing a card reference), retrying on lost races.
@@ -19,4 +20,9 @@ export async function transitionlessUpdate(
     if ((await grants.save(next, current.version)) === 'saved') return next;
   }
   throw new Error(`grant ${grantId} kept changing under 10 attempts to update it`);
+}
+
+/** The job that announces a grant's latest history step (once: the step keys its one-time DM). */
+export function grantChanged(grant: Grant): Job {
+  return { kind: 'grant-changed', grantId: grant.id, step: grant.history.length - 1 };
 }

@@ -58,3 +58,33 @@ export function keptChanging(what: string, id: string, attempts: number, doing: 
     throw new Error(`${what} ${id} kept changing under ${attempts} attempts to ${doing}`);
   };
 }
+
+/** How an update ended: the record was missing, there was nothing (left) to change, or the change was saved. */
+export type Updated<T> =
+  | { outcome: 'missing' }
+  | { outcome: 'unchanged'; current: T }
+  | { outcome: 'saved'; saved: T };
+
+/**
+ * Saves a change that is not a decision (a card reference, a lease, a poll's progress), bumping the
+ * version, and re-applies it to the fresh record after a lost race. `change` returns undefined when
+ * there is nothing (left) to do.
+ */
+export function updateVersioned<T extends { version: number }>(
+  store: VersionedStore<T>,
+  id: string,
+  change: (current: T) => T | undefined,
+  what: string,
+): Promise<Updated<T>> {
+  return decideAndSave(
+    store,
+    id,
+    (current): SaveStep<T, Updated<T>> => {
+      if (!current) return answer({ outcome: 'missing' });
+      const changed = change(current);
+      if (!changed) return answer({ outcome: 'unchanged', current });
+      return saveThen({ ...changed, version: current.version + 1 }, (saved) => ({ outcome: 'saved', saved }));
+    },
+    { attempts: 10, exhausted: keptChanging(what, id, 10, 'update it') },
+  );
+}

@@ -1,7 +1,7 @@
 import { type DecisionAction, decideRequest } from '../domain/approval';
 import { type CommandRun, moveRun } from '../domain/command-run';
 import { type MessageRef, toIsoSeconds } from '../domain/grant';
-import { clickOutcome, isApprover } from './decide';
+import { CLICK_RACES, type ClickRefusal, type ClickRules, clickOutcome, judgeClick } from './decide';
 import { answer, decideAndSave, keptChanging, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
 
@@ -9,18 +9,16 @@ export type RunDecisionResult =
   | { outcome: 'approved' | 'approval-recorded' | 'denied'; run: CommandRun }
   | {
       outcome: 'refused';
-      reason:
-        | 'unknown-run'
-        | 'unknown-target'
-        | 'not-approver'
-        | 'self-approval'
-        | 'already-approved-by-you'
-        | 'not-pending';
+      reason: 'unknown-run' | ClickRefusal;
       run?: CommandRun;
     };
 
-/** Two approvers clicking at once: the loser re-reads and decides again on the fresh run. */
-const MAX_RACES = 5;
+/** A run's card: the same rules as a grant's, applied to the run's own approvals. */
+const RUN_CLICK: ClickRules<CommandRun> = {
+  pending: (run) => run.status === 'awaiting-approval',
+  decide: (run, click) =>
+    decideRequest({ ...click, pending: true, requester: run.requester, approvals: run.approvals }),
+};
 
 /**
  * Approve or Deny on a run's approval card: the same rules as a grant (listed approvers or members of
@@ -36,22 +34,9 @@ export async function decideOnRun(
     input.runId,
     async (run): Promise<SaveStep<CommandRun, RunDecisionResult>> => {
       if (!run) return answer({ outcome: 'refused', reason: 'unknown-run' });
-      const target = deps.config.targets[run.target];
-      if (!target) return answer({ outcome: 'refused', reason: 'unknown-target', run });
-      // Status first: a click on a decided card must not cost a user-group lookup.
-      if (run.status !== 'awaiting-approval')
-        return answer({ outcome: 'refused', reason: 'not-pending', run });
-
-      const decision = decideRequest({
-        pending: true,
-        requester: run.requester,
-        approvals: run.approvals,
-        target,
-        clicker: input.clicker,
-        clickerIsApprover: await isApprover(deps, target, input.clicker),
-        action: input.action,
-      });
-      if (decision.outcome === 'refuse') return answer({ outcome: 'refused', reason: decision.reason, run });
+      const judged = await judgeClick(deps, run, input, RUN_CLICK);
+      if ('refused' in judged) return answer({ outcome: 'refused', reason: judged.refused, run });
+      const { decision } = judged;
 
       const now = toIsoSeconds(deps.clock.now());
       const card = run.card ?? input.card;
@@ -80,6 +65,6 @@ export async function decideOnRun(
         return { outcome: clickOutcome(decision), run: saved };
       });
     },
-    { attempts: MAX_RACES, exhausted: keptChanging('run', input.runId, MAX_RACES, 'decide') },
+    { attempts: CLICK_RACES, exhausted: keptChanging('run', input.runId, CLICK_RACES, 'decide') },
   );
 }

@@ -3,6 +3,7 @@ import {
   type DecisionAction,
   decide,
   decideExtension,
+  type GrantClick,
   isListedApprover,
 } from '../domain/approval';
 import { addMinutes, type Grant, type MessageRef, toIsoSeconds, transition } from '../domain/grant';
@@ -15,18 +16,62 @@ export type DecideResult =
   | { outcome: 'approved' | 'approval-recorded' | 'denied'; grant: Grant }
   | {
       outcome: 'refused';
-      reason:
-        | 'unknown-grant'
-        | 'unknown-target'
-        | 'not-approver'
-        | 'self-approval'
-        | 'already-approved-by-you'
-        | 'not-pending';
+      reason: 'unknown-grant' | ClickRefusal;
       grant?: Grant;
     };
 
-/** Two approvers clicking at once: the loser re-reads and decides again on the fresh grant. */
-const MAX_RACES = 5;
+/** Why a click on an approval card is refused before anything is written. */
+export type ClickRefusal =
+  | 'unknown-target'
+  | 'not-pending'
+  | Extract<Decision, { outcome: 'refuse' }>['reason'];
+
+/** Two approvers clicking at once: the loser re-reads and decides again on the fresh record. */
+export const CLICK_RACES = 5;
+
+/** What an approval card decides about, and the rules it is decided by. */
+export interface ClickRules<T> {
+  /** Whether the record still waits for this decision. */
+  pending(record: T): boolean;
+  decide(record: T, click: Omit<GrantClick, 'grant'>): Decision;
+}
+
+export const REQUEST_CLICK: ClickRules<Grant> = {
+  pending: (grant) => grant.status === 'pending',
+  decide: (grant, click) => decide({ grant, ...click }),
+};
+
+export const EXTENSION_CLICK: ClickRules<Grant> = {
+  pending: (grant) =>
+    grant.extension?.state === 'pending' && grant.status === 'active' && !grant.ending && !!grant.expiresAt,
+  decide: (grant, click) => decideExtension({ grant, ...click }),
+};
+
+/**
+ * The rules' answer to a click on a request's, an extension's or a run's card: the target must still
+ * be configured and the record still pending (checked first, so a click on a decided card costs no
+ * user-group lookup), then the clicker is looked up among the approvers.
+ */
+export async function judgeClick<T extends { target: string }>(
+  deps: Pick<Deps, 'config' | 'chat'>,
+  record: T,
+  click: { clicker: string; action: DecisionAction },
+  rules: ClickRules<T>,
+): Promise<
+  { refused: ClickRefusal } | { target: Target; decision: Exclude<Decision, { outcome: 'refuse' }> }
+> {
+  const target = deps.config.targets[record.target];
+  if (!target) return { refused: 'unknown-target' };
+  if (!rules.pending(record)) return { refused: 'not-pending' };
+  const clickerIsApprover = await isApprover(deps, target, click.clicker);
+  const decision = rules.decide(record, {
+    target,
+    clicker: click.clicker,
+    clickerIsApprover,
+    action: click.action,
+  });
+  return decision.outcome === 'refuse' ? { refused: decision.reason } : { target, decision };
+}
 
 /**
  * An Approve or Deny click (or the deny modal's submit). One conditional write decides it;
@@ -41,21 +86,9 @@ export async function decideOnGrant(
     input.grantId,
     async (grant): Promise<SaveStep<Grant, DecideResult>> => {
       if (!grant) return answer({ outcome: 'refused', reason: 'unknown-grant' });
-      const target = deps.config.targets[grant.target];
-      if (!target) return answer({ outcome: 'refused', reason: 'unknown-target', grant });
-      // Status first: a click on a decided card must not cost a user-group lookup.
-      if (grant.status !== 'pending') return answer({ outcome: 'refused', reason: 'not-pending', grant });
-
-      const clickerIsApprover = await isApprover(deps, target, input.clicker);
-      const decision = decide({
-        grant,
-        target,
-        clicker: input.clicker,
-        clickerIsApprover,
-        action: input.action,
-      });
-      if (decision.outcome === 'refuse')
-        return answer({ outcome: 'refused', reason: decision.reason, grant });
+      const judged = await judgeClick(deps, grant, input, REQUEST_CLICK);
+      if ('refused' in judged) return answer({ outcome: 'refused', reason: judged.refused, grant });
+      const { decision } = judged;
 
       const now = toIsoSeconds(deps.clock.now());
       const card = grant.card ?? input.card;
@@ -105,8 +138,8 @@ export async function decideOnGrant(
       });
     },
     {
-      attempts: MAX_RACES,
-      exhausted: keptChanging('grant', input.grantId, MAX_RACES, 'decide'),
+      attempts: CLICK_RACES,
+      exhausted: keptChanging('grant', input.grantId, CLICK_RACES, 'decide'),
     },
   );
 }
@@ -142,14 +175,8 @@ export async function previewDecision(
 ): Promise<Extract<DecideResult, { outcome: 'refused' }> | { outcome: 'allowed'; grant: Grant }> {
   const grant = await deps.grants.get(input.grantId);
   if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
-  const target = deps.config.targets[grant.target];
-  if (!target) return { outcome: 'refused', reason: 'unknown-target', grant };
-  const rules = opts.extension ? decideExtension : decide;
-  const pending = opts.extension ? grant.extension?.state === 'pending' : grant.status === 'pending';
-  if (!pending) return { outcome: 'refused', reason: 'not-pending', grant };
-  const clickerIsApprover = await isApprover(deps, target, input.clicker);
-  const decision = rules({ grant, target, clicker: input.clicker, clickerIsApprover, action: input.action });
-  return decision.outcome === 'refuse'
-    ? { outcome: 'refused', reason: decision.reason, grant }
+  const judged = await judgeClick(deps, grant, input, opts.extension ? EXTENSION_CLICK : REQUEST_CLICK);
+  return 'refused' in judged
+    ? { outcome: 'refused', reason: judged.refused, grant }
     : { outcome: 'allowed', grant };
 }

@@ -1,4 +1,4 @@
-import { type DecisionAction, decideExtension } from '../domain/approval';
+import type { DecisionAction } from '../domain/approval';
 import { type DurationError, parseDuration } from '../domain/duration';
 import {
   addMinutes,
@@ -12,7 +12,7 @@ import { checkExtensionAuthority, describeAuthorityRefusal } from '../domain/gra
 import type { Target } from '../domain/target';
 import type { ExtensionCardView } from '../ports/chat';
 import { grantAuthorityContext, judgeWithGroups, reportRefusal } from './authority';
-import { clickOutcome, type DecideResult, isApprover } from './decide';
+import { CLICK_RACES, clickOutcome, type DecideResult, EXTENSION_CLICK, judgeClick } from './decide';
 import { answer, decideAndSave, keptChanging, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
 import { requestEnding } from './end-grant';
@@ -120,22 +120,12 @@ export async function decideOnExtension(
     input.grantId,
     async (grant): Promise<SaveStep<Grant, ExtensionDecisionResult>> => {
       if (!grant) return answer({ outcome: 'refused', reason: 'unknown-grant' });
-      const target = deps.config.targets[grant.target];
-      if (!target) return answer({ outcome: 'refused', reason: 'unknown-target', grant });
-      const extension = grant.extension;
-      if (extension?.state !== 'pending' || grant.status !== 'active' || grant.ending || !grant.expiresAt)
-        return answer({ outcome: 'refused', reason: 'not-pending', grant });
-
-      const clickerIsApprover = await isApprover(deps, target, input.clicker);
-      const decision = decideExtension({
-        grant,
-        target,
-        clicker: input.clicker,
-        clickerIsApprover,
-        action: input.action,
-      });
-      if (decision.outcome === 'refuse')
-        return answer({ outcome: 'refused', reason: decision.reason, grant });
+      const judged = await judgeClick(deps, grant, input, EXTENSION_CLICK);
+      if ('refused' in judged) return answer({ outcome: 'refused', reason: judged.refused, grant });
+      const { decision } = judged;
+      // Checked by EXTENSION_CLICK; repeated so their types are known below.
+      const { extension, expiresAt } = grant;
+      if (!extension || !expiresAt) return answer({ outcome: 'refused', reason: 'not-pending', grant });
 
       const at = toIsoSeconds(deps.clock.now());
       const approvals =
@@ -170,7 +160,7 @@ export async function decideOnExtension(
                     decidedBy: input.clicker,
                     decidedAt: at,
                     // Fixed at approval: extending from the current expiry means access never has a gap.
-                    newExpiresAt: addMinutes(grant.expiresAt, extension.minutes),
+                    newExpiresAt: addMinutes(expiresAt, extension.minutes),
                   },
                 },
               }
@@ -188,7 +178,10 @@ export async function decideOnExtension(
         return { outcome: clickOutcome(decision), grant: saved };
       });
     },
-    { attempts: 5, exhausted: keptChanging('grant', input.grantId, 5, 'decide its extension') },
+    {
+      attempts: CLICK_RACES,
+      exhausted: keptChanging('grant', input.grantId, CLICK_RACES, 'decide its extension'),
+    },
   );
 }
 

@@ -1,8 +1,8 @@
 import { type DecisionAction, decideRequest } from '../domain/approval';
 import { type CommandRun, moveRun } from '../domain/command-run';
 import { type MessageRef, toIsoSeconds } from '../domain/grant';
-import { CLICK_RACES, type ClickRefusal, type ClickRules, clickOutcome, judgeClick } from './decide';
-import { answer, decideAndSave, keptChanging, type SaveStep, saveThen } from './decide-and-save';
+import { type ClickRefusal, type ClickRules, clickOutcome, decideClick } from './approval-click';
+import { answer, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
 
 export type RunDecisionResult =
@@ -29,42 +29,49 @@ export async function decideOnRun(
   deps: Pick<Deps, 'config' | 'runs' | 'queue' | 'chat' | 'clock'>,
   input: { runId: string; clicker: string; action: DecisionAction; card?: MessageRef },
 ): Promise<RunDecisionResult> {
-  return decideAndSave(
+  const refused = (reason: ClickRefusal, run: CommandRun): RunDecisionResult => ({
+    outcome: 'refused',
+    reason,
+    run,
+  });
+  return decideClick(
+    deps,
     deps.runs,
-    input.runId,
-    async (run): Promise<SaveStep<CommandRun, RunDecisionResult>> => {
-      if (!run) return answer({ outcome: 'refused', reason: 'unknown-run' });
-      const judged = await judgeClick(deps, run, input, RUN_CLICK);
-      if ('refused' in judged) return answer({ outcome: 'refused', reason: judged.refused, run });
-      const { decision } = judged;
-
-      const now = toIsoSeconds(deps.clock.now());
-      const card = run.card ?? input.card;
-      const approvals =
-        decision.outcome === 'deny' ? run.approvals : [...run.approvals, { by: input.clicker, at: now }];
-      const next = moveRun(
-        run,
-        decision.outcome === 'deny'
-          ? 'denied'
-          : decision.outcome === 'approve'
-            ? 'queued'
-            : 'awaiting-approval',
-        {
-          approvals,
-          ...(decision.outcome === 'record-approval' ? {} : { decidedBy: input.clicker, decidedAt: now }),
-          ...(card ? { card } : {}),
-        },
-      );
-      if (!next.ok) return answer({ outcome: 'refused', reason: 'not-pending', run });
-      // Approval may come long after the card showed the nodes: the worker looks them up again before sending.
-      const { nodes: _before, ...fresh } = next.value;
-      const decided = decision.outcome === 'approve' ? fresh : next.value;
-      return saveThen(decided, async (saved) => {
-        // The worker updates the card and the run's message, and sends the command once it is queued.
-        await deps.queue.enqueue({ kind: 'start-run', runId: run.id });
-        return { outcome: clickOutcome(decision), run: saved };
-      });
+    { ...input, id: input.runId },
+    {
+      rules: RUN_CLICK,
+      unknown: { outcome: 'refused', reason: 'unknown-run' },
+      refused,
+      what: 'run',
+      doing: 'decide',
+      decided: (run, decision) => {
+        const now = toIsoSeconds(deps.clock.now());
+        const card = run.card ?? input.card;
+        const approvals =
+          decision.outcome === 'deny' ? run.approvals : [...run.approvals, { by: input.clicker, at: now }];
+        const next = moveRun(
+          run,
+          decision.outcome === 'deny'
+            ? 'denied'
+            : decision.outcome === 'approve'
+              ? 'queued'
+              : 'awaiting-approval',
+          {
+            approvals,
+            ...(decision.outcome === 'record-approval' ? {} : { decidedBy: input.clicker, decidedAt: now }),
+            ...(card ? { card } : {}),
+          },
+        );
+        if (!next.ok) return answer(refused('not-pending', run));
+        // Approval may come long after the card showed the nodes: the worker looks them up again before sending.
+        const { nodes: _before, ...fresh } = next.value;
+        const decided = decision.outcome === 'approve' ? fresh : next.value;
+        return saveThen(decided, async (saved): Promise<RunDecisionResult> => {
+          // The worker updates the card and the run's message, and sends the command once it is queued.
+          await deps.queue.enqueue({ kind: 'start-run', runId: run.id });
+          return { outcome: clickOutcome(decision), run: saved };
+        });
+      },
     },
-    { attempts: CLICK_RACES, exhausted: keptChanging('run', input.runId, CLICK_RACES, 'decide') },
   );
 }

@@ -1,5 +1,5 @@
 import { type Ending, type Grant, toIsoSeconds, transition } from '../domain/grant';
-import { isApprover } from './decide';
+import { isApprover } from './approval-click';
 import { answer, decideAndSave, keptChanging, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
 import { grantChanged } from './grant-updates';

@@ -1,7 +1,14 @@
 import { type DecisionAction, decide, decideExtension } from '../domain/approval';
 import { addMinutes, type Grant, type MessageRef, toIsoSeconds, transition } from '../domain/grant';
-import { type ClickRefusal, type ClickRules, clickOutcome, decideClick, judgeClick } from './approval-click';
-import { answer, saveThen } from './decide-and-save';
+import {
+  type ClickDecision,
+  type ClickRefusal,
+  type ClickRules,
+  clickOutcome,
+  decideClick,
+  judgeClick,
+} from './approval-click';
+import { answer, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
 import { grantChanged } from './grant-updates';
 
@@ -34,70 +41,80 @@ export async function decideOnGrant(
   deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock'>,
   input: { grantId: string; clicker: string; action: DecisionAction; denyReason?: string; card?: MessageRef },
 ): Promise<DecideResult> {
-  const refused = (reason: ClickRefusal, grant: Grant): DecideResult => ({
-    outcome: 'refused',
-    reason,
-    grant,
+  return decideGrantClick(deps, input, REQUEST_CLICK, 'decide', (grant, decision) => {
+    const now = toIsoSeconds(deps.clock.now());
+    const card = grant.card ?? input.card;
+    const next =
+      decision.outcome === 'deny'
+        ? transition(grant, 'denied', {
+            at: now,
+            by: input.clicker,
+            ...(input.denyReason ? { note: input.denyReason } : {}),
+            set: {
+              decidedBy: input.clicker,
+              decidedAt: now,
+              ...(input.denyReason ? { denyReason: input.denyReason } : {}),
+              ...(card ? { card } : {}),
+            },
+          })
+        : decision.outcome === 'approve'
+          ? transition(grant, 'approved', {
+              at: now,
+              by: input.clicker,
+              set: {
+                approvals: [...grant.approvals, { by: input.clicker, at: now }],
+                decidedBy: input.clicker,
+                decidedAt: now,
+                // The window is fixed at approval so every retry of the apply renders the same policy.
+                startsAt: now,
+                expiresAt: addMinutes(now, grant.durationMinutes),
+                ...(card ? { card } : {}),
+              },
+            })
+          : transition(grant, 'pending', {
+              at: now,
+              by: input.clicker,
+              event: 'approval-recorded',
+              note: `approval ${decision.have} of ${decision.need}`,
+              set: {
+                approvals: [...grant.approvals, { by: input.clicker, at: now }],
+                ...(card ? { card } : {}),
+              },
+            });
+    if (!next.ok) return answer(refusedClick('not-pending', grant));
+
+    return saveThen(next.value, async (saved): Promise<DecideResult> => {
+      await deps.queue.enqueue(grantChanged(saved));
+      if (saved.status === 'approved') await deps.queue.enqueue({ kind: 'apply-grant', grantId: grant.id });
+      return { outcome: clickOutcome(decision), grant: saved };
+    });
   });
+}
+
+/** The answer to a click on a grant's card that the rules (or a lost transition) refused. */
+export function refusedClick(reason: ClickRefusal, grant: Grant): DecideResult {
+  return { outcome: 'refused', reason, grant };
+}
+
+/** A click on one of a grant's cards (its request's or its extension's), judged by `rules` and saved. */
+export function decideGrantClick(
+  deps: Pick<Deps, 'config' | 'grants' | 'chat'>,
+  input: { grantId: string; clicker: string; action: DecisionAction },
+  rules: ClickRules<Grant>,
+  doing: string,
+  decided: (grant: Grant, decision: ClickDecision) => SaveStep<Grant, DecideResult>,
+): Promise<DecideResult> {
   return decideClick(
     deps,
     deps.grants,
     { ...input, id: input.grantId },
     {
-      rules: REQUEST_CLICK,
+      rules,
       unknown: { outcome: 'refused', reason: 'unknown-grant' },
-      refused,
+      refused: refusedClick,
       what: 'grant',
-      doing: 'decide',
-      decided: (grant, decision) => {
-        const now = toIsoSeconds(deps.clock.now());
-        const card = grant.card ?? input.card;
-        const next =
-          decision.outcome === 'deny'
-            ? transition(grant, 'denied', {
-                at: now,
-                by: input.clicker,
-                ...(input.denyReason ? { note: input.denyReason } : {}),
-                set: {
-                  decidedBy: input.clicker,
-                  decidedAt: now,
-                  ...(input.denyReason ? { denyReason: input.denyReason } : {}),
-                  ...(card ? { card } : {}),
-                },
-              })
-            : decision.outcome === 'approve'
-              ? transition(grant, 'approved', {
-                  at: now,
-                  by: input.clicker,
-                  set: {
-                    approvals: [...grant.approvals, { by: input.clicker, at: now }],
-                    decidedBy: input.clicker,
-                    decidedAt: now,
-                    // The window is fixed at approval so every retry of the apply renders the same policy.
-                    startsAt: now,
-                    expiresAt: addMinutes(now, grant.durationMinutes),
-                    ...(card ? { card } : {}),
-                  },
-                })
-              : transition(grant, 'pending', {
-                  at: now,
-                  by: input.clicker,
-                  event: 'approval-recorded',
-                  note: `approval ${decision.have} of ${decision.need}`,
-                  set: {
-                    approvals: [...grant.approvals, { by: input.clicker, at: now }],
-                    ...(card ? { card } : {}),
-                  },
-                });
-        if (!next.ok) return answer(refused('not-pending', grant));
-
-        return saveThen(next.value, async (saved): Promise<DecideResult> => {
-          await deps.queue.enqueue(grantChanged(saved));
-          if (saved.status === 'approved')
-            await deps.queue.enqueue({ kind: 'apply-grant', grantId: grant.id });
-          return { outcome: clickOutcome(decision), grant: saved };
-        });
-      },
+      doing,
+      decided,
     },
   );
 }

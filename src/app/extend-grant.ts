@@ -12,8 +12,8 @@ import { checkExtensionAuthority, describeAuthorityRefusal } from '../domain/gra
 import type { Target } from '../domain/target';
 import type { ExtensionCardView } from '../ports/chat';
 import { grantAuthorityContext, judgeWithGroups, reportRefusal } from './authority';
-import { type ClickRefusal, clickOutcome, decideClick } from './approval-click';
-import { type DecideResult, EXTENSION_CLICK } from './decide';
+import { clickOutcome } from './approval-click';
+import { type DecideResult, decideGrantClick, EXTENSION_CLICK, refusedClick } from './decide';
 import { answer, decideAndSave, keptChanging, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
 import { requestEnding } from './end-grant';
@@ -116,79 +116,60 @@ export async function decideOnExtension(
   deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock'>,
   input: { grantId: string; clicker: string; action: DecisionAction; denyReason?: string },
 ): Promise<ExtensionDecisionResult> {
-  const refused = (reason: ClickRefusal, grant: Grant): ExtensionDecisionResult => ({
-    outcome: 'refused',
-    reason,
-    grant,
-  });
-  return decideClick(
-    deps,
-    deps.grants,
-    { ...input, id: input.grantId },
-    {
-      rules: EXTENSION_CLICK,
-      unknown: { outcome: 'refused', reason: 'unknown-grant' },
-      refused,
-      what: 'grant',
-      doing: 'decide its extension',
-      decided: (grant, decision) => {
-        // Checked by EXTENSION_CLICK; repeated so their types are known below.
-        const { extension, expiresAt } = grant;
-        if (!extension || !expiresAt) return answer(refused('not-pending', grant));
+  return decideGrantClick(deps, input, EXTENSION_CLICK, 'decide its extension', (grant, decision) => {
+    // Checked by EXTENSION_CLICK; repeated so their types are known below.
+    const { extension, expiresAt } = grant;
+    if (!extension || !expiresAt) return answer(refusedClick('not-pending', grant));
 
-        const at = toIsoSeconds(deps.clock.now());
-        const approvals =
-          decision.outcome === 'deny'
-            ? extension.approvals
-            : [...extension.approvals, { by: input.clicker, at }];
-        const next = transition(grant, 'active', {
-          at,
-          by: input.clicker,
-          ...(decision.outcome === 'deny'
-            ? {
-                event: 'extension-denied' as const,
-                ...(input.denyReason ? { note: input.denyReason } : {}),
-                set: {
-                  extension: {
-                    ...extension,
-                    state: 'denied' as const,
-                    decidedBy: input.clicker,
-                    decidedAt: at,
-                    ...(input.denyReason ? { denyReason: input.denyReason } : {}),
-                  },
+    const at = toIsoSeconds(deps.clock.now());
+    const approvals =
+      decision.outcome === 'deny' ? extension.approvals : [...extension.approvals, { by: input.clicker, at }];
+    const next = transition(grant, 'active', {
+      at,
+      by: input.clicker,
+      ...(decision.outcome === 'deny'
+        ? {
+            event: 'extension-denied' as const,
+            ...(input.denyReason ? { note: input.denyReason } : {}),
+            set: {
+              extension: {
+                ...extension,
+                state: 'denied' as const,
+                decidedBy: input.clicker,
+                decidedAt: at,
+                ...(input.denyReason ? { denyReason: input.denyReason } : {}),
+              },
+            },
+          }
+        : decision.outcome === 'approve'
+          ? {
+              event: 'extension-approved' as const,
+              set: {
+                extension: {
+                  ...extension,
+                  approvals,
+                  state: 'approved' as const,
+                  decidedBy: input.clicker,
+                  decidedAt: at,
+                  // Fixed at approval: extending from the current expiry means access never has a gap.
+                  newExpiresAt: addMinutes(expiresAt, extension.minutes),
                 },
-              }
-            : decision.outcome === 'approve'
-              ? {
-                  event: 'extension-approved' as const,
-                  set: {
-                    extension: {
-                      ...extension,
-                      approvals,
-                      state: 'approved' as const,
-                      decidedBy: input.clicker,
-                      decidedAt: at,
-                      // Fixed at approval: extending from the current expiry means access never has a gap.
-                      newExpiresAt: addMinutes(expiresAt, extension.minutes),
-                    },
-                  },
-                }
-              : {
-                  event: 'extension-approval-recorded' as const,
-                  note: `approval ${decision.have} of ${decision.need}`,
-                  set: { extension: { ...extension, approvals } },
-                }),
-        });
-        if (!next.ok) return answer(refused('not-pending', grant));
-        return saveThen(next.value, async (saved): Promise<ExtensionDecisionResult> => {
-          await deps.queue.enqueue(grantChanged(saved));
-          if (decision.outcome === 'approve')
-            await deps.queue.enqueue({ kind: 'apply-extension', grantId: grant.id });
-          return { outcome: clickOutcome(decision), grant: saved };
-        });
-      },
-    },
-  );
+              },
+            }
+          : {
+              event: 'extension-approval-recorded' as const,
+              note: `approval ${decision.have} of ${decision.need}`,
+              set: { extension: { ...extension, approvals } },
+            }),
+    });
+    if (!next.ok) return answer(refusedClick('not-pending', grant));
+    return saveThen(next.value, async (saved): Promise<ExtensionDecisionResult> => {
+      await deps.queue.enqueue(grantChanged(saved));
+      if (decision.outcome === 'approve')
+        await deps.queue.enqueue({ kind: 'apply-extension', grantId: grant.id });
+      return { outcome: clickOutcome(decision), grant: saved };
+    });
+  });
 }
 
 export type ApplyExtensionOutcome = 'extended' | 'skipped' | 'failed';

@@ -46,8 +46,9 @@ export async function decideAndSave<T extends { version: number }, R>(
     known = undefined;
     const step = await decide(current);
     if ('answer' in step) return step.answer;
-    // The record's version is the one decided on: a save over anything newer is stale.
-    if (current && (await store.save(step.save, current.version)) === 'saved') return step.after(step.save);
+    // The record's version is the one decided on: a save over anything newer is stale. A record that
+    // did not exist is created over version 0, so two creators cannot both win either.
+    if ((await store.save(step.save, current?.version ?? 0)) === 'saved') return step.after(step.save);
   }
   return opts.exhausted();
 }

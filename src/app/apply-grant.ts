@@ -186,13 +186,7 @@ async function fail(
   policyArn: string,
   why: string,
 ): Promise<ApplyOutcome> {
-  const now = toIsoSeconds(deps.clock.now());
-  const next = transition(grant, 'failed', {
-    at: now,
-    by: 'keyturn',
-    note: why,
-    set: { failureReason: why },
-  });
+  const next = failedBecause(grant, why, toIsoSeconds(deps.clock.now()));
   // Only the worker that records the failure cleans up: a concurrent worker may have activated the grant.
   if (!next.ok) return 'skipped';
   if ((await deps.grants.save(next.value, grant.version)) === 'stale')
@@ -200,6 +194,11 @@ async function fail(
   await compensate(deps, next.value, policyArn);
   await deps.queue.enqueue(grantChanged(next.value));
   return 'failed';
+}
+
+/** The grant failed, and why: the reason is both on the record and in its history. */
+function failedBecause(grant: Grant, why: string, at: string) {
+  return transition(grant, 'failed', { at, by: 'keyturn', note: why, set: { failureReason: why } });
 }
 
 /**
@@ -220,12 +219,7 @@ async function refuse(
     (latest): SaveStep<Grant, ApplyOutcome> => {
       // Only bookkeeping (e.g. the card reference) can have moved an approved grant's version.
       if (latest?.status !== 'approved') return answer<ApplyOutcome>('skipped');
-      const next = transition(latest, 'failed', {
-        at: toIsoSeconds(deps.clock.now()),
-        by: 'keyturn',
-        note: why,
-        set: { failureReason: why },
-      });
+      const next = failedBecause(latest, why, toIsoSeconds(deps.clock.now()));
       if (!next.ok) return answer<ApplyOutcome>('skipped');
       return saveThen(next.value, async (saved): Promise<ApplyOutcome> => {
         await reportRefusal(deps, saved, 'apply', reason);

@@ -17,6 +17,9 @@ export type ClickRefusal =
 /** Two approvers clicking at once: the loser re-reads and decides again on the fresh record. */
 export const CLICK_RACES = 5;
 
+/** A decision the rules took on a click, not a refusal. */
+export type ClickDecision = Exclude<Decision, { outcome: 'refuse' }>;
+
 /** What an approval card decides about, and the rules it is decided by. */
 export interface ClickRules<T> {
   /** Whether the record still waits for this decision. */
@@ -34,9 +37,7 @@ export async function judgeClick<T extends { target: string }>(
   record: T,
   click: { clicker: string; action: DecisionAction },
   rules: ClickRules<T>,
-): Promise<
-  { refused: ClickRefusal } | { target: Target; decision: Exclude<Decision, { outcome: 'refuse' }> }
-> {
+): Promise<{ refused: ClickRefusal } | { target: Target; decision: ClickDecision }> {
   const target = deps.config.targets[record.target];
   if (!target) return { refused: 'unknown-target' };
   if (!rules.pending(record)) return { refused: 'not-pending' };
@@ -49,9 +50,6 @@ export async function judgeClick<T extends { target: string }>(
   });
   return decision.outcome === 'refuse' ? { refused: decision.reason } : { target, decision };
 }
-
-/** A decision the rules took on a click, not a refusal. */
-export type ClickDecision = Exclude<Decision, { outcome: 'refuse' }>;
 
 /**
  * A click on an approval card, judged and saved in one conditional write: the record is read and

@@ -1,6 +1,6 @@
 import { parseAccessCommand } from '../domain/access-command';
 import { type Grant, isOpen } from '../domain/grant';
-import { isApprover } from './decide';
+import { isApprover } from './approval-click';
 import type { Deps } from './deps';
 import { cancelRequest, type EndResult, releaseGrant, revokeByApprover } from './end-grant';
 import { type ExtensionRequestResult, requestExtension } from './extend-grant';

@@ -4,9 +4,11 @@ import { nodeArn } from '../domain/node';
 import { type AwsAccount, describePrincipal, type Principal, principalArn } from '../domain/principal';
 import { POLICY_PATH, policyName } from '../domain/policy';
 import type { Target } from '../domain/target';
-import { grantAuthorityContext, judgeWithGroups } from './authority';
+import { grantAuthorityContext, judgeWithGroups, reportRefusal } from './authority';
 import { AccessControlError } from '../ports/access-control';
+import { answer, decideAndSave, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
+import { grantChanged } from './grant-updates';
 import { describePolicyError, grantPolicy, grantPolicyArn } from './grant-policy';
 import { clearRunAsUnlessNeeded } from './run-as';
 
@@ -29,7 +31,7 @@ export async function applyGrant(
   // A failed grant's clean-up is repeated on redelivery: it is idempotent and is what leaves nothing behind.
   if (grant.status === 'failed') {
     await compensate(deps, grant, policyArn);
-    await deps.queue.enqueue({ kind: 'grant-changed', grantId: grant.id, step: grant.history.length - 1 });
+    await deps.queue.enqueue(grantChanged(grant));
     return 'skipped';
   }
   if (grant.status !== 'approved') return 'skipped';
@@ -71,28 +73,25 @@ export async function applyGrant(
     return fail(deps, grant, policyArn, `AWS refused a step: ${describeError(error)}`);
   }
 
-  let latest = grant;
-  for (let race = 0; race < 5; race++) {
-    const next = transition(latest, 'active', {
-      at: toIsoSeconds(deps.clock.now()),
-      by: 'keyturn',
-      set: { policyArn, ...(target.runAs ? { runAsSet: target.runAs } : {}) },
-    });
-    if (!next.ok) return 'skipped';
-    if ((await deps.grants.save(next.value, latest.version)) === 'saved') {
-      await deps.queue.enqueue({
-        kind: 'grant-changed',
-        grantId: grant.id,
-        step: next.value.history.length - 1,
+  return decideAndSave(
+    deps.grants,
+    grant.id,
+    async (latest): Promise<SaveStep<Grant, ApplyOutcome>> => {
+      // Still approved: only bookkeeping (e.g. the card reference) moved the version, so activate on top of it.
+      if (latest?.status !== 'approved') return answer(await lostRace(deps, grant, policyArn));
+      const next = transition(latest, 'active', {
+        at: toIsoSeconds(deps.clock.now()),
+        by: 'keyturn',
+        set: { policyArn, ...(target.runAs ? { runAsSet: target.runAs } : {}) },
       });
-      return 'activated';
-    }
-    const current = await deps.grants.get(grant.id);
-    // Still approved: only bookkeeping (e.g. the card reference) moved the version, so activate on top of it.
-    if (current?.status !== 'approved') return lostRace(deps, grant, policyArn);
-    latest = current;
-  }
-  return 'skipped';
+      if (!next.ok) return answer<ApplyOutcome>('skipped');
+      return saveThen(next.value, async (saved): Promise<ApplyOutcome> => {
+        await deps.queue.enqueue(grantChanged(saved));
+        return 'activated';
+      });
+    },
+    { attempts: 5, exhausted: () => 'skipped', current: grant },
+  );
 }
 
 /**
@@ -187,20 +186,19 @@ async function fail(
   policyArn: string,
   why: string,
 ): Promise<ApplyOutcome> {
-  const now = toIsoSeconds(deps.clock.now());
-  const next = transition(grant, 'failed', {
-    at: now,
-    by: 'keyturn',
-    note: why,
-    set: { failureReason: why },
-  });
+  const next = failedBecause(grant, why, toIsoSeconds(deps.clock.now()));
   // Only the worker that records the failure cleans up: a concurrent worker may have activated the grant.
   if (!next.ok) return 'skipped';
   if ((await deps.grants.save(next.value, grant.version)) === 'stale')
     return lostRace(deps, grant, policyArn);
   await compensate(deps, next.value, policyArn);
-  await deps.queue.enqueue({ kind: 'grant-changed', grantId: grant.id, step: next.value.history.length - 1 });
+  await deps.queue.enqueue(grantChanged(next.value));
   return 'failed';
+}
+
+/** The grant failed, and why: the reason is both on the record and in its history. */
+function failedBecause(grant: Grant, why: string, at: string) {
+  return transition(grant, 'failed', { at, by: 'keyturn', note: why, set: { failureReason: why } });
 }
 
 /**
@@ -215,30 +213,22 @@ async function refuse(
   reason: string,
 ): Promise<ApplyOutcome> {
   const why = `refused by the worker: ${reason}`;
-  let latest: Grant | undefined = grant;
-  let next: ReturnType<typeof transition> | undefined;
-  for (let race = 0; race < 5 && latest?.status === 'approved'; race++) {
-    next = transition(latest, 'failed', {
-      at: toIsoSeconds(deps.clock.now()),
-      by: 'keyturn',
-      note: why,
-      set: { failureReason: why },
-    });
-    if (next.ok && (await deps.grants.save(next.value, latest.version)) === 'saved') break;
-    next = undefined;
-    // Only bookkeeping (e.g. the card reference) can have moved an approved grant's version.
-    latest = await deps.grants.get(grant.id);
-  }
-  if (!next?.ok) return 'skipped';
-  deps.logger.warn({ grantId: grant.id, reason }, 'refused to apply a grant that does not hold up');
-  await deps.chat.postAudit(deps.config.slack.auditChannel, {
-    kind: 'grant-refused',
-    grant: next.value,
-    step: 'apply',
-    reason,
-  });
-  await deps.queue.enqueue({ kind: 'grant-changed', grantId: grant.id, step: next.value.history.length - 1 });
-  return 'failed';
+  return decideAndSave(
+    deps.grants,
+    grant.id,
+    (latest): SaveStep<Grant, ApplyOutcome> => {
+      // Only bookkeeping (e.g. the card reference) can have moved an approved grant's version.
+      if (latest?.status !== 'approved') return answer<ApplyOutcome>('skipped');
+      const next = failedBecause(latest, why, toIsoSeconds(deps.clock.now()));
+      if (!next.ok) return answer<ApplyOutcome>('skipped');
+      return saveThen(next.value, async (saved): Promise<ApplyOutcome> => {
+        await reportRefusal(deps, saved, 'apply', reason);
+        await deps.queue.enqueue(grantChanged(saved));
+        return 'failed';
+      });
+    },
+    { attempts: 5, exhausted: () => 'skipped', current: grant },
+  );
 }
 
 /**

@@ -61,3 +61,20 @@ export function grantAuthorityContext(
     policyArn: grantPolicyArn(config.aws, grant.id),
   };
 }
+
+/**
+ * A grant the worker will not apply or extend because it does not hold up: logged, and the audit
+ * channel told why, so a forged or outdated approval is seen by people and not only refused.
+ */
+export async function reportRefusal(
+  deps: Pick<Deps, 'config' | 'chat' | 'logger'>,
+  grant: Grant,
+  step: 'apply' | 'extension',
+  reason: string,
+): Promise<void> {
+  deps.logger.warn(
+    { grantId: grant.id, reason },
+    `refused to ${step === 'apply' ? 'apply' : 'extend'} a grant that does not hold up`,
+  );
+  await deps.chat.postAudit(deps.config.slack.auditChannel, { kind: 'grant-refused', grant, step, reason });
+}

@@ -1,25 +1,24 @@
 import { type DecisionAction, decideRequest } from '../domain/approval';
 import { type CommandRun, moveRun } from '../domain/command-run';
 import { type MessageRef, toIsoSeconds } from '../domain/grant';
-import { isApprover } from './decide';
+import { type ClickRefusal, type ClickRules, clickOutcome, decideClick } from './approval-click';
+import { answer, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
 
 export type RunDecisionResult =
   | { outcome: 'approved' | 'approval-recorded' | 'denied'; run: CommandRun }
   | {
       outcome: 'refused';
-      reason:
-        | 'unknown-run'
-        | 'unknown-target'
-        | 'not-approver'
-        | 'self-approval'
-        | 'already-approved-by-you'
-        | 'not-pending';
+      reason: 'unknown-run' | ClickRefusal;
       run?: CommandRun;
     };
 
-/** Two approvers clicking at once: the loser re-reads and decides again on the fresh run. */
-const MAX_RACES = 5;
+/** A run's card: the same rules as a grant's, applied to the run's own approvals. */
+const RUN_CLICK: ClickRules<CommandRun> = {
+  pending: (run) => run.status === 'awaiting-approval',
+  decide: (run, click) =>
+    decideRequest({ ...click, pending: true, requester: run.requester, approvals: run.approvals }),
+};
 
 /**
  * Approve or Deny on a run's approval card: the same rules as a grant (listed approvers or members of
@@ -30,57 +29,49 @@ export async function decideOnRun(
   deps: Pick<Deps, 'config' | 'runs' | 'queue' | 'chat' | 'clock'>,
   input: { runId: string; clicker: string; action: DecisionAction; card?: MessageRef },
 ): Promise<RunDecisionResult> {
-  for (let race = 0; race < MAX_RACES; race++) {
-    const run = await deps.runs.get(input.runId);
-    if (!run) return { outcome: 'refused', reason: 'unknown-run' };
-    const target = deps.config.targets[run.target];
-    if (!target) return { outcome: 'refused', reason: 'unknown-target', run };
-    // Status first: a click on a decided card must not cost a user-group lookup.
-    if (run.status !== 'awaiting-approval') return { outcome: 'refused', reason: 'not-pending', run };
-
-    const decision = decideRequest({
-      pending: true,
-      requester: run.requester,
-      approvals: run.approvals,
-      target,
-      clicker: input.clicker,
-      clickerIsApprover: await isApprover(deps, target, input.clicker),
-      action: input.action,
-    });
-    if (decision.outcome === 'refuse') return { outcome: 'refused', reason: decision.reason, run };
-
-    const now = toIsoSeconds(deps.clock.now());
-    const card = run.card ?? input.card;
-    const approvals =
-      decision.outcome === 'deny' ? run.approvals : [...run.approvals, { by: input.clicker, at: now }];
-    const next = moveRun(
-      run,
-      decision.outcome === 'deny'
-        ? 'denied'
-        : decision.outcome === 'approve'
-          ? 'queued'
-          : 'awaiting-approval',
-      {
-        approvals,
-        ...(decision.outcome === 'record-approval' ? {} : { decidedBy: input.clicker, decidedAt: now }),
-        ...(card ? { card } : {}),
+  const refused = (reason: ClickRefusal, run: CommandRun): RunDecisionResult => ({
+    outcome: 'refused',
+    reason,
+    run,
+  });
+  return decideClick(
+    deps,
+    deps.runs,
+    { ...input, id: input.runId },
+    {
+      rules: RUN_CLICK,
+      unknown: { outcome: 'refused', reason: 'unknown-run' },
+      refused,
+      what: 'run',
+      doing: 'decide',
+      decided: (run, decision) => {
+        const now = toIsoSeconds(deps.clock.now());
+        const card = run.card ?? input.card;
+        const approvals =
+          decision.outcome === 'deny' ? run.approvals : [...run.approvals, { by: input.clicker, at: now }];
+        const next = moveRun(
+          run,
+          decision.outcome === 'deny'
+            ? 'denied'
+            : decision.outcome === 'approve'
+              ? 'queued'
+              : 'awaiting-approval',
+          {
+            approvals,
+            ...(decision.outcome === 'record-approval' ? {} : { decidedBy: input.clicker, decidedAt: now }),
+            ...(card ? { card } : {}),
+          },
+        );
+        if (!next.ok) return answer(refused('not-pending', run));
+        // Approval may come long after the card showed the nodes: the worker looks them up again before sending.
+        const { nodes: _before, ...fresh } = next.value;
+        const decided = decision.outcome === 'approve' ? fresh : next.value;
+        return saveThen(decided, async (saved): Promise<RunDecisionResult> => {
+          // The worker updates the card and the run's message, and sends the command once it is queued.
+          await deps.queue.enqueue({ kind: 'start-run', runId: run.id });
+          return { outcome: clickOutcome(decision), run: saved };
+        });
       },
-    );
-    if (!next.ok) return { outcome: 'refused', reason: 'not-pending', run };
-    // Approval may come long after the card showed the nodes: the worker looks them up again before sending.
-    const { nodes: _before, ...fresh } = next.value;
-    const decided = decision.outcome === 'approve' ? fresh : next.value;
-    if ((await deps.runs.save(decided, run.version)) === 'stale') continue;
-
-    // The worker updates the card and the run's message, and sends the command once it is queued.
-    await deps.queue.enqueue({ kind: 'start-run', runId: run.id });
-    const outcome =
-      decision.outcome === 'deny'
-        ? 'denied'
-        : decision.outcome === 'approve'
-          ? 'approved'
-          : 'approval-recorded';
-    return { outcome, run: decided };
-  }
-  throw new Error(`run ${input.runId} kept changing under ${MAX_RACES} attempts to decide`);
+    },
+  );
 }

@@ -1,24 +1,37 @@
-import { type DecisionAction, decide, decideExtension, isListedApprover } from '../domain/approval';
+import { type DecisionAction, decide, decideExtension } from '../domain/approval';
 import { addMinutes, type Grant, type MessageRef, toIsoSeconds, transition } from '../domain/grant';
-import { isUserGroupId, type Target } from '../domain/target';
+import {
+  type ClickDecision,
+  type ClickRefusal,
+  type ClickRules,
+  clickOutcome,
+  decideClick,
+  judgeClick,
+} from './approval-click';
+import { answer, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
+import { grantChanged } from './grant-updates';
 
 export type DecideResult =
   | { outcome: 'approved' | 'approval-recorded' | 'denied'; grant: Grant }
   | {
       outcome: 'refused';
-      reason:
-        | 'unknown-grant'
-        | 'unknown-target'
-        | 'not-approver'
-        | 'self-approval'
-        | 'already-approved-by-you'
-        | 'not-pending';
+      reason: 'unknown-grant' | ClickRefusal;
       grant?: Grant;
     };
 
-/** Two approvers clicking at once: the loser re-reads and decides again on the fresh grant. */
-const MAX_RACES = 5;
+/** A request's card: pending until decided. */
+export const REQUEST_CLICK: ClickRules<Grant> = {
+  pending: (grant) => grant.status === 'pending',
+  decide: (grant, click) => decide({ grant, ...click }),
+};
+
+/** An extension's card: pending while the grant is still active and not ending. */
+export const EXTENSION_CLICK: ClickRules<Grant> = {
+  pending: (grant) =>
+    grant.extension?.state === 'pending' && grant.status === 'active' && !grant.ending && !!grant.expiresAt,
+  decide: (grant, click) => decideExtension({ grant, ...click }),
+};
 
 /**
  * An Approve or Deny click (or the deny modal's submit). One conditional write decides it;
@@ -28,24 +41,7 @@ export async function decideOnGrant(
   deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock'>,
   input: { grantId: string; clicker: string; action: DecisionAction; denyReason?: string; card?: MessageRef },
 ): Promise<DecideResult> {
-  for (let race = 0; race < MAX_RACES; race++) {
-    const grant = await deps.grants.get(input.grantId);
-    if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
-    const target = deps.config.targets[grant.target];
-    if (!target) return { outcome: 'refused', reason: 'unknown-target', grant };
-    // Status first: a click on a decided card must not cost a user-group lookup.
-    if (grant.status !== 'pending') return { outcome: 'refused', reason: 'not-pending', grant };
-
-    const clickerIsApprover = await isApprover(deps, target, input.clicker);
-    const decision = decide({
-      grant,
-      target,
-      clicker: input.clicker,
-      clickerIsApprover,
-      action: input.action,
-    });
-    if (decision.outcome === 'refuse') return { outcome: 'refused', reason: decision.reason, grant };
-
+  return decideGrantClick(deps, input, REQUEST_CLICK, 'decide', (grant, decision) => {
     const now = toIsoSeconds(deps.clock.now());
     const card = grant.card ?? input.card;
     const next =
@@ -85,32 +81,42 @@ export async function decideOnGrant(
                 ...(card ? { card } : {}),
               },
             });
-    if (!next.ok) return { outcome: 'refused', reason: 'not-pending', grant };
+    if (!next.ok) return answer(refusedClick('not-pending', grant));
 
-    if ((await deps.grants.save(next.value, grant.version)) === 'stale') continue;
-
-    const step = next.value.history.length - 1;
-    await deps.queue.enqueue({ kind: 'grant-changed', grantId: grant.id, step });
-    if (next.value.status === 'approved')
-      await deps.queue.enqueue({ kind: 'apply-grant', grantId: grant.id });
-    const outcome =
-      decision.outcome === 'deny'
-        ? 'denied'
-        : decision.outcome === 'approve'
-          ? 'approved'
-          : 'approval-recorded';
-    return { outcome, grant: next.value };
-  }
-  throw new Error(`grant ${input.grantId} kept changing under ${MAX_RACES} attempts to decide`);
+    return saveThen(next.value, async (saved): Promise<DecideResult> => {
+      await deps.queue.enqueue(grantChanged(saved));
+      if (saved.status === 'approved') await deps.queue.enqueue({ kind: 'apply-grant', grantId: grant.id });
+      return { outcome: clickOutcome(decision), grant: saved };
+    });
+  });
 }
 
-export async function isApprover(deps: Pick<Deps, 'chat'>, target: Target, user: string): Promise<boolean> {
-  if (isListedApprover(target, user, new Set())) return true;
-  const groups = new Set<string>();
-  for (const id of target.approvers.filter(isUserGroupId)) {
-    if ((await deps.chat.userGroupMembers(id)).includes(user)) groups.add(id);
-  }
-  return isListedApprover(target, user, groups);
+/** The answer to a click on a grant's card that the rules (or a lost transition) refused. */
+export function refusedClick(reason: ClickRefusal, grant: Grant): DecideResult {
+  return { outcome: 'refused', reason, grant };
+}
+
+/** A click on one of a grant's cards (its request's or its extension's), judged by `rules` and saved. */
+export function decideGrantClick(
+  deps: Pick<Deps, 'config' | 'grants' | 'chat'>,
+  input: { grantId: string; clicker: string; action: DecisionAction },
+  rules: ClickRules<Grant>,
+  doing: string,
+  decided: (grant: Grant, decision: ClickDecision) => SaveStep<Grant, DecideResult>,
+): Promise<DecideResult> {
+  return decideClick(
+    deps,
+    deps.grants,
+    { ...input, id: input.grantId },
+    {
+      rules,
+      unknown: { outcome: 'refused', reason: 'unknown-grant' },
+      refused: refusedClick,
+      what: 'grant',
+      doing,
+      decided,
+    },
+  );
 }
 
 /**
@@ -124,14 +130,8 @@ export async function previewDecision(
 ): Promise<Extract<DecideResult, { outcome: 'refused' }> | { outcome: 'allowed'; grant: Grant }> {
   const grant = await deps.grants.get(input.grantId);
   if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
-  const target = deps.config.targets[grant.target];
-  if (!target) return { outcome: 'refused', reason: 'unknown-target', grant };
-  const rules = opts.extension ? decideExtension : decide;
-  const pending = opts.extension ? grant.extension?.state === 'pending' : grant.status === 'pending';
-  if (!pending) return { outcome: 'refused', reason: 'not-pending', grant };
-  const clickerIsApprover = await isApprover(deps, target, input.clicker);
-  const decision = rules({ grant, target, clicker: input.clicker, clickerIsApprover, action: input.action });
-  return decision.outcome === 'refuse'
-    ? { outcome: 'refused', reason: decision.reason, grant }
+  const judged = await judgeClick(deps, grant, input, opts.extension ? EXTENSION_CLICK : REQUEST_CLICK);
+  return 'refused' in judged
+    ? { outcome: 'refused', reason: judged.refused, grant }
     : { outcome: 'allowed', grant };
 }

@@ -1,6 +1,8 @@
 import { type Ending, type Grant, toIsoSeconds, transition } from '../domain/grant';
-import { isApprover } from './decide';
+import { isApprover } from './approval-click';
+import { answer, decideAndSave, keptChanging, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
+import { grantChanged } from './grant-updates';
 
 export type EndResult =
   | { outcome: 'ending'; grant: Grant; already: boolean }
@@ -64,22 +66,22 @@ export async function cancelRequest(
   deps: EndDeps,
   input: { user: string; grantId: string },
 ): Promise<EndResult> {
-  for (let race = 0; race < 5; race++) {
-    const grant = await deps.grants.get(input.grantId);
-    if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
-    if (grant.requester !== input.user) return { outcome: 'refused', reason: 'not-yours', grant };
-    if (grant.status !== 'pending') return { outcome: 'refused', reason: 'not-pending', grant };
-    const next = transition(grant, 'cancelled', { at: toIsoSeconds(deps.clock.now()), by: input.user });
-    if (!next.ok) return { outcome: 'refused', reason: 'not-pending', grant };
-    if ((await deps.grants.save(next.value, grant.version)) === 'stale') continue;
-    await deps.queue.enqueue({
-      kind: 'grant-changed',
-      grantId: grant.id,
-      step: next.value.history.length - 1,
-    });
-    return { outcome: 'cancelled', grant: next.value };
-  }
-  throw new Error(`grant ${input.grantId} kept changing under 5 attempts to cancel it`);
+  return decideAndSave(
+    deps.grants,
+    input.grantId,
+    (grant): SaveStep<Grant, EndResult> => {
+      if (!grant) return answer({ outcome: 'refused', reason: 'unknown-grant' });
+      if (grant.requester !== input.user) return answer({ outcome: 'refused', reason: 'not-yours', grant });
+      if (grant.status !== 'pending') return answer({ outcome: 'refused', reason: 'not-pending', grant });
+      const next = transition(grant, 'cancelled', { at: toIsoSeconds(deps.clock.now()), by: input.user });
+      if (!next.ok) return answer({ outcome: 'refused', reason: 'not-pending', grant });
+      return saveThen(next.value, async (saved) => {
+        await deps.queue.enqueue(grantChanged(saved));
+        return { outcome: 'cancelled', grant: saved };
+      });
+    },
+    { attempts: 5, exhausted: keptChanging('grant', input.grantId, 5, 'cancel it') },
+  );
 }
 
 /**
@@ -93,25 +95,29 @@ export async function requestEnding(
   how: Omit<Ending, 'at'>,
   opts: { queueRevoke?: boolean } = {},
 ): Promise<EndResult> {
-  for (let race = 0; race < 5; race++) {
-    const grant = await deps.grants.get(grantId);
-    if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
-    if (grant.status !== 'active') return { outcome: 'refused', reason: 'not-active', grant };
-    if (grant.ending) return { outcome: 'ending', grant, already: true };
-    const at = toIsoSeconds(deps.clock.now());
-    const next = transition(grant, 'active', {
-      at,
-      by: how.by,
-      event: 'ending-requested',
-      // A failure's reason is part of the record from the first write, not only once the revoke is done.
-      note: how.status === 'failed' && how.reason ? `failed: ${how.reason}` : how.status,
-      set: { ending: { ...how, at } },
-    });
-    if (!next.ok) return { outcome: 'refused', reason: 'not-active', grant };
-    if ((await deps.grants.save(next.value, grant.version)) === 'stale') continue;
-    // The sweeper revokes in the same breath; a queued job too would only race it for the lease.
-    if (opts.queueRevoke ?? true) await deps.queue.enqueue({ kind: 'revoke-grant', grantId });
-    return { outcome: 'ending', grant: next.value, already: false };
-  }
-  throw new Error(`grant ${grantId} kept changing under 5 attempts to end it`);
+  return decideAndSave(
+    deps.grants,
+    grantId,
+    (grant): SaveStep<Grant, EndResult> => {
+      if (!grant) return answer({ outcome: 'refused', reason: 'unknown-grant' });
+      if (grant.status !== 'active') return answer({ outcome: 'refused', reason: 'not-active', grant });
+      if (grant.ending) return answer({ outcome: 'ending', grant, already: true });
+      const at = toIsoSeconds(deps.clock.now());
+      const next = transition(grant, 'active', {
+        at,
+        by: how.by,
+        event: 'ending-requested',
+        // A failure's reason is part of the record from the first write, not only once the revoke is done.
+        note: how.status === 'failed' && how.reason ? `failed: ${how.reason}` : how.status,
+        set: { ending: { ...how, at } },
+      });
+      if (!next.ok) return answer({ outcome: 'refused', reason: 'not-active', grant });
+      return saveThen(next.value, async (saved) => {
+        // The sweeper revokes in the same breath; a queued job too would only race it for the lease.
+        if (opts.queueRevoke ?? true) await deps.queue.enqueue({ kind: 'revoke-grant', grantId });
+        return { outcome: 'ending', grant: saved, already: false };
+      });
+    },
+    { attempts: 5, exhausted: keptChanging('grant', grantId, 5, 'end it') },
+  );
 }

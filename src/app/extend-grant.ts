@@ -1,4 +1,4 @@
-import { type DecisionAction, decideExtension } from '../domain/approval';
+import type { DecisionAction } from '../domain/approval';
 import { type DurationError, parseDuration } from '../domain/duration';
 import {
   addMinutes,
@@ -11,12 +11,14 @@ import {
 import { checkExtensionAuthority, describeAuthorityRefusal } from '../domain/grant-authority';
 import type { Target } from '../domain/target';
 import type { ExtensionCardView } from '../ports/chat';
-import { grantAuthorityContext, judgeWithGroups } from './authority';
-import { type DecideResult, isApprover } from './decide';
+import { grantAuthorityContext, judgeWithGroups, reportRefusal } from './authority';
+import { clickOutcome } from './approval-click';
+import { type DecideResult, decideGrantClick, EXTENSION_CLICK, refusedClick } from './decide';
+import { answer, decideAndSave, keptChanging, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
 import { requestEnding } from './end-grant';
 import { describePolicyError, grantPolicy, grantPolicyArn } from './grant-policy';
-import { transitionlessUpdate } from './grant-updates';
+import { grantChanged, transitionlessUpdate } from './grant-updates';
 
 export type ExtensionRequestResult =
   | { outcome: 'requested'; grant: Grant; channel: string }
@@ -49,50 +51,61 @@ export async function requestExtension(
   input: { user: string; grantId: string; durationText?: string; requestKey?: string },
 ): Promise<ExtensionRequestResult> {
   let claimed = false;
-  for (let race = 0; race < 5; race++) {
-    const grant = await deps.grants.get(input.grantId);
-    if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
-    const target = deps.config.targets[grant.target];
-    if (grant.requester !== input.user) return { outcome: 'refused', reason: 'not-yours', grant };
-    if (grant.status !== 'active' || grant.ending || !target || !grant.expiresAt)
-      return { outcome: 'refused', reason: 'not-active', grant };
-    if (extensionInFlight(grant)) return { outcome: 'refused', reason: 'in-flight', grant };
+  return decideAndSave(
+    deps.grants,
+    input.grantId,
+    async (grant): Promise<SaveStep<Grant, ExtensionRequestResult>> => {
+      if (!grant) return answer({ outcome: 'refused', reason: 'unknown-grant' });
+      const target = deps.config.targets[grant.target];
+      if (grant.requester !== input.user) return answer({ outcome: 'refused', reason: 'not-yours', grant });
+      if (grant.status !== 'active' || grant.ending || !target || !grant.expiresAt)
+        return answer({ outcome: 'refused', reason: 'not-active', grant });
+      if (extensionInFlight(grant)) return answer({ outcome: 'refused', reason: 'in-flight', grant });
 
-    let minutes = target.defaultDurationMinutes;
-    if (input.durationText !== undefined) {
-      const parsed = parseDuration(input.durationText);
-      if (!parsed.ok) return { outcome: 'refused', reason: 'bad-duration', grant, error: parsed.error };
-      minutes = parsed.value;
-    }
-    const limit = totalLimit(target);
-    const remaining = limit - totalMinutes(grant);
-    // [Extend] asks for the default; when less is left, ask for what is left rather than refuse.
-    if (input.durationText === undefined) minutes = Math.min(minutes, remaining);
-    if (minutes <= 0 || minutes > remaining)
-      return { outcome: 'refused', reason: 'over-total', grant, remaining: Math.max(remaining, 0), limit };
+      let minutes = target.defaultDurationMinutes;
+      if (input.durationText !== undefined) {
+        const parsed = parseDuration(input.durationText);
+        if (!parsed.ok)
+          return answer({ outcome: 'refused', reason: 'bad-duration', grant, error: parsed.error });
+        minutes = parsed.value;
+      }
+      const limit = totalLimit(target);
+      const remaining = limit - totalMinutes(grant);
+      // [Extend] asks for the default; when less is left, ask for what is left rather than refuse.
+      if (input.durationText === undefined) minutes = Math.min(minutes, remaining);
+      if (minutes <= 0 || minutes > remaining)
+        return answer({
+          outcome: 'refused',
+          reason: 'over-total',
+          grant,
+          remaining: Math.max(remaining, 0),
+          limit,
+        });
 
-    const at = toIsoSeconds(deps.clock.now());
-    const next = transition(grant, 'active', {
-      at,
-      by: input.user,
-      event: 'extension-requested',
-      note: `+${minutes}m`,
-      set: {
-        extension: { minutes, requestedBy: input.user, requestedAt: at, approvals: [], state: 'pending' },
-      },
-    });
-    if (!next.ok) return { outcome: 'refused', reason: 'not-active', grant };
-    // As for a new request: one extension request per Slack request, however often it is delivered.
-    if (input.requestKey !== undefined && !claimed) {
-      if (!(await deps.grants.claimRequest(input.requestKey, grant.id)))
-        return { outcome: 'refused', reason: 'duplicate-request', grant };
-      claimed = true;
-    }
-    if ((await deps.grants.save(next.value, grant.version)) === 'stale') continue;
-    await deps.queue.enqueue({ kind: 'post-extension-card', grantId: grant.id });
-    return { outcome: 'requested', grant: next.value, channel: deps.config.slack.requestsChannel };
-  }
-  throw new Error(`grant ${input.grantId} kept changing under 5 attempts to extend it`);
+      const at = toIsoSeconds(deps.clock.now());
+      const next = transition(grant, 'active', {
+        at,
+        by: input.user,
+        event: 'extension-requested',
+        note: `+${minutes}m`,
+        set: {
+          extension: { minutes, requestedBy: input.user, requestedAt: at, approvals: [], state: 'pending' },
+        },
+      });
+      if (!next.ok) return answer({ outcome: 'refused', reason: 'not-active', grant });
+      // As for a new request: one extension request per Slack request, however often it is delivered.
+      if (input.requestKey !== undefined && !claimed) {
+        if (!(await deps.grants.claimRequest(input.requestKey, grant.id)))
+          return answer({ outcome: 'refused', reason: 'duplicate-request', grant });
+        claimed = true;
+      }
+      return saveThen(next.value, async (saved) => {
+        await deps.queue.enqueue({ kind: 'post-extension-card', grantId: grant.id });
+        return { outcome: 'requested', grant: saved, channel: deps.config.slack.requestsChannel };
+      });
+    },
+    { attempts: 5, exhausted: keptChanging('grant', input.grantId, 5, 'extend it') },
+  );
 }
 
 /** A click on an extension card answers exactly like one on a request card. */
@@ -103,24 +116,10 @@ export async function decideOnExtension(
   deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock'>,
   input: { grantId: string; clicker: string; action: DecisionAction; denyReason?: string },
 ): Promise<ExtensionDecisionResult> {
-  for (let race = 0; race < 5; race++) {
-    const grant = await deps.grants.get(input.grantId);
-    if (!grant) return { outcome: 'refused', reason: 'unknown-grant' };
-    const target = deps.config.targets[grant.target];
-    if (!target) return { outcome: 'refused', reason: 'unknown-target', grant };
-    const extension = grant.extension;
-    if (extension?.state !== 'pending' || grant.status !== 'active' || grant.ending || !grant.expiresAt)
-      return { outcome: 'refused', reason: 'not-pending', grant };
-
-    const clickerIsApprover = await isApprover(deps, target, input.clicker);
-    const decision = decideExtension({
-      grant,
-      target,
-      clicker: input.clicker,
-      clickerIsApprover,
-      action: input.action,
-    });
-    if (decision.outcome === 'refuse') return { outcome: 'refused', reason: decision.reason, grant };
+  return decideGrantClick(deps, input, EXTENSION_CLICK, 'decide its extension', (grant, decision) => {
+    // Checked by EXTENSION_CLICK; repeated so their types are known below.
+    const { extension, expiresAt } = grant;
+    if (!extension || !expiresAt) return answer(refusedClick('not-pending', grant));
 
     const at = toIsoSeconds(deps.clock.now());
     const approvals =
@@ -153,7 +152,7 @@ export async function decideOnExtension(
                   decidedBy: input.clicker,
                   decidedAt: at,
                   // Fixed at approval: extending from the current expiry means access never has a gap.
-                  newExpiresAt: addMinutes(grant.expiresAt, extension.minutes),
+                  newExpiresAt: addMinutes(expiresAt, extension.minutes),
                 },
               },
             }
@@ -163,24 +162,14 @@ export async function decideOnExtension(
               set: { extension: { ...extension, approvals } },
             }),
     });
-    if (!next.ok) return { outcome: 'refused', reason: 'not-pending', grant };
-    if ((await deps.grants.save(next.value, grant.version)) === 'stale') continue;
-    await deps.queue.enqueue({
-      kind: 'grant-changed',
-      grantId: grant.id,
-      step: next.value.history.length - 1,
+    if (!next.ok) return answer(refusedClick('not-pending', grant));
+    return saveThen(next.value, async (saved): Promise<ExtensionDecisionResult> => {
+      await deps.queue.enqueue(grantChanged(saved));
+      if (decision.outcome === 'approve')
+        await deps.queue.enqueue({ kind: 'apply-extension', grantId: grant.id });
+      return { outcome: clickOutcome(decision), grant: saved };
     });
-    if (decision.outcome === 'approve')
-      await deps.queue.enqueue({ kind: 'apply-extension', grantId: grant.id });
-    const outcome =
-      decision.outcome === 'deny'
-        ? 'denied'
-        : decision.outcome === 'approve'
-          ? 'approved'
-          : 'approval-recorded';
-    return { outcome, grant: next.value };
-  }
-  throw new Error(`grant ${input.grantId} kept changing under 5 attempts to decide its extension`);
+  });
 }
 
 export type ApplyExtensionOutcome = 'extended' | 'skipped' | 'failed';
@@ -236,7 +225,7 @@ export async function applyExtension(
     },
   });
   if (!next.ok || (await deps.grants.save(next.value, grant.version)) === 'stale') return 'skipped';
-  await deps.queue.enqueue({ kind: 'grant-changed', grantId, step: next.value.history.length - 1 });
+  await deps.queue.enqueue(grantChanged(next.value));
   return 'extended';
 }
 
@@ -256,13 +245,7 @@ async function refuseExtension(
     reason: `extension refused by the worker: ${reason}`,
   });
   if (ended.outcome !== 'ending' || ended.already) return 'skipped';
-  deps.logger.warn({ grantId: grant.id, reason }, 'refused to extend a grant that does not hold up');
-  await deps.chat.postAudit(deps.config.slack.auditChannel, {
-    kind: 'grant-refused',
-    grant: ended.grant,
-    step: 'extension',
-    reason,
-  });
+  await reportRefusal(deps, ended.grant, 'extension', reason);
   return 'failed';
 }
 

@@ -1,20 +1,7 @@
 import type { Config } from '../config/types';
-import {
-  type DigestRun,
-  type DigestView,
-  digestRun,
-  finishDigest,
-  foldGrants,
-  foldSessions,
-  inDay,
-  isRunFailure,
-  type LocalDay,
-  localDay,
-  previousLocalDay,
-  runOutcome,
-  startDigest,
-  utcDatesCovering,
-} from '../domain/digest';
+import { type DigestView, finishDigest, foldGrants, foldSessions, startDigest } from '../domain/digest';
+import { inDay, type LocalDay, localDay, previousLocalDay, utcDatesCovering } from '../domain/digest-day';
+import { type DigestRun, digestRun, isRunFailure, runOutcome } from '../domain/digest-outcome';
 import type { Deps } from './deps';
 
 export type DigestDeps = Pick<

@@ -2,7 +2,7 @@ import type { Grant } from '../domain/grant';
 import type { ManagedNode } from '../domain/node';
 import { isUserGroupId } from '../domain/target';
 import type { HomeView } from '../ports/chat';
-import { isApprover } from './decide';
+import { isApprover } from './approval-click';
 import type { Deps } from './deps';
 
 type HomeDeps = Pick<Deps, 'config' | 'grants' | 'fleet' | 'chat'>;

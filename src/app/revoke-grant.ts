@@ -3,6 +3,7 @@ import type { ManagedNode } from '../domain/node';
 import { ownsSession, sessionOwner } from '../domain/principal';
 import type { Target } from '../domain/target';
 import { grantPolicyArn } from './grant-policy';
+import { grantChanged } from './grant-updates';
 import { clearRunAsUnlessNeeded } from './run-as';
 import type { Deps } from './deps';
 
@@ -116,11 +117,7 @@ export async function revokeGrant(
     unset: ['revokeLease'],
   });
   if (!next.ok || (await deps.grants.save(next.value, leased.version)) === 'stale') return 'skipped';
-  await deps.queue.enqueue({
-    kind: 'grant-changed',
-    grantId: leased.id,
-    step: next.value.history.length - 1,
-  });
+  await deps.queue.enqueue(grantChanged(next.value));
   deps.logger.info(
     { grantId: leased.id, status: ending.status, sessionsEnded: sessions.ended },
     'grant ended',

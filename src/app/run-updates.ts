@@ -1,5 +1,6 @@
 import type { CommandRun } from '../domain/command-run';
 import type { CommandRunStore } from '../ports/command-run-store';
+import { updateVersioned } from './decide-and-save';
 
 /**
  * Saves a change to a run with a conditional write, re-reading and re-applying it after a lost race.
@@ -11,13 +12,7 @@ export async function updateRun(
   runId: string,
   change: (run: CommandRun) => CommandRun | undefined,
 ): Promise<CommandRun | undefined> {
-  for (let race = 0; race < 10; race++) {
-    const current = await runs.get(runId);
-    if (!current) return undefined;
-    const changed = change(current);
-    if (!changed) return current;
-    const next = { ...changed, version: current.version + 1 };
-    if ((await runs.save(next, current.version)) === 'saved') return next;
-  }
-  throw new Error(`run ${runId} kept changing under 10 attempts to update it`);
+  const updated = await updateVersioned(runs, runId, change, 'run');
+  if (updated.outcome === 'saved') return updated.saved;
+  return updated.outcome === 'unchanged' ? updated.current : undefined;
 }

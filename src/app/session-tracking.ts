@@ -13,6 +13,7 @@ import {
   sessionEnding,
   startKnown,
 } from '../domain/session';
+import { answer, decideAndSave, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
 
 export type TrackingDeps = Pick<
@@ -29,6 +30,13 @@ export class SessionContentionError extends Error {
   constructor(sessionId: string) {
     super(`session ${sessionId} kept changing during ${MAX_ATTEMPTS} attempts`);
   }
+}
+
+/** What every lost race ends in: another writer keeps changing the session. */
+function contended(sessionId: string): () => never {
+  return () => {
+    throw new SessionContentionError(sessionId);
+  };
 }
 
 /**
@@ -107,21 +115,23 @@ export async function observe(
 ): Promise<Session> {
   const id = obs.source === 'active' || obs.source === 'history' ? obs.session.id : obs.id;
   let match: Awaited<ReturnType<typeof decideMatch>> | undefined;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await deps.sessions.get(id);
-    const next = observeSession(current, obs, deps.clock.now().toISOString());
-    if (startKnown(next) && !matchDecided(next)) {
-      match ??= await decideMatch(deps, next, directory);
-      if (match.grantId !== undefined) next.grantId = match.grantId;
-      if (match.unmatched) next.unmatched = true;
-      if (match.nodeName !== undefined && next.node.name === undefined) next.node.name = match.nodeName;
-    }
-    if (current !== undefined && !sessionChanged(current, next)) return current;
-    const expected = current?.version ?? 0;
-    next.version = expected + 1;
-    if ((await deps.sessions.save(next, expected)) === 'saved') return next;
-  }
-  throw new SessionContentionError(id);
+  return decideAndSave(
+    deps.sessions,
+    id,
+    async (current): Promise<SaveStep<Session, Session>> => {
+      const next = observeSession(current, obs, deps.clock.now().toISOString());
+      if (startKnown(next) && !matchDecided(next)) {
+        match ??= await decideMatch(deps, next, directory);
+        if (match.grantId !== undefined) next.grantId = match.grantId;
+        if (match.unmatched) next.unmatched = true;
+        if (match.nodeName !== undefined && next.node.name === undefined) next.node.name = match.nodeName;
+      }
+      if (current !== undefined && !sessionChanged(current, next)) return answer(current);
+      next.version = (current?.version ?? 0) + 1;
+      return saveThen(next, (saved) => saved);
+    },
+    { attempts: MAX_ATTEMPTS, exhausted: contended(id) },
+  );
 }
 
 export interface Announced {
@@ -137,27 +147,28 @@ export interface Announced {
  */
 export async function announceSession(deps: TrackingDeps, session: Session): Promise<Announced> {
   let s = session;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const now = deps.clock.now().toISOString();
-    const due = sessionDue(s, now);
-    if (!due.startReply && !due.summary && !due.anomaly && !due.settle) return { session: s, posted: 0 };
-    const claimed: Session = {
-      ...s,
-      version: s.version + 1,
-      ...(due.startReply ? { startPostedAt: now } : {}),
-      ...(due.summary ? { summaryPostedAt: now } : {}),
-      ...(due.anomaly ? { anomalyPostedAt: now } : {}),
-      ...(due.settle ? { settledAt: now } : {}),
-    };
-    if ((await deps.sessions.save(claimed, s.version)) === 'stale') {
-      const fresh = await deps.sessions.get(s.id);
-      if (fresh === undefined) return { session: s, posted: 0 };
+  return decideAndSave(
+    deps.sessions,
+    session.id,
+    (fresh): SaveStep<Session, Announced> => {
+      if (fresh === undefined) return answer({ session: s, posted: 0 });
       s = fresh;
-      continue;
-    }
-    return { session: claimed, posted: await post(deps, s, due) };
-  }
-  throw new SessionContentionError(session.id);
+      const now = deps.clock.now().toISOString();
+      const due = sessionDue(s, now);
+      if (!due.startReply && !due.summary && !due.anomaly && !due.settle)
+        return answer({ session: s, posted: 0 });
+      const claimed: Session = {
+        ...s,
+        version: s.version + 1,
+        ...(due.startReply ? { startPostedAt: now } : {}),
+        ...(due.summary ? { summaryPostedAt: now } : {}),
+        ...(due.anomaly ? { anomalyPostedAt: now } : {}),
+        ...(due.settle ? { settledAt: now } : {}),
+      };
+      return saveThen(claimed, async (saved) => ({ session: saved, posted: await post(deps, fresh, due) }));
+    },
+    { attempts: MAX_ATTEMPTS, exhausted: contended(session.id), current: session },
+  );
 }
 
 /** Posts the claimed messages. A Slack failure is logged, not thrown: the claim stands, so a retry would not repost. */

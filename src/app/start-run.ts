@@ -8,6 +8,7 @@ import { judgeWithGroups } from './authority';
 import { auditRun } from './audit';
 import type { Deps } from './deps';
 import { updateRun } from './run-updates';
+import { answer, decideAndSave, type SaveStep, saveThen } from './decide-and-save';
 
 export type StartRunOutcome =
   | 'awaiting-approval'
@@ -136,25 +137,26 @@ async function showCard(deps: StartDeps, run: CommandRun, target: Target): Promi
 }
 
 async function send(deps: StartDeps, queued: CommandRun, target: Target): Promise<StartRunOutcome> {
-  let run = queued;
-  let claimed: CommandRun | undefined;
-  for (let race = 0; race < MAX_RACES && !claimed; race++) {
-    // Checked again on the very record the claim writes and the send uses: the one checked before
-    // the message was posted may have been rewritten in the table since (issue 11).
-    const refusal = await authorityRefusal(deps, run, target);
-    if (refusal !== undefined) return refuseRun(deps, run, refusal);
-    const next = moveRun(run, 'sending', { sendingAt: deps.clock.now().toISOString() });
-    if (!next.ok) return 'skipped';
-    if ((await deps.runs.save(next.value, run.version)) === 'saved') claimed = next.value;
-    else {
+  return decideAndSave(
+    deps.runs,
+    queued.id,
+    async (run): Promise<SaveStep<CommandRun, StartRunOutcome>> => {
       // Another worker claimed it, or bookkeeping (a message reference) moved the version: look again.
-      const current = await deps.runs.get(run.id);
-      if (current?.status !== 'queued') return 'skipped';
-      run = current;
-    }
-  }
-  if (!claimed) return 'skipped';
+      if (run?.status !== 'queued') return answer<StartRunOutcome>('skipped');
+      // Checked again on the very record the claim writes and the send uses: the one checked before
+      // the message was posted may have been rewritten in the table since (issue 11).
+      const refusal = await authorityRefusal(deps, run, target);
+      if (refusal !== undefined) return answer(await refuseRun(deps, run, refusal));
+      const next = moveRun(run, 'sending', { sendingAt: deps.clock.now().toISOString() });
+      if (!next.ok) return answer<StartRunOutcome>('skipped');
+      return saveThen(next.value, (claimed) => sendClaimed(deps, claimed, target));
+    },
+    { attempts: MAX_RACES, exhausted: () => 'skipped', current: queued },
+  );
+}
 
+/** Sends a run this worker claimed (moved to sending), once. */
+async function sendClaimed(deps: StartDeps, claimed: CommandRun, target: Target): Promise<StartRunOutcome> {
   try {
     const sent = await deps.commands.sendCommand(sendRequest(deps, claimed, target));
     await markRunning(deps, claimed.id, sent.commandId, sent.expiresAt);

@@ -3,6 +3,7 @@ import { forEachBounded } from './bounded';
 import type { Deps } from './deps';
 import { requestEnding } from './end-grant';
 import { applyExtension } from './extend-grant';
+import { grantChanged } from './grant-updates';
 import { reconcile } from './reconcile';
 import { reconcileSessions } from './reconcile-sessions';
 import { type NodeLookup, nodesOncePer, revokeGrant } from './revoke-grant';
@@ -166,11 +167,7 @@ async function lapse(deps: Deps, now: Date): Promise<number> {
       note: `nobody decided within ${timeout}m`,
     });
     if (!next.ok || (await deps.grants.save(next.value, grant.version)) === 'stale') continue;
-    await deps.queue.enqueue({
-      kind: 'grant-changed',
-      grantId: grant.id,
-      step: next.value.history.length - 1,
-    });
+    await deps.queue.enqueue(grantChanged(next.value));
     lapsed++;
   }
   return lapsed;

@@ -41,39 +41,34 @@ export function decideRequest(input: {
   return { outcome: 'record-approval', have, need: target.approvals };
 }
 
-/** A click on a grant request's card. */
-export function decide(input: {
+/** A click on a card that decides about a grant: its request or its extension. */
+export interface GrantClick {
   grant: Grant;
   target: Target;
   clicker: string;
   clickerIsApprover: boolean;
   action: DecisionAction;
-}): Decision {
-  const { grant, ...rest } = input;
-  return decideRequest({
-    ...rest,
-    pending: grant.status === 'pending',
-    requester: grant.requester,
-    approvals: grant.approvals,
-  });
+}
+
+/** A click on a grant request's card. */
+export function decide(input: GrantClick): Decision {
+  return decideGrantClick(input, input.grant.status === 'pending', input.grant.approvals);
 }
 
 /** A click on an extension's card: the same rules, applied to the extension's own approvals. */
-export function decideExtension(input: {
-  grant: Grant;
-  target: Target;
-  clicker: string;
-  clickerIsApprover: boolean;
-  action: DecisionAction;
-}): Decision {
-  const { grant, ...rest } = input;
+export function decideExtension(input: GrantClick): Decision {
+  const { grant } = input;
   const extension = grant.extension;
-  return decideRequest({
-    ...rest,
-    pending: grant.status === 'active' && !grant.ending && extension?.state === 'pending',
-    requester: grant.requester,
-    approvals: extension?.approvals ?? [],
-  });
+  return decideGrantClick(
+    input,
+    grant.status === 'active' && !grant.ending && extension?.state === 'pending',
+    extension?.approvals ?? [],
+  );
+}
+
+function decideGrantClick(input: GrantClick, pending: boolean, approvals: readonly Approval[]): Decision {
+  const { grant, ...rest } = input;
+  return decideRequest({ ...rest, pending, requester: grant.requester, approvals });
 }
 
 export function isListedApprover(target: Target, user: string, groupsOfUser: ReadonlySet<string>): boolean {

@@ -1,15 +1,6 @@
-import {
-  type DigestRun,
-  type DigestSession,
-  type DigestView,
-  dayLabel,
-  formatElapsed,
-  localDateOf,
-  localTimeOf,
-  REQUEST_OUTCOMES,
-  RUN_OUTCOME_WORDS,
-  RUN_OUTCOMES,
-} from './digest';
+import type { DigestSession, DigestView } from './digest';
+import { dayLabel, formatElapsed, localDateOf, localTimeOf } from './digest-day';
+import { type DigestRun, REQUEST_OUTCOMES, RUN_OUTCOME_WORDS, RUN_OUTCOMES } from './digest-outcome';
 
 /** Items per list in the text digest; a terminal is wider than Slack, but 10,000 lines help nobody. */
 export const TEXT_LIST_CAP = 25;

@@ -9,7 +9,7 @@ import {
   localDay,
   previousLocalDay,
   utcDatesCovering,
-} from '../../../src/domain/digest';
+} from '../../../src/domain/digest-day';
 
 const HOUR = 3_600_000;
 const hours = (day: { start: string; end: string }) => (Date.parse(day.end) - Date.parse(day.start)) / HOUR;

@@ -1,20 +1,16 @@
-import type { CommandRun } from '../../../src/domain/command-run';
 import {
   composeDigest,
   type DigestInput,
-  digestRun,
   finishDigest,
   foldGrants,
   foldSessions,
-  localDay,
-  requestOutcome,
-  runOutcome,
   startDigest,
 } from '../../../src/domain/digest';
-import { digestText, TEXT_LIST_CAP } from '../../../src/domain/digest-text';
+import { localDay } from '../../../src/domain/digest-day';
+import { digestText } from '../../../src/domain/digest-text';
 import type { Grant } from '../../../src/domain/grant';
 import type { Session } from '../../../src/domain/session';
-import { ACCOUNT, DAY, DIGEST_NOW, fixedDayInput, grants } from '../../support/digest-fixture';
+import { ACCOUNT, DAY, fixedDayInput, grants } from '../../support/digest-fixture';
 import { testConfig } from '../../support/fakes';
 
 const empty = (): DigestInput => ({
@@ -234,93 +230,6 @@ describe('folding the day page by page', () => {
         .map((s) => s.id)
         .sort(),
     );
-  });
-});
-
-describe('requestOutcome', () => {
-  const g = (status: Grant['status'], to?: Grant['status']): Grant => ({
-    ...(grants[0] as Grant),
-    status,
-    history: to ? [{ at: 'x', from: 'approved', to, by: 'keyturn' }] : [],
-  });
-  it('approved covers everything that was approved; failed only a grant that never became active', () => {
-    expect(requestOutcome(g('revoked'))).toBe('approved');
-    expect(requestOutcome(g('released'))).toBe('approved');
-    expect(requestOutcome(g('failed'))).toBe('failed');
-    expect(requestOutcome(g('failed', 'active'))).toBe('approved');
-    expect(requestOutcome(g('pending'))).toBe('pending');
-  });
-});
-
-describe('runs: CommandRun records as the digest counts them', () => {
-  const base: CommandRun = {
-    id: 'r',
-    snippet: 'disk',
-    target: 'prod-raspi',
-    params: {},
-    command: 'df -h /',
-    requester: 'U0ALICE',
-    channel: 'C1',
-    status: 'finished',
-    version: 4,
-    requestedAt: '2026-11-23T06:00:00Z',
-    needsApproval: false,
-    approvals: [],
-    comment: 'keyturn r',
-    deliveryTimeoutSeconds: 300,
-    end: 'completed',
-    counts: { succeeded: 3 },
-    simulated: true,
-  };
-  it.each([
-    [{}, 'succeeded'],
-    [{ counts: { succeeded: 2, failed: 1 } }, 'partial'],
-    [{ counts: { 'timed-out': 2, undeliverable: 1 } }, 'failed'],
-    [{ end: 'no-online-nodes' as const, counts: {} }, 'no-nodes'],
-    [{ status: 'failed' as const, failureReason: 'AccessDenied' }, 'failed'],
-    [{ status: 'denied' as const }, 'denied'],
-    [{ status: 'running' as const }, 'in-progress'],
-  ])('%p → %p', (change, outcome) => {
-    expect(runOutcome({ ...base, ...change })).toBe(outcome);
-  });
-
-  it('counts the nodes and names the failed ones it is given; a send failure keeps its reason', () => {
-    expect(digestRun({ ...base, counts: { succeeded: 2, failed: 1 } }, ['raspi-line-3'])).toMatchObject({
-      nodeCount: 3,
-      failedCount: 1,
-      failedNodes: ['raspi-line-3'],
-    });
-    expect(digestRun({ ...base, status: 'failed', failureReason: 'AccessDenied' }).reason).toBe(
-      'AccessDenied',
-    );
-  });
-});
-
-describe('digestText: the CLI’s plain text', () => {
-  it('has no Slack markup and shows times in the digest’s zone', () => {
-    const text = digestText(composeDigest(fixedDayInput()));
-    expect(text).not.toMatch(/<[@!]/);
-    expect(text).toContain('Keyturn digest for Monday 23 November 2026 (Asia/Tokyo)');
-    expect(text).toContain(
-      'Requests: 6 — 1 approved, 1 denied, 1 lapsed, 1 cancelled, 1 failed (1 still pending)',
-    );
-    expect(text).toContain('Time to decision: median 4m, max 30m (3 decisions)');
-    expect(text).toContain('Sessions: 5, 680 minutes in total, 1 still open');
-    // 14:55Z on the 23rd is 23:55 in Tokyo, on the digest's day; the active grant's expiry is the next day.
-    expect(text).toContain('Longest: U0BOB, 9h 5m on web-2 (i-0123456789abcdef1) from 23:55');
-    expect(text).toContain('g0: U0BOB on staging-web until 2026-11-24 10:00');
-    expect(text).toContain(
-      'logs on prod-raspi by U0BOB at 16:00: failed on 2 of 4 nodes (raspi-line-3, raspi-line-4)',
-    );
-    expect(text).toContain('session mallory-0000000000000000d matched no grant');
-    expect(text).toContain('revoking grant g0 (U0BOB on staging-web) still failing at 12:10');
-  });
-
-  it('cuts long lists with "… and N more"', () => {
-    const many = Array.from({ length: 60 }, (_, i) => ({ ...(grants[6] as Grant), id: `a${i}` }));
-    const text = digestText(composeDigest({ ...empty(), activeNow: many, now: DIGEST_NOW }));
-    expect(text).toContain(`… and ${60 - TEXT_LIST_CAP} more`);
-    expect(text.split('\n').filter((l) => l.startsWith('  a'))).toHaveLength(TEXT_LIST_CAP);
   });
 });
 

@@ -4,12 +4,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import {
-  checkValue,
-  PLACEHOLDER,
-  placeholderPlacementProblems,
-  renderCommand,
-} from '../../../src/domain/snippet';
+import { checkValue, renderCommand } from '../../../src/domain/snippet';
+import { PLACEHOLDER, placeholderPlacementProblems } from '../../../src/domain/snippet-template';
 import { type ShellToken, shellWords } from '../../support/shell-words';
 
 /**

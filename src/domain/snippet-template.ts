@@ -7,6 +7,8 @@
 
 /** `{{name}}` in a run line. Anything between braces is captured so `{{ x }}` can be reported, never left literal. */
 export const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
+/** Every placeholder in a text, to strip them all. */
+const PLACEHOLDER_ANYWHERE_GLOBAL = /\{\{.*?\}\}/gs;
 
 /**
  * Where a placeholder sits decides whether quoting protects it. Inside "…" or `…` a value's `$(…)`
@@ -216,6 +218,11 @@ function placementProblem(
     return `puts ${placeholder} in a ~ prefix, which ksh and zsh expand to a home directory even when quoted; write '~'${placeholder} for a literal ~, or ~/${placeholder} for a path under the home directory`;
   if (before.startsWith('='))
     return `puts ${placeholder} in a word that starts with =, which zsh expands to a command's path even when quoted; write '='${placeholder} for a literal =`;
+  // zsh drops an empty quoted value before it reads a word's start: with an empty value `{{x}}=ls`
+  // becomes `''=ls`, which zsh expands to /usr/bin/ls, and `{{x}}~root` becomes /root.
+  const rest = run.slice(at + placeholder.length).replace(/^(\{\{.*?\}\})+/s, '');
+  if (before.replace(PLACEHOLDER_ANYWHERE_GLOBAL, '') === '' && /^[=~]/.test(rest))
+    return `starts a word with ${placeholder} followed by ${rest[0]}, which zsh expands (${rest[0] === '=' ? "to a command's path" : 'to a home directory'}) when the value is empty; put ${placeholder} after the ${rest[0]}, or write '${rest[0]}' quoted`;
   const command =
     frame.assignedBy !== undefined
       ? builtinReadingNames(frame.assignedBy, '=', '')

@@ -32,6 +32,11 @@ describe('placeholderPlacementProblems', () => {
     'test {{u}} = x',
     'a=({{u}} x); echo "${a[@]}"',
     'declare -a a=({{u}})',
+    // = or ~ after text, or the value after them: the word cannot start with either.
+    'echo x{{u}}=ls',
+    'echo --unit={{u}}',
+    'echo ~/{{u}}',
+    'echo {{u}}:~',
   ])('accepts %j', (run) => {
     expect(placeholderPlacementProblems(run)).toEqual([]);
   });
@@ -61,6 +66,16 @@ describe('placeholderPlacementProblems', () => {
     ['x=~{{u}}', /in a ~ prefix/],
     ['echo $(~{{u}})', /in a ~ prefix/],
     ['echo ={{u}}', /^puts \{\{u\}\} in a word that starts with =/],
+    // An empty value leaves the word starting with = or ~, which zsh expands (`''=ls` is /usr/bin/ls).
+    [
+      'echo {{u}}=ls',
+      /^starts a word with \{\{u\}\} followed by =, which zsh expands \(to a command's path\)/,
+    ],
+    [
+      'echo {{u}}~root',
+      /^starts a word with \{\{u\}\} followed by ~, which zsh expands \(to a home directory\)/,
+    ],
+    ['echo {{u}}{{u}}=ls', /^starts a word with \{\{u\}\} followed by =/],
     // The shell joins a backslash-newline before reading: these are ${{u}} and $(( {{u}} )).
     ['echo $\\\n{{u}}', /right after \$/],
     ['echo $\\\n(( {{u}} ))', /inside arithmetic/],

@@ -19,6 +19,7 @@ import type { Deps } from './deps';
 import { requestEnding } from './end-grant';
 import { describePolicyError, grantPolicy, grantPolicyArn } from './grant-policy';
 import { grantChanged, transitionlessUpdate } from './grant-updates';
+import { republishHomes } from './publish-home';
 
 export type ExtensionRequestResult =
   | { outcome: 'requested'; grant: Grant; channel: string }
@@ -249,9 +250,9 @@ async function refuseExtension(
   return 'failed';
 }
 
-/** Worker job after an extension request: post its approval card once. */
+/** Worker job after an extension request: post its approval card once, and show it on the Home tabs. */
 export async function postExtensionCard(
-  deps: Pick<Deps, 'config' | 'grants' | 'chat' | 'clock'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'fleet' | 'chat' | 'clock' | 'logger'>,
   grantId: string,
 ): Promise<void> {
   const grant = await deps.grants.get(grantId);
@@ -278,6 +279,8 @@ export async function postExtensionCard(
   // Decided between posting and storing the reference: that announcement found no card, so update it now.
   if (saved?.extension && saved.extension.state !== 'pending')
     await deps.chat.updateExtensionCard(card, extensionCardView(saved, target));
+  // The approvers' Home tabs list it as waiting for them (the request step is announced by no other job).
+  await republishHomes(deps, grant);
 }
 
 export function extensionCardView(grant: Grant, target: Target): ExtensionCardView {

@@ -12,7 +12,7 @@ export const HOME_LIST_CAP = 15;
 
 /**
  * What `user`'s App Home shows: their own grants through the byRequester index, and for approvers
- * the pending and active grants through the byStatus index (no Scan).
+ * the pending and active grants (with their pending extensions) through the byStatus index (no Scan).
  */
 export async function homeView(deps: HomeDeps, user: string): Promise<HomeView> {
   const mine = await deps.grants.listByRequester(user);
@@ -24,20 +24,26 @@ export async function homeView(deps: HomeDeps, user: string): Promise<HomeView> 
     if (await isApprover(deps, target, user)) approving.add(target.name);
   }
   const onMine = (g: Grant) => approving.has(g.target) && g.requester !== user;
+  // An approver who may self-approve sees their own request (or extension) here too.
+  const mayDecide = (g: Grant) =>
+    approving.has(g.target) &&
+    (onMine(g) || (g.requester === user && deps.config.targets[g.target]?.selfApproval === true));
   const waitingForMe =
     approving.size === 0
       ? []
       : (await deps.grants.listByStatus('pending')).filter(
-          (g) =>
-            // An approver who may self-approve sees their own request here too.
-            (onMine(g) || (g.requester === user && deps.config.targets[g.target]?.selfApproval === true)) &&
-            approving.has(g.target) &&
-            !g.approvals.some((a) => a.by === user),
+          (g) => mayDecide(g) && !g.approvals.some((a) => a.by === user),
         );
-  const activeOnMyTargets =
-    approving.size === 0
-      ? []
-      : (await deps.grants.listByStatus('active')).filter((g) => onMine(g) && !g.ending);
+  // An extension waits on a grant that is still active, so the same byStatus query finds both lists.
+  const activeGrants = approving.size === 0 ? [] : await deps.grants.listByStatus('active');
+  const extensionsWaitingForMe = activeGrants.filter(
+    (g) =>
+      !g.ending &&
+      g.extension?.state === 'pending' &&
+      mayDecide(g) &&
+      !g.extension.approvals.some((a) => a.by === user),
+  );
+  const activeOnMyTargets = activeGrants.filter((g) => onMine(g) && !g.ending);
 
   const nodes: Record<string, readonly ManagedNode[]> = {};
   for (const name of new Set(active.slice(0, HOME_LIST_CAP).map((g) => g.target))) {
@@ -49,6 +55,9 @@ export async function homeView(deps: HomeDeps, user: string): Promise<HomeView> 
     active: newestFirst(active),
     pending: newestFirst(pending),
     waitingForMe: newestFirst(waitingForMe),
+    extensionsWaitingForMe: [...extensionsWaitingForMe].sort((a, b) =>
+      (b.extension?.requestedAt ?? '').localeCompare(a.extension?.requestedAt ?? ''),
+    ),
     activeOnMyTargets: newestFirst(activeOnMyTargets),
     targets: deps.config.targets,
     nodes,

@@ -72,6 +72,8 @@ export interface HomeView {
   pending: readonly Grant[];
   /** For approvers: requests on their targets they may decide, and active grants on their targets. */
   waitingForMe: readonly Grant[];
+  /** For approvers: active grants on their targets whose extension (`extension.state === 'pending'`) they may decide. */
+  extensionsWaitingForMe: readonly Grant[];
   activeOnMyTargets: readonly Grant[];
   targets: Readonly<Record<string, Target>>;
   /** The nodes each of the person's active grants reaches, by target name. */

@@ -8,6 +8,8 @@ import {
   ACTION_CANCEL,
   ACTION_DENY,
   ACTION_EXTEND,
+  ACTION_EXTENSION_APPROVE,
+  ACTION_EXTENSION_DENY,
   ACTION_RELEASE,
   ACTION_REVOKE,
 } from './action-ids';
@@ -52,6 +54,52 @@ function until(g: Grant): string {
   return g.expiresAt ? ` · until ${slackDate(g.expiresAt)}` : '';
 }
 
+/** The requester's own extension, while it waits: [Extend] would only be told one is already asked. */
+function extensionAsked(g: Grant): string {
+  return g.extension?.state === 'pending'
+    ? `\n:stopwatch: ${formatDuration(g.extension.minutes)} more asked, waiting for approval`
+    : '';
+}
+
+/** What waits for an approver: a request, or an active grant's extension; newest first, capped as one list. */
+type Waiting = { kind: 'request' | 'extension'; grant: Grant; askedAt: string };
+
+function waitingForMe(view: HomeView): Waiting[] {
+  return [
+    ...view.waitingForMe.map((grant) => ({ kind: 'request' as const, grant, askedAt: grant.requestedAt })),
+    ...view.extensionsWaitingForMe.map((grant) => ({
+      kind: 'extension' as const,
+      grant,
+      askedAt: grant.extension?.requestedAt ?? grant.requestedAt,
+    })),
+  ].sort((a, b) => b.askedAt.localeCompare(a.askedAt));
+}
+
+function waitingBlocks({ kind, grant: g }: Waiting): KnownBlock[] {
+  if (kind === 'request')
+    return [
+      section(
+        `:inbox_tray: ${mention(g.requester)} asks for ${what(g)} for ${formatDuration(g.durationMinutes)}\n${reason(g)}`,
+      ),
+      actions(
+        button('Approve', ACTION_APPROVE, g.id, 'primary'),
+        button('Deny', ACTION_DENY, g.id, 'danger'),
+      ),
+    ];
+  const minutes = g.extension?.minutes ?? 0;
+  const now = g.expiresAt ? ` · now until ${slackDate(g.expiresAt)}` : '';
+  return [
+    section(
+      `:stopwatch: ${mention(g.requester)} asks for ${formatDuration(minutes)} more on ${what(g)}${now}\nOriginal reason: ${reason(g)}`,
+    ),
+    // The extension card's own buttons, so the same listeners (and the same one conditional write) answer.
+    actions(
+      button('Approve', ACTION_EXTENSION_APPROVE, g.id, 'primary'),
+      button('Deny', ACTION_EXTENSION_DENY, g.id, 'danger'),
+    ),
+  ];
+}
+
 function capped<T>(items: readonly T[], render: (item: T) => KnownBlock[]): KnownBlock[] {
   const blocks = items.slice(0, LIST_CAP).flatMap(render);
   if (items.length > LIST_CAP)
@@ -61,8 +109,8 @@ function capped<T>(items: readonly T[], render: (item: T) => KnownBlock[]): Know
 
 /**
  * The Home tab: the viewer's own active grants ([I'm done] [Extend], the same order as the DMs) and
- * pending requests ([Cancel]); for approvers, requests waiting for them ([Approve] [Deny]) and
- * active grants on their targets ([Revoke]). The buttons carry the same action ids as the cards and
+ * pending requests ([Cancel]); for approvers, requests and extensions waiting for them ([Approve]
+ * [Deny]) and active grants on their targets ([Revoke]). The buttons carry the same action ids as the cards and
  * DMs, so the same listeners answer them.
  */
 export function homeTab(view: HomeView): SlackHomeView {
@@ -75,7 +123,7 @@ export function homeTab(view: HomeView): SlackHomeView {
     );
   blocks.push(
     ...capped(view.active, (g) => [
-      section(`:unlock: ${what(g)}${until(g)}${nodeList(view.nodes[g.target])}`),
+      section(`:unlock: ${what(g)}${until(g)}${extensionAsked(g)}${nodeList(view.nodes[g.target])}`),
       actions(button("I'm done", ACTION_RELEASE, g.id), button('Extend', ACTION_EXTEND, g.id)),
     ]),
     ...capped(view.pending, (g) => [
@@ -85,18 +133,11 @@ export function homeTab(view: HomeView): SlackHomeView {
       actions(button('Cancel', ACTION_CANCEL, g.id)),
     ]),
   );
-  if (view.waitingForMe.length > 0 || view.activeOnMyTargets.length > 0) {
+  const waiting = waitingForMe(view);
+  if (waiting.length > 0 || view.activeOnMyTargets.length > 0) {
     blocks.push({ type: 'divider' }, header('On your targets'));
     blocks.push(
-      ...capped(view.waitingForMe, (g) => [
-        section(
-          `:inbox_tray: ${mention(g.requester)} asks for ${what(g)} for ${formatDuration(g.durationMinutes)}\n${reason(g)}`,
-        ),
-        actions(
-          button('Approve', ACTION_APPROVE, g.id, 'primary'),
-          button('Deny', ACTION_DENY, g.id, 'danger'),
-        ),
-      ]),
+      ...capped(waiting, waitingBlocks),
       ...capped(view.activeOnMyTargets, (g) => [
         section(`:unlock: ${mention(g.requester)} has ${what(g)}${until(g)}`),
         actions({
@@ -114,7 +155,7 @@ export function homeTab(view: HomeView): SlackHomeView {
         }),
       ]),
     );
-    if (view.waitingForMe.length === 0) blocks.push(context('No request is waiting for you.'));
+    if (waiting.length === 0) blocks.push(context('No request is waiting for you.'));
   }
   return { type: 'home', blocks };
 }

@@ -32,6 +32,7 @@ const empty: HomeView = {
   active: [],
   pending: [],
   waitingForMe: [],
+  extensionsWaitingForMe: [],
   activeOnMyTargets: [],
   targets: { 'prod-raspi': prodRaspi },
   nodes: {},
@@ -55,15 +56,108 @@ describe('homeTab golden files', () => {
     };
     expect(wire(homeTab(view))).toStrictEqual(golden('home-active'));
   });
+
+  it('an approver sees a pending extension (who, how much more, the current expiry, the reason) with the extension card’s [Approve] [Deny]', () => {
+    const extending: Grant = {
+      ...active,
+      extension: {
+        minutes: 30,
+        requestedBy: 'U0ALICE',
+        requestedAt: '2026-11-23T10:45:00Z',
+        approvals: [],
+        state: 'pending',
+      },
+    };
+    const view: HomeView = {
+      ...empty,
+      user: 'U0CAROL',
+      extensionsWaitingForMe: [extending],
+      activeOnMyTargets: [extending],
+    };
+    expect(wire(homeTab(view))).toStrictEqual(golden('home-approver-extension'));
+  });
 });
 
 describe('homeTab', () => {
   it('caps each list and points at /access list for the rest, staying under Home’s 100 blocks', () => {
     const many = Array.from({ length: 40 }, (_, i) => ({ ...active, id: `g${i}` }));
     const pending = many.map((g) => ({ ...g, status: 'pending' as const }));
-    const tab = homeTab({ ...empty, active: many, pending, waitingForMe: pending, activeOnMyTargets: many });
+    const extending = many.map((g) => ({
+      ...g,
+      id: `x${g.id}`,
+      extension: {
+        minutes: 30,
+        requestedBy: g.requester,
+        requestedAt: g.requestedAt,
+        approvals: [],
+        state: 'pending' as const,
+      },
+    }));
+    const tab = homeTab({
+      ...empty,
+      active: many,
+      pending,
+      waitingForMe: pending,
+      extensionsWaitingForMe: extending,
+      activeOnMyTargets: many,
+    });
     expect(tab.blocks.length).toBeLessThanOrEqual(100);
     expect(JSON.stringify(tab.blocks)).toContain('and 30 more');
+    // Requests and extensions waiting for the approver are one list, capped once.
+    expect(JSON.stringify(tab.blocks)).toContain('and 70 more');
+  });
+
+  it('requests and extensions waiting for an approver are listed newest first, each with its own buttons', () => {
+    const request = { ...active, id: 'r1', status: 'pending' as const, requestedAt: '2026-11-23T10:30:00Z' };
+    const older = {
+      ...active,
+      id: 'x1',
+      extension: {
+        minutes: 30,
+        requestedBy: 'U0ALICE',
+        requestedAt: '2026-11-23T10:20:00Z',
+        approvals: [],
+        state: 'pending' as const,
+      },
+    };
+    const newer = {
+      ...older,
+      id: 'x2',
+      extension: { ...older.extension, requestedAt: '2026-11-23T10:40:00Z' },
+    };
+    const tab = homeTab({
+      ...empty,
+      user: 'U0CAROL',
+      waitingForMe: [request],
+      extensionsWaitingForMe: [newer, older],
+    });
+    const blocks = wire(tab.blocks) as { type: string; elements?: { action_id: string; value: string }[] }[];
+    const clicks = blocks.flatMap((b) => (b.elements ?? []).map((e) => `${e.action_id} ${e.value}`));
+    expect(clicks).toEqual([
+      'keyturn.extension.approve x2',
+      'keyturn.extension.deny x2',
+      'keyturn.grant.approve r1',
+      'keyturn.grant.deny r1',
+      'keyturn.extension.approve x1',
+      'keyturn.extension.deny x1',
+    ]);
+    expect(JSON.stringify(tab.blocks)).not.toContain('No request is waiting for you');
+  });
+
+  it('the requester’s own active grant says its extension waits for approval', () => {
+    const extending = {
+      ...active,
+      extension: {
+        minutes: 90,
+        requestedBy: 'U0ALICE',
+        requestedAt: '2026-11-23T10:40:00Z',
+        approvals: [],
+        state: 'pending' as const,
+      },
+    };
+    const [, line] = homeTab({ ...empty, active: [extending] }).blocks;
+    expect(JSON.stringify(line)).toContain(':stopwatch: 1h30m more asked, waiting for approval');
+    expect(JSON.stringify(homeTab({ ...empty, active: [active] }).blocks)).not.toContain('more asked');
   });
 
   it('escapes a reason so it cannot ping a channel', () => {

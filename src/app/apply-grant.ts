@@ -104,12 +104,14 @@ async function admissionProblem(
   target: Target,
   policyArn: string,
 ): Promise<string | undefined> {
-  if (target.runAs) {
-    const clash = (await deps.grants.listByStatus('active')).find(
-      (g) => samePrincipal(g, grant) && !g.ending && g.runAsSet && g.runAsSet !== target.runAs,
-    );
-    if (clash)
-      return `${describePrincipal(grant.principal)} already has sessions running as ${clash.runAsSet} under grant ${clash.id}; Session Manager allows one Run As user per principal, so end that grant first`;
+  // The SSMSessionRunAs tag is the principal's, so it covers every session of it: a grant without
+  // runAs beside one with it would have its sessions run as that user (or lose it, once tagged).
+  const clash = (await deps.grants.listByStatus('active')).find(
+    (g) => samePrincipal(g, grant) && !g.ending && g.runAsSet !== target.runAs,
+  );
+  if (clash) {
+    const as = (user: string | undefined) => (user ? `as ${user}` : "as Session Manager's default user");
+    return `${describePrincipal(grant.principal)} already has sessions running ${as(clash.runAsSet)} under grant ${clash.id}, and this target's run ${as(target.runAs)}; Session Manager allows one Run As user per principal, so end that grant first`;
   }
   const { attached, quota } = await deps.access.attachedPolicyQuota(grant.principal);
   // A retried apply finds its own policy attached: that is not one too many.

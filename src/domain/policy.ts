@@ -38,9 +38,8 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 /**
  * Returns a new tree with placeholders replaced; the input (an imported template) is never touched.
  * A string that is exactly one placeholder takes the value whole (object, array or string); a placeholder
- * inside a longer string must have a string value. Substituted values are not scanned again, which is how
- * `${sessionOwner}` can put the IAM variable `${aws:username}` into an ARN. Unknown placeholders are left for
- * validation to report.
+ * inside a longer string must have a string value. Substituted values are not scanned again, so a value's
+ * own `${…}` text is never expanded. Unknown placeholders are left for validation to report.
  */
 export function substitute(node: unknown, values: Readonly<Record<string, Json>>): Json {
   if (typeof node === 'string') {

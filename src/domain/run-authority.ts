@@ -1,4 +1,4 @@
-import type { CommandRun } from './command-run';
+import { type CommandRun, DEFAULT_DELIVERY_TIMEOUT_SECONDS } from './command-run';
 import type { Grant } from './grant';
 import {
   type ApproverGroups,
@@ -24,10 +24,20 @@ export type RunAuthorityRefusal =
   | { reason: 'snippet-not-on-target'; snippet: string; target: string }
   | { reason: 'bad-params'; problem: string }
   | { reason: 'command-mismatch'; stored: string; rendered: string }
+  | { reason: 'limits-mismatch'; limit: RunLimit; stored: string; configured: string }
   | { reason: 'approval-skipped'; snippet: string }
   | Extract<AuthorityRefusal, { reason: 'self-approval' | 'too-few-approvals' | 'approvers-unresolved' }>;
 
 export type RunAuthorityDecision = { outcome: 'allow' } | ({ outcome: 'refuse' } & RunAuthorityRefusal);
+
+/** The run's SendCommand limits, stored with it when it is asked for (run-snippet.ts). */
+const RUN_LIMITS = [
+  'deliveryTimeoutSeconds',
+  'executionTimeoutSeconds',
+  'maxConcurrency',
+  'maxErrors',
+] as const;
+type RunLimit = (typeof RUN_LIMITS)[number];
 
 const refuse = (refusal: RunAuthorityRefusal): RunAuthorityDecision => ({ outcome: 'refuse', ...refusal });
 
@@ -78,6 +88,23 @@ export function checkRunAuthority(
   }
   const rendered = renderCommand(snippet.run, run.params);
   if (rendered !== run.command) return refuse({ reason: 'command-mismatch', stored: run.command, rendered });
+  // SendCommand takes these from the record: they must be the snippet's, or a run written into the
+  // table could reach every node at once, ignore errors, or run for 48 hours.
+  const configured: Record<RunLimit, string | number | undefined> = {
+    deliveryTimeoutSeconds: snippet.deliveryTimeout ?? DEFAULT_DELIVERY_TIMEOUT_SECONDS,
+    executionTimeoutSeconds: snippet.timeout,
+    maxConcurrency: snippet.maxConcurrency,
+    maxErrors: snippet.maxErrors,
+  };
+  for (const limit of RUN_LIMITS) {
+    if (run[limit] !== configured[limit])
+      return refuse({
+        reason: 'limits-mismatch',
+        limit,
+        stored: String(run[limit] ?? '(none)'),
+        configured: String(configured[limit] ?? '(none)'),
+      });
+  }
 
   if (!snippet.approval) return { outcome: 'allow' };
   if (!run.needsApproval) return refuse({ reason: 'approval-skipped', snippet: snippet.name });
@@ -131,6 +158,8 @@ export function describeRunAuthorityRefusal(r: RunAuthorityRefusal): string {
       return `the stored parameters do not pass the snippet's rules: ${r.problem}`;
     case 'command-mismatch':
       return 'the stored command is not what the snippet renders from the stored parameters';
+    case 'limits-mismatch':
+      return `the stored ${r.limit} (${r.stored}) is not the snippet's (${r.configured})`;
     case 'approval-skipped':
       return `snippet ${r.snippet} needs approval, and the run was stored as needing none`;
     default:

@@ -236,6 +236,17 @@ export function inGrantWindow(grant: Grant, at: string): boolean {
   return Date.parse(grant.startsAt) <= t && t <= Date.parse(grant.expiresAt);
 }
 
+/**
+ * Whether the grant's policy can have been attached: being applied (approved), active, or ended after
+ * it was active. A grant the worker failed or refused before activating never gave access, so it
+ * explains no session (and a session matched to it would be terminated as outliving it).
+ */
+function tookEffect(grant: Grant): boolean {
+  return (
+    grant.status === 'approved' || grant.status === 'active' || grant.history.some((h) => h.to === 'active')
+  );
+}
+
 /** A grant with the ids of the nodes that carry its target's tags. */
 export interface GrantCandidate {
   grant: Grant;
@@ -255,6 +266,7 @@ export function matchGrant(
   const matching = candidates
     .filter(
       ({ grant, nodeIds }) =>
+        tookEffect(grant) &&
         ownsSession(account, grant.principal, start.owner) &&
         nodeIds.has(start.nodeId) &&
         inGrantWindow(grant, start.startedAt),

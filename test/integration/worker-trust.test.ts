@@ -119,6 +119,8 @@ async function writeGrant(overrides: Partial<Grant> = {}): Promise<Grant> {
 
 async function writeRun(overrides: Partial<CommandRun> = {}): Promise<CommandRun> {
   const id = `forgedrun${++seq}`;
+  // The SendCommand limits Keyturn stores with a run: its snippet's (run-snippet.ts).
+  const snippet = runConfig().snippets[overrides.snippet ?? 'logs'];
   const run: CommandRun = {
     id,
     snippet: 'logs',
@@ -133,7 +135,10 @@ async function writeRun(overrides: Partial<CommandRun> = {}): Promise<CommandRun
     needsApproval: false,
     approvals: [],
     comment: `Keyturn run ${id} by U0DAVE: logs on prod-raspi`,
-    deliveryTimeoutSeconds: 300,
+    deliveryTimeoutSeconds: snippet?.deliveryTimeout ?? 300,
+    ...(snippet?.timeout !== undefined ? { executionTimeoutSeconds: snippet.timeout } : {}),
+    ...(snippet?.maxConcurrency !== undefined ? { maxConcurrency: snippet.maxConcurrency } : {}),
+    ...(snippet?.maxErrors !== undefined ? { maxErrors: snippet.maxErrors } : {}),
     simulated: true,
     ...overrides,
   };
@@ -460,6 +465,11 @@ describe('queued runs written straight into the table', () => {
         approvals: [{ by: 'U0DAVE', at: NOW }],
       },
       /approval by the requester U0DAVE/,
+    ],
+    [
+      'a snippet that rolls out 10 nodes at a time stored to reach every node at once',
+      { maxConcurrency: '100%' },
+      /maxConcurrency \(100%\) is not the snippet's \(10\)/,
     ],
     [
       'a requester who may not run on the target',

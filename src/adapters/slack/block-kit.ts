@@ -155,19 +155,3 @@ export function redactSecrets(text: string): string {
     .replace(/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, '[redacted]')
     .replace(/(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g, '[redacted]');
 }
-
-/** Slack refuses a whole message over its limits; the builders stay inside them by construction, and this says so. */
-export function withinSlackLimits(message: SlackMessage): boolean {
-  return (
-    message.blocks.length <= MAX_BLOCKS &&
-    message.text.length <= 40_000 &&
-    message.blocks.every((b) => {
-      const text = (b as { text?: { text?: string } }).text?.text;
-      const elements = (b as { elements?: { text?: string }[] }).elements ?? [];
-      return (
-        (text ?? '').length <= MAX_SECTION_TEXT &&
-        elements.every((e) => (e.text ?? '').length <= MAX_SECTION_TEXT)
-      );
-    })
-  );
-}

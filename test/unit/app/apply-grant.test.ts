@@ -201,6 +201,53 @@ describe('applyGrant: an approved grant', () => {
     expect((await stored(s.grants)).runAsSet).toBe('pi-ops');
   });
 
+  it.each([
+    [
+      'a target without runAs while a runAs: root grant is active (its sessions would run as root)',
+      undefined,
+      'root',
+    ],
+    [
+      'a runAs: root target while a grant without runAs is active (those sessions would turn root)',
+      'root',
+      undefined,
+    ],
+    ['a runAs: pi-ops target while a runAs: root grant is active', 'pi-ops', 'root'],
+  ])(
+    'refuses %s: one Run As tag per principal covers every session of it',
+    async (_label, runAs, otherRunAs) => {
+      const s = await approved({ target: runAs ? { ...prodRaspi, runAs } : prodRaspi });
+      const g1 = await stored(s.grants);
+      const other: Grant = {
+        ...g1,
+        id: 'g0',
+        target: 'staging-web',
+        status: 'active',
+        version: 1,
+        ...(otherRunAs ? { runAsSet: otherRunAs } : {}),
+      };
+      s.grants.items.set(other.id, other);
+
+      expect(await applyGrant(s.deps, 'g1')).toBe('failed');
+      expect((await stored(s.grants)).failureReason).toMatch(/one Run As user per principal/);
+      expect(ops(s.account)).not.toContain('createPolicy');
+      expect(s.account.runAsTag(alice)).toBeUndefined();
+    },
+  );
+
+  it('applies a grant whose Run As user is the one the active grant already set', async () => {
+    const s = await approved({ target: { ...prodRaspi, runAs: 'pi-ops' } });
+    const g1 = await stored(s.grants);
+    s.grants.items.set('g0', {
+      ...g1,
+      id: 'g0',
+      target: 'staging-web',
+      status: 'active',
+      runAsSet: 'pi-ops',
+    });
+    expect(await applyGrant(s.deps, 'g1')).toBe('activated');
+  });
+
   it('removes the Run As tag it set when the grant fails', async () => {
     const s = await approved({ target: { ...prodRaspi, runAs: 'pi-ops' } });
     s.account.setPropagationDelay(1_000);

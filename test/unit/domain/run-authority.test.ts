@@ -57,6 +57,9 @@ function logsRun(overrides: Partial<CommandRun> = {}): CommandRun {
     approvals: [],
     comment: 'Keyturn run r1 by U0DAVE: logs on prod-raspi',
     deliveryTimeoutSeconds: 300,
+    executionTimeoutSeconds: 120,
+    maxConcurrency: '10',
+    maxErrors: '1',
     simulated: true,
     ...overrides,
   };
@@ -68,6 +71,9 @@ function restartRun(overrides: Partial<CommandRun> = {}): CommandRun {
     snippet: 'restart-agent',
     params: {},
     command: 'sudo systemctl restart amazon-ssm-agent',
+    executionTimeoutSeconds: 60,
+    maxConcurrency: undefined,
+    maxErrors: undefined,
     needsApproval: true,
     approvals: [{ by: 'U0CAROL', at: '2026-11-23T10:01:00Z' }],
     ...overrides,
@@ -144,6 +150,16 @@ describe('checkRunAuthority refuses a run that does not hold up', () => {
       reason: 'command-mismatch',
       rendered: "journalctl -u 'ssh' -n '100' --no-pager",
     }));
+
+  it.each([
+    ['a longer execution timeout', { executionTimeoutSeconds: 172_800 }],
+    ['no execution timeout (AWS default) where the snippet sets one', { executionTimeoutSeconds: undefined }],
+    ['a longer delivery timeout', { deliveryTimeoutSeconds: 2_592_000 }],
+    ['every node at once where the snippet rolls out 10 at a time', { maxConcurrency: '100%' }],
+    ['any number of errors where the snippet stops after 1', { maxErrors: '100%' }],
+  ])('limits-mismatch: the stored run carries limits the snippet does not set (%s)', (_label, limits) =>
+    expectRefused(logsRun(limits), { reason: 'limits-mismatch' }),
+  );
 
   it('approval-skipped: an approval snippet stored as needing none', () =>
     expectRefused(restartRun({ needsApproval: false, approvals: [] }), { reason: 'approval-skipped' }));

@@ -238,6 +238,28 @@ describe('matchGrant', () => {
     expect(matchGrant({ owner: ALICE_ARN, nodeId: NODE, startedAt: at }, candidates, AWS)?.id).toBe('new');
   });
 
+  it('a newer grant the worker failed before it took effect (no policy ever attached) does not take the session from the active one', () => {
+    const active = grant({
+      id: 'active',
+      startsAt: '2026-11-23T09:00:00Z',
+      expiresAt: '2026-11-23T12:00:00Z',
+    });
+    const failed = grant({
+      id: 'failed',
+      status: 'failed',
+      startsAt: '2026-11-23T10:01:00Z',
+      history: [
+        { from: 'pending', to: 'approved', at: '2026-11-23T10:01:00Z', by: 'U0CAROL' },
+        { from: 'approved', to: 'failed', at: '2026-11-23T10:01:05Z', by: 'keyturn' },
+      ],
+    });
+    const candidates = [
+      { grant: active, nodeIds: nodes },
+      { grant: failed, nodeIds: nodes },
+    ];
+    expect(matchGrant({ owner: ALICE_ARN, nodeId: NODE, startedAt: at }, candidates, AWS)?.id).toBe('active');
+  });
+
   it('a grant never approved has no window', () => {
     expect(inGrantWindow(grant({ startsAt: undefined, expiresAt: undefined }), at)).toBe(false);
   });

@@ -1,0 +1,90 @@
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { createSqsJobRetry, createSqsWorkQueue, decodeJob } from '../../src/adapters/aws/sqs-work-queue';
+import { createSignedParameterReader } from '../../src/adapters/aws/ssm-parameters';
+import { type Moto, startMoto } from '../support/moto';
+
+/**
+ * The two AWS calls issue 11 and 13 added outside IAM, against moto (an emulator written by others)
+ * instead of our own fakes: the worker's ChangeMessageVisibility on a received job, and the slack
+ * function's signed GetParameter (its own SigV4 request over node:http(s), not the SDK's client).
+ */
+const REGION = 'ap-northeast-1';
+const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+describe('SQS and SSM Parameter Store against moto', () => {
+  let moto: Moto;
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+  afterAll(async () => {
+    await moto.stop();
+  });
+
+  it('a failed job is made visible again after the retry delay: ChangeMessageVisibility on its receipt', async () => {
+    const sqs = new SQSClient({ region: REGION, endpoint: moto.endpoint, credentials: CREDENTIALS });
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'keyturn-jobs', Attributes: { VisibilityTimeout: '1800' } }),
+    );
+    const queueUrl = QueueUrl as string;
+    await createSqsWorkQueue(sqs, queueUrl).enqueue({ kind: 'apply-grant', grantId: 'g1' });
+
+    const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0 }));
+    expect(first.Messages).toHaveLength(1);
+    const message = first.Messages?.[0];
+    expect(decodeJob(message?.Body ?? '')).toEqual({ kind: 'apply-grant', grantId: 'g1' });
+    // Held by the 1,800 s visibility timeout: nothing to receive.
+    expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl }))).Messages ?? []).toEqual([]);
+
+    await createSqsJobRetry(sqs, queueUrl).retryIn(message?.ReceiptHandle as string, 1);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const again = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl }));
+    expect(again.Messages?.map((m) => m.MessageId)).toEqual([message?.MessageId]);
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    expect(attributes.Attributes?.ApproximateNumberOfMessages).toBe('0');
+    sqs.destroy();
+  });
+
+  it('a receipt SQS does not know is a JobRetryError naming the code, not a crash', async () => {
+    const sqs = new SQSClient({ region: REGION, endpoint: moto.endpoint, credentials: CREDENTIALS });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'keyturn-jobs-2' }));
+    await expect(
+      createSqsJobRetry(sqs, QueueUrl as string).retryIn('not-a-receipt', 5),
+    ).rejects.toMatchObject({
+      name: 'JobRetryError',
+    });
+    sqs.destroy();
+  });
+
+  it('the signed GetParameter reader decrypts a SecureString, and names a missing one as the SDK does', async () => {
+    const ssm = new SSMClient({ region: REGION, endpoint: moto.endpoint, credentials: CREDENTIALS });
+    await ssm.send(
+      new PutParameterCommand({
+        Name: '/keyturn/prod/slack-signing-secret',
+        Type: 'SecureString',
+        Value: 'signing-secret-value',
+      }),
+    );
+    const read = createSignedParameterReader({
+      env: {
+        AWS_ENDPOINT_URL_SSM: moto.endpoint,
+        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      },
+      region: REGION,
+    });
+
+    expect(await read('/keyturn/prod/slack-signing-secret')).toBe('signing-secret-value');
+    await expect(read('/keyturn/prod/no-such-parameter')).rejects.toMatchObject({
+      name: 'ParameterNotFound',
+    });
+    ssm.destroy();
+  });
+});

@@ -188,10 +188,14 @@ async function endOutlivingSessions(
   recorded: ReadonlyMap<string, Session>,
 ): Promise<number> {
   let terminated = 0;
+  const onGrant = active.filter((info) => recorded.get(info.id)?.grantId !== undefined);
+  if (onGrant.length === 0) return 0;
+  // One index query for the usual case (the session's grant is still active); a read each only for the rest.
+  const stillActive = new Set((await deps.grants.listByStatus('active')).map((g) => g.id));
   const grants = new Map<string, Awaited<ReturnType<TrackingDeps['grants']['get']>>>();
-  for (const info of active) {
-    const grantId = recorded.get(info.id)?.grantId;
-    if (grantId === undefined) continue;
+  for (const info of onGrant) {
+    const grantId = recorded.get(info.id)?.grantId as string;
+    if (stillActive.has(grantId)) continue;
     if (!grants.has(grantId)) grants.set(grantId, await deps.grants.get(grantId));
     const grant = grants.get(grantId);
     if (!grant || !ENDED_GRANT.has(grant.status)) continue;

@@ -9,6 +9,7 @@ import { childMain } from './child-process';
 import { CallLog, instrumentPort, realSleep, type Service, SERVICES } from './instrument';
 import { mean, percentile, round } from './stats';
 import { startTimedDynalite, startTimedSlack } from './wire-fakes';
+import type { Place } from '../src/domain/place';
 
 /**
  * Items 1 and 2: how fast Keyturn acks `/access` and an Approve click, through its real HTTP server
@@ -93,9 +94,12 @@ export async function measureAck(profileName: string, requests: number, warmup: 
         instrumentPort(p, { service, log, latencyMs: ms, sleep: realSleep });
       return {
         ...deps,
-        access: port(deps.access, 'IAM', latency.iam),
-        fleet: port(deps.fleet, 'SSM', latency.ssm),
-        commands: port(deps.commands, 'SSM', latency.ssm),
+        aws: {
+          simulated: deps.aws.simulated,
+          access: (accountId: string) => port(deps.aws.access(accountId), 'IAM', latency.iam),
+          fleet: (place: Place) => port(deps.aws.fleet(place), 'SSM', latency.ssm),
+          commands: (place: Place) => port(deps.aws.commands(place), 'SSM', latency.ssm),
+        },
         queue,
       };
     },

@@ -1,18 +1,20 @@
 import { type AwsProfile, awsProfile } from '../domain/person';
 import type { Grant, HistoryEntry } from '../domain/grant';
+import type { ManagedNode } from '../domain/node';
 import type { Target } from '../domain/target';
 import type { Notice } from '../ports/chat';
 import { auditGrantStep } from './audit';
 import { republishHomes } from './publish-home';
 import type { Deps } from './deps';
 import { extensionCardView } from './extend-grant';
+import { fleetFor, regionalAccountOf } from './places';
 
 /**
  * Worker job after any change: post the step's audit line, bring the cards up to date (idempotent)
  * and send the requester the DM for that step, each at most once however often the job is delivered.
  */
 export async function announceChange(
-  deps: Pick<Deps, 'config' | 'grants' | 'fleet' | 'chat' | 'clock' | 'logger'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'aws' | 'chat' | 'clock' | 'logger'>,
   job: { grantId: string; step: number },
 ): Promise<void> {
   const grant = await deps.grants.get(job.grantId);
@@ -24,7 +26,7 @@ export async function announceChange(
 
   // Only the request card and the ready DM show nodes: skip the SSM lookup when neither is sent.
   const becameActive = entry.to === 'active' && entry.from === 'approved';
-  const nodes = grant.card || becameActive ? await deps.fleet.nodesTagged(target.tags) : [];
+  const nodes = grant.card || becameActive ? await fleetFor(deps, grant).nodesTagged(target.tags) : [];
   if (grant.card) await deps.chat.updateRequestCard(grant.card, { grant, target, nodes });
   if (grant.extension?.card)
     await deps.chat.updateExtensionCard(grant.extension.card, extensionCardView(grant, target));
@@ -32,8 +34,10 @@ export async function announceChange(
   const person = Object.hasOwn(deps.config.people, grant.requester)
     ? deps.config.people[grant.requester]
     : undefined;
-  const profile = person ? awsProfile(deps.config.aws, person) : undefined;
-  const notice = noticeFor(entry, grant, target, nodes, deps.config.aws.region, profile);
+  // The grant's own account and region: the profile names that account's access role.
+  const where = regionalAccountOf(deps.config, grant);
+  const profile = person ? awsProfile(where, person) : undefined;
+  const notice = noticeFor(entry, grant, target, nodes, where.region, profile);
   if (notice && (await deps.grants.claimEffect(grant.id, `dm:${job.step}`, deps.clock.now().toISOString())))
     await deps.chat.notify(grant.requester, notice);
   // Idempotent, so a redelivered job only publishes the same Home tabs again.
@@ -45,7 +49,7 @@ function noticeFor(
   entry: HistoryEntry,
   grant: Grant,
   target: Target,
-  nodes: Awaited<ReturnType<Deps['fleet']['nodesTagged']>>,
+  nodes: readonly ManagedNode[],
   region: string,
   profile: AwsProfile | undefined,
 ): Notice | undefined {

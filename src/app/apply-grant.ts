@@ -1,7 +1,7 @@
 import { type Grant, isOpen, toIsoSeconds, transition } from '../domain/grant';
 import { checkGrantAuthority, describeAuthorityRefusal } from '../domain/grant-authority';
 import { nodeArn } from '../domain/node';
-import { type AwsAccount, describePrincipal, type Principal, principalArn } from '../domain/principal';
+import { type AwsAccount, describePrincipal, type Principal, principalArn, samePrincipal } from '../domain/principal';
 import { POLICY_PATH, policyName } from '../domain/policy';
 import type { Target } from '../domain/target';
 import { grantAuthorityContext, judgeWithGroups, reportRefusal } from './authority';
@@ -9,7 +9,8 @@ import { AccessControlError } from '../ports/access-control';
 import { answer, decideAndSave, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
 import { grantChanged } from './grant-updates';
-import { describePolicyError, grantPolicy, grantPolicyArn } from './grant-policy';
+import { describePolicyError, grantPolicy, policyArnOfGrant } from './grant-policy';
+import { accessFor, accountOf, placeOf, regionalAccountOf } from './places';
 import { clearRunAsUnlessNeeded } from './run-as';
 
 export type ApplyOutcome = 'activated' | 'failed' | 'skipped';
@@ -22,12 +23,12 @@ const DEFAULT_READINESS = { maxWaitMs: 60_000, firstDelayMs: 1_000 };
  * second worker converges on one policy; only the worker whose conditional write wins announces it.
  */
 export async function applyGrant(
-  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'access' | 'chat' | 'clock' | 'logger' | 'readiness'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'aws' | 'chat' | 'clock' | 'logger' | 'readiness'>,
   grantId: string,
 ): Promise<ApplyOutcome> {
   const grant = await deps.grants.get(grantId);
   if (!grant) return 'skipped';
-  const policyArn = grantPolicyArn(deps.config.aws, grant.id);
+  const policyArn = policyArnOfGrant(deps.config.aws, grant);
   // A failed grant's clean-up is repeated on redelivery: it is idempotent and is what leaves nothing behind.
   if (grant.status === 'failed') {
     await compensate(deps, grant, policyArn);
@@ -57,15 +58,16 @@ export async function applyGrant(
   try {
     const refusal = await admissionProblem(deps, grant, target, policyArn);
     if (refusal) return fail(deps, grant, policyArn, refusal);
-    const created = await deps.access.createPolicy({
+    const access = accessFor(deps, grant);
+    const created = await access.createPolicy({
       name: policyName(grant.id),
       path: POLICY_PATH,
       description: `Keyturn grant ${grant.id}: ${grant.target} for ${grant.requester} until ${grant.expiresAt}`,
       document: rendered.value,
       tags: { 'keyturn:grant': grant.id, 'keyturn:target': grant.target },
     });
-    await deps.access.attachPolicy(grant.principal, created.arn);
-    if (target.runAs) await deps.access.setRunAs(grant.principal, target.runAs);
+    await access.attachPolicy(grant.principal, created.arn);
+    if (target.runAs) await access.setRunAs(grant.principal, target.runAs);
     const notReady = await waitUntilAllowed(deps, grant, target);
     if (notReady !== undefined) return fail(deps, grant, policyArn, notReady);
   } catch (error) {
@@ -99,7 +101,7 @@ export async function applyGrant(
  * (10 by default; an attach over it fails with LimitExceeded) and the one Run As tag a principal can carry.
  */
 async function admissionProblem(
-  deps: Pick<Deps, 'grants' | 'access'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'aws'>,
   grant: Grant,
   target: Target,
   policyArn: string,
@@ -107,21 +109,26 @@ async function admissionProblem(
   // The SSMSessionRunAs tag is the principal's, so it covers every session of it: a grant without
   // runAs beside one with it would have its sessions run as that user (or lose it, once tagged).
   const clash = (await deps.grants.listByStatus('active')).find(
-    (g) => samePrincipal(g, grant) && !g.ending && g.runAsSet !== target.runAs,
+    (g) => sameRole(deps, g, grant) && !g.ending && g.runAsSet !== target.runAs,
   );
   if (clash) {
     const as = (user: string | undefined) => (user ? `as ${user}` : "as Session Manager's default user");
     return `${describePrincipal(grant.principal)} already has sessions running ${as(clash.runAsSet)} under grant ${clash.id}, and this target's run ${as(target.runAs)}; Session Manager allows one Run As user per principal, so end that grant first`;
   }
-  const { attached, quota } = await deps.access.attachedPolicyQuota(grant.principal);
+  const { attached, quota } = await accessFor(deps, grant).attachedPolicyQuota(grant.principal);
   // A retried apply finds its own policy attached: that is not one too many.
   if (!attached.includes(policyArn) && attached.length >= quota)
     return `${describePrincipal(grant.principal)} already has ${attached.length} managed policies attached, the account's limit of ${quota}; detach one (or raise the quota) and request again`;
   return undefined;
 }
 
-function samePrincipal(a: Grant, b: Grant): boolean {
-  return a.principal.kind === b.principal.kind && a.principal.name === b.principal.name;
+/** The same IAM entity: same principal in the same account (each account has its own access roles). */
+function sameRole(deps: Pick<Deps, 'config'>, a: Grant, b: Grant): boolean {
+  return (
+    placeOf(deps.config, a).accountId === placeOf(deps.config, b).accountId &&
+    a.principal.kind === b.principal.kind &&
+    a.principal.name === b.principal.name
+  );
 }
 
 export { grantPolicyArn } from './grant-policy';
@@ -133,25 +140,26 @@ export { grantPolicyArn } from './grant-policy';
  * ends the wait with what the operator must fix, never IAM's raw text.
  */
 async function waitUntilAllowed(
-  deps: Pick<Deps, 'config' | 'access' | 'clock' | 'readiness' | 'logger'>,
+  deps: Pick<Deps, 'config' | 'aws' | 'clock' | 'readiness' | 'logger'>,
   grant: Grant,
   target: Target,
 ): Promise<string | undefined> {
   const { maxWaitMs, firstDelayMs } = deps.readiness ?? DEFAULT_READINESS;
   // Any node carrying the tags proves the policy; a placeholder id avoids an SSM call on this path.
-  const probe = nodeArn(deps.config.aws, 'mi-00000000000000000');
+  const probe = nodeArn(regionalAccountOf(deps.config, grant), 'mi-00000000000000000');
+  const access = accessFor(deps, grant);
   let waited = 0;
   let delay = firstDelayMs;
   for (;;) {
     const at = toIsoSeconds(deps.clock.now());
     let failedWith: string | undefined;
     try {
-      if (await deps.access.canStartSession(grant.principal, { nodeArn: probe, tags: target.tags, at }))
+      if (await access.canStartSession(grant.principal, { nodeArn: probe, tags: target.tags, at }))
         return undefined;
     } catch (error) {
       deps.logger.warn({ grantId: grant.id, err: describeError(error) }, 'readiness check failed');
       if (!(error instanceof AccessControlError && error.transient))
-        return readinessProblem(deps.config.aws, grant.principal, error);
+        return readinessProblem(accountOf(deps.config, grant), grant.principal, error);
       failedWith = error.code;
     }
     if (waited >= maxWaitMs)
@@ -183,7 +191,7 @@ function readinessProblem(account: AwsAccount, principal: Principal, error: unkn
 }
 
 async function fail(
-  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'access' | 'clock' | 'logger'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'aws' | 'clock' | 'logger'>,
   grant: Grant,
   policyArn: string,
   why: string,
@@ -239,7 +247,7 @@ async function refuse(
  * keeps the policy, which is the same one (same name) this worker attached.
  */
 async function lostRace(
-  deps: Pick<Deps, 'config' | 'grants' | 'access' | 'logger'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'aws' | 'logger'>,
   grant: Grant,
   policyArn: string,
 ): Promise<ApplyOutcome> {
@@ -250,12 +258,13 @@ async function lostRace(
 
 /** Detach, then delete: IAM refuses to delete an attached policy. Both report "already gone" as success. */
 async function compensate(
-  deps: Pick<Deps, 'config' | 'grants' | 'access' | 'logger'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'aws' | 'logger'>,
   grant: Grant,
   policyArn: string,
 ): Promise<void> {
-  await deps.access.detachPolicy(grant.principal, policyArn);
-  await deps.access.deletePolicy(policyArn);
+  const access = accessFor(deps, grant);
+  await access.detachPolicy(grant.principal, policyArn);
+  await access.deletePolicy(policyArn);
   const runAs = deps.config.targets[grant.target]?.runAs;
   if (runAs) await clearRunAsUnlessNeeded(deps, { ...grant, runAsSet: runAs });
   deps.logger.info({ grantId: grant.id, policyArn }, 'removed what the failed grant created');

@@ -2,7 +2,7 @@ import type { Grant } from '../domain/grant';
 import type { ApproverGroups, AuthorityContext } from '../domain/grant-authority';
 import { isUserGroupId, type Target } from '../domain/target';
 import type { Deps } from './deps';
-import { grantPolicyArn } from './grant-policy';
+import { policyArnOfGrant } from './grant-policy';
 
 const NO_GROUPS: ApproverGroups = { members: new Map(), unresolved: new Set() };
 
@@ -58,7 +58,8 @@ export function grantAuthorityContext(
     people: config.people,
     targets: config.targets,
     groups,
-    policyArn: grantPolicyArn(config.aws, grant.id),
+    policyArn: policyArnOfGrant(config.aws, grant),
+    home: { accountId: config.aws.accountId, region: config.aws.region },
   };
 }
 

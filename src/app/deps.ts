@@ -1,12 +1,10 @@
 import type { Config } from '../config/types';
-import type { AccessControl } from '../ports/access-control';
 import type { AnomalyLog } from '../ports/anomaly-log';
 import type { Chat } from '../ports/chat';
 import type { Clock } from '../ports/clock';
 import type { CommandRunStore } from '../ports/command-run-store';
-import type { CommandRunner } from '../ports/command-runner';
+import type { AwsPlaces } from '../ports/aws-places';
 import type { DigestData } from '../ports/digest-data';
-import type { Fleet } from '../ports/fleet';
 import type { GrantStore } from '../ports/grant-store';
 import type { Logger } from '../ports/logger';
 import type { RunChat } from '../ports/run-chat';
@@ -19,8 +17,8 @@ export interface Deps {
   config: Config;
   grants: GrantStore;
   queue: WorkQueue;
-  access: AccessControl;
-  fleet: Fleet;
+  /** IAM, the fleet and Run Command in every account and region Keyturn serves (src/ports/aws-places.ts). */
+  aws: AwsPlaces;
   chat: Chat;
   clock: Clock;
   logger: Logger;
@@ -32,8 +30,7 @@ export interface Deps {
   newId: () => string;
   /** Bounds for waiting until IAM answers "allowed" after an attach (FACTS.md: no documented propagation time). */
   readiness?: { maxWaitMs: number; firstDelayMs: number };
-  /** Run Command (issue 4): SSM SendCommand, the CommandRun store, and the run messages in Slack. */
-  commands: CommandRunner;
+  /** Run Command (issue 4): the CommandRun store and the run messages in Slack (SendCommand is under `aws`). */
   runs: CommandRunStore;
   runChat: RunChat;
   /**
@@ -52,6 +49,6 @@ export type AckDeps = Pick<
   Deps,
   'config' | 'grants' | 'queue' | 'chat' | 'clock' | 'logger' | 'newId' | 'runs'
 > & {
-  /** Only whether runs are simulated (the sandbox), for the run's messages; SendCommand is the worker's. */
-  commands: Pick<CommandRunner, 'simulated'>;
+  /** Only whether AWS is simulated (the sandbox), for the run's messages; SendCommand is the worker's. */
+  aws: Pick<AwsPlaces, 'simulated'>;
 };

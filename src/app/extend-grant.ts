@@ -17,9 +17,10 @@ import { type DecideResult, decideGrantClick, EXTENSION_CLICK, refusedClick } fr
 import { answer, decideAndSave, keptChanging, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
 import { requestEnding } from './end-grant';
-import { describePolicyError, grantPolicy, grantPolicyArn } from './grant-policy';
+import { describePolicyError, grantPolicy, policyArnOfGrant } from './grant-policy';
 import { grantChanged, transitionlessUpdate } from './grant-updates';
 import { republishHomes } from './publish-home';
+import { accessFor } from './places';
 
 export type ExtensionRequestResult =
   | { outcome: 'requested'; grant: Grant; channel: string }
@@ -181,7 +182,7 @@ export type ApplyExtensionOutcome = 'extended' | 'skipped' | 'failed';
  * conditional write moves the grant's expiry. Repeating it is harmless.
  */
 export async function applyExtension(
-  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'access' | 'chat' | 'clock' | 'logger'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'aws' | 'chat' | 'clock' | 'logger'>,
   grantId: string,
 ): Promise<ApplyExtensionOutcome> {
   const grant = await deps.grants.get(grantId);
@@ -209,8 +210,8 @@ export async function applyExtension(
     );
     return 'failed';
   }
-  await deps.access.createPolicyVersion(
-    grant.policyArn ?? grantPolicyArn(deps.config.aws, grant.id),
+  await accessFor(deps, grant).createPolicyVersion(
+    grant.policyArn ?? policyArnOfGrant(deps.config.aws, grant),
     rendered.value,
   );
 
@@ -252,7 +253,7 @@ async function refuseExtension(
 
 /** Worker job after an extension request: post its approval card once, and show it on the Home tabs. */
 export async function postExtensionCard(
-  deps: Pick<Deps, 'config' | 'grants' | 'fleet' | 'chat' | 'clock' | 'logger'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'aws' | 'chat' | 'clock' | 'logger'>,
   grantId: string,
 ): Promise<void> {
   const grant = await deps.grants.get(grantId);

@@ -1,4 +1,5 @@
 import type { Config } from '../config/types';
+import type { Grant } from '../domain/grant';
 import type { AwsAccount } from '../domain/principal';
 import { POLICY_PATH, type PolicyError, policyName, renderGrantPolicy } from '../domain/policy';
 import type { PolicyDocument } from '../domain/policy-document';
@@ -11,9 +12,10 @@ export function grantPolicy(
   grant: { startsAt: string; expiresAt: string },
   target: Target,
 ): Result<PolicyDocument, PolicyError> {
+  // The target's own account and region: a grant whose target moved since its request is refused before this.
   return renderGrantPolicy({
-    accountId: config.aws.accountId,
-    region: config.aws.region,
+    accountId: target.account,
+    region: target.region,
     partition: config.aws.partition,
     target,
     startsAt: grant.startsAt,
@@ -25,6 +27,11 @@ export function describePolicyError(error: PolicyError): string {
   return error.reason === 'too-large'
     ? `the policy would be ${error.chars} characters, over IAM's ${error.limit}`
     : `the policy is invalid: ${error.problems.join('; ')}`;
+}
+
+/** The policy ARN of this grant in the account it was requested in. */
+export function policyArnOfGrant(aws: Config['aws'], grant: Pick<Grant, 'id' | 'account'>): string {
+  return grantPolicyArn({ partition: aws.partition, accountId: grant.account ?? aws.accountId }, grant.id);
 }
 
 /** Deterministic, so clean-up can find a policy even when the step that created it crashed before recording it. */

@@ -2,13 +2,14 @@ import { auditGrantStep } from './audit';
 import type { Deps } from './deps';
 import { transitionlessUpdate } from './grant-updates';
 import { republishHomes } from './publish-home';
+import { fleetFor } from './places';
 
 /**
  * Worker job after a request: look up the nodes (an SSM call, so not on the ack path) and post the
  * approval card once. The card reference is stored with a conditional write like any other change.
  */
 export async function postRequestCard(
-  deps: Pick<Deps, 'config' | 'grants' | 'fleet' | 'chat' | 'clock' | 'logger'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'aws' | 'chat' | 'clock' | 'logger'>,
   grantId: string,
 ): Promise<void> {
   const grant = await deps.grants.get(grantId);
@@ -16,7 +17,7 @@ export async function postRequestCard(
   if (!grant || !target || grant.card) return;
   if (!(await deps.grants.claimEffect(grant.id, 'card', deps.clock.now().toISOString()))) return;
 
-  const nodes = await deps.fleet.nodesTagged(target.tags);
+  const nodes = await fleetFor(deps, grant).nodesTagged(target.tags);
   const card = await deps.chat.postRequestCard(deps.config.slack.requestsChannel, { grant, target, nodes });
   const saved = await transitionlessUpdate(deps.grants, grant.id, (g) =>
     g.card ? undefined : { ...g, card },

@@ -1,6 +1,7 @@
 import { type DescribedSession, type Session, type SessionObservation, startKnown } from '../domain/session';
-import type { SessionInfo } from '../ports/fleet';
+import type { Fleet, SessionInfo } from '../ports/fleet';
 import { announceSession, nodeDirectory, observe, type TrackingDeps } from './session-tracking';
+import type { Place } from '../domain/place';
 
 /**
  * DescribeSessions lists a session a little after its state changes, and the previous sweep may have
@@ -55,8 +56,12 @@ export async function reconcileSessions(
      * is the next run's: recorded sessions stay recorded, and the History cursor does not move.
      */
     deadline?: Date;
+    /** The account and region whose sessions are read (default: Keyturn's own). */
+    place?: Place;
   } = {},
 ): Promise<SessionReconcileReport> {
+  const place = opts.place ?? { accountId: deps.config.aws.accountId, region: deps.config.aws.region };
+  const fleet = deps.aws.fleet(place);
   const report: SessionReconcileReport = {
     discovered: 0,
     ended: 0,
@@ -67,7 +72,7 @@ export async function reconcileSessions(
   const now = deps.clock.now();
   const overdue = () => opts.deadline !== undefined && deps.clock.now() >= opts.deadline;
   let cutShort = false;
-  const directory = nodeDirectory(deps);
+  const directory = nodeDirectory(deps, place);
   const latest = new Map<string, Session>();
 
   const record = async (obs: SessionObservation, before: Session | undefined) => {
@@ -84,7 +89,7 @@ export async function reconcileSessions(
 
   try {
     // One after the other: a failure of either must not leave the other's promise unobserved.
-    const active = await deps.fleet.activeSessions();
+    const active = await fleet.activeSessions();
     const watched = await deps.sessions.listWatched();
     for (const s of watched) latest.set(s.id, s);
     const activeIds = new Set(active.map((s) => s.id));
@@ -105,7 +110,7 @@ export async function reconcileSessions(
     }
 
     if (cutShort) throw new ReconcileCutShort();
-    report.terminatedLate = await endOutlivingSessions(deps, active, latest);
+    report.terminatedLate = await endOutlivingSessions(deps, fleet, active, latest);
     const cursor = await deps.sessions.historyCursor();
     let after = (cursor === undefined ? now.getTime() : Date.parse(cursor)) - CURSOR_OVERLAP_MS;
     const awaitingHistory = watched.filter(
@@ -122,7 +127,7 @@ export async function reconcileSessions(
       after = Math.min(after, from - 1000);
     }
     after = Math.max(after, now.getTime() - HISTORY_DAYS_MS);
-    const history = await deps.fleet.sessionsSince(new Date(after).toISOString());
+    const history = await fleet.sessionsSince(new Date(after).toISOString());
 
     for (const info of history) {
       if (overdue()) throw new ReconcileCutShort();
@@ -184,6 +189,7 @@ export async function reconcileSessions(
  */
 async function endOutlivingSessions(
   deps: TrackingDeps,
+  fleet: Fleet,
   active: readonly SessionInfo[],
   recorded: ReadonlyMap<string, Session>,
 ): Promise<number> {
@@ -200,7 +206,7 @@ async function endOutlivingSessions(
     const grant = grants.get(grantId);
     if (!grant || !ENDED_GRANT.has(grant.status)) continue;
     try {
-      await deps.fleet.terminateSession(info.id);
+      await fleet.terminateSession(info.id);
       terminated++;
       deps.logger.warn(
         { sessionId: info.id, grantId, status: grant.status },

@@ -2,6 +2,7 @@ import { POLICY_PATH, policyName } from '../domain/policy';
 import type { Deps } from './deps';
 import { requestEnding } from './end-grant';
 import { revokeGrant } from './revoke-grant';
+import { placeOf } from './places';
 
 /**
  * IAM listings are eventually consistent: a policy created or a grant activated moments ago may not
@@ -20,12 +21,17 @@ export interface ReconcileReport {
  * grant whose policy is gone is ended as failed and reported. Policies outside `/keyturn/` are never
  * listed, so never touched.
  */
-export async function reconcile(deps: Deps): Promise<ReconcileReport> {
+export async function reconcile(
+  deps: Deps,
+  /** The account whose `/keyturn/` policies are read (default: Keyturn's own); grants elsewhere are not judged. */
+  accountId: string = deps.config.aws.accountId,
+): Promise<ReconcileReport> {
   const report: ReconcileReport = { orphansRemoved: [], missingPolicies: [] };
+  const access = deps.aws.access(accountId);
   const now = deps.clock.now();
   const settled = (iso: string | undefined) =>
     iso !== undefined && now.getTime() - Date.parse(iso) > SETTLE_MS;
-  const policies = await deps.access.listPolicies(POLICY_PATH);
+  const policies = await access.listPolicies(POLICY_PATH);
 
   for (const policy of policies) {
     const grantId = policy.name.startsWith(policyName(''))
@@ -35,8 +41,8 @@ export async function reconcile(deps: Deps): Promise<ReconcileReport> {
     if (grant && (grant.status === 'approved' || grant.status === 'active')) continue;
     // A grant that failed moments ago is still being cleaned up by its own worker.
     if (grant?.status === 'failed' && !settled(grant.history.at(-1)?.at)) continue;
-    const detachedFrom = await deps.access.detachFromAll(policy.arn);
-    const deleted = await deps.access.deletePolicy(policy.arn);
+    const detachedFrom = await access.detachFromAll(policy.arn);
+    const deleted = await access.deletePolicy(policy.arn);
     // Two sweepers may reconcile at once: a run that neither detached nor deleted anything reports nothing.
     if (deleted === 'already-gone' && detachedFrom.length === 0) continue;
     report.orphansRemoved.push(policy.arn);
@@ -58,6 +64,7 @@ export async function reconcile(deps: Deps): Promise<ReconcileReport> {
   const present = new Set(policies.map((p) => p.arn));
   for (const grant of await deps.grants.listByStatus('active')) {
     const activatedAt = grant.history.find((h) => h.to === 'active' && h.from === 'approved')?.at;
+    if (placeOf(deps.config, grant).accountId !== accountId) continue;
     if (grant.ending || !grant.policyArn || present.has(grant.policyArn) || !settled(activatedAt)) continue;
     const ended = await requestEnding(
       deps,

@@ -1,6 +1,7 @@
 import { classifyInvocation, isRunsCommand } from '../domain/command-run';
 import { RUN_SHELL_DOCUMENT } from '../ports/command-runner';
 import { settle, type TrackDeps, toNodeResult } from './track-run';
+import { commandsFor } from './places';
 
 /**
  * EventBridge's "EC2 Command Invocation Status-change Notification" (source `aws.ssm`), one per node and
@@ -59,7 +60,7 @@ export async function recordInvocationEvent(
   if (run.status !== 'running') return 'not-running';
   if ((await deps.runs.nodeResults(run.id)).some((r) => r.nodeId === nodeId)) return 'already-recorded';
 
-  const result = await deps.commands.result(commandId, nodeId);
+  const result = await commandsFor(deps, run).result(commandId, nodeId);
   // A stored run naming this command id is not enough (issue 11): the command must say it is the run's.
   if (!isRunsCommand(run, result.comment)) {
     deps.logger.warn(

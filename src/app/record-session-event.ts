@@ -8,6 +8,9 @@ import { announceSession, nodeDirectory, observe, type TrackingDeps } from './se
  */
 export interface SessionApiCallEvent {
   source?: string;
+  /** The account and region the call was made in (a member account's events are forwarded to Keyturn's bus). */
+  account?: string;
+  region?: string;
   'detail-type'?: string;
   detail?: {
     eventSource?: string;
@@ -83,7 +86,12 @@ export async function recordSessionEvent(deps: TrackingDeps, event: unknown): Pr
     if (parsed.reason !== 'failed-call') deps.logger.warn({ reason: parsed.reason }, 'session event ignored');
     return { outcome: 'ignored', reason: parsed.reason };
   }
-  const session = await observe(deps, parsed.observation, nodeDirectory(deps));
+  const envelope = event as SessionApiCallEvent;
+  const place = {
+    accountId: typeof envelope.account === 'string' ? envelope.account : deps.config.aws.accountId,
+    region: typeof envelope.region === 'string' ? envelope.region : deps.config.aws.region,
+  };
+  const session = await observe(deps, parsed.observation, nodeDirectory(deps, place));
   const announced = await announceSession(deps, session);
   return { outcome: 'recorded', session: announced.session, posted: announced.posted };
 }

@@ -5,6 +5,7 @@ import { type Grant, isOpen, toIsoSeconds } from '../domain/grant';
 import { type AwsProfile, awsProfile, principalOfUser } from '../domain/person';
 import type { Target } from '../domain/target';
 import type { Deps } from './deps';
+import { locatedAt } from './places';
 
 export type RequestRefusal =
   | { reason: 'unmapped-user'; user: string }
@@ -123,6 +124,7 @@ export async function submitRequest(
       requester: input.user,
       principal,
       target: target.name,
+      ...locatedAt(target),
       durationMinutes: minutes,
       reason,
       status: 'pending',

@@ -1,30 +1,36 @@
 import { type Grant, toIsoSeconds, transition } from '../domain/grant';
 import type { ManagedNode } from '../domain/node';
 import { ownsSession, sessionOwner } from '../domain/principal';
-import type { Target } from '../domain/target';
-import { grantPolicyArn } from './grant-policy';
+import { type Target, targetPlace } from '../domain/target';
+import { placeKey } from '../domain/place';
+import { policyArnOfGrant } from './grant-policy';
 import { grantChanged } from './grant-updates';
 import { clearRunAsUnlessNeeded } from './run-as';
 import type { Deps } from './deps';
+import { accessFor, accountOf, fleetFor, placeOf, targetFleet } from './places';
 
 /** Long enough for every revoke step with retries; a crashed owner's lease runs out and the next sweep takes over. */
 export const REVOKE_LEASE_MS = 2 * 60_000;
 
 export type RevokeOutcome = 'ended' | 'skipped' | 'busy';
 
-/** A target's managed nodes (`Fleet.nodesTagged`); a sweep reads each target's once for all its revokes. */
+/**
+ * A target's managed nodes (`Fleet.nodesTagged`) in the target's account and region; a sweep reads
+ * each target's once for all its revokes.
+ */
 export type NodeLookup = (target: Target) => Promise<readonly ManagedNode[]>;
 
-/** One read per target for as long as the returned lookup lives (one sweep): nodes change far slower. */
-export function nodesOncePer(deps: Pick<Deps, 'fleet'>): NodeLookup {
+/** One read per target and place for as long as the returned lookup lives (one sweep): nodes change far slower. */
+export function nodesOncePer(deps: Pick<Deps, 'aws'>): NodeLookup {
   const read = new Map<string, Promise<readonly ManagedNode[]>>();
   return (target) => {
-    let nodes = read.get(target.name);
+    const key = `${placeKey(targetPlace(target))}/${target.name}`;
+    let nodes = read.get(key);
     if (!nodes) {
-      nodes = deps.fleet.nodesTagged(target.tags);
+      nodes = targetFleet(deps, target).nodesTagged(target.tags);
       // A failed read is not kept: the next revoke asks again.
-      nodes.catch(() => read.delete(target.name));
-      read.set(target.name, nodes);
+      nodes.catch(() => read.delete(key));
+      read.set(key, nodes);
     }
     return nodes;
   };
@@ -40,7 +46,7 @@ export function nodesOncePer(deps: Pick<Deps, 'fleet'>): NodeLookup {
 export async function revokeGrant(
   deps: Pick<
     Deps,
-    'config' | 'grants' | 'queue' | 'access' | 'fleet' | 'chat' | 'clock' | 'logger' | 'anomalies'
+    'config' | 'grants' | 'queue' | 'aws' | 'chat' | 'clock' | 'logger' | 'anomalies'
   >,
   grantId: string,
   opts: {
@@ -63,16 +69,20 @@ export async function revokeGrant(
 
   // Derived, never read from the record: the table is no witness (issue 11), and a stored ARN naming
   // another policy would have this detach and delete it. Keyturn only ever stores this same ARN.
-  const policyArn = grantPolicyArn(deps.config.aws, leased.id);
-  const target = deps.config.targets[leased.target];
-  const nodes = opts.nodes ?? ((t: Target) => deps.fleet.nodesTagged(t.tags));
+  const policyArn = policyArnOfGrant(deps.config.aws, leased);
+  // The nodes are looked up where the grant was given, even if its target has moved since.
+  const place = placeOf(deps.config, leased);
+  const configured = deps.config.targets[leased.target];
+  const target = configured && { ...configured, account: place.accountId, region: place.region };
+  const nodes = opts.nodes ?? ((t: Target) => targetFleet(deps, t).nodesTagged(t.tags));
+  const access = accessFor(deps, leased);
   // The layers are independent (DESIGN.md), so they run side by side: IAM refusing (throttled, down)
   // must not keep an open session alive. The sessions still end now; the IAM error is rethrown below
   // so the status does not move.
   const [iam, ended] = await Promise.allSettled([
     (async () => {
-      await deps.access.detachPolicy(leased.principal, policyArn);
-      await deps.access.deletePolicy(policyArn);
+      await access.detachPolicy(leased.principal, policyArn);
+      await access.deletePolicy(policyArn);
       await clearRunAsUnlessNeeded(deps, leased);
     })(),
     target ? endSessions(deps, leased, target, nodes) : { ended: 0, survivors: [] },
@@ -131,15 +141,16 @@ export async function revokeGrant(
  * ids it does not know. Sessions of other people, or on other fleets, are left alone.
  */
 async function endSessions(
-  deps: Pick<Deps, 'config' | 'fleet' | 'clock'>,
+  deps: Pick<Deps, 'config' | 'aws' | 'clock'>,
   grant: Grant,
   target: Target,
   nodes: NodeLookup,
 ): Promise<{ ended: number; survivors: string[] }> {
-  const account = deps.config.aws;
+  const account = accountOf(deps.config, grant);
+  const fleet = fleetFor(deps, grant);
   const owner = sessionOwner(account, grant.principal);
   const ownersSessions = async () =>
-    (await deps.fleet.activeSessions(owner ? { owner } : {})).filter((s) =>
+    (await fleet.activeSessions(owner ? { owner } : {})).filter((s) =>
       ownsSession(account, grant.principal, s.owner),
     );
   const owned = await ownersSessions();
@@ -148,7 +159,7 @@ async function endSessions(
   const nodeIds = new Set((await nodes(target)).map((n) => n.id));
   const mine = owned.filter((s) => nodeIds.has(s.target));
   if (mine.length === 0) return { ended: 0, survivors: [] };
-  for (const s of mine) await deps.fleet.terminateSession(s.id);
+  for (const s of mine) await fleet.terminateSession(s.id);
 
   const ids = new Set(mine.map((s) => s.id));
   let open: string[] = [];

@@ -18,6 +18,7 @@ import {
 } from '../domain/snippet';
 import type { Target } from '../domain/target';
 import type { AckDeps, Deps } from './deps';
+import { locatedAt } from './places';
 
 export type RunRefusal =
   | { reason: 'unmapped-user'; user: string }
@@ -47,7 +48,7 @@ const MAX_ID_ATTEMPTS = 5;
  * called here: on Lambda the Slack ack waits for this listener (FACTS.md "Slack").
  */
 export async function requestRun(
-  deps: Pick<Deps, 'config' | 'grants' | 'runs' | 'queue' | 'clock' | 'newId'> & Pick<AckDeps, 'commands'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'runs' | 'queue' | 'clock' | 'newId'> & Pick<AckDeps, 'aws'>,
   input: { user: string; channel: string; text: string; requestKey?: string },
 ): Promise<RunSnippetResult> {
   const { config } = deps;
@@ -94,7 +95,7 @@ export interface RunRequest {
  * it with one conditional write, then queues the rest. `/run` and the run form both end here.
  */
 export async function submitRun(
-  deps: Pick<AckDeps, 'config' | 'grants' | 'runs' | 'queue' | 'clock' | 'newId' | 'commands'>,
+  deps: Pick<AckDeps, 'config' | 'grants' | 'runs' | 'queue' | 'clock' | 'newId' | 'aws'>,
   input: RunRequest,
 ): Promise<RunSnippetResult> {
   const { config } = deps;
@@ -144,6 +145,7 @@ export async function submitRun(
       ...(input.requestKey ? { requestKey: input.requestKey } : {}),
       snippet: snippet.name,
       target: target.name,
+      ...locatedAt(target),
       params: params.value,
       command: renderCommand(snippet.run, params.value),
       requester: input.user,
@@ -158,7 +160,7 @@ export async function submitRun(
       ...(snippet.timeout !== undefined ? { executionTimeoutSeconds: snippet.timeout } : {}),
       ...(snippet.maxConcurrency !== undefined ? { maxConcurrency: snippet.maxConcurrency } : {}),
       ...(snippet.maxErrors !== undefined ? { maxErrors: snippet.maxErrors } : {}),
-      simulated: deps.commands.simulated,
+      simulated: deps.aws.simulated,
     };
     const created = await deps.runs.create(run);
     if (created.ok) {

@@ -15,10 +15,12 @@ import {
 } from '../domain/session';
 import { answer, decideAndSave, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
+import { type Place, samePlace } from '../domain/place';
+import { targetPlace } from '../domain/target';
 
 export type TrackingDeps = Pick<
   Deps,
-  'config' | 'grants' | 'fleet' | 'sessions' | 'sessionChat' | 'clock' | 'logger'
+  'config' | 'grants' | 'aws' | 'sessions' | 'sessionChat' | 'clock' | 'logger'
 >;
 
 /** Rereads after a lost race; each retry means another writer changed the session in between. */
@@ -49,13 +51,21 @@ export interface NodeDirectory {
   find(nodeId: string): Promise<ManagedNode | undefined>;
 }
 
-export function nodeDirectory(deps: Pick<Deps, 'config' | 'fleet'>): NodeDirectory {
+/**
+ * `place`: the account and region the sessions looked up are in. Only targets there are asked (a session
+ * is on a node of its own account and region), so another account being unreachable does not matter.
+ */
+export function nodeDirectory(deps: Pick<Deps, 'config' | 'aws'>, place: Place): NodeDirectory {
   const cache = new Map<string, Promise<readonly ManagedNode[]>>();
+  const here = (name: string) => {
+    const target = Object.hasOwn(deps.config.targets, name) ? deps.config.targets[name] : undefined;
+    return target && samePlace(targetPlace(target), place) ? target : undefined;
+  };
   const nodesOf = (targetName: string): Promise<readonly ManagedNode[]> => {
     let nodes = cache.get(targetName);
     if (nodes === undefined) {
-      const target = deps.config.targets[targetName];
-      nodes = target ? deps.fleet.nodesTagged(target.tags) : Promise.resolve([]);
+      const target = here(targetName);
+      nodes = target ? deps.aws.fleet(place).nodesTagged(target.tags) : Promise.resolve([]);
       cache.set(targetName, nodes);
     }
     return nodes;
@@ -63,7 +73,7 @@ export function nodeDirectory(deps: Pick<Deps, 'config' | 'fleet'>): NodeDirecto
   return {
     nodesOf,
     async find(nodeId) {
-      for (const name of Object.keys(deps.config.targets)) {
+      for (const name of Object.keys(deps.config.targets).filter((n) => here(n))) {
         const node = (await nodesOf(name)).find((n) => n.id === nodeId);
         if (node) return node;
       }

@@ -9,6 +9,7 @@ import { auditRun } from './audit';
 import type { Deps } from './deps';
 import { updateRun } from './run-updates';
 import { answer, decideAndSave, type SaveStep, saveThen } from './decide-and-save';
+import { commandsFor, fleetFor } from './places';
 
 export type StartRunOutcome =
   | 'awaiting-approval'
@@ -24,7 +25,7 @@ export type StartRunOutcome =
 
 type StartDeps = Pick<
   Deps,
-  'config' | 'runs' | 'grants' | 'queue' | 'fleet' | 'commands' | 'runChat' | 'chat' | 'clock' | 'logger'
+  'config' | 'runs' | 'grants' | 'queue' | 'aws' | 'runChat' | 'chat' | 'clock' | 'logger'
 >;
 
 /**
@@ -56,7 +57,7 @@ export async function startRun(deps: StartDeps, runId: string): Promise<StartRun
 
   if ((run.status === 'awaiting-approval' || run.status === 'queued') && !run.nodes) {
     // SSM resolves the tags itself when the command is sent; this snapshot is for the message and the card.
-    const nodes = await deps.fleet.nodesTagged(target.tags);
+    const nodes = await fleetFor(deps, run).nodesTagged(target.tags);
     run = (await updateRun(deps.runs, run.id, (r) => (r.nodes ? undefined : { ...r, nodes }))) ?? run;
   }
   if (run.status === 'queued') {
@@ -158,7 +159,7 @@ async function send(deps: StartDeps, queued: CommandRun, target: Target): Promis
 /** Sends a run this worker claimed (moved to sending), once. */
 async function sendClaimed(deps: StartDeps, claimed: CommandRun, target: Target): Promise<StartRunOutcome> {
   try {
-    const sent = await deps.commands.sendCommand(sendRequest(deps, claimed, target));
+    const sent = await commandsFor(deps, claimed).sendCommand(sendRequest(deps, claimed, target));
     await markRunning(deps, claimed.id, sent.commandId, sent.expiresAt);
     return 'sent';
   } catch (error) {
@@ -192,6 +193,7 @@ async function authorityRefusal(
       snippets: config.snippets,
       grants,
       groups,
+      home: { accountId: config.aws.accountId, region: config.aws.region },
     }),
   );
   return authority.outcome === 'refuse' ? describeRunAuthorityRefusal(authority) : undefined;
@@ -251,7 +253,7 @@ async function lookForLostCommand(
   const since = lookupStart(run);
   for (const delay of [0, ...LOOKUP_DELAYS_MS]) {
     if (delay > 0) await deps.clock.sleep(delay);
-    const found = await deps.commands.findCommand(run.comment, since);
+    const found = await commandsFor(deps, run).findCommand(run.comment, since);
     if (found) {
       const sentAt = run.sendingAt ? toIsoSeconds(new Date(run.sendingAt)) : undefined;
       await markRunning(deps, run.id, found, undefined, sentAt);
@@ -272,7 +274,7 @@ async function recover(deps: StartDeps, run: CommandRun): Promise<StartRunOutcom
   // Renew the claim first, so two late redeliveries do not both decide the run's fate.
   const renewed = { ...run, sendingAt: deps.clock.now().toISOString(), version: run.version + 1 };
   if ((await deps.runs.save(renewed, run.version)) === 'stale') return 'skipped';
-  const found = await deps.commands.findCommand(run.comment, lookupStart(run));
+  const found = await commandsFor(deps, run).findCommand(run.comment, lookupStart(run));
   if (found) {
     await markRunning(deps, run.id, found, undefined, toIsoSeconds(new Date(claimedAt)));
     return 'adopted';

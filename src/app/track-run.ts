@@ -17,10 +17,11 @@ import { auditRun } from './audit';
 import { forEachBounded } from './bounded';
 import type { Deps } from './deps';
 import { updateRun } from './run-updates';
+import { commandsFor } from './places';
 
 export type TrackDeps = Pick<
   Deps,
-  'config' | 'runs' | 'queue' | 'commands' | 'runChat' | 'chat' | 'clock' | 'logger' | 'runPolling'
+  'config' | 'runs' | 'queue' | 'aws' | 'runChat' | 'chat' | 'clock' | 'logger' | 'runPolling'
 >;
 
 /**
@@ -59,7 +60,7 @@ export async function trackRun(deps: TrackDeps, runId: string): Promise<TrackOut
     const overdue = deps.clock.now().toISOString() > trackingDeadline(run);
     // A run on many nodes reports them all at the end: until then SSM's count is enough.
     const atTheEnd = batchesResults(run) && !overdue;
-    const progress = await deps.commands.progress(
+    const progress = await commandsFor(deps, run).progress(
       run.commandId,
       atTheEnd ? { invocations: 'when-done' } : {},
     );
@@ -123,7 +124,7 @@ async function collectResults(
   await Promise.all([
     forEachBounded(listed, RECORD_CONCURRENCY, (inv) => record(inv.result as InvocationResult)),
     forEachBounded(unlisted, RESULT_CONCURRENCY, async (inv) =>
-      record(await deps.commands.result(commandId, inv.nodeId)),
+      record(await commandsFor(deps, run).result(commandId, inv.nodeId)),
     ),
   ]);
   return recorded.size + added;
@@ -170,11 +171,11 @@ export async function settle(
   let progress = opts.progress;
   const expected = Math.max(run.nodes?.length ?? 0, 1);
   // An event has no command-wide view; ask SSM only when this could be the last node.
-  if (!progress && results.length >= expected) progress = await deps.commands.progress(commandId);
+  if (!progress && results.length >= expected) progress = await commandsFor(deps, run).progress(commandId);
   const complete = progress !== undefined && isComplete(progress, results);
   const overdue = !complete && deps.clock.now().toISOString() > trackingDeadline(run);
   if (overdue) {
-    progress ??= await deps.commands.progress(commandId);
+    progress ??= await commandsFor(deps, run).progress(commandId);
     results = await recordMissing(deps, run, progress, results);
   }
   const final = complete || overdue;

@@ -1,7 +1,9 @@
 import type { Identity, Person } from '../domain/person';
+import { defaultGrantorRoleArn, type ServedAccount } from '../domain/place';
 import { partitionOfRegion } from '../domain/principal';
 import type { Target } from '../domain/target';
 import type { ParsedConfig } from './schema';
+import { defaultRegion, resolveAccount } from './schema/settings';
 import type { Config, Snippet, SnippetParam } from './types';
 
 /*
@@ -28,12 +30,38 @@ function toIdentity(p: ParsedConfig['people'][string]): Identity {
     : { kind: 'iam-role', ...withPath, sessionName: p.sessionName };
 }
 
+/** The schema's cross-checks (checkPlaces) have refused undeclared accounts and regions. */
+function placeOf(aws: ParsedConfig['aws'], where: { account?: string | undefined; region?: string | undefined }) {
+  const account = resolveAccount(aws, where.account);
+  if (!account) throw new Error(`account ${where.account} is not declared`);
+  return { account: account.accountId, region: where.region ?? defaultRegion(aws, account) };
+}
+
+function servedAccounts(aws: ParsedConfig['aws'], partition: Config['aws']['partition']) {
+  const home: ServedAccount = {
+    accountId: aws.accountId,
+    ...(aws.alias !== undefined && { alias: aws.alias }),
+    regions: [...(aws.regions ?? [aws.region])],
+  };
+  const members = aws.accounts.map(
+    (a): ServedAccount => ({
+      accountId: a.accountId,
+      ...(a.alias !== undefined && { alias: a.alias }),
+      regions: [...a.regions],
+      grantorRoleArn: a.grantorRole ?? defaultGrantorRoleArn(partition, a.accountId),
+    }),
+  );
+  return Object.fromEntries([home, ...members].map((a) => [a.accountId, a]));
+}
+
 export function toConfig(c: ParsedConfig): Config {
+  const partition = c.aws.partition ?? partitionOfRegion(c.aws.region);
   return {
     aws: {
       accountId: c.aws.accountId,
       region: c.aws.region,
-      partition: c.aws.partition ?? partitionOfRegion(c.aws.region),
+      partition,
+      accounts: servedAccounts(c.aws, partition),
     },
     slack: {
       requestsChannel: c.slack.requestsChannel,
@@ -53,6 +81,7 @@ export function toConfig(c: ParsedConfig): Config {
       (t, name): Target => ({
         name,
         description: t.description,
+        ...placeOf(c.aws, t),
         tags: { ...t.tags },
         defaultDurationMinutes: t.defaultDuration,
         maxDurationMinutes: t.maxDuration,
@@ -92,7 +121,13 @@ export function toConfig(c: ParsedConfig): Config {
     digest: { at: c.digest.at, timezone: c.digest.timezone },
     ...(c.commandOutput !== undefined && { commandOutput: { ...c.commandOutput } }),
     sandbox: {
-      fleet: c.sandbox.fleet.map((n) => ({ id: n.id, name: n.name, tags: { ...n.tags }, ping: n.ping })),
+      fleet: c.sandbox.fleet.map((n) => ({
+        id: n.id,
+        name: n.name,
+        ...placeOf(c.aws, n),
+        tags: { ...n.tags },
+        ping: n.ping,
+      })),
       userGroups: mapValues(c.sandbox.userGroups, (members) => [...members]),
     },
   };

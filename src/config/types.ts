@@ -1,4 +1,5 @@
 import type { Person } from '../domain/person';
+import type { ServedAccount } from '../domain/place';
 import type { Partition } from '../domain/principal';
 import type { Snippet } from '../domain/snippet';
 import type { Target } from '../domain/target';
@@ -9,13 +10,25 @@ export type { Snippet, SnippetParam } from '../domain/snippet';
 export interface SandboxNode {
   id: string;
   name: string;
+  /** The simulated account (id) and region the node is in; absent: Keyturn's own (test fixtures). */
+  account?: string;
+  region?: string;
   tags: Readonly<Record<string, string>>;
   ping: 'Online' | 'ConnectionLost' | 'Inactive';
 }
 
 /** keyturn.yml after validation: frozen, durations in minutes, names filled in. */
 export interface Config {
-  aws: { accountId: string; region: string; partition: Partition };
+  /**
+   * Keyturn's own (home) account and region, and every account it serves, home included, by id. A member
+   * account carries the grantor role Keyturn assumes there (src/domain/place.ts).
+   */
+  aws: {
+    accountId: string;
+    region: string;
+    partition: Partition;
+    accounts: Readonly<Record<string, ServedAccount>>;
+  };
   slack: {
     requestsChannel: string;
     auditChannel: string;

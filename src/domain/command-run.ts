@@ -59,6 +59,9 @@ export interface CommandRun {
   requestKey?: string;
   snippet: string;
   target: string;
+  /** The account and region the command is sent in (absent on runs from before: Keyturn's own). */
+  account?: string;
+  region?: string;
   /** Every parameter's value, defaults filled in, as checked. */
   params: Record<string, string>;
   /** The exact command line sent, values quoted. */

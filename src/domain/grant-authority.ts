@@ -1,8 +1,9 @@
+import { type Place, recordPlace, samePlace } from './place';
 import { isListedApprover } from './approval';
 import { addMinutes, type Grant, type HistoryEntry, totalMinutes } from './grant';
 import { type Person, personPrincipal } from './person';
 import { describePrincipal, type Principal, samePrincipal } from './principal';
-import type { Target } from './target';
+import { type Target, targetPlace } from './target';
 
 /*
  * The worker's own check before it touches IAM (issue 11, point 5). The table is not a trusted
@@ -23,6 +24,7 @@ export type AuthorityRefusal =
   | { reason: 'unmapped-requester'; requester: string }
   | { reason: 'principal-not-mapped'; requester: string; principal: Principal; mapped: Principal }
   | { reason: 'unknown-target'; target: string }
+  | { reason: 'target-moved'; target: string; recorded: Place; now: Place }
   | { reason: 'no-recorded-approval' }
   | { reason: 'no-window' }
   | { reason: 'window-not-at-approval'; startsAt: string; approvedAt: string }
@@ -82,6 +84,8 @@ export interface AuthorityContext {
   groups: ApproverGroups;
   /** The policy ARN Keyturn derives for this grant; a stored `policyArn` must be this one. */
   policyArn: string;
+  /** Keyturn's own account and region: where a grant recorded before there were others acts. */
+  home: Place;
 }
 
 /** Approvals of the request itself, as its history records them (recorded ones, then the approving one). */
@@ -129,6 +133,10 @@ function checkGrant(grant: Grant, ctx: AuthorityContext, opts: { approvals: bool
     });
   const target = Object.hasOwn(ctx.targets, grant.target) ? ctx.targets[grant.target] : undefined;
   if (!target) return refuse({ reason: 'unknown-target', target: grant.target });
+  // The grant was approved for nodes in one account and region; a target moved since must be requested anew.
+  const recorded = recordPlace(ctx.home, grant);
+  if (!samePlace(recorded, targetPlace(target)))
+    return refuse({ reason: 'target-moved', target: target.name, recorded, now: targetPlace(target) });
   if (grant.policyArn !== undefined && grant.policyArn !== ctx.policyArn)
     return refuse({ reason: 'policy-not-own', policyArn: grant.policyArn, expected: ctx.policyArn });
 
@@ -203,6 +211,8 @@ export function describeAuthorityRefusal(r: AuthorityRefusal): string {
       return `the grant names ${describePrincipal(r.principal)}, but ${r.requester} maps to ${describePrincipal(r.mapped)}`;
     case 'unknown-target':
       return `target ${r.target} is not in the configuration`;
+    case 'target-moved':
+      return `target ${r.target} was in account ${r.recorded.accountId}, ${r.recorded.region} when requested and is now in ${r.now.accountId}, ${r.now.region}; request it again`;
     case 'no-recorded-approval':
       return "the grant's history records no approval";
     case 'no-window':

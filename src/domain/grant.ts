@@ -98,6 +98,12 @@ export interface Grant {
   requester: string;
   principal: Principal;
   target: string;
+  /**
+   * The account and region of the target's nodes when requested: where the policy, the access role and
+   * the sessions are. Absent on grants written before Keyturn served many accounts: Keyturn's own.
+   */
+  account?: string;
+  region?: string;
   durationMinutes: number;
   reason: string;
   status: GrantStatus;

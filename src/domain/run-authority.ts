@@ -8,7 +8,8 @@ import {
 } from './grant-authority';
 import type { Person } from './person';
 import { checkValue, renderCommand, type Snippet } from './snippet';
-import type { Target } from './target';
+import { type Target, targetPlace } from './target';
+import { type Place, recordPlace, samePlace } from './place';
 
 /*
  * The Run Command counterpart of grant-authority.ts (issue 11, point 5): before SendCommand, the
@@ -19,6 +20,7 @@ import type { Target } from './target';
 export type RunAuthorityRefusal =
   | { reason: 'unmapped-requester'; requester: string }
   | { reason: 'unknown-target'; target: string }
+  | { reason: 'target-moved'; target: string; recorded: Place; now: Place }
   | { reason: 'not-a-runner'; requester: string; target: string; at: string }
   | { reason: 'unknown-snippet'; snippet: string }
   | { reason: 'snippet-not-on-target'; snippet: string; target: string }
@@ -56,12 +58,17 @@ export function checkRunAuthority(
     groups: ApproverGroups;
     /** The requester's grants, to see whether they could run on the target when they asked. */
     grants: readonly Grant[];
+    /** Keyturn's own account and region: where a run recorded before there were others is sent. */
+    home: Place;
   },
 ): RunAuthorityDecision {
   if (!Object.hasOwn(ctx.people, run.requester))
     return refuse({ reason: 'unmapped-requester', requester: run.requester });
   const target = Object.hasOwn(ctx.targets, run.target) ? ctx.targets[run.target] : undefined;
   if (!target) return refuse({ reason: 'unknown-target', target: run.target });
+  const recorded = recordPlace(ctx.home, run);
+  if (!samePlace(recorded, targetPlace(target)))
+    return refuse({ reason: 'target-moved', target: target.name, recorded, now: targetPlace(target) });
   if (!couldRunAt(run.requester, target, ctx.grants, run.requestedAt))
     return refuse({
       reason: 'not-a-runner',
@@ -148,6 +155,8 @@ export function describeRunAuthorityRefusal(r: RunAuthorityRefusal): string {
       return `the requester ${r.requester} is not mapped to an AWS identity in the configuration`;
     case 'unknown-target':
       return `target ${r.target} is not in the configuration`;
+    case 'target-moved':
+      return `target ${r.target} was in account ${r.recorded.accountId}, ${r.recorded.region} when the run was asked for and is now in ${r.now.accountId}, ${r.now.region}; run it again`;
     case 'not-a-runner':
       return `${r.requester} was neither a runner of ${r.target} nor holding an active grant on it when the run was asked for (${r.at})`;
     case 'unknown-snippet':

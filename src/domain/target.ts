@@ -18,6 +18,9 @@ export const DOCUMENT_DESCRIPTIONS: Record<DocumentKind, string> = {
 export interface Target {
   name: string;
   description: string;
+  /** The account (id) and region its nodes are in: where its grants, sessions and commands are. */
+  account: string;
+  region: string;
   tags: Readonly<Record<string, string>>;
   defaultDurationMinutes: number;
   maxDurationMinutes: number;
@@ -39,4 +42,9 @@ export interface Target {
 
 export function isUserGroupId(id: string): boolean {
   return id.startsWith('S');
+}
+
+/** Where the target's nodes are. */
+export function targetPlace(target: Pick<Target, 'account' | 'region'>): { accountId: string; region: string } {
+  return { accountId: target.account, region: target.region };
 }

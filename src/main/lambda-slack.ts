@@ -25,7 +25,7 @@ export function slackHandler(): SlackHandler {
       logger: runtime.logger,
       newId: () => newGrantId(),
       // SendCommand is the worker's; the listeners only label a run's messages.
-      commands: { simulated: false },
+      aws: { simulated: false },
     };
     registerListeners(app, deps);
     return receiver.toHandler();

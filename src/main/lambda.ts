@@ -1,6 +1,4 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createIamAccessControl } from '../adapters/aws/iam-access-control';
-import { createSsmFleet } from '../adapters/aws/ssm-fleet';
 import { newGrantId } from '../adapters/grant-ids';
 import { createSlackChat } from '../adapters/slack/slack-chat';
 import { systemClock } from '../adapters/system-clock';
@@ -10,9 +8,10 @@ import { type PostDigestOutcome, postDigest } from '../app/post-digest';
 import { type CommandInvocationEvent, recordInvocationEvent } from '../app/record-invocation-event';
 import { recordSessionEvent } from '../app/record-session-event';
 import { type SweepReport, sweep } from '../app/sweep';
-import { buildAwsClients } from './aws-clients';
+import type { AwsPlaces } from '../ports/aws-places';
+import { grantorCredentials, realAwsPlaces } from './aws-places';
 import { containerOf, slackApp } from './lambda-runtime';
-import { runPorts, ssmCommandRunner } from './run-ports';
+import { runPorts } from './run-ports';
 import { sessionPorts } from './session-ports';
 import { runJobBatch } from './worker-batch';
 
@@ -29,32 +28,28 @@ interface Wired {
 }
 
 function fullContainer(opts: { readQuotasAtStart?: boolean } = {}): () => Promise<Wired> {
-  let aws: ReturnType<typeof buildAwsClients> | undefined;
-  let commands: ReturnType<typeof ssmCommandRunner> | undefined;
-  let access: ReturnType<typeof createIamAccessControl> | undefined;
+  let aws: AwsPlaces | undefined;
   return containerOf(async (runtime, secrets) => {
     const { config } = runtime;
-    aws ??= buildAwsClients({ region: config.aws.region });
-    commands ??= ssmCommandRunner(aws.ssm, config.aws.region);
-    // Built once per container, not per secret rotation: its quotas are read once (issue 13).
-    access ??= createIamAccessControl(aws.iam, {
-      accountId: config.aws.accountId,
-      partition: config.aws.partition,
+    // Built once per container, not per secret rotation: each account's quotas are read once (issue 13).
+    aws ??= realAwsPlaces({
+      config,
+      credentialsFor: grantorCredentials(config),
       ...(opts.readQuotasAtStart ? { readQuotasAtStart: true } : {}),
     });
+    if (opts.readQuotasAtStart) aws.access(config.aws.accountId);
     const { app } = await slackApp(secrets);
     const table = { documentClient: runtime.dynamo, tableName: runtime.tableName };
     const deps: Deps = {
       config,
       grants: runtime.grants,
       queue: runtime.queue,
-      access,
-      fleet: createSsmFleet(aws.ssm),
+      aws,
       chat: createSlackChat({ client: app.client, clock: systemClock }),
       clock: systemClock,
       logger: runtime.logger,
       newId: () => newGrantId(),
-      ...runPorts({ ...table, client: app.client, commands }),
+      ...runPorts({ ...table, client: app.client }),
       ...sessionPorts({ ...table, grants: runtime.grants, client: app.client }),
     };
     return { deps, jobRetry: runtime.jobRetry };

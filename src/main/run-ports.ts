@@ -1,25 +1,22 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
 import type { WebClient } from '@slack/web-api';
 import { createSsmCommandRunner } from '../adapters/aws/ssm-command-runner';
 import { createDynamoCommandRunStore } from '../adapters/dynamodb/command-run-store';
 import { createSlackRunChat } from '../adapters/slack/slack-run-chat';
 import type { Deps } from '../app/deps';
 import type { CommandRunner } from '../ports/command-runner';
-import { awsClientConfig } from './aws-clients';
 
 /**
  * Run Command (issue 4) on Keyturn's table and Slack client: the same wiring for the local server and
- * Lambda. The command runner is passed in: the sandbox's simulated one, or `ssmCommandRunner`.
+ * Lambda. The command runner itself is per account and region (src/main/aws-places.ts).
  */
 export function runPorts(opts: {
   documentClient: DynamoDBDocumentClient;
   tableName: string;
   client: WebClient;
-  commands: CommandRunner;
-}): Pick<Deps, 'commands' | 'runs' | 'runChat'> {
+}): Pick<Deps, 'runs' | 'runChat'> {
   return {
-    commands: opts.commands,
     runs: createDynamoCommandRunStore({ documentClient: opts.documentClient, tableName: opts.tableName }),
     runChat: createSlackRunChat({ client: opts.client }),
   };
@@ -30,7 +27,7 @@ export function runPorts(opts: {
  * through its own client with a single attempt, because SendCommand takes no idempotency token and an
  * SDK retry after a lost answer would run the snippet twice (src/adapters/aws/ssm-command-runner.ts).
  */
-export function ssmCommandRunner(ssm: SSMClient, region: string): CommandRunner {
-  const sendClient = new SSMClient({ ...awsClientConfig({ region }), maxAttempts: 1 });
+export function ssmCommandRunner(ssm: SSMClient, config: SSMClientConfig): CommandRunner {
+  const sendClient = new SSMClient({ ...config, maxAttempts: 1 });
   return createSsmCommandRunner(ssm, { sendClient });
 }

@@ -8,8 +8,6 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
-import { createIamAccessControl } from '../adapters/aws/iam-access-control';
-import { createSsmFleet } from '../adapters/aws/ssm-fleet';
 import { newGrantId } from '../adapters/grant-ids';
 import { createLogger } from '../adapters/logging/pino-logger';
 import { InProcessQueue } from '../adapters/memory/in-process-queue';
@@ -17,6 +15,7 @@ import { FakeSlackApi } from '../adapters/sandbox/fake-slack-api';
 import { SandboxClock } from '../adapters/sandbox/sandbox-clock';
 import { sandboxWorkspace } from '../adapters/sandbox/sandbox-workspace';
 import { SimulatedAccount } from '../adapters/sandbox/simulated-account';
+import { simulatedPlaces } from '../adapters/sandbox/simulated-places';
 import { SimulatedRunCommand } from '../adapters/sandbox/simulated-run-command';
 import { registerListeners } from '../adapters/slack/listeners';
 import { createSlackChat } from '../adapters/slack/slack-chat';
@@ -25,16 +24,15 @@ import type { Deps } from '../app/deps';
 import { handleJob } from '../app/handle-job';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/types';
-import type { AccessControl } from '../ports/access-control';
+import type { AwsPlaces } from '../ports/aws-places';
 import type { Clock } from '../ports/clock';
 import type { CommandRunner } from '../ports/command-runner';
-import type { Fleet } from '../ports/fleet';
 import type { Logger } from '../ports/logger';
-import { buildAwsClients } from './aws-clients';
+import { grantorCredentials, realAwsPlaces } from './aws-places';
 import { startDigestSchedule } from './digest-schedule';
 import { localModeProblems } from './local-mode';
 import { sandboxEnvProblems } from './sandbox-env';
-import { runPorts, ssmCommandRunner } from './run-ports';
+import { runPorts } from './run-ports';
 import { mountSandboxPage } from './sandbox-mode';
 import { guardRequests } from './http-guard';
 import { claimStateDir, secureStateDir } from './state-dir';
@@ -157,10 +155,8 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
     // dynalite has just created its files with the process umask; they hold grants and reasons.
     if (opts.stateDir) secureStateDir(opts.stateDir);
 
-    let access: AccessControl;
-    let fleet: Fleet;
+    let aws: AwsPlaces;
     let account: SimulatedAccount | undefined;
-    let commands: CommandRunner;
     if (mode === 'sandbox') {
       // The deploy's boundary and trust policies, evaluated: the sandbox shows what the access roles allow.
       const boundary = renderBoundary(config.aws, Object.values(config.targets));
@@ -171,19 +167,12 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
         nodes: [...config.sandbox.fleet],
         clock,
       });
-      access = account;
-      fleet = account;
-      commands = new SimulatedRunCommand({ nodes: config.sandbox.fleet, clock });
+      aws = simulatedPlaces(account, new SimulatedRunCommand({ nodes: config.sandbox.fleet, clock }));
     } else {
-      const aws = buildAwsClients({ region: config.aws.region });
-      // Local mode is also the worker: the account's quotas are read now, off the approval path (issue 13).
-      access = createIamAccessControl(aws.iam, {
-        accountId: config.aws.accountId,
-        partition: config.aws.partition,
-        readQuotasAtStart: true,
-      });
-      fleet = createSsmFleet(aws.ssm);
-      commands = ssmCommandRunner(aws.ssm, config.aws.region);
+      // Local mode is also the worker: each account's quotas are read as its adapter is built, off the
+      // approval path (issue 13); Keyturn's own account's now.
+      aws = realAwsPlaces({ config, credentialsFor: grantorCredentials(config), readQuotasAtStart: true });
+      aws.access(config.aws.accountId);
     }
 
     // The sandbox's Slack takes Web API calls only with this per-process token: a fixed one would let
@@ -231,15 +220,14 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
       config,
       grants: storage.grants,
       queue,
-      access,
-      fleet,
+      aws,
       chat: createSlackChat({ client: app.client, clock }),
       clock,
       logger,
       newId: () => newGrantId(),
       ...(opts.readiness ? { readiness: opts.readiness } : {}),
       ...sessionPorts({ ...storage.table, grants: storage.grants, client: app.client }),
-      ...runPorts({ ...storage.table, client: app.client, commands }),
+      ...runPorts({ ...storage.table, client: app.client }),
     };
     const deps = opts.instrument ? opts.instrument(built) : built;
     registerListeners(app, deps);

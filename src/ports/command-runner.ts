@@ -78,8 +78,6 @@ export interface InvocationResult extends InvocationStatus {
 
 /** Run Command, as the run use cases need it. Adapters translate SDK errors into CommandRunnerError. */
 export interface CommandRunner {
-  /** True for the sandbox's simulated account: messages label its results "(simulated)". */
-  readonly simulated: boolean;
   sendCommand(request: SendCommandRequest): Promise<SentCommand>;
   /** The command's overall state and every invocation so far (all pages), with their results where the listing has them whole. */
   progress(commandId: string, opts?: ProgressOptions): Promise<CommandProgress>;

@@ -194,6 +194,8 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 export const prodRaspi: Target = {
   name: 'prod-raspi',
   description: 'Production Raspberry Pi fleet',
+  account: '123456789012',
+  region: 'ap-northeast-1',
   tags: { Fleet: 'prod-raspi' },
   defaultDurationMinutes: 60,
   maxDurationMinutes: 240,
@@ -207,7 +209,12 @@ export const prodRaspi: Target = {
 
 export function testConfig(overrides: { targets?: Record<string, Target> } = {}): Config {
   return {
-    aws: { accountId: '123456789012', region: 'ap-northeast-1', partition: 'aws' },
+    aws: {
+      accountId: '123456789012',
+      region: 'ap-northeast-1',
+      partition: 'aws',
+      accounts: { '123456789012': { accountId: '123456789012', regions: ['ap-northeast-1'] } },
+    },
     slack: { requestsChannel: 'C0APPROVALS', auditChannel: 'C0AUDIT', auditEvents: 'all' },
     people: {
       U0ALICE: {
@@ -500,5 +507,26 @@ export function runFakes(opts: { config: Config; clock: Clock }) {
     commands: new SimulatedRunCommand({ nodes: opts.config.sandbox.fleet, clock: opts.clock }),
     runs: new MemoryCommandRunStore(),
     runChat: new RecordingRunChat(),
+  };
+}
+
+/**
+ * Single-account tests: the same fakes answer for every account and region. A port a test did not
+ * give fails loudly when used.
+ */
+export function onePlace(ports: {
+  access?: AccessControl;
+  fleet?: Fleet;
+  commands?: CommandRunner;
+  simulated?: boolean;
+}): AwsPlaces {
+  const missing = (what: string): never => {
+    throw new Error(`this test gave no ${what} port`);
+  };
+  return {
+    simulated: ports.simulated ?? false,
+    access: () => ports.access ?? missing('IAM'),
+    fleet: () => ports.fleet ?? missing('fleet'),
+    commands: () => ports.commands ?? missing('Run Command'),
   };
 }

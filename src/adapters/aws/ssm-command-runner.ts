@@ -86,8 +86,6 @@ export function createSsmCommandRunner(ssm: SSMClient, opts: SsmCommandRunnerOpt
   }
 
   return {
-    simulated: false,
-
     async sendCommand(request) {
       const res = await call('SendCommand', () =>
         sendClient.send(new SendCommandCommand(sendInput(request))),

@@ -42,6 +42,8 @@ export function createRunEntities(table: KeyturnTable) {
       requestKey: string().optional(),
       snippet: string(),
       target: string(),
+      account: string().optional(),
+      region: string().optional(),
       params: record(string(), string()),
       command: string(),
       requester: string(),

@@ -65,6 +65,8 @@ export function createGrantEntities(table: KeyturnTable) {
         sessionName: string().optional(),
       }),
       target: string(),
+      account: string().optional(),
+      region: string().optional(),
       durationMinutes: number(),
       reason: string(),
       status: grantStatus(),

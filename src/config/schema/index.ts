@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { isRecord, strictObject } from './common';
 import { checkPeopleAreDistinct, people } from './people';
-import { aws, checkPartition, commandOutput, digest, sandbox, slack } from './settings';
+import { aws, checkAccounts, checkPlaces, commandOutput, digest, sandbox, slack } from './settings';
 import { checkSnippetTargets, snippets } from './snippets';
 import { checkRunnersArePeople, targets } from './targets';
 
@@ -31,7 +31,8 @@ export const configSchema = strictObject(
     // Runs even when other parts failed (see `when`), so a dangling reference is reported in the same pass;
     // hence the defensive reads: parts of `config` may be missing or half-parsed.
     checkPeopleAreDistinct(config?.people, ctx);
-    checkPartition(config?.aws, ctx);
+    checkAccounts(config?.aws, ctx);
+    if (isRecord(config)) checkPlaces(config, ctx);
     if (!isRecord(config?.targets)) return;
     checkRunnersArePeople(config.targets, config?.people, ctx);
     checkSnippetTargets(isRecord(config?.snippets) ? config.snippets : {}, config.targets, ctx);

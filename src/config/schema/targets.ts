@@ -82,6 +82,10 @@ const approver = text().refine((id) => SLACK_USER_ID.test(id) || SLACK_USER_GROU
 const target = strictObject(
   {
     description: text().default(''),
+    // Where its nodes are: an account id or alias declared under aws (default: Keyturn's own account) and
+    // one of that account's regions (default: Keyturn's own region, or the account's only one).
+    account: text().optional(),
+    region: text().optional(),
     tags: targetTags,
     defaultDuration: duration(),
     maxDuration: duration(),

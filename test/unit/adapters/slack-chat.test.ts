@@ -101,6 +101,8 @@ function fakeClock(start = '2026-11-03T13:00:00Z'): Clock & { advance(ms: number
 const target: Target = {
   name: 'prod-raspi',
   description: 'Production Raspberry Pi fleet',
+  account: '123456789012',
+  region: 'ap-northeast-1',
   tags: { Fleet: 'prod-raspi' },
   defaultDurationMinutes: 60,
   maxDurationMinutes: 240,

@@ -5,6 +5,8 @@ import type { Target } from '../../../src/domain/target';
 const target: Target = {
   name: 'prod-raspi',
   description: '',
+  account: '123456789012',
+  region: 'ap-northeast-1',
   tags: { Fleet: 'prod-raspi' },
   defaultDurationMinutes: 60,
   maxDurationMinutes: 240,

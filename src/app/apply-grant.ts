@@ -1,7 +1,7 @@
 import { type Grant, isOpen, toIsoSeconds, transition } from '../domain/grant';
 import { checkGrantAuthority, describeAuthorityRefusal } from '../domain/grant-authority';
 import { nodeArn } from '../domain/node';
-import { type AwsAccount, describePrincipal, type Principal, principalArn, samePrincipal } from '../domain/principal';
+import { type AwsAccount, describePrincipal, type Principal, principalArn } from '../domain/principal';
 import { POLICY_PATH, policyName } from '../domain/policy';
 import type { Target } from '../domain/target';
 import { grantAuthorityContext, judgeWithGroups, reportRefusal } from './authority';

@@ -25,7 +25,10 @@ export function accountOf(config: Pick<Config, 'aws'>, record: Located): AwsAcco
 }
 
 /** The account and region as ARNs of regional resources need them. */
-export function regionalAccountOf(config: Pick<Config, 'aws'>, record: Located): AwsAccount & { region: string } {
+export function regionalAccountOf(
+  config: Pick<Config, 'aws'>,
+  record: Located,
+): AwsAccount & { region: string } {
   const place = placeOf(config, record);
   return { partition: config.aws.partition, accountId: place.accountId, region: place.region };
 }

@@ -44,10 +44,7 @@ export function nodesOncePer(deps: Pick<Deps, 'aws'>): NodeLookup {
  * sweep simply runs them all again. A lease keeps two sweepers from doing the work twice.
  */
 export async function revokeGrant(
-  deps: Pick<
-    Deps,
-    'config' | 'grants' | 'queue' | 'aws' | 'chat' | 'clock' | 'logger' | 'anomalies'
-  >,
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'aws' | 'chat' | 'clock' | 'logger' | 'anomalies'>,
   grantId: string,
   opts: {
     /** The grant as just read or written by the caller, to spare a read; its version guards the lease. */

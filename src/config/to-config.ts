@@ -31,7 +31,10 @@ function toIdentity(p: ParsedConfig['people'][string]): Identity {
 }
 
 /** The schema's cross-checks (checkPlaces) have refused undeclared accounts and regions. */
-function placeOf(aws: ParsedConfig['aws'], where: { account?: string | undefined; region?: string | undefined }) {
+function placeOf(
+  aws: ParsedConfig['aws'],
+  where: { account?: string | undefined; region?: string | undefined },
+) {
   const account = resolveAccount(aws, where.account);
   if (!account) throw new Error(`account ${where.account} is not declared`);
   return { account: account.accountId, region: where.region ?? defaultRegion(aws, account) };

@@ -48,17 +48,16 @@ export function accountLabel(account: Pick<ServedAccount, 'accountId' | 'alias'>
 }
 
 /** `factory (444455556666), ap-northeast-3`: how people see where a target is. */
-export function describePlace(
-  accounts: Readonly<Record<string, ServedAccount>>,
-  place: Place,
-): string {
+export function describePlace(accounts: Readonly<Record<string, ServedAccount>>, place: Place): string {
   const account = Object.hasOwn(accounts, place.accountId) ? accounts[place.accountId] : undefined;
   return `${accountLabel(account ?? { accountId: place.accountId })}, ${place.region}`;
 }
 
 /** Every (account, region) Keyturn serves, home account first, in config order. */
 export function servedPlaces(accounts: Readonly<Record<string, ServedAccount>>): Place[] {
-  return Object.values(accounts).flatMap((a) => a.regions.map((region) => ({ accountId: a.accountId, region })));
+  return Object.values(accounts).flatMap((a) =>
+    a.regions.map((region) => ({ accountId: a.accountId, region })),
+  );
 }
 
 /** Where a grant or run acts: the place it recorded, or Keyturn's own for records written before there were others. */

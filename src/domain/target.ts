@@ -45,6 +45,9 @@ export function isUserGroupId(id: string): boolean {
 }
 
 /** Where the target's nodes are. */
-export function targetPlace(target: Pick<Target, 'account' | 'region'>): { accountId: string; region: string } {
+export function targetPlace(target: Pick<Target, 'account' | 'region'>): {
+  accountId: string;
+  region: string;
+} {
   return { accountId: target.account, region: target.region };
 }

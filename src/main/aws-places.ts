@@ -31,7 +31,8 @@ export function realAwsPlaces(opts: {
   const ssm = new Map<string, { fleet: Fleet; commands: CommandRunner }>();
 
   const clientConfig = (place: Place) => {
-    const credentials = place.accountId === aws.accountId ? undefined : opts.credentialsFor?.(place.accountId);
+    const credentials =
+      place.accountId === aws.accountId ? undefined : opts.credentialsFor?.(place.accountId);
     // Keyturn's own region honours AWS_REGION (the SDK's variable); every other region is named outright.
     const base = awsClientConfig({ region: place.region });
     const region = place.region === aws.region ? base.region : place.region;
@@ -75,7 +76,12 @@ export function grantorCredentials(
   config: Pick<Config, 'aws'>,
 ): (accountId: string) => AwsCredentialIdentityProvider | undefined {
   const roles = Object.fromEntries(
-    Object.values(config.aws.accounts).flatMap((a) => (a.grantorRoleArn ? [[a.accountId, a.grantorRoleArn]] : [])),
+    Object.values(config.aws.accounts).flatMap((a) =>
+      a.grantorRoleArn ? [[a.accountId, a.grantorRoleArn]] : [],
+    ),
   );
-  return assumedRoleCredentials({ sts: new STSClient(awsClientConfig({ region: config.aws.region })), roles });
+  return assumedRoleCredentials({
+    sts: new STSClient(awsClientConfig({ region: config.aws.region })),
+    roles,
+  });
 }

@@ -26,7 +26,6 @@ import { loadConfig } from '../config/load';
 import type { Config } from '../config/types';
 import type { AwsPlaces } from '../ports/aws-places';
 import type { Clock } from '../ports/clock';
-import type { CommandRunner } from '../ports/command-runner';
 import type { Logger } from '../ports/logger';
 import { grantorCredentials, realAwsPlaces } from './aws-places';
 import { startDigestSchedule } from './digest-schedule';

@@ -16,7 +16,7 @@ import { releaseGrant } from '../../src/app/end-grant';
 import type { Config } from '../../src/config/types';
 import { boundaryArn } from '../../src/domain/boundary';
 import type { Person } from '../../src/domain/person';
-import { prodRaspi } from '../support/fakes';
+import { onePlace, prodRaspi } from '../support/fakes';
 import { activate, drain, policyArnOf, type Scenario, scenario, stored } from '../support/grant-scenarios';
 import { type Moto, startMoto } from '../support/moto';
 
@@ -146,7 +146,7 @@ describe('access roles on moto IAM', () => {
       partition: config.aws.partition,
     });
     // moto has no SimulatePrincipalPolicy; everything else is real IAM calls.
-    s.deps.access = { ...real, canStartSession: async () => true };
+    s.deps.aws = onePlace({ access: { ...real, canStartSession: async () => true }, fleet: s.account });
     await deployAccessRoles(config);
   }, 60_000);
 

@@ -15,7 +15,10 @@ describe('Run Command over the real HTTP server with signed Slack requests', () 
   });
 
   const simulated = (): SimulatedRunCommand => {
-    const commands = h.keyturn.deps.commands;
+    const commands = h.keyturn.deps.aws.commands({
+      accountId: h.keyturn.deps.config.aws.accountId,
+      region: h.keyturn.deps.config.aws.region,
+    });
     if (!(commands instanceof SimulatedRunCommand))
       throw new Error('sandbox mode runs the simulated Run Command');
     return commands;

@@ -13,6 +13,7 @@ import type { Grant } from '../../src/domain/grant';
 import type { Job } from '../../src/ports/work-queue';
 import { startTestTable, type TestTable } from '../support/dynalite';
 import {
+  onePlace,
   ManualClock,
   MemoryGrantStore,
   RecordingChat,
@@ -59,15 +60,13 @@ function world() {
     config,
     grants,
     queue,
-    access: account,
-    fleet: account,
+    aws: onePlace({ access: account, fleet: account, commands: fakes.commands, simulated: true }),
     chat,
     clock,
     logger: silentLogger,
     newId: () => 'unused',
     readiness: { maxWaitMs: 2_000, firstDelayMs: 10 },
     ...sessionFakes(new MemoryGrantStore()),
-    commands: fakes.commands,
     runChat: fakes.runChat,
     runs,
   };

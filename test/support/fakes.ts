@@ -15,7 +15,10 @@ import type {
   Notice,
   RequestCardView,
 } from '../../src/ports/chat';
+import type { AccessControl } from '../../src/ports/access-control';
 import type { AnomalyLog } from '../../src/ports/anomaly-log';
+import type { AwsPlaces } from '../../src/ports/aws-places';
+import type { CommandRunner } from '../../src/ports/command-runner';
 import type { Clock } from '../../src/ports/clock';
 import type { DigestData } from '../../src/ports/digest-data';
 import type { CreateGrantOutcome, GrantStore } from '../../src/ports/grant-store';
@@ -34,6 +37,7 @@ import type {
   SessionSummaryView,
   UnmatchedSessionView,
 } from '../../src/ports/session-chat';
+import type { Fleet } from '../../src/ports/fleet';
 import type { SessionStore } from '../../src/ports/session-store';
 import type { Job, WorkQueue } from '../../src/ports/work-queue';
 import { inPages } from './pages';

@@ -10,6 +10,7 @@ import type { Principal } from '../../src/domain/principal';
 import type { Target } from '../../src/domain/target';
 import type { Notice } from '../../src/ports/chat';
 import {
+  onePlace,
   ManualClock,
   MemoryGrantStore,
   prodRaspi,
@@ -45,8 +46,7 @@ type GrantDeps = Pick<
   | 'config'
   | 'grants'
   | 'queue'
-  | 'access'
-  | 'fleet'
+  | 'aws'
   | 'chat'
   | 'clock'
   | 'logger'
@@ -72,7 +72,7 @@ export interface Scenario {
 /**
  * Real use cases on fakes: an in-memory store, a recording Slack, a queue the test drains, and the
  * simulated AWS account (IAM evaluated by iam-simulate) as both AccessControl and Fleet. Grant ids
- * are g1, g2, … in request order. `deps` is mutable so a test can wrap `access` or `grants`.
+ * are g1, g2, … in request order. `deps` is mutable so a test can wrap `aws` or `grants`.
  */
 export function scenario(opts: { targets?: Record<string, Target> } = {}): Scenario {
   const config = testConfig(opts.targets ? { targets: opts.targets } : {});
@@ -91,8 +91,7 @@ export function scenario(opts: { targets?: Record<string, Target> } = {}): Scena
     config,
     grants,
     queue,
-    access: account,
-    fleet: account,
+    aws: onePlace({ access: account, fleet: account }),
     chat,
     clock,
     logger: silentLogger,

@@ -10,6 +10,7 @@ import type { Snippet } from '../../src/domain/snippet';
 import type { Target } from '../../src/domain/target';
 import { principalOfUser } from '../../src/domain/person';
 import {
+  onePlace,
   ManualClock,
   type MemoryCommandRunStore,
   MemoryGrantStore,
@@ -131,14 +132,14 @@ export function runScenario(
     config,
     grants,
     queue,
-    access: account,
-    fleet: account,
+    aws: onePlace({ access: account, fleet: account, commands: ports.commands, simulated: true }),
     chat,
     clock,
     logger: silentLogger,
     newId: () => `r${++n}`,
     ...sessionFakes(grants),
-    ...ports,
+    runs: ports.runs,
+    runChat: ports.runChat,
     runPolling: { budgetMs: 60_000, firstDelayMs: 1_000, maxDelayMs: 15_000 },
   };
   return {

@@ -58,7 +58,9 @@ const memberAccount = strictObject(
     regions: regionList(),
     // The role Keyturn assumes there; arn:<partition>:iam::<accountId>:role/keyturn-grantor when left out.
     grantorRole: text()
-      .regex(ROLE_ARN, { error: 'is not an IAM role ARN like arn:aws:iam::444455556666:role/keyturn-grantor' })
+      .regex(ROLE_ARN, {
+        error: 'is not an IAM role ARN like arn:aws:iam::444455556666:role/keyturn-grantor',
+      })
       .optional(),
   },
   'a mapping with accountId, regions and optionally alias and grantorRole',
@@ -117,19 +119,28 @@ export function checkAccounts(aws: unknown, ctx: z.core.$RefinementCtx<unknown>)
     const path = ['aws', 'accounts', i];
     if (typeof a.accountId === 'string') {
       if (a.accountId === aws.accountId)
-        issue(ctx, "is Keyturn's own account (aws.accountId); list only member accounts here", [...path, 'accountId']);
-      else if (ids.includes(a.accountId)) issue(ctx, 'is listed twice in aws.accounts', [...path, 'accountId']);
+        issue(ctx, "is Keyturn's own account (aws.accountId); list only member accounts here", [
+          ...path,
+          'accountId',
+        ]);
+      else if (ids.includes(a.accountId))
+        issue(ctx, 'is listed twice in aws.accounts', [...path, 'accountId']);
       ids.push(a.accountId);
     }
     if (typeof a.alias === 'string') {
-      if (aliases.includes(a.alias)) issue(ctx, 'is the alias of another account; aliases name one account each', [...path, 'alias']);
+      if (aliases.includes(a.alias))
+        issue(ctx, 'is the alias of another account; aliases name one account each', [...path, 'alias']);
       aliases.push(a.alias);
     }
     otherPartition(a.regions, [...path, 'regions']);
     if (typeof a.grantorRole === 'string' && typeof a.accountId === 'string') {
       const m = ROLE_ARN.exec(a.grantorRole);
       if (m && m[2] !== a.accountId)
-        issue(ctx, `is a role in account ${m[2]}, not in ${a.accountId}; the grantor role lives in the account it serves`, [...path, 'grantorRole']);
+        issue(
+          ctx,
+          `is a role in account ${m[2]}, not in ${a.accountId}; the grantor role lives in the account it serves`,
+          [...path, 'grantorRole'],
+        );
       else if (m && m[1] !== partition)
         issue(ctx, `is in partition ${m[1]}, not ${partition}`, [...path, 'grantorRole']);
     }
@@ -251,7 +262,10 @@ export function resolveAccount(
 }
 
 /** The region a target or node without `region:` is in: Keyturn's own, or a member account's only region. */
-export function defaultRegion(aws: AccountsView, account: { regions: readonly string[]; home: boolean }): string {
+export function defaultRegion(
+  aws: AccountsView,
+  account: { regions: readonly string[]; home: boolean },
+): string {
   return account.home || account.regions.length !== 1 ? aws.region : (account.regions[0] ?? aws.region);
 }
 
@@ -290,5 +304,5 @@ export function checkPlaces(config: Record<string, unknown>, ctx: z.core.$Refine
   if (isRecord(config.targets))
     for (const [name, t] of Object.entries(config.targets)) check(t, ['targets', name]);
   const fleet = isRecord(config.sandbox) ? config.sandbox.fleet : undefined;
-  if (Array.isArray(fleet)) fleet.forEach((n, i) => check(n, ['sandbox', 'fleet', i]));
+  if (Array.isArray(fleet)) for (const [i, n] of fleet.entries()) check(n, ['sandbox', 'fleet', i]);
 }

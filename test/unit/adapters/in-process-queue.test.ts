@@ -7,6 +7,7 @@ import { requestAccess } from '../../../src/app/request-access';
 import type { Logger } from '../../../src/ports/logger';
 import type { Job } from '../../../src/ports/work-queue';
 import {
+  onePlace,
   ManualClock,
   MemoryGrantStore,
   RecordingChat,
@@ -113,8 +114,7 @@ describe('InProcessQueue: running jobs', () => {
       config,
       grants,
       queue,
-      access: account,
-      fleet: account,
+      aws: onePlace({ access: account, fleet: account }),
       chat,
       clock,
       logger: silentLogger,

@@ -9,6 +9,7 @@ import type { ManagedNode } from '../../../src/domain/node';
 import type { Target } from '../../../src/domain/target';
 import type { Notice } from '../../../src/ports/chat';
 import {
+  onePlace,
   ManualClock,
   MemoryGrantStore,
   prodRaspi,
@@ -42,8 +43,7 @@ async function requested(target: Target = prodRaspi) {
     queue,
     chat,
     clock,
-    fleet: account,
-    access: account,
+    aws: onePlace({ access: account, fleet: account }),
     logger: silentLogger,
     newId: () => 'g1',
     readiness: { maxWaitMs: 5_000, firstDelayMs: 1_000 },

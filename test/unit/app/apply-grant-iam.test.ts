@@ -22,6 +22,7 @@ import { applyGrant } from '../../../src/app/apply-grant';
 import { decideOnGrant } from '../../../src/app/decide';
 import { requestAccess } from '../../../src/app/request-access';
 import {
+  onePlace,
   ManualClock,
   MemoryGrantStore,
   RecordingChat,
@@ -46,11 +47,13 @@ async function approvedGrantOverIam(opts: { readQuotasAtStart?: boolean } = {}) 
     grants,
     queue: new RecordingQueue(),
     chat: new RecordingChat(),
-    access: createIamAccessControl(new IAMClient({ region: 'ap-northeast-1' }), {
-      accountId: config.aws.accountId,
-      ...(opts.readQuotasAtStart ? { readQuotasAtStart: true } : {}),
+    aws: onePlace({
+      access: createIamAccessControl(new IAMClient({ region: 'ap-northeast-1' }), {
+        accountId: config.aws.accountId,
+        ...(opts.readQuotasAtStart ? { readQuotasAtStart: true } : {}),
+      }),
+      fleet: new SimulatedAccount({ ...config.aws, nodes: config.sandbox.fleet, clock }),
     }),
-    fleet: new SimulatedAccount({ ...config.aws, nodes: config.sandbox.fleet, clock }),
     clock,
     logger: silentLogger,
     newId: () => 'g1',

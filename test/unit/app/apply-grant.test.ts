@@ -12,6 +12,7 @@ import type { PolicyDocument } from '../../../src/domain/policy-document';
 import type { Principal } from '../../../src/domain/principal';
 import type { Target } from '../../../src/domain/target';
 import {
+  onePlace,
   ManualClock,
   MemoryGrantStore,
   prodRaspi,
@@ -74,7 +75,7 @@ async function approved(opts: { user?: string; target?: Target } = {}) {
     config,
     grants,
     queue,
-    access,
+    aws: onePlace({ access, fleet: account }),
     clock,
     chat: new RecordingChat({ S0SREGROUP: ['U0DAVE'] }),
     logger: silentLogger,
@@ -476,7 +477,10 @@ describe('applyGrant: redelivery and concurrent workers', () => {
         reachedCreate();
         await held;
       });
-      const workerB = applyGrant({ ...s.deps, access: late.access }, 'g1');
+      const workerB = applyGrant(
+        { ...s.deps, aws: onePlace({ access: late.access, fleet: s.account }) },
+        'g1',
+      );
       await atCreate;
 
       s.account.failNext('attachPolicy', 'LimitExceeded');
@@ -504,7 +508,9 @@ describe('applyGrant: bookkeeping written while it works', () => {
         card: { channel: 'C0APPROVALS', ts: '1.000001' },
       }));
     });
-    expect(await applyGrant({ ...s.deps, access }, 'g1')).toBe('activated');
+    expect(await applyGrant({ ...s.deps, aws: onePlace({ access, fleet: s.account }) }, 'g1')).toBe(
+      'activated',
+    );
     const grant = await stored(s.grants);
     expect(grant.status).toBe('active');
     expect(grant.card).toEqual({ channel: 'C0APPROVALS', ts: '1.000001' });

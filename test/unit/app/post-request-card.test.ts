@@ -7,6 +7,7 @@ import type { Grant, MessageRef } from '../../../src/domain/grant';
 import type { ManagedNode } from '../../../src/domain/node';
 import type { RequestCardView } from '../../../src/ports/chat';
 import {
+  onePlace,
   ManualClock,
   MemoryGrantStore,
   prodRaspi,
@@ -46,7 +47,16 @@ async function requested() {
     nodes: config.sandbox.fleet,
     clock,
   });
-  const deps = { config, grants, queue, chat, clock, fleet, logger: silentLogger, newId: () => 'g1' };
+  const deps = {
+    config,
+    grants,
+    queue,
+    chat,
+    clock,
+    aws: onePlace({ fleet }),
+    logger: silentLogger,
+    newId: () => 'g1',
+  };
   await requestAccess(deps, { user: 'U0ALICE', text: 'prod-raspi 1h replace sensor' });
   queue.jobs.length = 0;
   const pending = await grants.get('g1');

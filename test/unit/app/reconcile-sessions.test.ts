@@ -3,7 +3,7 @@ import { reconcileSessions, VANISH_AFTER_MS } from '../../../src/app/reconcile-s
 import { revokeByApprover } from '../../../src/app/end-grant';
 import { sweep } from '../../../src/app/sweep';
 import { END_GRACE_MS, type Session } from '../../../src/domain/session';
-import type { MemorySessionStore, RecordingSessionChat } from '../../support/fakes';
+import { onePlace, type MemorySessionStore, type RecordingSessionChat } from '../../support/fakes';
 import {
   activate,
   alice,
@@ -57,7 +57,7 @@ describe('reconcileSessions', () => {
     });
     at(s, grant.expiresAt as string);
     // One sweep: the revoke finds nothing to end, and the session reconcile that follows it ends the session.
-    expect((await sweep({ ...s.deps, fleet: blind })).ended).toBe(1);
+    expect((await sweep({ ...s.deps, aws: onePlace({ access: s.account, fleet: blind }) })).ended).toBe(1);
     expect((await stored(s, grant.id)).status).toBe('expired');
     expect(await account.activeSessions()).toEqual([]);
     expect(account.sessionHistory().map((h) => [h.id, h.status])).toEqual([[id, 'Terminated']]);

@@ -30,6 +30,8 @@ describe('requestAccess', () => {
       requester: 'U0ALICE',
       principal: { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' },
       target: 'prod-raspi',
+      account: '123456789012',
+      region: 'ap-northeast-1',
       durationMinutes: 120,
       reason: 'replace sensor on line 3',
       status: 'pending',

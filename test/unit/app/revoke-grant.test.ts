@@ -8,7 +8,7 @@ import type { Principal } from '../../../src/domain/principal';
 import type { Target } from '../../../src/domain/target';
 import { AccessControlError } from '../../../src/ports/access-control';
 import type { GrantStore } from '../../../src/ports/grant-store';
-import { type MemoryGrantStore, prodRaspi } from '../../support/fakes';
+import { onePlace, type MemoryGrantStore, prodRaspi } from '../../support/fakes';
 import {
   activate,
   alice,
@@ -191,20 +191,23 @@ describe('revokeGrant: a crash mid-revoke is finished by the next sweep', () => 
     const s = scenario();
     await activate(s);
     const arn = policyArnOf(s, 'g1');
-    const real = s.deps.access;
+    const real = s.deps.aws;
     // The process dies while DeletePolicy is in flight, before it is sent: it never reaches IAM.
-    s.deps.access = new Proxy(s.account, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop);
-        if (typeof value !== 'function') return value;
-        if (prop === 'deletePolicy') return () => new Promise<never>(() => {});
-        return value.bind(target);
-      },
+    s.deps.aws = onePlace({
+      fleet: s.account,
+      access: new Proxy(s.account, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop);
+          if (typeof value !== 'function') return value;
+          if (prop === 'deletePolicy') return () => new Promise<never>(() => {});
+          return value.bind(target);
+        },
+      }),
     });
 
     at(s, EXPIRES_AT);
     await sweepThatDies(s, () => s.account.attachedPolicies(alice).length === 0);
-    s.deps.access = real; // a new process
+    s.deps.aws = real; // a new process
     const crashed = await stored(s, 'g1');
     expect(crashed).toMatchObject({
       status: 'active',
@@ -246,9 +249,9 @@ describe('revokeGrant: a crash mid-revoke is finished by the next sweep', () => 
     const session = await openSession(s, alice, RASPI_NODE);
     at(s, EXPIRES_AT);
     if (where === 'access') {
-      s.deps.access = crashingAfterDelete(s.account);
+      s.deps.aws = onePlace({ access: crashingAfterDelete(s.account), fleet: s.account });
       await sweepThatDies(s, () => keyturnPolicies(s).length === 0);
-      s.deps.access = s.account; // a new process
+      s.deps.aws = onePlace({ access: s.account, fleet: s.account }); // a new process
     } else {
       s.deps.grants = crashingOnSave(s.grants, 'expired');
       expect(await sweep(s.deps)).toMatchObject({ ended: 0, failures: 1 });
@@ -338,7 +341,7 @@ describe('revokeGrant: session termination', () => {
     const before = account.calls.length;
 
     at(s, EXPIRES_AT);
-    expect((await sweep({ ...s.deps, fleet })).ended).toBe(2);
+    expect((await sweep({ ...s.deps, aws: onePlace({ access: s.account, fleet }) })).ended).toBe(2);
 
     // Each person's access role admits one session name (theirs), so that session's Owner names them alone.
     const arn = (name: string) =>

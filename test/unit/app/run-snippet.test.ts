@@ -62,6 +62,8 @@ describe('requestRun: what is stored', () => {
       requestKey: 'trigger-1',
       snippet: 'logs',
       target: 'prod-raspi',
+      account: '123456789012',
+      region: 'ap-northeast-1',
       params: { service: 'ssh', lines: '20' },
       command: "journalctl -u 'ssh' -n '20' --no-pager",
       requester: 'U0DAVE',
@@ -112,7 +114,7 @@ describe('requestRun: what is stored', () => {
   it('records that the run is simulated when the command runner is', async () => {
     const s = runScenario();
     expect((await run(s, 'prod-raspi disk')).simulated).toBe(true);
-    const real = { ...s.deps, commands: Object.assign(Object.create(s.commands), { simulated: false }) };
+    const real = { ...s.deps, aws: { ...s.deps.aws, simulated: false } };
     const result = await requestRun(real, input('U0DAVE', 'prod-raspi disk'));
     expect(result).toMatchObject({ outcome: 'started', run: { simulated: false } });
   });

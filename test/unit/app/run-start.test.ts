@@ -249,16 +249,19 @@ describe('startRun: snippets that need approval', () => {
   it('looks the nodes up again after approval: the card may be hours old', async () => {
     const s = runScenario();
     await activeGrant(s, 'U0ALICE');
-    const nodesTagged = s.deps.fleet.nodesTagged.bind(s.deps.fleet);
+    const home = { accountId: s.config.aws.accountId, region: s.config.aws.region };
+    const fleet = s.deps.aws.fleet(home);
+    const nodesTagged = fleet.nodesTagged.bind(fleet);
     let lookups = 0;
-    s.deps.fleet = {
-      ...s.deps.fleet,
-      nodesTagged: async (tags) => {
+    const changing = {
+      ...fleet,
+      nodesTagged: async (tags: Readonly<Record<string, string>>) => {
         const nodes = await nodesTagged(tags);
         // Every node is offline when the card is posted, and back by the time someone approves.
         return lookups++ === 0 ? nodes.map((n) => ({ ...n, ping: 'ConnectionLost' as const })) : nodes;
       },
     };
+    s.deps.aws = { ...s.deps.aws, fleet: () => changing };
     await run(s, 'prod-raspi restart-agent', 'U0ALICE');
     await drain(s);
     expect(s.runChat.cards[0]?.view.run.nodes?.every((n) => n.ping === 'ConnectionLost')).toBe(true);

@@ -5,7 +5,7 @@ import { requestAccess } from '../../../src/app/request-access';
 import { REVOKE_BUDGET_MS, SWEEP_DEADLINE_MS, type SweepReport, sweep } from '../../../src/app/sweep';
 import type { Grant } from '../../../src/domain/grant';
 import { type AccessControl, AccessControlError } from '../../../src/ports/access-control';
-import { prodRaspi } from '../../support/fakes';
+import { onePlace, prodRaspi } from '../../support/fakes';
 import {
   activate,
   alice,
@@ -405,7 +405,7 @@ describe('sweep: IAM throttling 30% of calls', () => {
           ids.push((await activate(s, { user, text: `${target} 1h maintenance` })).id);
       s.chat.notices.length = 0;
       const { access, stats } = throttled(s.account, 0.3, seed);
-      s.deps.access = access;
+      s.deps.aws = onePlace({ access, fleet: s.account });
 
       at(s, EXPIRES_AT);
       const reports: SweepReport[] = [];

@@ -118,6 +118,9 @@ describe('parseConfig: the shipped example', () => {
     expect(config.targets['prod-raspi']).toEqual({
       name: 'prod-raspi',
       description: 'Production Raspberry Pi fleet',
+      // Neither account nor region in the example: Keyturn's own.
+      account: '123456789012',
+      region: 'ap-northeast-1',
       tags: { Fleet: 'prod-raspi' },
       defaultDurationMinutes: 60,
       maxDurationMinutes: 240,
@@ -135,6 +138,8 @@ describe('parseConfig: the shipped example', () => {
     expect(config.targets['staging-web']).toEqual({
       name: 'staging-web',
       description: 'Staging web servers',
+      account: '123456789012',
+      region: 'ap-northeast-1',
       tags: { Fleet: 'staging-web', Env: 'staging' },
       defaultDurationMinutes: 30,
       maxDurationMinutes: 120,
@@ -168,7 +173,13 @@ describe('parseConfig: the shipped example', () => {
   });
 
   it('maps aws, slack, digest and the sandbox fleet', () => {
-    expect(config.aws).toEqual({ accountId: '123456789012', region: 'ap-northeast-1', partition: 'aws' });
+    expect(config.aws).toEqual({
+      accountId: '123456789012',
+      region: 'ap-northeast-1',
+      partition: 'aws',
+      // The home account alone, serving its own region.
+      accounts: { '123456789012': { accountId: '123456789012', regions: ['ap-northeast-1'] } },
+    });
     expect(config.slack).toEqual({
       requestsChannel: 'C0APPROVALS',
       auditChannel: 'C0AUDIT',

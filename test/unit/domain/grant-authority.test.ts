@@ -22,6 +22,7 @@ function context(overrides: Partial<AuthorityContext> = {}, target: Partial<Targ
     targets: config.targets,
     groups: { members: new Map([['S0SREGROUP', ['U0DAVE']]]), unresolved: new Set() },
     policyArn: POLICY,
+    home: { accountId: config.aws.accountId, region: config.aws.region },
     ...overrides,
   };
 }

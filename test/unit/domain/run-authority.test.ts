@@ -38,6 +38,7 @@ const ctx = (
   snippets: config.snippets,
   groups,
   grants,
+  home: { accountId: config.aws.accountId, region: config.aws.region },
 });
 
 /** A queued `logs` run as `/run prod-raspi logs service=ssh` stores it. */

@@ -8,6 +8,7 @@ import { requestAccess } from '../../../src/app/request-access';
 import { loadConfig } from '../../../src/config/load';
 import { runCli } from '../../../src/main/cli';
 import {
+  onePlace,
   ManualClock,
   MemoryGrantStore,
   RecordingChat,
@@ -59,7 +60,7 @@ async function attachedByApproval(user: string, target: string, duration: string
     grants: new MemoryGrantStore(),
     queue: new RecordingQueue(),
     chat: new RecordingChat(),
-    access: account,
+    aws: onePlace({ access: account }),
     logger: silentLogger,
     newId: () => 'cli1',
     readiness: { maxWaitMs: 1_000, firstDelayMs: 100 },

@@ -4,6 +4,7 @@ import { runJobBatch } from '../../../src/main/worker-batch';
 import { SimulatedAccount } from '../../../src/adapters/sandbox/simulated-account';
 import type { JobRetry } from '../../../src/ports/work-queue';
 import {
+  onePlace,
   ManualClock,
   MemoryGrantStore,
   RecordingChat,
@@ -46,8 +47,10 @@ function workerDeps(): Deps {
     config,
     grants: failing,
     queue: new RecordingQueue(),
-    access: new SimulatedAccount({ ...config.aws, nodes: [...config.sandbox.fleet], clock }),
-    fleet: new SimulatedAccount({ ...config.aws, nodes: [...config.sandbox.fleet], clock }),
+    aws: onePlace({
+      access: new SimulatedAccount({ ...config.aws, nodes: [...config.sandbox.fleet], clock }),
+      fleet: new SimulatedAccount({ ...config.aws, nodes: [...config.sandbox.fleet], clock }),
+    }),
     chat: new RecordingChat(),
     clock,
     logger: silentLogger,

@@ -290,14 +290,21 @@ export function checkPlaces(config: Record<string, unknown>, ctx: z.core.$Refine
       );
       return;
     }
+    if (where.region === undefined && !account.home && account.regions.length > 1) {
+      issue(
+        ctx,
+        `is in several regions (${account.regions.join(', ')}); say which with region: <one of them>`,
+        [...path, 'account'],
+      );
+      return;
+    }
     const region = typeof where.region === 'string' ? where.region : defaultRegion(view, account);
     if (!account.regions.includes(region)) {
       const declareAt = account.home ? 'aws.regions' : `aws.accounts[${account.index}].regions`;
       issue(
         ctx,
         `is not one of account ${account.accountId}'s regions (${account.regions.join(', ')}); add it to ${declareAt}`,
-        [...path, where.region === undefined ? 'account' : 'region'],
-        where.region !== undefined,
+        [...path, 'region'],
       );
     }
   };

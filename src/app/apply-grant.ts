@@ -55,10 +55,13 @@ export async function applyGrant(
   );
   if (!rendered.ok) return fail(deps, grant, policyArn, describePolicyError(rendered.error));
 
+  // What was being done when AWS refused, for the reason people read (AWS's own words go to the log only).
+  let step = 'check the access role can take the grant';
   try {
     const refusal = await admissionProblem(deps, grant, target, policyArn);
     if (refusal) return fail(deps, grant, policyArn, refusal);
     const access = accessFor(deps, grant);
+    step = 'create the grant policy';
     const created = await access.createPolicy({
       name: policyName(grant.id),
       path: POLICY_PATH,
@@ -66,13 +69,16 @@ export async function applyGrant(
       document: rendered.value,
       tags: { 'keyturn:grant': grant.id, 'keyturn:target': grant.target },
     });
+    step = `attach the grant policy to ${describePrincipal(grant.principal)}`;
     await access.attachPolicy(grant.principal, created.arn);
+    step = `tag ${describePrincipal(grant.principal)} ${RUN_AS_TAG}=${target.runAs}`;
     if (target.runAs) await access.setRunAs(grant.principal, target.runAs);
+    step = 'check the access is in effect';
     const notReady = await waitUntilAllowed(deps, grant, target);
     if (notReady !== undefined) return fail(deps, grant, policyArn, notReady);
   } catch (error) {
     deps.logger.error({ grantId: grant.id, err: describeError(error) }, 'applying grant failed');
-    return fail(deps, grant, policyArn, `AWS refused a step: ${describeError(error)}`);
+    return fail(deps, grant, policyArn, refusedStep(step, error));
   }
 
   return decideAndSave(
@@ -268,6 +274,34 @@ async function compensate(
   const runAs = deps.config.targets[grant.target]?.runAs;
   if (runAs) await clearRunAsUnlessNeeded(deps, { ...grant, runAsSet: runAs });
   deps.logger.info({ grantId: grant.id, policyArn }, 'removed what the failed grant created');
+}
+
+const RUN_AS_TAG = 'SSMSessionRunAs';
+
+/**
+ * Why the grant failed, in Keyturn's words: the step, AWS's error code and what it usually means. The
+ * SDK's message (request ids, ARNs, quota names) stays in the log, so a DM or audit line never carries it.
+ */
+function refusedStep(step: string, error: unknown): string {
+  const code = error instanceof AccessControlError ? error.code : undefined;
+  const what = `AWS refused a step: Keyturn could not ${step}`;
+  switch (code) {
+    case undefined:
+      return `${what} (an unexpected error); Keyturn's log has the details`;
+    case 'AccountUnreachable':
+      // Keyturn's own sentence (src/adapters/aws/assumed-role-credentials.ts): which role, what to check.
+      return `${what} because ${lowerFirst((error as Error).message)}`;
+    case 'LimitExceeded':
+      return `${what} (LimitExceeded: an IAM quota is reached, such as managed policies per role); Keyturn's log has IAM's answer`;
+    case 'AccessDenied':
+      return `${what} (AccessDenied: Keyturn's role, an SCP or a permissions boundary does not allow it); Keyturn's log has IAM's answer`;
+    default:
+      return `${what} (${code}${error instanceof AccessControlError && error.transient ? ', which may pass: request again' : ''}); Keyturn's log has IAM's answer`;
+  }
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 function describeError(error: unknown): string {

@@ -11,6 +11,7 @@ import { POLICY_PATH, policyName } from '../../../src/domain/policy';
 import type { PolicyDocument } from '../../../src/domain/policy-document';
 import type { Principal } from '../../../src/domain/principal';
 import type { Target } from '../../../src/domain/target';
+import { AccessControlError } from '../../../src/ports/access-control';
 import {
   onePlace,
   ManualClock,
@@ -301,7 +302,10 @@ describe('applyGrant: AWS refusing a step', () => {
 
     expect(await applyGrant(s.deps, 'g1')).toBe('failed');
 
-    await expectFailedAndClean(s, /AWS refused a step: LimitExceeded/);
+    await expectFailedAndClean(
+      s,
+      /^AWS refused a step: Keyturn could not attach the grant policy to access role keyturn-u0alice \(LimitExceeded: an IAM quota is reached/,
+    );
     expect(s.answers).toEqual([
       { op: 'createPolicy', answer: { arn: s.arn, created: true } },
       { op: 'detachPolicy', answer: 'already-gone' },
@@ -315,7 +319,10 @@ describe('applyGrant: AWS refusing a step', () => {
 
     expect(await applyGrant(s.deps, 'g1')).toBe('failed');
 
-    await expectFailedAndClean(s, /AWS refused a step: Throttling/);
+    await expectFailedAndClean(
+      s,
+      /^AWS refused a step: Keyturn could not create the grant policy \(Throttling\)/,
+    );
     expect(ops(s.account)).not.toContain('attachPolicy');
     expect(s.answers.map((a) => a.answer)).toEqual(['already-gone', 'already-gone']);
   });
@@ -327,6 +334,43 @@ describe('applyGrant: AWS refusing a step', () => {
     expect(await applyGrant(s.deps, 'g1')).toBe('failed');
 
     await expectFailedAndClean(s, /AccessDenied/);
+  });
+  it("says which step AWS refused in Keyturn's words, never AWS's message (request ids, ARNs)", async () => {
+    const s = await approved();
+    const { access } = answering(s.account, async (op) => {
+      if (op === 'attachPolicy')
+        throw new AccessControlError(
+          'AccessDenied',
+          'IAM AttachRolePolicy failed with AccessDenied: User: arn:aws:sts::123456789012:assumed-role/keyturn-prod/x is not authorized (Request ID: 5f1c-77aa)',
+        );
+    });
+
+    expect(await applyGrant({ ...s.deps, aws: onePlace({ access, fleet: s.account }) }, 'g1')).toBe('failed');
+
+    await expectFailedAndClean(
+      s,
+      /^AWS refused a step: Keyturn could not attach the grant policy to access role keyturn-u0alice \(AccessDenied: Keyturn's role, an SCP or a permissions boundary does not allow it\); Keyturn's log has IAM's answer$/,
+    );
+    expect((await stored(s.grants)).failureReason).not.toMatch(/Request ID|not authorized|assumed-role/);
+  });
+
+  it('says which member account could not be reached and what to check', async () => {
+    const s = await approved();
+    const { access } = answering(s.account, async (op) => {
+      if (op === 'createPolicy')
+        throw new AccessControlError(
+          'AccountUnreachable',
+          "Keyturn could not assume arn:aws:iam::444455556666:role/keyturn-grantor in account 444455556666 (AccessDenied); check that the grantor template is deployed there and trusts Keyturn's role",
+          { transient: true },
+        );
+    });
+
+    expect(await applyGrant({ ...s.deps, aws: onePlace({ access, fleet: s.account }) }, 'g1')).toBe('failed');
+
+    await expectFailedAndClean(
+      s,
+      /^AWS refused a step: Keyturn could not create the grant policy because keyturn could not assume arn:aws:iam::444455556666:role\/keyturn-grantor in account 444455556666 \(AccessDenied\); check that the grantor template is deployed there/,
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Config, SandboxNode } from '../../config/types';
 import { renderBoundary } from '../../domain/boundary';
+import type { PolicyDocument, PolicyStatement } from '../../domain/policy-document';
 import { describePlace, type Place, placeKey, samePlace } from '../../domain/place';
 import type { Principal } from '../../domain/principal';
 import type { AwsPlaces } from '../../ports/aws-places';
@@ -53,7 +54,7 @@ export class SimulatedOrganisation implements AwsPlaces {
       const isHome = served.accountId === config.aws.accountId;
       // A node naming no region is in Keyturn's own; a member account's first region stands in for it.
       const region = isHome ? config.aws.region : (served.regions[0] ?? config.aws.region);
-      const boundary = this.boundaryOf(served.accountId, region);
+      const boundary = this.boundaryOf(served.accountId);
       this.accounts.set(
         served.accountId,
         new SimulatedAccount({
@@ -171,12 +172,29 @@ export class SimulatedOrganisation implements AwsPlaces {
 
   /**
    * The access roles' permissions boundary in one account, as the deploy renders it there for the
-   * targets in that account; none when the account has no target (no grant can be made there).
+   * targets in that account, each in its own region; none when the account has no target (no grant can
+   * be made there). Rendered region by region and put together, so that a boundary rendered for one
+   * region (aws.region) still covers an account's every region.
    */
-  private boundaryOf(accountId: string, region: string) {
+  private boundaryOf(accountId: string): PolicyDocument | undefined {
     const targets = Object.values(this.config.targets).filter((t) => t.account === accountId);
-    if (targets.length === 0) return undefined;
-    const boundary = renderBoundary({ partition: this.config.aws.partition, accountId, region }, targets);
-    return boundary.ok ? boundary.value : undefined;
+    const statements: PolicyStatement[] = [];
+    const sids = new Set<string>();
+    for (const region of [...new Set(targets.map((t) => t.region))].sort()) {
+      const rendered = renderBoundary(
+        { partition: this.config.aws.partition, accountId, region },
+        targets.filter((t) => t.region === region),
+      );
+      if (!rendered.ok) return undefined;
+      for (const statement of rendered.value.Statement) {
+        if (statements.some((s) => JSON.stringify(s) === JSON.stringify(statement))) continue;
+        const sid = statement.Sid;
+        // Sids name one statement each: a region's own statement keeps its Sid with the region after it.
+        const unique = sid && sids.has(sid) ? `${sid}${region.replace(/-/g, '')}` : sid;
+        if (unique) sids.add(unique);
+        statements.push(unique ? { ...statement, Sid: unique } : statement);
+      }
+    }
+    return statements.length === 0 ? undefined : { Version: '2012-10-17', Statement: statements };
   }
 }

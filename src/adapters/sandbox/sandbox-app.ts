@@ -12,6 +12,7 @@ import { crossOriginProblem, isLoopbackHost, RequestRefused, tokenMatches } from
 import type { SandboxClock } from './sandbox-clock';
 import { sandboxNames, sandboxWorkspace } from './sandbox-workspace';
 import { type SandboxSessionEvent, startSessionEvent } from './session-event';
+import { sessionOwner } from './simulated-iam-evaluator';
 import type { SimulatedOrganisation } from './simulated-places';
 import { createSlackDriver, SLACKBOT } from './slack-driver';
 
@@ -100,6 +101,14 @@ export function createSandboxApp(
             .map((t) => t.name),
           // What IAM in the node's account would answer this person right now, from the policies attached there.
           decision: principal ? await opts.aws.evaluate(principal, node.id, now.toISOString()) : 'denied',
+          // Who IAM says is asking there: an access role is the person's own in each account.
+          ...(principal?.kind === 'access-role' &&
+            place && {
+              caller: sessionOwner(
+                { partition: opts.config.aws.partition, accountId: place.accountId },
+                principal,
+              ),
+            }),
         };
       }),
     );

@@ -22,6 +22,7 @@ import type { Deps } from '../app/deps';
 import { handleJob } from '../app/handle-job';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/types';
+import { accountLabel } from '../domain/place';
 import type { AwsPlaces } from '../ports/aws-places';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
@@ -253,6 +254,10 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
     const region = env.AWS_REGION ?? config.aws.region;
     const slackVia =
       mode === 'sandbox' ? 'sandbox Slack' : receiver ? 'Slack over HTTP' : 'Slack Socket Mode';
+    // The member accounts it serves, each with its regions: `factory (444455556666) in eu-central-1`.
+    const members = Object.values(config.aws.accounts)
+      .filter((a) => a.accountId !== config.aws.accountId)
+      .map((a) => `${accountLabel(a)} in ${a.regions.join(', ')}`);
     logger.info(
       {
         mode,
@@ -262,7 +267,7 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
         table: storage.description,
         slackApiUrl,
       },
-      `keyturn ${mode} mode: ${slackVia}, AWS account ${config.aws.accountId}${mode === 'sandbox' ? ' (simulated)' : ''} in ${region}, ${storage.description}; ${routes.sandboxPage ? `open ${url.replace('127.0.0.1', 'localhost')}` : `listening on ${url}`}`,
+      `keyturn ${mode} mode: ${slackVia}, AWS account ${config.aws.accountId}${mode === 'sandbox' ? ' (simulated)' : ''} in ${region}${members.length > 0 ? ` and ${members.join(', ')}` : ''}, ${storage.description}; ${routes.sandboxPage ? `open ${url.replace('127.0.0.1', 'localhost')}` : `listening on ${url}`}`,
     );
     return {
       mode,

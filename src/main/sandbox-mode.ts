@@ -6,7 +6,7 @@ import type { FakeSlackApi } from '../adapters/sandbox/fake-slack-api';
 import { createSandboxApp, type SandboxAppOptions } from '../adapters/sandbox/sandbox-app';
 import type { SandboxClock } from '../adapters/sandbox/sandbox-clock';
 import { keepSnapshots, readSnapshot, type SandboxSnapshot } from '../adapters/sandbox/sandbox-snapshot';
-import type { SimulatedAccount } from '../adapters/sandbox/simulated-account';
+import type { SimulatedOrganisation } from '../adapters/sandbox/simulated-places';
 import type { Deps } from '../app/deps';
 import { postDigest } from '../app/post-digest';
 import { recordSessionEvent } from '../app/record-session-event';
@@ -25,7 +25,8 @@ export type SandboxSchedule = ((moved: { from: Date; to: Date }) => Promise<void
 export interface SandboxPageOptions {
   deps: Deps;
   slack: FakeSlackApi;
-  account: SimulatedAccount;
+  /** The simulated accounts and regions (deps.aws). */
+  aws: SimulatedOrganisation;
   clock: SandboxClock;
   url: () => string;
   signingSecret: string;
@@ -55,17 +56,17 @@ export function mountSandboxPage(opts: SandboxPageOptions): {
   handle: ReturnType<typeof createSandboxApp>;
   close: () => Promise<void>;
 } {
-  const { deps, slack, account, clock } = opts;
-  const take = (): SandboxSnapshot => ({
-    version: 1,
-    clockOffsetMs: clock.offsetMs,
-    slack: slack.snapshot(),
-    account: account.snapshot(),
-  });
+  const { deps, slack, aws, clock } = opts;
+  const home = deps.config.aws.accountId;
+  const take = (): SandboxSnapshot => {
+    const { [home]: account, ...members } = aws.snapshot();
+    if (!account) throw new Error('the simulated organisation has no home account');
+    return { version: 1, clockOffsetMs: clock.offsetMs, slack: slack.snapshot(), account, members };
+  };
   const saved = opts.snapshotFile ? readSnapshot(opts.snapshotFile, deps.logger) : undefined;
   if (saved) {
     slack.restore(saved.slack);
-    account.restore(saved.account);
+    aws.restore({ ...saved.members, [home]: saved.account });
     clock.advance(Math.max(0, saved.clockOffsetMs));
     deps.logger.info(
       { file: opts.snapshotFile },
@@ -80,7 +81,7 @@ export function mountSandboxPage(opts: SandboxPageOptions): {
   const handle = createSandboxApp({
     config: deps.config,
     slack,
-    account,
+    aws,
     clock,
     botUrl: opts.url,
     signingSecret: opts.signingSecret,
@@ -104,7 +105,7 @@ export function mountSandboxPage(opts: SandboxPageOptions): {
       await opts.idle();
       await opts.resetStorage();
       slack.restore();
-      account.restore();
+      aws.restore();
       clock.reset();
       snapshots?.save();
     },

@@ -1,4 +1,3 @@
-import { renderBoundary } from '../domain/boundary';
 import { botIdentity } from './bot-identity';
 import { SLACK_RETRIES } from './slack-retries';
 import { randomBytes } from 'node:crypto';
@@ -14,9 +13,8 @@ import { InProcessQueue } from '../adapters/memory/in-process-queue';
 import { FakeSlackApi } from '../adapters/sandbox/fake-slack-api';
 import { SandboxClock } from '../adapters/sandbox/sandbox-clock';
 import { sandboxWorkspace } from '../adapters/sandbox/sandbox-workspace';
-import { SimulatedAccount } from '../adapters/sandbox/simulated-account';
-import { simulatedPlaces } from '../adapters/sandbox/simulated-places';
-import { SimulatedRunCommand } from '../adapters/sandbox/simulated-run-command';
+import type { SimulatedAccount } from '../adapters/sandbox/simulated-account';
+import { SimulatedOrganisation } from '../adapters/sandbox/simulated-places';
 import { registerListeners } from '../adapters/slack/listeners';
 import { createSlackChat } from '../adapters/slack/slack-chat';
 import { systemClock } from '../adapters/system-clock';
@@ -24,6 +22,7 @@ import type { Deps } from '../app/deps';
 import { handleJob } from '../app/handle-job';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/types';
+import { accountLabel } from '../domain/place';
 import type { AwsPlaces } from '../ports/aws-places';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
@@ -81,7 +80,8 @@ export interface RunningKeyturn {
   url: string;
   deps: Deps;
   queue: InProcessQueue;
-  /** Sandbox only: the simulated AWS account and the in-memory Slack. */
+  /** Sandbox only: the simulated AWS organisation, its home account (Keyturn's own), and the in-memory Slack. */
+  organisation?: SimulatedOrganisation;
   account?: SimulatedAccount;
   slack?: FakeSlackApi;
   close(): Promise<void>;
@@ -155,18 +155,12 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
     if (opts.stateDir) secureStateDir(opts.stateDir);
 
     let aws: AwsPlaces;
-    let account: SimulatedAccount | undefined;
+    let organisation: SimulatedOrganisation | undefined;
     if (mode === 'sandbox') {
-      // The deploy's boundary and trust policies, evaluated: the sandbox shows what the access roles allow.
-      const boundary = renderBoundary(config.aws, Object.values(config.targets));
-      account = new SimulatedAccount({
-        ...config.aws,
-        ...(boundary.ok && { boundary: boundary.value }),
-        people: Object.values(config.people),
-        nodes: [...config.sandbox.fleet],
-        clock,
-      });
-      aws = simulatedPlaces(account, new SimulatedRunCommand({ nodes: config.sandbox.fleet, clock }));
+      // Every declared account, each with the deploy's boundary and trust policies evaluated: the sandbox
+      // shows what the access roles allow, account by account, region by region.
+      organisation = new SimulatedOrganisation({ config, clock });
+      aws = organisation;
     } else {
       // Local mode is also the worker: each account's quotas are read as its adapter is built, off the
       // approval path (issue 13); Keyturn's own account's now.
@@ -231,11 +225,11 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
     const deps = opts.instrument ? opts.instrument(built) : built;
     registerListeners(app, deps);
     queue.start((job) => handleJob(deps, job));
-    if (routes.sandboxSlack && account && sandboxClock) {
+    if (routes.sandboxSlack && organisation && sandboxClock) {
       const page = mountSandboxPage({
         deps,
         slack: routes.sandboxSlack,
-        account,
+        aws: organisation,
         clock: sandboxClock,
         url: () => url,
         signingSecret,
@@ -260,6 +254,10 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
     const region = env.AWS_REGION ?? config.aws.region;
     const slackVia =
       mode === 'sandbox' ? 'sandbox Slack' : receiver ? 'Slack over HTTP' : 'Slack Socket Mode';
+    // The member accounts it serves, each with its regions: `factory (444455556666) in eu-central-1`.
+    const members = Object.values(config.aws.accounts)
+      .filter((a) => a.accountId !== config.aws.accountId)
+      .map((a) => `${accountLabel(a)} in ${a.regions.join(', ')}`);
     logger.info(
       {
         mode,
@@ -269,14 +267,14 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
         table: storage.description,
         slackApiUrl,
       },
-      `keyturn ${mode} mode: ${slackVia}, AWS account ${config.aws.accountId}${mode === 'sandbox' ? ' (simulated)' : ''} in ${region}, ${storage.description}; ${routes.sandboxPage ? `open ${url.replace('127.0.0.1', 'localhost')}` : `listening on ${url}`}`,
+      `keyturn ${mode} mode: ${slackVia}, AWS account ${config.aws.accountId}${mode === 'sandbox' ? ' (simulated)' : ''} in ${region}${members.length > 0 ? ` and ${members.join(', ')}` : ''}, ${storage.description}; ${routes.sandboxPage ? `open ${url.replace('127.0.0.1', 'localhost')}` : `listening on ${url}`}`,
     );
     return {
       mode,
       url,
       deps,
       queue,
-      ...(account ? { account } : {}),
+      ...(organisation ? { organisation, account: organisation.home } : {}),
       ...(routes.sandboxSlack ? { slack: routes.sandboxSlack } : {}),
       close: () => closeAll(closers),
     };

@@ -140,6 +140,16 @@ export class SandboxPage {
     return this.page.locator(`#nodes [data-node-id="${id}"]`);
   }
 
+  /** Where the account panel says the node is: `factory (444455556666), eu-central-1`. */
+  async whereIs(id: string): Promise<string | null> {
+    return this.node(id).getAttribute('data-where');
+  }
+
+  /** The account panel's place headings, in order: the fleet is listed account by account, region by region. */
+  async places(): Promise<string[]> {
+    return this.page.locator('#nodes li.place').allTextContents();
+  }
+
   async decisionOn(id: string): Promise<string | null> {
     return this.node(id).getAttribute('data-decision');
   }

@@ -7,6 +7,11 @@ import { ARTIFACTS, BROWSER_TIME_ZONE, openSandbox, REPO, SandboxPage } from './
 const RASPI_1 = 'mi-0a1b2c3d4e5f60001';
 const RASPI_2 = 'mi-0a1b2c3d4e5f60002';
 const WEB_1 = 'i-0123456789abcdef0';
+// The factory line: in keyturn.example.yml's member account, in another region.
+const FACTORY_PI_1 = 'mi-0f1e2d3c4b5a60001';
+const FACTORY_PI_2 = 'mi-0f1e2d3c4b5a60002';
+const HOME = '123456789012, ap-northeast-1';
+const FACTORY = 'factory (444455556666), eu-central-1';
 
 // A browser, a server and a few sweeps: well past jest's 5 s default (a project option cannot set it).
 jest.setTimeout(60_000);
@@ -52,6 +57,11 @@ describe('the sandbox story, through the page', () => {
     await ui.open('ops');
     expect(await ui.decisionOn(RASPI_1)).toBe('denied');
     expect(await ui.decisionOn(WEB_1)).toBe('denied');
+    expect(await ui.decisionOn(FACTORY_PI_1)).toBe('denied');
+    // The organisation: Keyturn's own account in Tokyo, and the factory's member account in Frankfurt.
+    expect(await ui.places()).toEqual([HOME, FACTORY]);
+    expect(await ui.whereIs(RASPI_1)).toBe(HOME);
+    expect(await ui.whereIs(FACTORY_PI_1)).toBe(FACTORY);
     const out = await ui.startSession(RASPI_1);
     expect(out).toContain('AccessDeniedException');
     expect(out).toContain(
@@ -230,5 +240,47 @@ describe('the sandbox story, through the page', () => {
     expect(text).toMatch(/Sessions:\s*1/);
     expect(text).toMatch(/Run Command:\s*1 run/);
     await ui.screenshot('digest');
+  });
+
+  it('in the member account and another region: alice asks for factory-pi, carol approves, and IAM there allows the factory line only', async () => {
+    await ui.as('U0ALICE');
+    await ui.open('ops');
+    const acks = ui.page.locator('#messages .message').filter({ hasText: /Request\s*[a-z0-9]+\s*sent/ });
+    const earlier = await acks.count();
+    await ui.type('/access factory-pi 1h recalibrate the Frankfurt line');
+    // The ops channel still shows the prod-raspi acknowledgement: this one is the next.
+    const reply = acks.nth(earlier);
+    await reply.waitFor();
+    const factoryGrant = /Request\s*([a-z0-9]+)\s*sent/.exec((await reply.textContent()) ?? '')?.[1] ?? '';
+    expect(factoryGrant).not.toBe('');
+
+    await ui.as('U0CAROL');
+    await ui.open('ops-approvals');
+    const card = await ui.message(`Access request ${factoryGrant}`);
+    expect(await card.textContent()).toContain('factory-pi');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await ui.page
+      .locator('#messages .message')
+      .filter({ hasText: `Access request ${factoryGrant}` })
+      .filter({ hasText: 'Active until' })
+      .waitFor();
+    const grant = await keyturn.deps.grants.get(factoryGrant);
+    expect(grant).toMatchObject({ status: 'active', account: '444455556666', region: 'eu-central-1' });
+
+    await ui.as('U0ALICE');
+    await ui.open('keyturn');
+    await ui.message(/factory-pi.*is ready/);
+    await ui.waitForDecision(FACTORY_PI_1, 'allowed');
+    expect(await ui.decisionOn(FACTORY_PI_2)).toBe('allowed');
+    // The grant is in the factory's account: nothing in Keyturn's own account allows her anything.
+    expect(await ui.decisionOn(RASPI_1)).toBe('denied');
+    expect(await ui.decisionOn(WEB_1)).toBe('denied');
+    const session = await ui.startSession(FACTORY_PI_2);
+    expect(session).toContain('--region eu-central-1');
+    expect(session).toMatch(/Starting session with SessionId: alice-[0-9a-f]+/);
+    const open = ui.page.locator('#sessions [data-session-id]').filter({ hasText: 'factory-pi-2' });
+    await open.waitFor();
+    expect(await open.textContent()).toContain(FACTORY);
+    await ui.screenshot('factory-allowed');
   });
 });

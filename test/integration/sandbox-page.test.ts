@@ -22,6 +22,9 @@ const config = loadConfig({
 // keyturn.example.yml maps alice to her access role (src/domain/person.ts).
 const ALICE = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' } as const;
 const RASPI_1 = 'mi-0a1b2c3d4e5f60001';
+// keyturn.example.yml's member account and its factory line, in another region.
+const FACTORY = '444455556666';
+const FACTORY_PI_1 = 'mi-0f1e2d3c4b5a60001';
 
 interface PageState {
   now: string;
@@ -30,8 +33,16 @@ interface PageState {
   dm: string;
   messages: PostedMessage[];
   modal: { id: string; view: Record<string, unknown> } | null;
-  nodes: { id: string; decision: string; targets: string[] }[];
-  sessions: { id: string; target: string }[];
+  nodes: {
+    id: string;
+    decision: string;
+    targets: string[];
+    account: string;
+    region: string;
+    where: string;
+  }[];
+  sessions: { id: string; target: string; owner: string; where: string }[];
+  targets: { name: string; where: string }[];
   commands: string[];
 }
 
@@ -265,6 +276,66 @@ describe('the sandbox page and its API', () => {
     expect(k.account?.sessionHistory()).toHaveLength(1);
   });
 
+  it('two accounts, two regions: a factory-pi grant is made in the member account and reaches its nodes only', async () => {
+    const before = await api.state('U0ALICE');
+    expect(before.nodes.find((n) => n.id === FACTORY_PI_1)).toMatchObject({
+      account: FACTORY,
+      region: 'eu-central-1',
+      where: `factory (${FACTORY}), eu-central-1`,
+      targets: ['factory-pi'],
+      decision: 'denied',
+    });
+    expect(before.nodes.find((n) => n.id === RASPI_1)).toMatchObject({
+      account: '123456789012',
+      region: 'ap-northeast-1',
+      where: '123456789012, ap-northeast-1',
+      targets: ['prod-raspi'],
+    });
+    expect(before.targets.find((t) => t.name === 'factory-pi')?.where).toBe(
+      `factory (${FACTORY}), eu-central-1`,
+    );
+
+    await api.command('U0ALICE', '/access factory-pi 1h recalibrate the line');
+    const card = await api.card();
+    await api.click('U0CAROL', card, ACTION_APPROVE);
+    expect(text(await api.card())).toContain('Active');
+
+    // The policy is in the member account's IAM; the home account has none.
+    const factory = k.organisation?.access(FACTORY);
+    expect(factory?.attachedPolicies(ALICE)).toHaveLength(1);
+    expect(factory?.policyArns()[0]).toMatch(new RegExp(`^arn:aws:iam::${FACTORY}:policy/`));
+    expect(k.account?.attachedPolicies(ALICE)).toEqual([]);
+    const alice = await api.state('U0ALICE');
+    const decisions = Object.fromEntries(alice.nodes.map((n) => [n.id, n.decision]));
+    expect(decisions[FACTORY_PI_1]).toBe('allowed');
+    expect(decisions[RASPI_1]).toBe('denied');
+
+    const started = await api.call('session/start', { user: 'U0ALICE', nodeId: FACTORY_PI_1 });
+    expect(started.body).toMatchObject({
+      ok: true,
+      session: { owner: `arn:aws:sts::${FACTORY}:assumed-role/keyturn-u0alice/alice` },
+    });
+    expect((await api.call('session/start', { user: 'U0ALICE', nodeId: RASPI_1 })).body).toEqual({
+      ok: false,
+      reason: 'access-denied',
+    });
+    const [session] = (await api.state('U0ALICE')).sessions;
+    expect(session?.where).toBe(`factory (${FACTORY}), eu-central-1`);
+    // The session event came from the member account and region: its node is looked up there, by name.
+    expect((await k.deps.sessions.get(session?.id ?? ''))?.node).toEqual({
+      id: FACTORY_PI_1,
+      name: 'factory-pi-1',
+    });
+
+    // At expiry the sweeper ends the grant where it is: policy gone and session ended in the member account.
+    await api.call('clock', { advanceMs: 61 * 60_000 });
+    expect(text(await api.card())).toContain('Expired');
+    expect(factory?.attachedPolicies(ALICE)).toEqual([]);
+    expect(factory?.policyArns()).toEqual([]);
+    expect(factory?.sessionHistory().map((s) => s.id)).toEqual([session?.id]);
+    expect((await api.state('U0ALICE')).sessions).toEqual([]);
+  });
+
   it('a person the config does not map cannot start sessions', async () => {
     const res = await api.call('session/start', { user: 'U0NOBODY', nodeId: RASPI_1 });
     expect(res.status).toBe(400);
@@ -367,10 +438,15 @@ describe('sandbox state on disk', () => {
     await api.click('U0CAROL', await api.card(), ACTION_APPROVE);
     expect(text(await api.card())).toContain('Active');
     expect(await k.account?.evaluate(ALICE, RASPI_1)).toBe('allowed');
+    // And one in the member account, whose IAM is saved with the home account's.
+    await api.command('U0ALICE', '/access factory-pi 1h recalibrate the line');
+    await api.click('U0CAROL', await api.card(), ACTION_APPROVE);
+    expect(await k.organisation?.evaluate(ALICE, FACTORY_PI_1)).toBe('allowed');
     await k.close();
 
     k = await start({ stateDir });
     expect(await k.account?.evaluate(ALICE, RASPI_1)).toBe('allowed');
+    expect(await k.organisation?.evaluate(ALICE, FACTORY_PI_1)).toBe('allowed');
     await k.close();
 
     k = await start({ stateDir, reset: true });
@@ -378,6 +454,7 @@ describe('sandbox state on disk', () => {
     expect(await k.deps.grants.get(grantId)).toBeUndefined();
     expect((await api.state('U0ALICE')).messages).toEqual([]);
     expect(await k.account?.evaluate(ALICE, RASPI_1)).toBe('denied');
+    expect(await k.organisation?.evaluate(ALICE, FACTORY_PI_1)).toBe('denied');
     await k.close();
   });
 });

@@ -12,7 +12,8 @@ import { crossOriginProblem, isLoopbackHost, RequestRefused, tokenMatches } from
 import type { SandboxClock } from './sandbox-clock';
 import { sandboxNames, sandboxWorkspace } from './sandbox-workspace';
 import { type SandboxSessionEvent, startSessionEvent } from './session-event';
-import type { SimulatedAccount } from './simulated-account';
+import { sessionOwner } from './simulated-iam-evaluator';
+import type { SimulatedOrganisation } from './simulated-places';
 import { createSlackDriver, SLACKBOT } from './slack-driver';
 
 /** The longest jump the clock control accepts: a week covers every duration, warning, lapse and digest. */
@@ -23,7 +24,8 @@ export const PAGE_TOKEN_HEADER = 'x-keyturn-page-token';
 export interface SandboxAppOptions {
   config: Config;
   slack: FakeSlackApi;
-  account: SimulatedAccount;
+  /** The simulated AWS accounts and regions the fleet's nodes are in. */
+  aws: SimulatedOrganisation;
   clock: SandboxClock;
   /** This server's own base URL: the page's requests go to `<botUrl>/slack/events` over loopback. */
   botUrl: () => string;
@@ -77,17 +79,38 @@ export function createSandboxApp(
     const principal = principalOfUser(opts.config.people, user);
     const now = opts.clock.now();
     const nodes = await Promise.all(
-      opts.config.sandbox.fleet.map(async (node) => ({
-        id: node.id,
-        name: node.name,
-        tags: node.tags,
-        ping: node.ping,
-        targets: Object.values(opts.config.targets)
-          .filter((t) => Object.entries(t.tags).every(([k, v]) => node.tags[k] === v))
-          .map((t) => t.name),
-        // What IAM would answer this person right now, from the policies attached to them.
-        decision: principal ? await opts.account.evaluate(principal, node.id, now.toISOString()) : 'denied',
-      })),
+      opts.config.sandbox.fleet.map(async (node) => {
+        const place = opts.aws.placeOfNode(node.id);
+        return {
+          id: node.id,
+          name: node.name,
+          tags: node.tags,
+          ping: node.ping,
+          // Where the node is: its account (alias when configured) and region.
+          account: place?.accountId ?? '',
+          region: place?.region ?? '',
+          where: place ? opts.aws.describe(place) : '',
+          // A target reaches the nodes with its tags in its own account and region only.
+          targets: Object.values(opts.config.targets)
+            .filter(
+              (t) =>
+                t.account === place?.accountId &&
+                t.region === place.region &&
+                Object.entries(t.tags).every(([k, v]) => node.tags[k] === v),
+            )
+            .map((t) => t.name),
+          // What IAM in the node's account would answer this person right now, from the policies attached there.
+          decision: principal ? await opts.aws.evaluate(principal, node.id, now.toISOString()) : 'denied',
+          // Who IAM says is asking there: an access role is the person's own in each account.
+          ...(principal?.kind === 'access-role' &&
+            place && {
+              caller: sessionOwner(
+                { partition: opts.config.aws.partition, accountId: place.accountId },
+                principal,
+              ),
+            }),
+        };
+      }),
     );
     const modal = slack.openModal(user);
     return {
@@ -99,7 +122,11 @@ export function createSandboxApp(
       channels: workspace.channels,
       names,
       commands: opts.commands,
-      targets: Object.values(opts.config.targets).map((t) => ({ name: t.name, description: t.description })),
+      targets: Object.values(opts.config.targets).map((t) => ({
+        name: t.name,
+        description: t.description,
+        where: opts.aws.describe({ accountId: t.account, region: t.region }),
+      })),
       snippets: Object.values(opts.config.snippets).map((s) => ({
         name: s.name,
         description: s.description,
@@ -110,9 +137,19 @@ export function createSandboxApp(
       // The person's Home tab as Keyturn last published it (views.publish), or null before it did.
       home: opts.slack.homes.get(user) ?? null,
       nodes,
-      sessions: principal ? opts.account.openSessionsOf(principal) : [],
+      sessions: (principal ? opts.aws.openSessionsOf(principal) : []).map((s) => ({
+        ...s,
+        where: opts.aws.describe(s),
+      })),
+      // Keyturn's own account and region, then every account it serves with its regions.
       region: opts.config.aws.region,
       account: opts.config.aws.accountId,
+      accounts: Object.values(opts.config.aws.accounts).map((a) => ({
+        accountId: a.accountId,
+        ...(a.alias !== undefined && { alias: a.alias }),
+        regions: a.regions,
+        home: a.accountId === opts.config.aws.accountId,
+      })),
     };
   }
 
@@ -121,9 +158,12 @@ export function createSandboxApp(
     const principal = principalOf(user);
     const nodeId = typeof body.nodeId === 'string' ? body.nodeId : '';
     const kind = body.document === 'ssh' || body.document === 'port-forward' ? body.document : 'shell';
-    const outcome = await opts.account.startSession(principal, nodeId, SESSION_DOCUMENTS[kind]);
+    const outcome = await opts.aws.startSession(principal, nodeId, SESSION_DOCUMENTS[kind]);
     if (!outcome.ok) return { ok: false, reason: outcome.reason };
-    await opts.onSessionEvent?.(startSessionEvent(outcome.session, opts.clock.now().toISOString()));
+    const place = opts.aws.placeOfNode(nodeId);
+    // A session started is on a known node, so `place` is set; CloudTrail records it in that account and region.
+    if (place)
+      await opts.onSessionEvent?.(startSessionEvent(outcome.session, place, opts.clock.now().toISOString()));
     await opts.settle();
     return { ok: true, session: outcome.session };
   }
@@ -132,10 +172,10 @@ export function createSandboxApp(
     const user = requirePerson(body);
     const principal = principalOf(user);
     const id = typeof body.sessionId === 'string' ? body.sessionId : '';
-    if (!opts.account.openSessionsOf(principal).some((s) => s.id === id))
+    if (!opts.aws.openSessionsOf(principal).some((s) => s.id === id))
       throw new RequestRefused(404, 'no such open session of yours');
     // Typing `exit` makes no API call, so CloudTrail says nothing (FACTS.md): only DescribeSessions can tell.
-    opts.account.exitSession(id);
+    opts.aws.exitSession(id);
     return { ok: true };
   }
 

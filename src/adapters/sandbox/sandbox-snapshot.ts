@@ -6,14 +6,17 @@ import type { SimulatedAccountState } from './simulated-account';
 
 /**
  * What the sandbox keeps besides the grants (those live in dynalite's own files next to it): the
- * Slack messages, the simulated account's policies and sessions, and how far the clock was moved.
+ * Slack messages, the simulated accounts' policies and sessions, and how far the clock was moved.
  * Saved together so that a restarted sandbox shows cards whose grants and policies still exist.
  */
 export interface SandboxSnapshot {
   version: 1;
   clockOffsetMs: number;
   slack: FakeSlackState;
+  /** Keyturn's own (home) account's IAM and sessions. */
   account: SimulatedAccountState;
+  /** Each member account's, by account id; absent in snapshots saved before the sandbox had member accounts. */
+  members?: Record<string, SimulatedAccountState>;
 }
 
 /** The snapshot in `file`, or undefined when there is none or it cannot be read (then the sandbox starts clean). */

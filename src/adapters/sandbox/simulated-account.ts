@@ -58,7 +58,13 @@ export type StartSessionOutcome =
 
 export interface SimulatedAccountOptions {
   accountId: string;
+  /** The region of nodes that name none (the home account's: Keyturn's own region). */
   region: string;
+  /**
+   * Where the people's own identities are (Keyturn's home account): an access role in a member account
+   * trusts its person there. Absent: this account.
+   */
+  homeAccountId?: string;
   /** Derived from the region when absent. */
   partition?: Partition;
   /** The access roles' permissions boundary (src/domain/boundary.ts); it caps every access role's policies. */
@@ -68,6 +74,7 @@ export interface SimulatedAccountOptions {
    * they would from their own IAM user, Identity Center session or shared role.
    */
   people?: readonly Person[];
+  /** This account's nodes, in any of its regions (a node without `region` is in `region`). */
   nodes: readonly SandboxNode[];
   clock: Clock;
   /** Managed policies one user or role may hold; IAM's default is 10. */
@@ -100,6 +107,7 @@ export class SimulatedAccount implements AccessControl, Fleet {
   readonly calls: SimulatedCall[] = [];
 
   private readonly account: AwsAccount;
+  private readonly home: AwsAccount;
   private readonly region: string;
   private readonly boundary: PolicyDocument | undefined;
   private readonly people: ReadonlyMap<string, Person>;
@@ -116,6 +124,7 @@ export class SimulatedAccount implements AccessControl, Fleet {
   constructor(opts: SimulatedAccountOptions) {
     this.region = opts.region;
     this.account = { accountId: opts.accountId, partition: opts.partition ?? partitionOfRegion(opts.region) };
+    this.home = { ...this.account, accountId: opts.homeAccountId ?? opts.accountId };
     this.boundary = opts.boundary;
     this.people = new Map((opts.people ?? []).map((p) => [accessRoleName(p.user), p]));
     this.nodes = opts.nodes;
@@ -165,12 +174,12 @@ export class SimulatedAccount implements AccessControl, Fleet {
     const at = this.clock.now().toISOString();
     const onNode = await this.decide(principal, {
       action: 'ssm:StartSession',
-      resource: nodeArn({ ...this.account, region: this.region }, node.id),
+      resource: nodeArn({ ...this.account, region: this.regionOf(node) }, node.id),
       context: { ...tagContext(node.tags), 'aws:CurrentTime': at },
     });
     const onDocument = await this.decide(principal, {
       action: 'ssm:StartSession',
-      resource: `arn:${this.account.partition}:ssm:${this.region}:${this.account.accountId}:document/${document}`,
+      resource: `arn:${this.account.partition}:ssm:${this.regionOf(node)}:${this.account.accountId}:document/${document}`,
       context: { 'aws:CurrentTime': at },
     });
     if (onNode !== 'allowed' || onDocument !== 'allowed') return { ok: false, reason: 'access-denied' };
@@ -247,7 +256,7 @@ export class SimulatedAccount implements AccessControl, Fleet {
     if (!node) return 'denied';
     return this.decide(principal, {
       action: 'ssm:StartSession',
-      resource: nodeArn({ ...this.account, region: this.region }, node.id),
+      resource: nodeArn({ ...this.account, region: this.regionOf(node) }, node.id),
       context: { ...tagContext(node.tags), 'aws:CurrentTime': at },
     });
   }
@@ -365,12 +374,37 @@ export class SimulatedAccount implements AccessControl, Fleet {
   }
 
   // ---- Fleet ---------------------------------------------------------------------------------
+  // The account itself answers for all its regions (tests of one region); `fleetIn` for one region, as
+  // Systems Manager is regional: its nodes, and the sessions on them.
+
+  /** The account's Systems Manager in one region: only that region's nodes and the sessions on them. */
+  fleetIn(region: string): Fleet & Pick<SimulatedAccount, 'sessionsSince'> {
+    const here = (s: SessionInfo) => this.regionOfNode(s.target) === region;
+    return {
+      nodesTagged: async (tags) => {
+        this.begin('nodesTagged', [tags]);
+        return this.tagged(tags, region);
+      },
+      activeSessions: async () => {
+        this.begin('activeSessions', []);
+        return this.sessions.active().filter(here);
+      },
+      terminateSession: async (sessionId) => {
+        this.begin('terminateSession', [sessionId]);
+        // Another region's session is an unknown id here: TerminateSession reports success and does nothing.
+        if (this.sessions.active().some((s) => s.id === sessionId && here(s)))
+          this.sessions.terminate(sessionId);
+      },
+      sessionsSince: async (afterIso) => {
+        this.begin('sessionsSince', [afterIso]);
+        return this.sessions.endedSince(afterIso).filter(here);
+      },
+    };
+  }
 
   async nodesTagged(tags: Readonly<Record<string, string>>): Promise<ManagedNode[]> {
     this.begin('nodesTagged', [tags]);
-    return this.nodes
-      .filter((n) => Object.entries(tags).every(([k, v]) => n.tags[k] === v))
-      .map((n) => ({ id: n.id, name: n.name, ping: n.ping }));
+    return this.tagged(tags);
   }
 
   async activeSessions(): Promise<SessionInfo[]> {
@@ -390,7 +424,29 @@ export class SimulatedAccount implements AccessControl, Fleet {
     return this.sessions.endedSince(afterIso);
   }
 
+  /** Whether a node of this account has this id. */
+  hasNode(nodeId: string): boolean {
+    return this.nodes.some((n) => n.id === nodeId);
+  }
+
   // ---- internals -----------------------------------------------------------------------------
+
+  private regionOf(node: SandboxNode): string {
+    return node.region ?? this.region;
+  }
+
+  /** The region of the node with this id, or undefined for a node this account does not have. */
+  private regionOfNode(nodeId: string): string | undefined {
+    const node = this.nodes.find((n) => n.id === nodeId);
+    return node && this.regionOf(node);
+  }
+
+  private tagged(tags: Readonly<Record<string, string>>, region?: string): ManagedNode[] {
+    return this.nodes
+      .filter((n) => region === undefined || this.regionOf(n) === region)
+      .filter((n) => Object.entries(tags).every(([k, v]) => n.tags[k] === v))
+      .map((n) => ({ id: n.id, name: n.name, ping: n.ping }));
+  }
 
   /** Logs the call, then throws the failure queued for it, if any. */
   private begin(op: SimulatedOp, args: unknown[]): void {
@@ -417,6 +473,7 @@ export class SimulatedAccount implements AccessControl, Fleet {
     if (known !== undefined) return known;
     const allowed = await mayAssumeAccessRole({
       account: this.account,
+      home: this.home,
       region: this.region,
       roleName: principal.name,
       sessionName: principal.sessionName,

@@ -129,15 +129,22 @@ export async function evaluateIdentity(input: {
  * policy, evaluated as its resource policy for sts:AssumeRole by the person's own identity. An
  * Identity Center user arrives through an AWSReservedSSO_* session whose permission set allows
  * sts:AssumeRole on access roles.
+ *
+ * The person's identity is in `home` (Keyturn's own account; `account` when absent): an access role in
+ * a member account trusts it there (deploy/grantor.ts), so assuming it is a cross-account call, which
+ * needs both the role's trust policy and the identity's own policy to allow it.
  */
 export async function mayAssumeAccessRole(input: {
   account: AwsAccount;
+  home?: AwsAccount;
   region: string;
   roleName: string;
   sessionName: string;
   person: Person;
 }): Promise<boolean> {
-  const { account, roleName, sessionName } = input;
+  const { account: roleAccount, roleName, sessionName } = input;
+  // Where the person's identity is: every ARN of the caller below names this account.
+  const account = input.home ?? roleAccount;
   const { identity } = input.person;
   let arn: string;
   let context: Record<string, string>;
@@ -172,8 +179,8 @@ export async function mayAssumeAccessRole(input: {
         principal: arn,
         action: 'sts:AssumeRole',
         resource: {
-          resource: iamRoleArn(account, roleName, ACCESS_ROLE_PATH),
-          accountId: account.accountId,
+          resource: iamRoleArn(roleAccount, roleName, ACCESS_ROLE_PATH),
+          accountId: roleAccount.accountId,
         },
         contextVariables: {
           ...context,
@@ -191,7 +198,7 @@ export async function mayAssumeAccessRole(input: {
               {
                 Effect: 'Allow',
                 Action: 'sts:AssumeRole',
-                Resource: iamRoleArn(account, '*', ACCESS_ROLE_PATH),
+                Resource: iamRoleArn(roleAccount, '*', ACCESS_ROLE_PATH),
               },
             ],
           },

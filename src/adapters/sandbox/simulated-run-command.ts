@@ -48,7 +48,15 @@ export class SimulatedRunCommand implements CommandRunner {
   private readonly sendFailures: CommandRunnerError[] = [];
   private seq = 0;
 
-  constructor(private readonly opts: { nodes: readonly SandboxNode[]; clock: Clock }) {}
+  constructor(
+    private readonly opts: {
+      /** The nodes of the account and region this Run Command is in. */
+      nodes: readonly SandboxNode[];
+      clock: Clock;
+      /** The next command id; default `sim-<n>` from this runner's own count. One count per organisation keeps ids unique across places. */
+      nextId?: () => string;
+    },
+  ) {}
 
   // ---- test and sandbox controls -------------------------------------------------------------
 
@@ -75,7 +83,7 @@ export class SimulatedRunCommand implements CommandRunner {
         false,
       );
     this.sent.push(structuredClone(request));
-    const id = `sim-${String(++this.seq).padStart(8, '0')}`;
+    const id = this.opts.nextId?.() ?? simulatedCommandId(++this.seq);
     const nodes = this.opts.nodes.filter((n) =>
       Object.entries(request.targetTags).every(([key, value]) => n.tags[key] === value),
     );
@@ -161,6 +169,11 @@ export class SimulatedRunCommand implements CommandRunner {
       stderr: scripted?.stderr ?? '',
     };
   }
+}
+
+/** `sim-00000001`: a simulated command id, as SSM's are unique across accounts and regions. */
+export function simulatedCommandId(n: number): string {
+  return `sim-${String(n).padStart(8, '0')}`;
 }
 
 /**

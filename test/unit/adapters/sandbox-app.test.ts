@@ -101,8 +101,11 @@ describe('startSessionEvent', () => {
         document: 'SSM-SessionManagerRunShell',
         status: 'Connected',
       },
+      { accountId: '444455556666', region: 'eu-central-1' },
       '2026-11-23T10:05:01.000Z',
     );
+    // The envelope says where the call was made, as a member account's forwarded event does.
+    expect(event).toMatchObject({ account: '444455556666', region: 'eu-central-1' });
     expect(parseSessionEvent(event)).toEqual({
       ok: true,
       observation: {

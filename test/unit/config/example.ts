@@ -24,6 +24,18 @@ export function exampleWith(...changes: Change[]): string {
   return stringify(doc);
 }
 
+/** The example with Keyturn's own account only: no member account, nor its target and its sandbox nodes. */
+export const ONE_ACCOUNT: readonly Change[] = [
+  [['aws', 'accounts'], undefined],
+  [['targets', 'factory-pi'], undefined],
+  [
+    ['sandbox', 'fleet'],
+    (parse(EXAMPLE_TEXT) as { sandbox: { fleet: { account?: string }[] } }).sandbox.fleet.filter(
+      (n) => n.account === undefined,
+    ),
+  ],
+];
+
 export function problemsOf(text: string): ConfigError {
   const result = parseConfig(text, 'keyturn.yml');
   if (result.ok) throw new Error('expected the config to be rejected, but it loaded');

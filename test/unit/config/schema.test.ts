@@ -1,5 +1,5 @@
 import { formatConfigError } from '../../../src/config/problems';
-import { type Change, exampleWith, problemsOf } from './example';
+import { type Change, exampleWith, ONE_ACCOUNT, problemsOf } from './example';
 
 describe('parseConfig: rejections name the key, the value and the rule', () => {
   const prod = ['targets', 'prod-raspi'] as const;
@@ -226,7 +226,7 @@ describe('parseConfig: rejections name the key, the value and the rule', () => {
     },
     {
       name: 'a partition that is not the region’s',
-      changes: [[['aws', 'partition'], 'aws-cn']],
+      changes: [...ONE_ACCOUNT, [['aws', 'partition'], 'aws-cn']],
       problems: [{ path: 'aws.partition', message: /is not the partition of region ap-northeast-1 \(aws\)/ }],
     },
     {

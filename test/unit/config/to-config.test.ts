@@ -1,5 +1,5 @@
 import { checkValue } from '../../../src/domain/snippet';
-import { configOf, EXAMPLE_TEXT, exampleWith, problemsOf } from './example';
+import { configOf, EXAMPLE_TEXT, exampleWith, ONE_ACCOUNT, problemsOf } from './example';
 
 function isDeepFrozen(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return true;
@@ -111,7 +111,8 @@ describe('parseConfig: the shipped example', () => {
     ['us-gov-west-1', 'aws-us-gov'],
     ['eu-west-1', 'aws'],
   ])('derives the partition of %s (%s)', (region, partition) => {
-    expect(configOf(exampleWith([['aws', 'region'], region])).aws.partition).toBe(partition);
+    // Keyturn's own account alone: the example's member account is in the aws partition.
+    expect(configOf(exampleWith(...ONE_ACCOUNT, [['aws', 'region'], region])).aws.partition).toBe(partition);
   });
 
   it('fills target names, durations in minutes and defaults', () => {
@@ -177,9 +178,18 @@ describe('parseConfig: the shipped example', () => {
       accountId: '123456789012',
       region: 'ap-northeast-1',
       partition: 'aws',
-      // The home account alone, serving its own region.
-      accounts: { '123456789012': { accountId: '123456789012', regions: ['ap-northeast-1'] } },
+      // The home account, serving its own region, and the factory's member account in Frankfurt.
+      accounts: {
+        '123456789012': { accountId: '123456789012', regions: ['ap-northeast-1'] },
+        '444455556666': {
+          accountId: '444455556666',
+          alias: 'factory',
+          regions: ['eu-central-1'],
+          grantorRoleArn: 'arn:aws:iam::444455556666:role/keyturn-grantor',
+        },
+      },
     });
+    expect(config.targets['factory-pi']).toMatchObject({ account: '444455556666', region: 'eu-central-1' });
     expect(config.slack).toEqual({
       requestsChannel: 'C0APPROVALS',
       auditChannel: 'C0AUDIT',
@@ -190,9 +200,18 @@ describe('parseConfig: the shipped example', () => {
     expect(fleet.filter((n) => n.tags.Fleet === 'prod-raspi' && n.id.startsWith('mi-'))).toHaveLength(4);
     expect(fleet.filter((n) => n.ping === 'ConnectionLost')).toHaveLength(1);
     expect(fleet.filter((n) => n.tags.Fleet === 'staging-web' && n.tags.Env === 'staging')).toHaveLength(2);
-    expect(fleet.filter((n) => n.tags.Fleet !== 'prod-raspi' && n.tags.Fleet !== 'staging-web')).toHaveLength(
-      1,
-    );
+    // The factory line is in the member account (named by its alias) and its region; the rest in Keyturn's own.
+    const factory = fleet.filter((n) => n.tags.Fleet === 'factory-pi');
+    expect(factory.map((n) => [n.account, n.region])).toEqual([
+      ['444455556666', 'eu-central-1'],
+      ['444455556666', 'eu-central-1'],
+    ]);
+    expect(
+      fleet.filter((n) => n.account !== '123456789012' || n.region !== 'ap-northeast-1').map((n) => n.name),
+    ).toEqual(['factory-pi-1', 'factory-pi-2']);
+    expect(
+      fleet.filter((n) => !['prod-raspi', 'staging-web', 'factory-pi'].includes(n.tags.Fleet ?? '')),
+    ).toHaveLength(1);
   });
 
   it('is deeply frozen', () => {

@@ -130,7 +130,7 @@ describe('keyturn policy', () => {
     [
       'an unknown target, listing the targets',
       ['policy', 'prod-rasp', '--user', 'U0ALICE', '--duration', '1h'],
-      /No target 'prod-rasp'\. Targets: prod-raspi, staging-web\./,
+      /No target 'prod-rasp'\. Targets: prod-raspi, staging-web, factory-pi\./,
     ],
     [
       'an unmapped user',

@@ -1,20 +1,28 @@
-// The simulated AWS account: what IAM answers the picked person for each node right now, the
-// Start session button (with the CLI's own errors), and their open sessions.
+// The simulated AWS organisation: its accounts and regions, what IAM in each node's account answers the
+// picked person for that node right now, the Start session button (with the CLI's own errors), and their
+// open sessions, each with where it is.
 import { act, post } from './api.js';
 import { timeFormat } from './dates.js';
 import { $, el, ui } from './ui.js';
 
-export function nodeArn(state, id) {
-  const kind = id.startsWith('mi-') ? 'ssm' : 'ec2';
-  const type = id.startsWith('mi-') ? 'managed-instance' : 'instance';
-  return `arn:aws:${kind}:${state.region}:${state.account}:${type}/${id}`;
+/** The node's ARN in its own account and region. */
+export function nodeArn(node) {
+  const kind = node.id.startsWith('mi-') ? 'ssm' : 'ec2';
+  const type = node.id.startsWith('mi-') ? 'managed-instance' : 'instance';
+  return `arn:aws:${kind}:${node.region}:${node.account}:${type}/${node.id}`;
+}
+
+/** `$ aws ssm start-session …` as typed for a node: in the node's own region. */
+function startCommand(node) {
+  return `$ aws ssm start-session --region ${node.region} --target ${node.id}`;
 }
 
 export function cliError(state, node, reason) {
   const who = state.people.find((p) => p.id === ui.me);
-  const caller = who?.arn ?? '';
+  // The caller as IAM names it in the node's account (their access role there), else their own identity.
+  const caller = node.caller ?? who?.arn ?? '';
   if (reason === 'access-denied')
-    return `An error occurred (AccessDeniedException) when calling the StartSession operation: User: ${caller} is not authorized to perform: ssm:StartSession on resource: ${nodeArn(state, node.id)} because no identity-based policy allows the ssm:StartSession action`;
+    return `An error occurred (AccessDeniedException) when calling the StartSession operation: User: ${caller} is not authorized to perform: ssm:StartSession on resource: ${nodeArn(node)} because no identity-based policy allows the ssm:StartSession action`;
   if (reason === 'target-not-connected')
     return `An error occurred (TargetNotConnected) when calling the StartSession operation: ${node.id} is not connected.`;
   return `An error occurred (${reason}) when calling the StartSession operation.`;
@@ -22,16 +30,31 @@ export function cliError(state, node, reason) {
 
 export function renderAccount(state) {
   const me = state.people.find((p) => p.id === ui.me);
-  $('account-id').textContent = `Account ${state.account} · ${state.region}`;
+  $('account-id').textContent = (state.accounts || [])
+    .map(
+      (a) =>
+        `${a.home ? "Keyturn's account" : 'Member account'} ${a.alias ? `${a.alias} (${a.accountId})` : a.accountId} · ${a.regions.join(', ')}`,
+    )
+    .join('; ');
   $('account-who').textContent = me?.principal
-    ? `What IAM answers ${me.name} (${me.principal}) for ssm:StartSession right now, from the policies attached to them:`
+    ? `What IAM in each node's account answers ${me.name} (${me.principal}) for ssm:StartSession right now, from the policies attached there:`
     : `${me ? me.name : ui.me} is not mapped to an AWS principal: Keyturn refuses their requests.`;
   const nodes = $('nodes');
   nodes.textContent = '';
+  let where;
   for (const node of state.nodes) {
+    // The fleet is listed place by place, in config order: a heading wherever the place changes.
+    if (node.where !== where) {
+      where = node.where;
+      const heading = el('li', 'place', where);
+      heading.dataset.account = node.account;
+      heading.dataset.region = node.region;
+      nodes.append(heading);
+    }
     const li = el('li', 'node');
     li.dataset.nodeId = node.id;
     li.dataset.decision = node.decision;
+    li.dataset.where = node.where;
     const top = el('div', 'node-top');
     const ping = el('span', node.ping === 'Online' ? 'ping' : 'ping offline');
     ping.title = node.ping;
@@ -50,11 +73,11 @@ export function renderAccount(state) {
         const answer = await post('/sandbox/api/session/start', { user: ui.me, nodeId: node.id });
         ui.terminal[node.id] = answer.ok
           ? {
-              text: `$ aws ssm start-session --target ${node.id}\nStarting session with SessionId: ${answer.session.id}`,
+              text: `${startCommand(node)}\nStarting session with SessionId: ${answer.session.id}`,
               error: false,
             }
           : {
-              text: `$ aws ssm start-session --target ${node.id}\n${cliError(state, node, answer.reason)}`,
+              text: `${startCommand(node)}\n${cliError(state, node, answer.reason)}`,
               error: true,
             };
       }),
@@ -75,6 +98,7 @@ export function renderAccount(state) {
     li.append(el('div', 'mono', s.id));
     const started = s.startedAt ? timeFormat.format(new Date(s.startedAt)) : '';
     li.append(el('div', 'muted', `${node ? node.name : s.target} · ${s.document || ''} · since ${started}`));
+    li.append(el('div', 'muted small', s.where || ''));
     const exit = el('button', 'tool', 'exit');
     exit.type = 'button';
     exit.title = 'Type exit in the session: no API call, so only DescribeSessions notices';

@@ -12,7 +12,7 @@ export function suggestionsFor(text) {
     for (const t of state.targets)
       all.push({
         text: `/access ${t.name} 1h `,
-        hint: `ask for ${t.name}${t.description ? ` — ${t.description}` : ''}`,
+        hint: `ask for ${t.name}${t.description ? ` — ${t.description}` : ''}${t.where ? ` (${t.where})` : ''}`,
       });
     all.push({ text: '/access list', hint: 'your open requests and grants' });
     all.push({ text: '/access done', hint: 'give access back now' });

@@ -149,13 +149,16 @@ describe('events', () => {
           r.Properties.EventPattern,
         ]),
     );
+    // keyturn.example.yml serves one account; forwarded events from member accounts keep theirs (test/deploy/grantor.test.ts).
     expect(patterns).toEqual({
       [JSON.stringify(fnArn('sessionEvents'))]: {
+        account: ['123456789012'],
         source: ['aws.ssm'],
         'detail-type': ['AWS API Call via CloudTrail'],
         detail: { eventName: ['StartSession', 'TerminateSession', 'ResumeSession'] },
       },
       [JSON.stringify(fnArn('commandEvents'))]: {
+        account: ['123456789012'],
         source: ['aws.ssm'],
         'detail-type': ['EC2 Command Invocation Status-change Notification'],
         detail: {

@@ -289,8 +289,8 @@ export function grantorTemplate(config: Config, defaults: HomeDefaults = {}): Cf
   const functionsRole: Record<string, Cfn> = {
     Type: 'String',
     Description:
-      "Keyturn's functions' role in its own account, the only principal the grantor role trusts (the main stack's output FunctionsRoleArn)",
-    AllowedPattern: `^arn:(${PARTITIONS}):iam::\\d{12}:role/[\\w+=,.@/-]+$`,
+      "The only principal the grantor role trusts: Keyturn's functions' role (the main stack's output FunctionsRoleArn), or the role or user a local Keyturn runs as",
+    AllowedPattern: `^arn:(${PARTITIONS}):iam::\\d{12}:(role|user)/[\\w+=,.@/-]+$`,
   };
   // The stage's own role, as packaged: deploying the template needs no parameter for the usual case.
   if (defaults.functionsRoleName) {

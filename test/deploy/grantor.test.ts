@@ -20,6 +20,7 @@ import { grantPolicy } from '../../src/app/grant-policy';
 import { parseConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/types';
 import { trustPolicy } from '../../src/domain/person';
+import { resolveIn } from './intrinsics';
 
 // The organisation side of the deploy (deploy/grantor.ts): what keyturn.yml's member accounts make of
 // the main stack and of the grantor and forwarder templates, and what IAM makes of them (an offline
@@ -360,36 +361,6 @@ describe('subPseudoParameters', () => {
 
 // ---------------------------------------------------------------------------------------------------
 // What IAM decides (offline evaluator), with the grantor template deployed in FACTORY.
-
-/** The template's values as CloudFormation resolves them in `account`, with the given parameters. */
-function resolveIn(account: string, parameters: Record<string, string>, value: unknown): unknown {
-  const pseudo: Record<string, string> = {
-    'AWS::AccountId': account,
-    'AWS::Partition': 'aws',
-    'AWS::Region': 'ap-northeast-3',
-    ...parameters,
-  };
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (Array.isArray(value)) return value.map((v) => resolveIn(account, parameters, v));
-  if (value === null || typeof value !== 'object') throw new Error(`cannot resolve ${String(value)}`);
-  const entries = Object.entries(value);
-  const [key, arg] = entries[0] ?? [];
-  if (entries.length === 1 && key === 'Fn::Sub' && typeof arg === 'string') {
-    return arg.replace(/\$\{(!?)([^}]+)\}/g, (_m, escaped: string, name: string) => {
-      if (escaped) return `\${${name}}`;
-      const resolved = pseudo[name];
-      if (resolved === undefined) throw new Error(`unsupported Fn::Sub ${name}`);
-      return resolved;
-    });
-  }
-  if (entries.length === 1 && key === 'Ref' && typeof arg === 'string') {
-    const resolved = pseudo[arg];
-    if (resolved === undefined) throw new Error(`unsupported Ref ${arg}`);
-    return resolved;
-  }
-  if (key?.startsWith('Fn::')) throw new Error(`unsupported intrinsic ${key}`);
-  return Object.fromEntries(entries.map(([k, v]) => [k, resolveIn(account, parameters, v)]));
-}
 
 type Decision = EvaluationResult | `error: ${string}`;
 const ALLOW_ALL_ASSUME = {

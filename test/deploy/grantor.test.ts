@@ -161,6 +161,29 @@ describe("the functions' role in an organisation", () => {
   });
 });
 
+describe('an organisation whose home account has no targets', () => {
+  const membersOnly = config(
+    orgYaml()
+      .replace(/ {2}home-web: .*\n {2}home-west: .*\n/, '')
+      .replace('[home-west, osaka-pis]', '[osaka-pis]'),
+  );
+
+  it('gives the home access roles a boundary without node or document statements, and no empty Resource', () => {
+    expect(Object.keys(membersOnly.targets)).toEqual(['osaka-pis', 'frankfurt-pis', 'staging-web']);
+    const boundary = accessRoleStacks(membersOnly).main.KeyturnAccessBoundary!.Properties.PolicyDocument as {
+      Statement: { Sid: string; Resource: unknown }[];
+    };
+    expect(boundary.Statement.map((s) => s.Sid)).toEqual([
+      'ManageOwnSessions',
+      'OpenSessionDataChannels',
+      'DiscoverNodesAndSessions',
+    ]);
+    const statements = roleStatements(membersOnly, PARAMETERS);
+    expect(statements.flatMap((s) => s.Action)).not.toContain('ssm:SendCommand');
+    expect(statements.some((s) => s.Sid?.startsWith('TagRunAs'))).toBe(false);
+  });
+});
+
 describe('the home bus and its rules', () => {
   it('admit PutEvents from the declared member accounts only, and only Session Manager and Run Command events', () => {
     expect(eventBusPolicy(single)).toEqual({});

@@ -401,7 +401,7 @@ describe('who may assume the grantor role in a member account (IAM policy evalua
   const GRANTOR = `arn:aws:iam::${FACTORY}:role/keyturn-grantor`;
 
   /** sts:AssumeRole of the grantor role by a role session `principalArn` whose own policies allow it. */
-  async function assume(principal: string, principalArn: string): Promise<Decision> {
+  async function assume(principal: string, principalArn: string, policy: unknown = trust): Promise<Decision> {
     const principalAccount = principal.split(':')[4]!;
     const response = await runSimulation(
       {
@@ -416,7 +416,7 @@ describe('who may assume the grantor role in a member account (IAM policy evalua
           },
         },
         identityPolicies: [{ name: 'own', policy: ALLOW_ALL_ASSUME }],
-        resourcePolicy: trust as never,
+        resourcePolicy: policy as never,
         serviceControlPolicies: [],
         resourceControlPolicies: [],
       },
@@ -429,6 +429,18 @@ describe('who may assume the grantor role in a member account (IAM policy evalua
 
   it("admits Keyturn's functions' role", async () => {
     expect(await assume(FUNCTIONS_ROLE, FUNCTIONS_ROLE)).toBe('Allowed');
+  });
+
+  it('would admit another home role if it trusted the home account root (the evaluator tells them apart)', async () => {
+    const rootTrust = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HOME}:root` }, Action: 'sts:AssumeRole' },
+      ],
+    };
+    const other = `arn:aws:iam::${HOME}:role/keyturn-dev-ap-northeast-1-lambdaRole`;
+    expect(await assume(other, other, rootTrust)).toBe('Allowed');
+    expect(await assume(other, other)).toBe('ImplicitlyDenied');
   });
 
   it.each<[string, string]>([

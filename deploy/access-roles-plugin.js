@@ -24,7 +24,9 @@ class KeyturnAccessRoles {
     const outDir = path.join(this.serverless.serviceDir ?? this.serverless.config.servicePath, '.serverless');
     mkdirSync(outDir, { recursive: true });
     for (const stale of readdirSync(outDir).filter(
-      (f) => /^keyturn-access-roles-\d+\.json$/.test(f) || /^keyturn-(grantor|forwarder)\.json$/.test(f),
+      (f) =>
+        /^keyturn-(grantor-)?access-roles-\d+\.json$/.test(f) ||
+        /^keyturn-(grantor|forwarder)\.json$/.test(f),
     )) {
       rmSync(path.join(outDir, stale));
     }
@@ -38,13 +40,12 @@ class KeyturnAccessRoles {
     });
     const defaults = { functionsRoleName: this.functionsRoleName(template) };
     for (const { file, template: body } of resolve.organisationTemplates(defaults)) {
-      write(
-        file,
-        body,
-        file.includes('grantor')
+      const what = file.startsWith('keyturn-grantor-access-roles-')
+        ? "member accounts' access roles (deploy after the grantor template)"
+        : file.includes('grantor')
           ? 'grantor template (each member account)'
-          : 'event forwarder (each other region)',
-      );
+          : 'event forwarder (each other region)';
+      write(file, body, what);
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Config } from '../src/config/types';
-import { BOUNDARY_NAME, BOUNDARY_PATH, renderBoundary } from '../src/domain/boundary';
-import { accessRoleName, describeIdentity, trustPolicy } from '../src/domain/person';
+import { BOUNDARY_NAME, BOUNDARY_PATH, boundaryArn, renderBoundary } from '../src/domain/boundary';
+import { accessRoleName, describeIdentity, type Person, trustPolicy } from '../src/domain/person';
 import { GRANTOR_ROLE_NAME } from '../src/domain/place';
 import { ACCESS_ROLE_PATH, type Partition } from '../src/domain/principal';
 import {
@@ -236,6 +236,65 @@ export function subPseudoParameters(value: unknown): Cfn {
   return value as Cfn;
 }
 
+/** The people with an access role in every member account: everyone but `attach: direct`. */
+function memberPeople(config: Config): Person[] {
+  return Object.values(config.people)
+    .filter((p) => p.attach !== 'direct')
+    .sort((a, b) => a.user.localeCompare(b.user));
+}
+
+/**
+ * Access roles of a member account: the home account's names, path and trust (people's identities are
+ * in the home account, and they assume their access role in a member account from there).
+ */
+function memberAccessRoles(
+  config: Config,
+  people: readonly Person[],
+  boundary: Cfn,
+): Record<string, CfnResource> {
+  const home = { partition: config.aws.partition, accountId: config.aws.accountId };
+  return Object.fromEntries(
+    people.map((person): [string, CfnResource] => [
+      `AccessRole${sidPart(person.user)}`,
+      {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          RoleName: accessRoleName(person.user),
+          Path: ACCESS_ROLE_PATH,
+          Description: `Keyturn access role of Slack user ${person.user} (${describeIdentity(person.identity)} in account ${config.aws.accountId})`,
+          AssumeRolePolicyDocument: trustPolicy(home, person.identity),
+          PermissionsBoundary: boundary,
+          // Session Manager sessions outlive the credentials that started them; one hour is the default.
+          MaxSessionDuration: 3600,
+        },
+      },
+    ]),
+  );
+}
+
+/**
+ * Past PEOPLE_PER_STACK people (CloudFormation's 500 resources per stack), the member accounts' access
+ * roles move out of the grantor template into templates of that many roles each,
+ * `keyturn-grantor-access-roles-<n>.json`, deployed after it in every member account, as the home
+ * account's do (deploy/stack.ts accessRoleStacks).
+ */
+export function grantorAccessRoleStacks(config: Config): CfnTemplate[] {
+  const people = memberPeople(config);
+  if (people.length <= PEOPLE_PER_STACK) return [];
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation pseudo parameters, substituted per account.
+  const account = { partition: '${AWS::Partition}' as Partition, accountId: '${AWS::AccountId}' };
+  const stacks: CfnTemplate[] = [];
+  for (let i = 0; i < people.length; i += PEOPLE_PER_STACK) {
+    const chunk = people.slice(i, i + PEOPLE_PER_STACK);
+    stacks.push({
+      AWSTemplateFormatVersion: '2010-09-09',
+      Description: `Keyturn access roles ${i + 1}-${i + chunk.length} of ${people.length} in a member account (deploy after keyturn-grantor.json)`,
+      Resources: memberAccessRoles(config, chunk, { 'Fn::Sub': boundaryArn(account) }),
+    });
+  }
+  return stacks;
+}
+
 /**
  * The grantor template, generic over member accounts (`AWS::AccountId`, `AWS::Partition`), so one file
  * is deployed to each of them, by hand or as a StackSet:
@@ -260,32 +319,10 @@ export function grantorTemplate(config: Config, defaults: HomeDefaults = {}): Cf
         'targets that share tag sets share a statement, so fewer distinct tag sets make it smaller',
     );
   }
-  const people = Object.values(config.people)
-    .filter((p) => p.attach !== 'direct')
-    .sort((a, b) => a.user.localeCompare(b.user));
-  if (people.length > PEOPLE_PER_STACK) {
-    throw new Error(
-      `${people.length} people: the grantor template holds at most ${PEOPLE_PER_STACK} access roles (CloudFormation's 500 resources per stack)`,
-    );
-  }
-  const home = { partition: config.aws.partition, accountId: config.aws.accountId };
-  const accessRoles = Object.fromEntries(
-    people.map((person): [string, CfnResource] => [
-      `AccessRole${sidPart(person.user)}`,
-      {
-        Type: 'AWS::IAM::Role',
-        Properties: {
-          RoleName: accessRoleName(person.user),
-          Path: ACCESS_ROLE_PATH,
-          Description: `Keyturn access role of Slack user ${person.user} (${describeIdentity(person.identity)} in account ${config.aws.accountId})`,
-          // The person's identity is in the home account: the trust names it there, as the home account's does.
-          AssumeRolePolicyDocument: trustPolicy(home, person.identity),
-          PermissionsBoundary: { Ref: BOUNDARY_LOGICAL_ID },
-          MaxSessionDuration: 3600,
-        },
-      },
-    ]),
-  );
+  const people = memberPeople(config);
+  // Up to PEOPLE_PER_STACK people their roles live here; past it, in grantorAccessRoleStacks' templates.
+  const accessRoles =
+    people.length <= PEOPLE_PER_STACK ? memberAccessRoles(config, people, { Ref: BOUNDARY_LOGICAL_ID }) : {};
   const functionsRole: Record<string, Cfn> = {
     Type: 'String',
     Description:
@@ -362,7 +399,13 @@ export function organisationTemplates(
 ): { file: string; template: CfnTemplate }[] {
   const templates = [{ file: FORWARDER_TEMPLATE_FILE, template: forwarderTemplate(config) }];
   if (grantorRoleArns(config).length > 0) {
-    templates.unshift({ file: GRANTOR_TEMPLATE_FILE, template: grantorTemplate(config, defaults) });
+    templates.unshift(
+      { file: GRANTOR_TEMPLATE_FILE, template: grantorTemplate(config, defaults) },
+      ...grantorAccessRoleStacks(config).map((template, i) => ({
+        file: `keyturn-grantor-access-roles-${i + 1}.json`,
+        template,
+      })),
+    );
   }
   return templates;
 }

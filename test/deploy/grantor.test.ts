@@ -11,6 +11,7 @@ import {
 } from '../../deploy/grantor';
 import {
   accessRoleStacks,
+  PEOPLE_PER_STACK,
   type PolicyStatement,
   grantingStatements,
   memberScope,
@@ -299,6 +300,27 @@ describe('the grantor template', () => {
     const size = (n: number) =>
       JSON.stringify(grantorTemplate(config(orgYaml(people(n)))).Resources.KeyturnGrantorRole).length;
     expect(size(300)).toBe(size(5));
+  });
+
+  it(`moves the access roles to templates of ${PEOPLE_PER_STACK} past ${PEOPLE_PER_STACK} people, bounded by the boundary's ARN there`, () => {
+    const many = config(orgYaml(people(PEOPLE_PER_STACK + 1)));
+    const files = organisationTemplates(many);
+    expect(files.map((f) => f.file)).toEqual([
+      'keyturn-grantor.json',
+      'keyturn-grantor-access-roles-1.json',
+      'keyturn-grantor-access-roles-2.json',
+      'keyturn-forwarder.json',
+    ]);
+    expect(Object.keys(files[0]!.template.Resources).filter((id) => id.startsWith('AccessRole'))).toEqual([]);
+    expect(Object.keys(files[1]!.template.Resources)).toHaveLength(PEOPLE_PER_STACK);
+    const [last] = Object.values(files[2]!.template.Resources);
+    expect(last!.Properties.RoleName).toBe(`keyturn-u0p${String(PEOPLE_PER_STACK).padStart(4, '0')}`);
+    expect(last!.Properties.PermissionsBoundary).toEqual({
+      'Fn::Sub':
+        'arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/keyturn-boundary/keyturn-access-boundary',
+    });
+    const fit = organisationTemplates(config(orgYaml(people(PEOPLE_PER_STACK))));
+    expect(fit.map((f) => f.file)).toEqual(['keyturn-grantor.json', 'keyturn-forwarder.json']);
   });
 
   it('is written only with member accounts; the forwarder always', () => {

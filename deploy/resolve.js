@@ -7,6 +7,7 @@ const path = require('node:path');
 const tsx = require('tsx/cjs/api');
 
 const stack = tsx.require('./stack.ts', __filename);
+const grantor = tsx.require('./grantor.ts', __filename);
 const serviceDir = path.resolve(__dirname, '..');
 
 let deployConfig;
@@ -43,6 +44,13 @@ module.exports = {
   tableProperties: async ({ resolveVariable }) =>
     stack.tableProperties(await resolveVariable('self:custom.keyturn.tableName')),
   accessRoleStacks: () => stack.accessRoleStacks(load().config),
+  // The organisation's side (deploy/grantor.ts): the bus policy for member accounts, the rules' patterns,
+  // and the grantor and forwarder templates.
+  eventBusPolicy: () => grantor.eventBusPolicy(load().config),
+  sessionEventsPattern: () => grantor.sessionEventsPattern(load().config),
+  commandEventsPattern: () => grantor.commandEventsPattern(load().config),
+  eventBusArn: () => grantor.homeEventBusArn(load().config),
+  organisationTemplates: (defaults) => grantor.organisationTemplates(load().config, defaults),
   roleStatements: async ({ resolveVariable }) => {
     const { config } = load();
     stack.checkRegion(config, await resolveVariable('self:provider.region'));

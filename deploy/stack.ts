@@ -4,6 +4,7 @@ import { tableDefinition } from '../src/adapters/dynamodb/table';
 import { compileConfig } from '../src/config/compiled';
 import { loadConfig } from '../src/config/load';
 import type { Config } from '../src/config/types';
+import type { Target } from '../src/domain/target';
 import { BOUNDARY_NAME, BOUNDARY_PATH, boundaryArn, renderBoundary } from '../src/domain/boundary';
 import { accessRoleName, describeIdentity, personPrincipal, trustPolicy } from '../src/domain/person';
 import { ACCESS_ROLE_PATH, type AwsAccount, type Partition, principalArn } from '../src/domain/principal';
@@ -158,19 +159,55 @@ const sub = (template: string): CfnValue => ({ 'Fn::Sub': template });
 const getAtt = (logicalId: string, attribute: string): CfnValue => ({ 'Fn::GetAtt': [logicalId, attribute] });
 
 /**
- * The functions' role, statement by statement. It is the privilege-escalation guard: whatever a bug
- * in Keyturn does, this role can only create and re-version `/keyturn/` policies and attach them to
- * roles under `/keyturn/people/` that carry the access boundary, set the Run As tag to a configured
- * user on those roles, and run the one shell document on nodes of snippet targets. Its size does not
- * grow with the number of people (only with the few who opt into `attach: direct`).
- * test/deploy/role-policy.test.ts evaluates the generated template with an IAM policy evaluator.
+ * What an account's granting role may do there, whichever role it is: the functions' own role in the
+ * home account, the grantor role (deploy/grantor.ts) in a member account. `${AWS::AccountId}` is the
+ * account the template is deployed in; the regions and targets are those served there.
  */
-export function roleStatements(config: Config, parameters: SecretParameterNames): PolicyStatement[] {
+export interface GrantingScope {
+  /** The regions served in the account: sessions are terminated there. */
+  regions: readonly string[];
+  /** The targets whose nodes are in the account (each names its own region). */
+  targets: readonly Target[];
+  /** Whether `attach: direct` people are named: their users and roles live in the home account only. */
+  direct: boolean;
+}
+
+/** The home account's scope: its targets, its `aws.regions`, and the `attach: direct` opt-ins. */
+export function homeScope(config: Config): GrantingScope {
+  const home = config.aws.accounts[config.aws.accountId];
+  return {
+    regions: home?.regions ?? [config.aws.region],
+    targets: Object.values(config.targets).filter((t) => t.account === config.aws.accountId),
+    direct: true,
+  };
+}
+
+/**
+ * The member accounts' scope, for one grantor template usable in every member account (and as a
+ * StackSet): the union of their regions and targets. Nothing is granted through it by itself; each
+ * grant policy names its own account and region (src/app/grant-policy.ts).
+ */
+export function memberScope(config: Config): GrantingScope {
+  const members = Object.values(config.aws.accounts).filter((a) => a.accountId !== config.aws.accountId);
+  return {
+    regions: [...new Set(members.flatMap((a) => a.regions))].sort(),
+    targets: Object.values(config.targets).filter((t) => t.account !== config.aws.accountId),
+    direct: false,
+  };
+}
+
+/**
+ * IAM and SSM statements of a granting role, statement by statement. It is the privilege-escalation
+ * guard: whatever a bug in Keyturn does, the role can only create and re-version `/keyturn/` policies
+ * and attach them to roles under `/keyturn/people/` that carry the access boundary, set the Run As tag
+ * to a configured user on those roles, and run the one shell document on nodes of snippet targets. Its
+ * size does not grow with the number of people (only with the few who opt into `attach: direct`).
+ * test/deploy/role-policy.test.ts and test/deploy/grantor.test.ts evaluate the generated templates.
+ */
+export function grantingStatements(config: Config, scope: GrantingScope): PolicyStatement[] {
   // CloudFormation pseudo parameters, substituted by Fn::Sub at deploy time.
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a Fn::Sub placeholder, not a JS template.
   const account = '${AWS::AccountId}';
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Fn::Sub placeholder, not a JS template.
-  const region = '${AWS::Region}';
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a Fn::Sub placeholder, not a JS template.
   const partition = '${AWS::Partition}';
   const cfnAccount: AwsAccount = { partition: partition as Partition, accountId: account };
@@ -179,12 +216,15 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
   const onlyKeyturnPolicies = { ArnLike: { 'iam:PolicyARN': sub(keyturnPolicies) } };
   const accessRoles = sub(`arn:${partition}:iam::${account}:role${ACCESS_ROLE_PATH}*`);
   const boundary = sub(boundaryArn(cfnAccount));
+  const regions = [...new Set(scope.regions)].sort();
 
   // Only people who opted into `attach: direct` are named; everyone else is covered by `role/keyturn/people/*`.
   // The ARN carries the IAM path (`user/engineering/erin`), which the config gives, so each is one exact ARN.
-  const direct = Object.values(config.people)
-    .filter((p) => p.attach === 'direct')
-    .map((p) => personPrincipal(p));
+  const direct = scope.direct
+    ? Object.values(config.people)
+        .filter((p) => p.attach === 'direct')
+        .map((p) => personPrincipal(p))
+    : [];
   const directArns = (kind: 'user' | 'role') =>
     [...new Set(direct.filter((p) => p.kind === kind).map((p) => principalArn(cfnAccount, p)))]
       .sort()
@@ -261,9 +301,7 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
   // opt-ins). Removing that tag can widen what a session may do on a node (back to ssm-user, a
   // sudoer), so untagging is as narrow as tagging. `Null: false` because ForAllValues is true when the
   // request carries no tag keys at all.
-  const runAsUsers = [
-    ...new Set(Object.values(config.targets).flatMap((t) => (t.runAs ? [t.runAs] : []))),
-  ].sort();
+  const runAsUsers = [...new Set(scope.targets.flatMap((t) => (t.runAs ? [t.runAs] : [])))].sort();
   if (runAsUsers.length > 0) {
     const onlyRunAsTag = {
       'ForAllValues:StringEquals': { 'aws:TagKeys': [RUN_AS_TAG] },
@@ -324,27 +362,32 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
     },
   );
 
-  // Run Command: SendCommand is authorized against the document and against every node it reaches.
-  const snippetTargets = [...new Set(Object.values(config.snippets).flatMap((s) => s.targets))].sort();
+  // Run Command: SendCommand is authorized against the document and against every node it reaches,
+  // in the target's own region.
+  const snippetTargetNames = new Set(Object.values(config.snippets).flatMap((s) => s.targets));
+  const snippetTargets = scope.targets
+    .filter((t) => snippetTargetNames.has(t.name))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (snippetTargets.length > 0) {
+    const documentRegions = [...new Set(snippetTargets.map((t) => t.region))].sort();
     statements.push({
       Sid: 'RunCommandDocument',
       Effect: 'Allow',
       Action: ['ssm:SendCommand'],
       // AWS-owned documents have no account in their ARN; `*` matches that empty field (FACTS.md form).
-      Resource: [sub(`arn:${partition}:ssm:${region}:*:document/${RUN_COMMAND_DOCUMENT}`)],
+      Resource: documentRegions.map((r) =>
+        sub(`arn:${partition}:ssm:${r}:*:document/${RUN_COMMAND_DOCUMENT}`),
+      ),
     });
     // One statement per target: a statement's conditions are ANDed, so each target's tags stand alone.
-    snippetTargets.forEach((name, i) => {
-      const target = config.targets[name];
-      if (!target) throw new Error(`snippet target ${name} is not a configured target`);
+    snippetTargets.forEach((target, i) => {
       statements.push({
-        Sid: `RunCommandOnTarget${i + 1}${sidPart(name)}`,
+        Sid: `RunCommandOnTarget${i + 1}${sidPart(target.name)}`,
         Effect: 'Allow',
         Action: ['ssm:SendCommand'],
         Resource: [
-          sub(`arn:${partition}:ec2:${region}:${account}:instance/*`),
-          sub(`arn:${partition}:ssm:${region}:${account}:managed-instance/*`),
+          sub(`arn:${partition}:ec2:${target.region}:${account}:instance/*`),
+          sub(`arn:${partition}:ssm:${target.region}:${account}:managed-instance/*`),
         ],
         Condition: {
           StringEquals: Object.fromEntries(
@@ -357,11 +400,11 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
 
   statements.push(
     {
-      // An open session survives policy removal (FACTS.md), so expiry terminates it.
+      // An open session survives policy removal (FACTS.md), so expiry terminates it, in every served region.
       Sid: 'TerminateSessions',
       Effect: 'Allow',
       Action: ['ssm:TerminateSession'],
-      Resource: [sub(`arn:${partition}:ssm:${region}:${account}:session/*`)],
+      Resource: regions.map((r) => sub(`arn:${partition}:ssm:${r}:${account}:session/*`)),
     },
     {
       // Read-only SSM calls without resource-level permissions.
@@ -377,6 +420,42 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
       ],
       Resource: ['*'],
     },
+  );
+  return statements;
+}
+
+/** The grantor role ARNs of the declared member accounts, sorted: what the functions may assume. */
+export function grantorRoleArns(config: Config): string[] {
+  return Object.values(config.aws.accounts)
+    .flatMap((a) => (a.accountId !== config.aws.accountId && a.grantorRoleArn ? [a.grantorRoleArn] : []))
+    .sort();
+}
+
+/**
+ * The functions' role: the granting statements for the home account (its targets, in each of its
+ * `aws.regions`), `sts:AssumeRole` on exactly the declared grantor roles (none without member
+ * accounts), and its own secrets, table and queue.
+ */
+export function roleStatements(config: Config, parameters: SecretParameterNames): PolicyStatement[] {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Fn::Sub placeholder, not a JS template.
+  const account = '${AWS::AccountId}';
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Fn::Sub placeholder, not a JS template.
+  const region = '${AWS::Region}';
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Fn::Sub placeholder, not a JS template.
+  const partition = '${AWS::Partition}';
+  const statements = grantingStatements(config, homeScope(config));
+  const grantors = grantorRoleArns(config);
+  if (grantors.length > 0) {
+    statements.push({
+      // A member account is reached only through its grantor role, which trusts this role only
+      // (deploy/grantor.ts); the ARNs are keyturn.yml's, exactly, with no wildcard.
+      Sid: 'AssumeGrantorRoles',
+      Effect: 'Allow',
+      Action: ['sts:AssumeRole'],
+      Resource: grantors,
+    });
+  }
+  statements.push(
     {
       // Slack secrets, read at cold start. SecureStrings under the AWS managed key aws/ssm need no
       // kms:Decrypt grant here; that key's policy allows use through SSM within the account.
@@ -425,7 +504,7 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
 }
 
 /** `prod-raspi` → `ProdRaspi`: Sids allow only letters and digits. */
-function sidPart(name: string): string {
+export function sidPart(name: string): string {
   return name
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
@@ -471,7 +550,8 @@ export interface AccessRoleStacks {
  * only attach `/keyturn/` policies to roles that carry the boundary.
  */
 export function accessRoleStacks(config: Config): AccessRoleStacks {
-  const boundary = renderBoundary(config.aws, Object.values(config.targets));
+  // The home account's own targets, in their regions; member accounts get theirs from deploy/grantor.ts.
+  const boundary = renderBoundary(config.aws, homeScope(config).targets);
   if (!boundary.ok) {
     throw new Error(
       `the access boundary would be ${boundary.error.chars} characters, over IAM's ${boundary.error.limit} for a managed policy; ` +

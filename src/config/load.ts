@@ -80,7 +80,15 @@ export function parseConfig(text: string, source: string): Result<Config, Config
   }
   const config = toConfig(parsed.data);
   // Every access role carries one boundary listing each distinct tag set: it must fit a managed policy.
-  const boundary = renderBoundary(config.aws, Object.values(config.targets));
+  // The home account's lists its own targets; the grantor template's, deployed in every member account,
+  // lists all the member accounts' targets (deploy/grantor.ts).
+  const targets = Object.values(config.targets);
+  const boundary = [
+    targets.filter((t) => t.account === config.aws.accountId),
+    targets.filter((t) => t.account !== config.aws.accountId),
+  ]
+    .map((scope) => renderBoundary(config.aws, scope))
+    .find((rendered) => !rendered.ok) ?? { ok: true as const };
   if (!boundary.ok) {
     return err({
       source,

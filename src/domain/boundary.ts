@@ -27,27 +27,35 @@ export type BoundaryError = { reason: 'too-large'; chars: number; limit: number 
  */
 export function renderBoundary(
   aws: AwsAccount & { region: string },
-  targets: readonly Pick<Target, 'tags' | 'documents'>[],
+  targets: readonly (Pick<Target, 'tags' | 'documents'> & { region?: string })[],
 ): Result<PolicyDocument, BoundaryError> {
   const base = { partition: aws.partition, region: aws.region, accountId: aws.accountId };
-  const tagSets = new Map<string, Record<string, Json>>();
+  // A target's nodes are in its own region (aws.region when it names none): one statement per distinct
+  // (region, tag set), and the session documents per region.
+  const regionOf = (target: { region?: string }) => target.region ?? aws.region;
+  const tagSets = new Map<string, { region: string; resourceTags: Record<string, Json> }>();
   for (const target of targets) {
     const resourceTags: Record<string, Json> = {};
     for (const key of Object.keys(target.tags).sort())
       resourceTags[`ssm:resourceTag/${key}`] = target.tags[key]!;
-    tagSets.set(JSON.stringify(resourceTags), resourceTags);
+    const region = regionOf(target);
+    tagSets.set(JSON.stringify([region, resourceTags]), { region, resourceTags });
   }
-  const nodeStatements = [...tagSets.keys()].sort().map((key, i) =>
-    substitute(boundaryTemplate.perTarget, {
-      ...base,
-      index: String(i + 1),
-      resourceTags: tagSets.get(key)!,
-    }),
+  const nodeStatements = [...tagSets.keys()].sort().map((key, i) => {
+    const { region, resourceTags } = tagSets.get(key)!;
+    return substitute(boundaryTemplate.perTarget, { ...base, region, index: String(i + 1), resourceTags });
+  });
+  const regions = [...new Set(targets.map(regionOf))].sort();
+  const documentArns = regions.flatMap((region) =>
+    DOCUMENT_KINDS.filter((kind) =>
+      targets.some((t) => regionOf(t) === region && t.documents.includes(kind)),
+    ).map((kind) => `arn:${aws.partition}:ssm:${region}:*:document/${SESSION_DOCUMENTS[kind]}`),
   );
-  const documentArns = DOCUMENT_KINDS.filter((kind) => targets.some((t) => t.documents.includes(kind))).map(
-    (kind) => `arn:${aws.partition}:ssm:${aws.region}:*:document/${SESSION_DOCUMENTS[kind]}`,
+  // No target (an account whose targets are all elsewhere): no document either, and no empty Resource.
+  const common = (substitute(boundaryTemplate.common, { ...base, documentArns }) as Json[]).filter(
+    (statement) =>
+      documentArns.length > 0 || (statement as { Sid?: string }).Sid !== 'StartSessionWithPermittedDocuments',
   );
-  const common = substitute(boundaryTemplate.common, { ...base, documentArns }) as Json[];
   const doc = {
     Version: '2012-10-17',
     Statement: [...nodeStatements, ...common],

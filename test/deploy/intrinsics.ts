@@ -66,3 +66,37 @@ function getAtt(template: Template, logicalId: string, attribute: string): strin
   }
   throw new Error(`unsupported Fn::GetAtt ${logicalId}.${attribute}`);
 }
+
+/**
+ * A generic template's values (the grantor and forwarder templates: Fn::Sub over pseudo parameters,
+ * Ref to parameters) as CloudFormation resolves them in `account`, with the given parameter values.
+ * `${!…}` is Fn::Sub's escape for a literal `${…}`. Anything else is an error.
+ */
+export function resolveIn(account: string, parameters: Record<string, string>, value: unknown): unknown {
+  const pseudo: Record<string, string> = {
+    'AWS::AccountId': account,
+    'AWS::Partition': 'aws',
+    'AWS::Region': 'ap-northeast-3',
+    ...parameters,
+  };
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (Array.isArray(value)) return value.map((v) => resolveIn(account, parameters, v));
+  if (value === null || typeof value !== 'object') throw new Error(`cannot resolve ${String(value)}`);
+  const entries = Object.entries(value);
+  const [key, arg] = entries[0] ?? [];
+  if (entries.length === 1 && key === 'Fn::Sub' && typeof arg === 'string') {
+    return arg.replace(/\$\{(!?)([^}]+)\}/g, (_m, escaped: string, name: string) => {
+      if (escaped) return `\${${name}}`;
+      const resolved = pseudo[name];
+      if (resolved === undefined) throw new Error(`unsupported Fn::Sub ${name}`);
+      return resolved;
+    });
+  }
+  if (entries.length === 1 && key === 'Ref' && typeof arg === 'string') {
+    const resolved = pseudo[arg];
+    if (resolved === undefined) throw new Error(`unsupported Ref ${arg}`);
+    return resolved;
+  }
+  if (key?.startsWith('Fn::')) throw new Error(`unsupported intrinsic ${key}`);
+  return Object.fromEntries(entries.map(([k, v]) => [k, resolveIn(account, parameters, v)]));
+}

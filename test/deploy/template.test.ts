@@ -87,6 +87,27 @@ describe('events', () => {
     });
   });
 
+  it("outputs the grantor template's parameters: the functions' role ARN and the home event bus", () => {
+    expect(template.Outputs.FunctionsRoleArn!.Value).toEqual({
+      'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'],
+    });
+    expect(template.Outputs.EventBusArn!.Value).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default',
+    });
+    // deploy/access-roles-plugin.js defaults the grantor template's KeyturnFunctionsRoleArn from this
+    // name, with the stack's region in place of the Ref: it must stay literals and AWS::Region.
+    expect(resources.IamRoleLambdaExecution!.Properties.RoleName).toEqual({
+      'Fn::Join': ['-', ['keyturn', 'dev', { Ref: 'AWS::Region' }, 'lambdaRole']],
+    });
+    expect(resolveIntrinsics(template, resources.IamRoleLambdaExecution!.Properties.RoleName)).toBe(
+      `keyturn-dev-${REGION}-lambdaRole`,
+    );
+  });
+
+  it('has no event bus policy without member accounts', () => {
+    expect(ofType('AWS::Events::EventBusPolicy')).toEqual([]);
+  });
+
   it('worker: the job queue, partial batch failures, a dead-letter queue after 8 receives', () => {
     const [, mapping] = ofType('AWS::Lambda::EventSourceMapping')[0]!;
     expect(mapping.Properties).toMatchObject({
@@ -149,13 +170,16 @@ describe('events', () => {
           r.Properties.EventPattern,
         ]),
     );
+    // keyturn.example.yml serves one account; forwarded events from member accounts keep theirs (test/deploy/grantor.test.ts).
     expect(patterns).toEqual({
       [JSON.stringify(fnArn('sessionEvents'))]: {
+        account: ['123456789012'],
         source: ['aws.ssm'],
         'detail-type': ['AWS API Call via CloudTrail'],
         detail: { eventName: ['StartSession', 'TerminateSession', 'ResumeSession'] },
       },
       [JSON.stringify(fnArn('commandEvents'))]: {
+        account: ['123456789012'],
         source: ['aws.ssm'],
         'detail-type': ['EC2 Command Invocation Status-change Notification'],
         detail: {

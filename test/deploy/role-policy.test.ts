@@ -208,6 +208,13 @@ describe('the functions role, statement by statement', () => {
         ],
         Resource: ['*'],
       },
+      // The example's factory member account: its grantor role, and no other role anywhere.
+      {
+        Sid: 'AssumeGrantorRoles',
+        Effect: 'Allow',
+        Action: ['sts:AssumeRole'],
+        Resource: 'arn:aws:iam::444455556666:role/keyturn-grantor',
+      },
       {
         Sid: 'ReadSlackSecrets',
         Effect: 'Allow',

@@ -104,8 +104,13 @@ describe('events', () => {
     );
   });
 
-  it('has no event bus policy without member accounts', () => {
-    expect(ofType('AWS::Events::EventBusPolicy')).toEqual([]);
+  it("lets the example's one member account put events on the home bus, and no other account", () => {
+    // Without member accounts there is no bus policy at all (test/deploy/grantor.test.ts).
+    const policies = ofType('AWS::Events::EventBusPolicy');
+    expect(policies.map(([id]) => id)).toEqual(['KeyturnMemberAccountEvents']);
+    expect(policies[0]![1].Properties.Statement.Principal).toEqual({
+      AWS: ['arn:aws:iam::444455556666:root'],
+    });
   });
 
   it('worker: the job queue, partial batch failures, a dead-letter queue after 8 receives', () => {
@@ -170,16 +175,16 @@ describe('events', () => {
           r.Properties.EventPattern,
         ]),
     );
-    // keyturn.example.yml serves one account; forwarded events from member accounts keep theirs (test/deploy/grantor.test.ts).
+    // keyturn.example.yml serves its own account and the factory member account; forwarded events keep their account.
     expect(patterns).toEqual({
       [JSON.stringify(fnArn('sessionEvents'))]: {
-        account: ['123456789012'],
+        account: ['123456789012', '444455556666'],
         source: ['aws.ssm'],
         'detail-type': ['AWS API Call via CloudTrail'],
         detail: { eventName: ['StartSession', 'TerminateSession', 'ResumeSession'] },
       },
       [JSON.stringify(fnArn('commandEvents'))]: {
-        account: ['123456789012'],
+        account: ['123456789012', '444455556666'],
         source: ['aws.ssm'],
         'detail-type': ['EC2 Command Invocation Status-change Notification'],
         detail: {

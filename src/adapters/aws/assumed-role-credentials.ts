@@ -55,8 +55,7 @@ export function assumedRoleCredentials(opts: {
         }),
       );
     } catch (error) {
-      const code = (error as { name?: string }).name ?? 'Error';
-      throw new AccountUnreachableError(accountId, roleArn, code, { cause: error });
+      throw new AccountUnreachableError(accountId, roleArn, stsErrorCode(error), { cause: error });
     }
     const c = answer.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration)
@@ -85,4 +84,16 @@ export function assumedRoleCredentials(opts: {
       return pending;
     };
   };
+}
+
+/**
+ * STS's error name (`AccessDenied`, `RegionDisabledException`), the SDK's (`TimeoutError`), or for a
+ * socket error that reached us unwrapped, Node's code (`ECONNREFUSED`): never the message, which is STS's raw text.
+ */
+function stsErrorCode(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return 'Error';
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  if (typeof name === 'string' && name !== '' && name !== 'Error') return name;
+  if (typeof code === 'string' && /^[A-Z][A-Z_]+$/.test(code)) return code;
+  return 'Error';
 }

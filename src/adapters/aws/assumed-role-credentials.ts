@@ -17,13 +17,17 @@ export class AccountUnreachableError extends Error {
   constructor(
     readonly accountId: string,
     readonly roleArn: string,
-    /** STS's error name (`AccessDenied`, `RegionDisabledException`, `NetworkError`, …). */
+    /**
+     * STS's error name (`AccessDenied`, `RegionDisabledException`, `TimeoutError`, …), or `NotDeclared`
+     * when Keyturn has no role to assume there at all.
+     */
     readonly stsCode: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; sentence?: string },
   ) {
     super(
-      `Keyturn could not assume ${roleArn} in account ${accountId} (${stsCode}); check that the grantor template is deployed there and trusts Keyturn's role`,
-      options,
+      options?.sentence ??
+        `Keyturn could not assume ${roleArn} in account ${accountId} (${stsCode}); check that the grantor template is deployed there and trusts Keyturn's role`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
   }
 }

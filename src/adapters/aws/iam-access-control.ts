@@ -388,10 +388,8 @@ function translate(operation: string, e: unknown): AccessControlError {
   // The grantor role's credentials could not be had: the SDK hands the provider's rejection back as
   // it is, before signing, so IAM never saw the call. Transient: STS, or the deploy, may be fixed.
   if (e instanceof AccountUnreachableError) {
-    return new AccessControlError(ACCOUNT_UNREACHABLE, `IAM ${operation} was not sent: ${e.message}`, {
-      cause: e,
-      transient: true,
-    });
+    // Its sentence as it is (which account, which role, what to check): callers show it to people.
+    return new AccessControlError(ACCOUNT_UNREACHABLE, e.message, { cause: e, transient: true });
   }
   const code = iamErrorCode(e) ?? 'Unknown';
   // IAM and SDK messages name ARNs and codes, never the request's credentials or signature.

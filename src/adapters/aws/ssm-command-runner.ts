@@ -312,15 +312,8 @@ export function toRunnerError(operation: string, e: unknown): CommandRunnerError
   // No credentials for the account: the SDK resolves them before it signs, so nothing reached SSM and
   // nothing runs. Retryable: STS, or the grantor role's deploy, may be fixed by the next attempt.
   if (e instanceof AccountUnreachableError) {
-    return new CommandRunnerError(
-      ACCOUNT_UNREACHABLE,
-      `SSM ${operation} was not sent: ${e.message}`,
-      'no',
-      true,
-      {
-        cause: e,
-      },
-    );
+    // Its sentence as it is (which account, which role, what to check), as the IAM adapter does.
+    return new CommandRunnerError(ACCOUNT_UNREACHABLE, e.message, 'no', true, { cause: e });
   }
   const error = e as {
     name?: unknown;

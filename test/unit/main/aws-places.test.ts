@@ -268,7 +268,7 @@ describe('realAwsPlaces', () => {
     ).rejects.toMatchObject({
       code: 'AccountUnreachable',
       transient: true,
-      message: `IAM DetachRolePolicy was not sent: ${sentence}`,
+      message: sentence,
     });
     await expect(
       places.commands({ accountId: gone, region: 'ap-northeast-1' }).sendCommand(request),

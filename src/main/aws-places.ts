@@ -83,7 +83,8 @@ function noRoleIn(aws: Config['aws'], accountId: string): AwsCredentialIdentityP
   const roleArn = defaultGrantorRoleArn(aws.partition, accountId);
   return async () => {
     throw new AccountUnreachableError(accountId, roleArn, 'NotDeclared', {
-      sentence: `Keyturn has no role to assume in account ${accountId}: it is not under aws.accounts in keyturn.yml; declare it there again (with its grantorRole) so Keyturn can finish what it started in that account`,
+      // Starts with what is true of the account, so it reads as well after "because " (apply-grant).
+      sentence: `Account ${accountId} is not under aws.accounts in keyturn.yml, so Keyturn has no role to assume there; declare it again (with its grantorRole) so Keyturn can finish what it started in that account`,
     });
   };
 }

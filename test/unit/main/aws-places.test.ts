@@ -257,7 +257,7 @@ describe('realAwsPlaces', () => {
         ? { credentialsFor: (id: string) => (id === gone ? undefined : credentialsFor(id)) }
         : {}),
     });
-    const sentence = `Keyturn has no role to assume in account ${gone}: it is not under aws.accounts in keyturn.yml; declare it there again (with its grantorRole) so Keyturn can finish what it started in that account`;
+    const sentence = `Account ${gone} is not under aws.accounts in keyturn.yml, so Keyturn has no role to assume there; declare it again (with its grantorRole) so Keyturn can finish what it started in that account`;
     await expect(
       places
         .access(gone)

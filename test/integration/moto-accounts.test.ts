@@ -32,7 +32,15 @@ import type { AccessControl } from '../../src/ports/access-control';
 import type { AwsPlaces } from '../../src/ports/aws-places';
 import type { Fleet } from '../../src/ports/fleet';
 import { prodRaspi, runFakes } from '../support/fakes';
-import { activate, drain, MINUTE, type Scenario, scenario, stored } from '../support/grant-scenarios';
+import {
+  activate,
+  approve,
+  drain,
+  MINUTE,
+  type Scenario,
+  scenario,
+  stored,
+} from '../support/grant-scenarios';
 import { type Moto, startMoto } from '../support/moto';
 
 /*
@@ -507,6 +515,34 @@ describe('one Keyturn, two accounts and two regions, on moto', () => {
     expect((await stored(s, factory.id)).status).toBe('expired');
     expect(await attachedTo(FACTORY, 'keyturn-u0bob')).toEqual([]);
     expect(await keyturnPolicies(FACTORY)).toEqual([]);
+  });
+
+  it('while the factory account cannot be reached, its grant fails saying which role to check, and a home grant still goes through', async () => {
+    const reachable = s.deps.aws;
+    s.deps.aws = placesOnMoto(s.config, { fleets, unreachable: [FACTORY] }).places;
+    const factory = await approve(s, { user: 'U0BOB', text: 'factory-osaka 1h deploy' });
+    const home = await approve(s, { user: 'U0ALICE', text: 'home-tokyo 1h deploy' });
+    const errors: unknown[] = [];
+    for (let job = s.queue.jobs.shift(); job; job = s.queue.jobs.shift()) {
+      // The failed grant's clean-up cannot reach the factory account either: that job fails, to be retried.
+      await handleJob(s.deps, job).catch((e: unknown) => errors.push(e));
+    }
+    const failed = await stored(s, factory.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.failureReason).toContain(
+      `ould not assume ${defaultGrantorRoleArn('aws', FACTORY)} in account ${FACTORY} (TimeoutError); check that the grantor template is deployed there and trusts Keyturn's role`,
+    );
+    expect(errors.every((e) => (e as { code?: string }).code === 'AccountUnreachable')).toBe(true);
+    expect((await stored(s, home.id)).status).toBe('active');
+    expect(await attachedTo(HOME, 'keyturn-u0alice')).toEqual([
+      grantPolicyArn({ partition: 'aws', accountId: HOME }, home.id),
+    ]);
+    expect(await keyturnPolicies(FACTORY)).toEqual([]);
+
+    s.deps.aws = reachable;
+    await releaseGrant(s.deps, { user: 'U0ALICE', grantId: home.id });
+    await drain(s);
+    expect(await keyturnPolicies(HOME)).toEqual([]);
   });
 
   it("reconciles one account's orphan policies without touching the other's, nor an active grant's", async () => {

@@ -2,11 +2,11 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { assumedRoleCredentials } from '../adapters/aws/assumed-role-credentials';
+import { AccountUnreachableError, assumedRoleCredentials } from '../adapters/aws/assumed-role-credentials';
 import { createIamAccessControl } from '../adapters/aws/iam-access-control';
 import { createSsmFleet } from '../adapters/aws/ssm-fleet';
 import type { Config } from '../config/types';
-import { type Place, placeKey } from '../domain/place';
+import { defaultGrantorRoleArn, type Place, placeKey } from '../domain/place';
 import type { AccessControl } from '../ports/access-control';
 import type { AwsPlaces } from '../ports/aws-places';
 import type { CommandRunner } from '../ports/command-runner';
@@ -31,8 +31,12 @@ export function realAwsPlaces(opts: {
   const ssm = new Map<string, { fleet: Fleet; commands: CommandRunner }>();
 
   const clientConfig = (place: Place) => {
+    // Never the default chain for another account: those are Keyturn's own keys, and IAM would read
+    // the grant's role and policy names in Keyturn's account instead (a revoke would find nothing there).
     const credentials =
-      place.accountId === aws.accountId ? undefined : opts.credentialsFor?.(place.accountId);
+      place.accountId === aws.accountId
+        ? undefined
+        : (opts.credentialsFor?.(place.accountId) ?? noRoleIn(aws, place.accountId));
     // Keyturn's own region honours AWS_REGION (the SDK's variable); every other region is named outright.
     const base = awsClientConfig({ region: place.region });
     const region = place.region === aws.region ? base.region : place.region;
@@ -71,17 +75,49 @@ export function realAwsPlaces(opts: {
   };
 }
 
+/**
+ * For an account Keyturn has no grantor role for: one no longer under `aws.accounts` that a grant or
+ * run recorded before it was removed. Its calls fail as that account's, and say how to finish them.
+ */
+function noRoleIn(aws: Config['aws'], accountId: string): AwsCredentialIdentityProvider {
+  const roleArn = defaultGrantorRoleArn(aws.partition, accountId);
+  return async () => {
+    throw new AccountUnreachableError(accountId, roleArn, 'NotDeclared', {
+      // Starts with what is true of the account, so it reads as well after "because " (apply-grant).
+      sentence: `Account ${accountId} is not under aws.accounts in keyturn.yml, so Keyturn has no role to assume there; declare it again (with its grantorRole) so Keyturn can finish what it started in that account`,
+    });
+  };
+}
+
+/**
+ * How long Keyturn waits on STS. An AssumeRole answers in well under a second; one that does not is an
+ * outage, and each call of that account's would otherwise wait for it: the SDK sets no timeout of its
+ * own (a dropped connection waits for the OS, minutes) and IAM's eight attempts (aws-clients.ts) are
+ * for IAM's throttling, which STS does not share. Worst case: 3 attempts of 3 s + 5 s, with backoff.
+ */
+export const STS_LIMITS = { maxAttempts: 3, connectionTimeoutMs: 3_000, requestTimeoutMs: 5_000 };
+
 /** The grantor role credentials of every member account the config declares, from one STS client. */
 export function grantorCredentials(
   config: Pick<Config, 'aws'>,
+  limits: typeof STS_LIMITS = STS_LIMITS,
 ): (accountId: string) => AwsCredentialIdentityProvider | undefined {
   const roles = Object.fromEntries(
     Object.values(config.aws.accounts).flatMap((a) =>
       a.grantorRoleArn ? [[a.accountId, a.grantorRoleArn]] : [],
     ),
   );
+  const base = awsClientConfig({ region: config.aws.region });
   return assumedRoleCredentials({
-    sts: new STSClient(awsClientConfig({ region: config.aws.region })),
+    sts: new STSClient({
+      ...base,
+      maxAttempts: Math.min(base.maxAttempts, limits.maxAttempts),
+      requestHandler: {
+        connectionTimeout: limits.connectionTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        throwOnRequestTimeout: true,
+      },
+    }),
     roles,
   });
 }

@@ -108,7 +108,8 @@ describe('events', () => {
     // Without member accounts there is no bus policy at all (test/deploy/grantor.test.ts).
     const policies = ofType('AWS::Events::EventBusPolicy');
     expect(policies.map(([id]) => id)).toEqual(['KeyturnMemberAccountEvents']);
-    expect(policies[0]![1].Properties.Statement.Principal).toEqual({
+    const statement = policies[0]![1].Properties.Statement as { Principal: unknown };
+    expect(statement.Principal).toEqual({
       AWS: ['arn:aws:iam::444455556666:root'],
     });
   });

@@ -17,13 +17,17 @@ export class AccountUnreachableError extends Error {
   constructor(
     readonly accountId: string,
     readonly roleArn: string,
-    /** STS's error name (`AccessDenied`, `RegionDisabledException`, `NetworkError`, …). */
+    /**
+     * STS's error name (`AccessDenied`, `RegionDisabledException`, `TimeoutError`, …), or `NotDeclared`
+     * when Keyturn has no role to assume there at all.
+     */
     readonly stsCode: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; sentence?: string },
   ) {
     super(
-      `Keyturn could not assume ${roleArn} in account ${accountId} (${stsCode}); check that the grantor template is deployed there and trusts Keyturn's role`,
-      options,
+      options?.sentence ??
+        `Keyturn could not assume ${roleArn} in account ${accountId} (${stsCode}); check that the grantor template is deployed there and trusts Keyturn's role`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
   }
 }
@@ -55,8 +59,7 @@ export function assumedRoleCredentials(opts: {
         }),
       );
     } catch (error) {
-      const code = (error as { name?: string }).name ?? 'Error';
-      throw new AccountUnreachableError(accountId, roleArn, code, { cause: error });
+      throw new AccountUnreachableError(accountId, roleArn, stsErrorCode(error), { cause: error });
     }
     const c = answer.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration)
@@ -85,4 +88,16 @@ export function assumedRoleCredentials(opts: {
       return pending;
     };
   };
+}
+
+/**
+ * STS's error name (`AccessDenied`, `RegionDisabledException`), the SDK's (`TimeoutError`), or for a
+ * socket error that reached us unwrapped, Node's code (`ECONNREFUSED`): never the message, which is STS's raw text.
+ */
+function stsErrorCode(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return 'Error';
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  if (typeof name === 'string' && name !== '' && name !== 'Error') return name;
+  if (typeof code === 'string' && /^[A-Z][A-Z_]+$/.test(code)) return code;
+  return 'Error';
 }

@@ -27,6 +27,8 @@ import {
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { type AwsAccount, type Partition, type Principal, principalArn } from '../../domain/principal';
 import { type AccessControl, AccessControlError } from '../../ports/access-control';
+import { ACCOUNT_UNREACHABLE } from '../../ports/aws-places';
+import { AccountUnreachableError } from './assumed-role-credentials';
 
 /** IAM keeps at most this many versions of a managed policy (FACTS.md). */
 const MAX_POLICY_VERSIONS = 5;
@@ -383,6 +385,12 @@ function iamErrorCode(e: unknown): string | undefined {
 }
 
 function translate(operation: string, e: unknown): AccessControlError {
+  // The grantor role's credentials could not be had: the SDK hands the provider's rejection back as
+  // it is, before signing, so IAM never saw the call. Transient: STS, or the deploy, may be fixed.
+  if (e instanceof AccountUnreachableError) {
+    // Its sentence as it is (which account, which role, what to check): callers show it to people.
+    return new AccessControlError(ACCOUNT_UNREACHABLE, e.message, { cause: e, transient: true });
+  }
   const code = iamErrorCode(e) ?? 'Unknown';
   // IAM and SDK messages name ARNs and codes, never the request's credentials or signature.
   const detail = e instanceof Error && e.message ? `: ${e.message}` : '';

@@ -19,6 +19,8 @@ import {
   RUN_SHELL_DOCUMENT,
   type SendCommandRequest,
 } from '../../ports/command-runner';
+import { ACCOUNT_UNREACHABLE } from '../../ports/aws-places';
+import { AccountUnreachableError } from './assumed-role-credentials';
 import { invokedAfter } from './ssm-timestamp';
 
 /** ListCommands / ListCommandInvocations page maximum. */
@@ -307,6 +309,12 @@ async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
  * reset connection, no answer at all) leaves open whether SSM took the command.
  */
 export function toRunnerError(operation: string, e: unknown): CommandRunnerError {
+  // No credentials for the account: the SDK resolves them before it signs, so nothing reached SSM and
+  // nothing runs. Retryable: STS, or the grantor role's deploy, may be fixed by the next attempt.
+  if (e instanceof AccountUnreachableError) {
+    // Its sentence as it is (which account, which role, what to check), as the IAM adapter does.
+    return new CommandRunnerError(ACCOUNT_UNREACHABLE, e.message, 'no', true, { cause: e });
+  }
   const error = e as {
     name?: unknown;
     message?: unknown;

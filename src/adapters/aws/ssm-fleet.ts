@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { ManagedNode } from '../../domain/node';
 import type { Fleet, SessionInfo } from '../../ports/fleet';
+import { AccountUnreachableError } from './assumed-role-credentials';
 import { invokedAfter } from './ssm-timestamp';
 
 /** The API maximum; the default page is 10 (FACTS.md), which turns a 200-node fleet into 20 calls. */
@@ -108,8 +109,13 @@ export function createSsmFleet(ssm: SSMClient): SsmFleet {
   };
 }
 
-/** The Fleet port has no error type yet; keep the SDK error as the cause, not in the signature. */
+/**
+ * The Fleet port has no error type yet; keep the SDK error as the cause, not in the signature. A member
+ * account Keyturn could not get credentials for leaves as it is: its `code` is `AccountUnreachable`
+ * (src/ports/aws-places.ts) and its message a sentence naming the account and the role to check.
+ */
 function ssmError(operation: string, e: unknown): Error {
+  if (e instanceof AccountUnreachableError) return e;
   const code = e instanceof Error ? e.name : 'Unknown';
   return new Error(`SSM ${operation} failed with ${code}`, { cause: e });
 }

@@ -31,8 +31,10 @@ export async function applyGrant(
   const policyArn = policyArnOfGrant(deps.config.aws, grant);
   // A failed grant's clean-up is repeated on redelivery: it is idempotent and is what leaves nothing behind.
   if (grant.status === 'failed') {
-    await compensate(deps, grant, policyArn);
+    // Announcing is idempotent (one DM per step), so it goes first: a clean-up that cannot reach the
+    // account (throws, the job is retried) must not keep the requester from hearing the grant failed.
     await deps.queue.enqueue(grantChanged(grant));
+    await compensate(deps, grant, policyArn);
     return 'skipped';
   }
   if (grant.status !== 'approved') return 'skipped';
@@ -207,8 +209,9 @@ async function fail(
   if (!next.ok) return 'skipped';
   if ((await deps.grants.save(next.value, grant.version)) === 'stale')
     return lostRace(deps, grant, policyArn);
-  await compensate(deps, next.value, policyArn);
+  // Told first, as above: the clean-up may throw (an unreachable account) and be retried by the queue.
   await deps.queue.enqueue(grantChanged(next.value));
+  await compensate(deps, next.value, policyArn);
   return 'failed';
 }
 
@@ -290,7 +293,7 @@ function refusedStep(step: string, error: unknown): string {
       return `${what} (an unexpected error); Keyturn's log has the details`;
     case 'AccountUnreachable':
       // Keyturn's own sentence (src/adapters/aws/assumed-role-credentials.ts): which role, what to check.
-      return `${what} because ${lowerFirst((error as Error).message)}`;
+      return `${what}: ${(error as Error).message}`;
     case 'LimitExceeded':
       return `${what} (LimitExceeded: an IAM quota is reached, such as managed policies per role); Keyturn's log has IAM's answer`;
     case 'AccessDenied':
@@ -298,10 +301,6 @@ function refusedStep(step: string, error: unknown): string {
     default:
       return `${what} (${code}${error instanceof AccessControlError && error.transient ? ', which may pass: request again' : ''}); Keyturn's log has IAM's answer`;
   }
-}
-
-function lowerFirst(text: string): string {
-  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 function describeError(error: unknown): string {

@@ -369,8 +369,31 @@ describe('applyGrant: AWS refusing a step', () => {
 
     await expectFailedAndClean(
       s,
-      /^AWS refused a step: Keyturn could not create the grant policy because keyturn could not assume arn:aws:iam::444455556666:role\/keyturn-grantor in account 444455556666 \(AccessDenied\); check that the grantor template is deployed there/,
+      /^AWS refused a step: Keyturn could not create the grant policy: Keyturn could not assume arn:aws:iam::444455556666:role\/keyturn-grantor in account 444455556666 \(AccessDenied\); check that the grantor template is deployed there/,
     );
+  });
+});
+
+describe('applyGrant: a member account that cannot be reached', () => {
+  it('tells the requester the grant failed even though its clean-up cannot reach the account either', async () => {
+    const s = await approved();
+    const unreachable = () =>
+      new AccessControlError('AccountUnreachable', 'Keyturn could not assume the grantor role', {
+        transient: true,
+      });
+    const { access } = answering(s.account, async () => {
+      throw unreachable();
+    });
+
+    // The clean-up throws, so the job is retried; the announcement was queued before it.
+    await expect(
+      applyGrant({ ...s.deps, aws: onePlace({ access, fleet: s.account }) }, 'g1'),
+    ).rejects.toMatchObject({
+      code: 'AccountUnreachable',
+    });
+    const grant = await stored(s.grants);
+    expect(grant.status).toBe('failed');
+    expect(s.queue.jobs).toEqual([{ kind: 'grant-changed', grantId: 'g1', step: grant.history.length - 1 }]);
   });
 });
 

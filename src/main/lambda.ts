@@ -50,7 +50,7 @@ function fullContainer(opts: { readQuotasAtStart?: boolean } = {}): () => Promis
       logger: runtime.logger,
       newId: () => newGrantId(),
       ...runPorts({ ...table, client: app.client }),
-      ...sessionPorts({ ...table, grants: runtime.grants, client: app.client }),
+      ...sessionPorts({ ...table, grants: runtime.grants, client: app.client, home: config.aws }),
     };
     return { deps, jobRetry: runtime.jobRetry };
   });

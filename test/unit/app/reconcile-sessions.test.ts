@@ -16,6 +16,8 @@ import {
   scenario,
 } from '../../support/grant-scenarios';
 
+/** Keyturn's own account and region (the test config's). */
+const HOME = { accountId: '123456789012', region: 'ap-northeast-1' };
 const ALICE_ARN = 'arn:aws:sts::123456789012:assumed-role/keyturn-u0alice/alice';
 
 function parts(s: Scenario) {
@@ -75,13 +77,13 @@ describe('reconcileSessions', () => {
 
     const cut = await reconcileSessions(s.deps, { deadline: s.clock.now() });
     expect(cut).toMatchObject({ discovered: 0, failures: 0 });
-    expect(await sessions.historyCursor()).toBeUndefined();
+    expect(await sessions.historyCursor(HOME)).toBeUndefined();
     expect(historyReads(s)).toEqual([]);
 
     const next = await reconcileSessions(s.deps, { deadline: new Date(s.clock.now().getTime() + MINUTE) });
     expect(next).toMatchObject({ discovered: 2, failures: 0 });
     for (const id of ids) expect(await sessions.get(id)).toMatchObject({ status: 'active' });
-    expect(await sessions.historyCursor()).toBe(s.clock.now().toISOString());
+    expect(await sessions.historyCursor(HOME)).toBe(s.clock.now().toISOString());
   });
 
   it('TerminateSession missing (the user typed exit): the end comes from DescribeSessions History', async () => {
@@ -142,7 +144,7 @@ describe('reconcileSessions', () => {
     expect(await reconcileSessions(s.deps)).toMatchObject({ ended: 1, posted: 1 });
     expect(chat.summaries.map((x) => x.view.session.id)).toEqual([id]);
     expect((await sessions.get(id))?.settledAt).toBeDefined();
-    expect(await sessions.listWatched()).toEqual([]);
+    expect(await sessions.listWatched(HOME)).toEqual([]);
   });
 
   it('a session whose events were lost and that ended between two sweeps is recovered from History', async () => {
@@ -296,7 +298,7 @@ describe('reconcileSessions', () => {
     await open(s);
     s.account.failNext('activeSessions', 'ThrottlingException');
     expect(await reconcileSessions(s.deps)).toMatchObject({ failures: 1, discovered: 0 });
-    expect(await parts(s).sessions.listWatched()).toEqual([]);
+    expect(await parts(s).sessions.listWatched(HOME)).toEqual([]);
     expect(await reconcileSessions(s.deps)).toMatchObject({ failures: 0, discovered: 1 });
   });
 });

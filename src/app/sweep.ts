@@ -99,9 +99,12 @@ export async function sweep(deps: Deps, opts: SweepOptions = {}): Promise<SweepR
   const dueIn = new Map<string, Grant[]>(Object.keys(deps.config.aws.accounts).map((id) => [id, []]));
   for (const grant of due) {
     const accountId = placeOf(deps.config, grant).accountId;
-    dueIn.set(accountId, [...(dueIn.get(accountId) ?? []), grant]);
+    const grants = dueIn.get(accountId);
+    if (grants) grants.push(grant);
+    else dueIn.set(accountId, [grant]);
   }
-  const ended = new Set<string>();
+  /** Grants whose turn this sweep is over, however it went (ended, not due after all, failed). */
+  const done = new Set<string>();
   let deferred = 0;
 
   const endDue = async (accountId: string, grants: readonly Grant[]) => {
@@ -113,10 +116,8 @@ export async function sweep(deps: Deps, opts: SweepOptions = {}): Promise<SweepR
       const down = outages.get(accountId);
       try {
         const outcome = await endIfDue(deps, listed, nowIso, nodes, { reachable: down === undefined });
-        if (outcome === 'ended') {
-          report.ended++;
-          ended.add(listed.id);
-        } else if (outcome === 'waiting') down?.waiting.push(listed);
+        if (outcome === 'ended') report.ended++;
+        else if (outcome === 'waiting') down?.waiting.push(listed);
       } catch (error) {
         report.failures++;
         if (isAccountUnreachable(error)) {
@@ -126,6 +127,8 @@ export async function sweep(deps: Deps, opts: SweepOptions = {}): Promise<SweepR
         const message = (error as Error).message;
         deps.logger.error({ grantId: listed.id, err: message }, 'revoke failed; the next sweep retries');
         await reportOverdueRevoke(deps, listed.id, now, message);
+      } finally {
+        done.add(listed.id);
       }
     });
   };
@@ -187,10 +190,10 @@ export async function sweep(deps: Deps, opts: SweepOptions = {}): Promise<SweepR
 
   if (deferred > 0) deps.logger.info({ deferred }, 'revokes left for the next sweep (time budget)');
   if (settled === 'cut-off') {
-    // An account that has not answered by now: its grants not yet ended wait like an unreachable one's.
+    // An account that has not answered by now: its grants whose turn is not over wait like an unreachable one's.
     for (const [accountId, grants] of dueIn) {
       if (finished.has(accountId)) continue;
-      const waiting = grants.filter((g) => !ended.has(g.id));
+      const waiting = grants.filter((g) => !done.has(g.id));
       deps.logger.warn({ accountId, waiting: waiting.length }, 'sweep cut off while this account worked');
       if (waiting.length === 0 || outages.has(accountId)) continue;
       outage(accountId, new Error('it did not answer before the sweep had to stop')).waiting.push(...waiting);

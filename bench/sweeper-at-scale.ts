@@ -2,11 +2,19 @@ import { createIamAccessControl } from '../src/adapters/aws/iam-access-control';
 import { createSsmFleet } from '../src/adapters/aws/ssm-fleet';
 import { createSlackChat } from '../src/adapters/slack/slack-chat';
 import type { Deps } from '../src/app/deps';
-import { type SweepReport, sweep } from '../src/app/sweep';
+import { SWEEP_CUTOFF_MS, type SweepReport, sweep } from '../src/app/sweep';
+import { AccountUnreachableError } from '../src/adapters/aws/assumed-role-credentials';
+import type { AwsPlaces } from '../src/ports/aws-places';
 import { type Grant, toIsoSeconds } from '../src/domain/grant';
 import { POLICY_PATH, policyName } from '../src/domain/policy';
 import type { GrantStore } from '../src/ports/grant-store';
-import { MemoryGrantStore, RecordingQueue, sessionFakes, silentLogger } from '../test/support/fakes';
+import {
+  MemoryGrantStore,
+  onePlace,
+  RecordingQueue,
+  sessionFakes,
+  silentLogger,
+} from '../test/support/fakes';
 import { benchConfig, benchPrincipal, benchUser } from './bench-config';
 import { childMain } from './child-process';
 import { FakeIam, FakeSsm, iamClientOn, seededRandom, ssmClientOn } from './fake-aws';
@@ -29,6 +37,35 @@ const MINUTE = 60_000;
 const EXPIRY_MINUTE = '2026-11-23T10:00:00Z';
 const NODE = 'mi-0a1b2c3d4e5f60001';
 const MAX_SWEEPS = 30;
+/** The member account of the `down` variant, and the grantor role Keyturn cannot assume there. */
+const DOWN_ACCOUNT = '444455556666';
+const DOWN_ROLE = `arn:aws:iam::${DOWN_ACCOUNT}:role/keyturn-grantor`;
+
+/** Every port of DOWN_ACCOUNT fails after an STS round trip (`unreachable`) or hangs (`silent`). */
+function withDownAccount(
+  places: AwsPlaces,
+  down: 'unreachable' | 'silent' | undefined,
+  calls: { count: number },
+  sleep: (ms: number) => Promise<void>,
+): AwsPlaces {
+  if (!down) return places;
+  const failing = new Proxy({} as never, {
+    get: () => async () => {
+      calls.count++;
+      await sleep(down === 'silent' ? 10 * MINUTE : 300);
+      throw new AccountUnreachableError(
+        DOWN_ACCOUNT,
+        DOWN_ROLE,
+        down === 'silent' ? 'TimeoutError' : 'AccessDenied',
+      );
+    },
+  });
+  return {
+    ...places,
+    access: (id) => (id === DOWN_ACCOUNT ? failing : places.access(id)),
+    fleet: (place) => (place.accountId === DOWN_ACCOUNT ? failing : places.fleet(place)),
+  };
+}
 
 export interface SweeperResult {
   grants: number;
@@ -56,6 +93,8 @@ export interface SweeperResult {
   };
   callsPerRevoke: Record<Service, number>;
   iamThrottled: number;
+  /** The `down` variant: calls made to the member account Keyturn cannot use, and its grants marked ending. */
+  down?: { how: 'unreachable' | 'silent'; grants: number; calls: number; markedEnding: number };
   operations: Record<string, number>;
   realSeconds: number;
 }
@@ -67,6 +106,13 @@ export async function measureSweeper(opts: {
   iamLatencyMs?: number;
   /** The SDK's retry mode for IAM: production uses 'standard' (src/main/aws-clients.ts). */
   retryMode?: 'adaptive' | 'standard';
+  /**
+   * A second, member account with as many grants expiring in the same minute, that Keyturn cannot
+   * use: `unreachable`, its grantor role cannot be assumed (every call fails after an STS round trip
+   * of 300 ms); `silent`, every call hangs (10 minutes). Each sweep is given the Lambda handler's
+   * cutoff (SWEEP_CUTOFF_MS). The home account's grants must end as they do alone.
+   */
+  down?: 'unreachable' | 'silent';
 }): Promise<SweeperResult> {
   const started = performance.now();
   const iamLatencyMs = opts.iamLatencyMs ?? 100;
@@ -76,10 +122,33 @@ export async function measureSweeper(opts: {
   vt.install();
   try {
     const log = new CallLog();
+    const downCalls = { count: 0 };
+    /** The Lambda handler's cutoff, on the virtual clock. */
+    const cutoffAfter = (ms: number) => {
+      const cut = new AbortController();
+      void vt.sleep(ms).then(() => cut.abort());
+      return cut.signal;
+    };
     const sleep = (ms: number) => vt.sleep(ms);
     const now = () => vt.now;
-    const config = benchConfig({ people: opts.grants });
-    const { accountId } = config.aws;
+    const base = benchConfig({ people: opts.grants });
+    const { accountId } = base.aws;
+    const config: typeof base = opts.down
+      ? {
+          ...base,
+          aws: {
+            ...base.aws,
+            accounts: {
+              ...base.aws.accounts,
+              [DOWN_ACCOUNT]: {
+                accountId: DOWN_ACCOUNT,
+                regions: [base.aws.region],
+                grantorRoleArn: DOWN_ROLE,
+              },
+            },
+          },
+        }
+      : base;
     const iam = new FakeIam({
       log,
       latencyMs: iamLatencyMs,
@@ -130,6 +199,12 @@ export async function measureSweeper(opts: {
       store.items.set(id, grant);
       // Each holder was warned ten minutes before expiry, by an earlier sweep.
       store.effects.add(`${id}/warn:${grant.expiresAt}`);
+      if (opts.down) {
+        // The same person's grant in the member account, expiring at the same time.
+        const inDown: Grant = { ...grant, id: `down${i}`, account: DOWN_ACCOUNT, region: config.aws.region };
+        store.items.set(inDown.id, inDown);
+        store.effects.add(`${inDown.id}/warn:${grant.expiresAt}`);
+      }
       const sessionId = `${principal.name}-${i.toString(16).padStart(17, '0')}`;
       ssm.sessions.set(sessionId, {
         id: sessionId,
@@ -175,8 +250,15 @@ export async function measureSweeper(opts: {
         config,
         grants,
         queue,
-        access: createIamAccessControl(iamClientOn(iam, { retryMode: opts.retryMode }), { accountId }),
-        fleet: createSsmFleet(ssmClientOn(ssm)),
+        aws: withDownAccount(
+          onePlace({
+            access: createIamAccessControl(iamClientOn(iam, { retryMode: opts.retryMode }), { accountId }),
+            fleet: createSsmFleet(ssmClientOn(ssm)),
+          }),
+          opts.down,
+          downCalls,
+          sleep,
+        ),
         chat: createSlackChat({ client: fakeWebClient({ log, latencyMs: 150, sleep }), clock: vt.clock }),
         clock: vt.clock,
         logger: silentLogger,
@@ -196,7 +278,7 @@ export async function measureSweeper(opts: {
         const c = container();
         c.busy = true;
         running.push(
-          sweep(c.deps).then((report) => {
+          sweep(c.deps, opts.down ? { cutoff: cutoffAfter(SWEEP_CUTOFF_MS) } : {}).then((report) => {
             c.busy = false;
             sweeps.push({
               startedAtOffsetMs: startedAt - expiryStart,
@@ -246,6 +328,18 @@ export async function measureSweeper(opts: {
       },
       callsPerRevoke: perRevoke,
       iamThrottled: iam.throttled,
+      ...(opts.down
+        ? {
+            down: {
+              how: opts.down,
+              grants: opts.grants,
+              calls: downCalls.count,
+              markedEnding: [...store.items.values()].filter(
+                (g) => g.account === DOWN_ACCOUNT && g.status === 'active' && g.ending !== undefined,
+              ).length,
+            },
+          }
+        : {}),
       operations: log.operationsSince(0),
       realSeconds: round((performance.now() - started) / 1000, 1),
     };
@@ -255,11 +349,12 @@ export async function measureSweeper(opts: {
 }
 
 if (require.main === module) {
-  childMain(async ([grants = '1000', retryMode = 'standard']) =>
+  childMain(async ([grants = '1000', retryMode = 'standard', down]) =>
     measureSweeper({
       grants: Number(grants),
       ssmLatencyMs: 200,
       retryMode: retryMode === 'adaptive' ? 'adaptive' : 'standard',
+      ...(down === 'unreachable' || down === 'silent' ? { down } : {}),
     }),
   );
 }

@@ -1,7 +1,8 @@
 import { type DescribedSession, type Session, type SessionObservation, startKnown } from '../domain/session';
 import type { Fleet, SessionInfo } from '../ports/fleet';
 import { announceSession, nodeDirectory, observe, type TrackingDeps } from './session-tracking';
-import type { Place } from '../domain/place';
+import { type Place, samePlace } from '../domain/place';
+import { placeOf } from './places';
 
 /**
  * DescribeSessions lists a session a little after its state changes, and the previous sweep may have
@@ -90,7 +91,7 @@ export async function reconcileSessions(
   try {
     // One after the other: a failure of either must not leave the other's promise unobserved.
     const active = await fleet.activeSessions();
-    const watched = await deps.sessions.listWatched();
+    const watched = await deps.sessions.listWatched(place);
     for (const s of watched) latest.set(s.id, s);
     const activeIds = new Set(active.map((s) => s.id));
 
@@ -110,8 +111,8 @@ export async function reconcileSessions(
     }
 
     if (cutShort) throw new ReconcileCutShort();
-    report.terminatedLate = await endOutlivingSessions(deps, fleet, active, latest);
-    const cursor = await deps.sessions.historyCursor();
+    report.terminatedLate = await endOutlivingSessions(deps, place, fleet, active, latest);
+    const cursor = await deps.sessions.historyCursor(place);
     let after = (cursor === undefined ? now.getTime() : Date.parse(cursor)) - CURSOR_OVERLAP_MS;
     const awaitingHistory = watched.filter(
       (s) =>
@@ -152,7 +153,7 @@ export async function reconcileSessions(
         current,
       );
     }
-    await deps.sessions.setHistoryCursor(now.toISOString());
+    await deps.sessions.setHistoryCursor(place, now.toISOString());
   } catch (error) {
     if (error instanceof ReconcileCutShort) {
       deps.logger.info(
@@ -189,6 +190,7 @@ export async function reconcileSessions(
  */
 async function endOutlivingSessions(
   deps: TrackingDeps,
+  place: Place,
   fleet: Fleet,
   active: readonly SessionInfo[],
   recorded: ReadonlyMap<string, Session>,
@@ -205,6 +207,8 @@ async function endOutlivingSessions(
     if (!grants.has(grantId)) grants.set(grantId, await deps.grants.get(grantId));
     const grant = grants.get(grantId);
     if (!grant || !ENDED_GRANT.has(grant.status)) continue;
+    // Only a grant of this place explains a session here (matching guarantees it; this keeps it so).
+    if (!samePlace(placeOf(deps.config, grant), place)) continue;
     try {
       await fleet.terminateSession(info.id);
       terminated++;

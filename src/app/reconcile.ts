@@ -37,7 +37,9 @@ export async function reconcile(
     const grantId = policy.name.startsWith(policyName(''))
       ? policy.name.slice(policyName('').length)
       : undefined;
-    const grant = grantId ? await deps.grants.get(grantId) : undefined;
+    const named = grantId ? await deps.grants.get(grantId) : undefined;
+    // A grant explains its policy in its own account only: one named for it anywhere else is an orphan.
+    const grant = named && placeOf(deps.config, named).accountId === accountId ? named : undefined;
     if (grant && (grant.status === 'approved' || grant.status === 'active')) continue;
     // A grant that failed moments ago is still being cleaned up by its own worker.
     if (grant?.status === 'failed' && !settled(grant.history.at(-1)?.at)) continue;

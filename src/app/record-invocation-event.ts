@@ -1,7 +1,7 @@
 import { classifyInvocation, isRunsCommand } from '../domain/command-run';
 import { RUN_SHELL_DOCUMENT } from '../ports/command-runner';
 import { settle, type TrackDeps, toNodeResult } from './track-run';
-import { commandsFor } from './places';
+import { commandsFor, placeOf } from './places';
 
 /**
  * EventBridge's "EC2 Command Invocation Status-change Notification" (source `aws.ssm`), one per node and
@@ -57,6 +57,19 @@ export async function recordInvocationEvent(
   // One GetItem on the command id answers for another tool's shell commands.
   const run = await deps.runs.findByCommandId(commandId);
   if (!run) return 'not-ours';
+  // The command runs in the run's own account and region, and its result is read there; an event
+  // from anywhere else (a member account's forwarding rule) is about some other command.
+  const place = placeOf(deps.config, run);
+  if (
+    (typeof event.account === 'string' && event.account !== place.accountId) ||
+    (typeof event.region === 'string' && event.region !== place.region)
+  ) {
+    deps.logger.warn(
+      { runId: run.id, commandId, account: event.account, region: event.region },
+      "a command event from another account or region than the run's; ignored",
+    );
+    return 'not-ours';
+  }
   if (run.status !== 'running') return 'not-running';
   if ((await deps.runs.nodeResults(run.id)).some((r) => r.nodeId === nodeId)) return 'already-recorded';
 

@@ -1,3 +1,4 @@
+import { samePlace, servedPlaces } from '../domain/place';
 import type { Session, SessionObservation } from '../domain/session';
 import { announceSession, nodeDirectory, observe, type TrackingDeps } from './session-tracking';
 
@@ -24,7 +25,11 @@ export interface SessionApiCallEvent {
   };
 }
 
-export type IgnoredReason = 'not-a-session-call' | 'failed-call' | 'incomplete';
+/**
+ * `not-served`: the call was made in an account or region Keyturn does not serve (a forwarding rule
+ * left behind, a region not declared): no grant there to match, and never one of another place's.
+ */
+export type IgnoredReason = 'not-a-session-call' | 'failed-call' | 'incomplete' | 'not-served';
 
 export type ParsedSessionEvent =
   | { ok: true; observation: SessionObservation }
@@ -87,10 +92,18 @@ export async function recordSessionEvent(deps: TrackingDeps, event: unknown): Pr
     return { outcome: 'ignored', reason: parsed.reason };
   }
   const envelope = event as SessionApiCallEvent;
+  // An event without its envelope's account and region (a test, a replay by hand) is Keyturn's own.
   const place = {
     accountId: typeof envelope.account === 'string' ? envelope.account : deps.config.aws.accountId,
     region: typeof envelope.region === 'string' ? envelope.region : deps.config.aws.region,
   };
+  if (!servedPlaces(deps.config.aws.accounts).some((served) => samePlace(served, place))) {
+    deps.logger.warn(
+      { reason: 'not-served', account: place.accountId, region: place.region },
+      'session event ignored',
+    );
+    return { outcome: 'ignored', reason: 'not-served' };
+  }
   const session = await observe(deps, parsed.observation, nodeDirectory(deps, place));
   const announced = await announceSession(deps, session);
   return { outcome: 'recorded', session: announced.session, posted: announced.posted };

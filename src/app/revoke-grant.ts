@@ -3,6 +3,7 @@ import type { ManagedNode } from '../domain/node';
 import { ownsSession, sessionOwner } from '../domain/principal';
 import { type Target, targetPlace } from '../domain/target';
 import { placeKey } from '../domain/place';
+import { isAccountUnreachable } from '../ports/aws-places';
 import { policyArnOfGrant } from './grant-policy';
 import { grantChanged } from './grant-updates';
 import { clearRunAsUnlessNeeded } from './run-as';
@@ -85,7 +86,11 @@ export async function revokeGrant(
     target ? endSessions(deps, leased, target, nodes) : { ended: 0, survivors: [] },
   ]);
   // SSM failing leaves the lease to run out, as before: the next sweep after it runs every step again.
-  if (ended.status === 'rejected') throw ended.reason;
+  // An account that cannot be reached at all did nothing, though: the next sweep may try again at once.
+  if (ended.status === 'rejected') {
+    if (isAccountUnreachable(ended.reason)) await releaseLease(deps, leased);
+    throw ended.reason;
+  }
   const sessions = ended.value;
   const iamFailure = iam.status === 'rejected' ? { error: iam.reason as unknown } : undefined;
   if (
@@ -108,8 +113,7 @@ export async function revokeGrant(
   }
   if (iamFailure) {
     // Give the lease back so the next sweep retries at once instead of waiting it out.
-    const { revokeLease: _released, ...unleased } = leased;
-    await deps.grants.save({ ...unleased, version: leased.version + 1 }, leased.version);
+    await releaseLease(deps, leased);
     throw iamFailure.error;
   }
 
@@ -130,6 +134,12 @@ export async function revokeGrant(
     'grant ended',
   );
   return 'ended';
+}
+
+/** Gives a revoke's lease back (conditionally: a grant changed since is someone else's now). */
+async function releaseLease(deps: Pick<Deps, 'grants'>, leased: Grant): Promise<void> {
+  const { revokeLease: _released, ...unleased } = leased;
+  await deps.grants.save({ ...unleased, version: leased.version + 1 }, leased.version);
 }
 
 /**

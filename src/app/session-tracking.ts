@@ -11,11 +11,13 @@ import {
   sessionChanged,
   sessionDue,
   sessionEnding,
+  sessionPlace,
   startKnown,
 } from '../domain/session';
 import { answer, decideAndSave, type SaveStep, saveThen } from './decide-and-save';
 import type { Deps } from './deps';
-import { type Place, samePlace } from '../domain/place';
+import { type Place, placeKey, samePlace } from '../domain/place';
+import { accountOf, placeOf } from './places';
 import { targetPlace } from '../domain/target';
 
 export type TrackingDeps = Pick<
@@ -46,6 +48,8 @@ function contended(sessionId: string): () => never {
  * sessions, and DescribeInstanceInformation pages are not free.
  */
 export interface NodeDirectory {
+  /** The account and region whose sessions this directory serves. */
+  readonly place: Place;
   nodesOf(targetName: string): Promise<readonly ManagedNode[]>;
   /** A node of any configured target, for naming a node no grant explains. */
   find(nodeId: string): Promise<ManagedNode | undefined>;
@@ -71,6 +75,7 @@ export function nodeDirectory(deps: Pick<Deps, 'config' | 'aws'>, place: Place):
     return nodes;
   };
   return {
+    place,
     nodesOf,
     async find(nodeId) {
       for (const name of Object.keys(deps.config.targets).filter((n) => here(n))) {
@@ -82,17 +87,21 @@ export function nodeDirectory(deps: Pick<Deps, 'config' | 'aws'>, place: Place):
   };
 }
 
-/** The grant a session belongs to (or none), and the node's name when a target's node list has it. */
+/**
+ * The grant a session belongs to (or none), and the node's name when a target's node list has it.
+ * Only grants given in the session's own account and region are candidates: a person's access role
+ * has the same name in every account, and a grant in one allows nothing in another.
+ */
 async function decideMatch(
   deps: TrackingDeps,
   s: Session & { owner: string; startedAt: string; node: { id: string } },
   directory: NodeDirectory,
 ): Promise<Pick<Session, 'grantId' | 'unmatched'> & { nodeName?: string }> {
-  const account = deps.config.aws;
-  const people = peopleOwning(s.owner, deps.config.people, account);
+  const place = directory.place;
+  const people = peopleOwning(s.owner, deps.config.people, accountOf(deps.config, s));
   const grants = (await Promise.all(people.map((user) => deps.grants.listByRequester(user))))
     .flat()
-    .filter((g) => inGrantWindow(g, s.startedAt));
+    .filter((g) => samePlace(placeOf(deps.config, g), place) && inGrantWindow(g, s.startedAt));
   const candidates: GrantCandidate[] = await Promise.all(
     grants.map(async (grant) => ({
       grant,
@@ -100,9 +109,9 @@ async function decideMatch(
     })),
   );
   const grant = matchGrant(
-    { owner: s.owner, nodeId: s.node.id, startedAt: s.startedAt },
+    { owner: s.owner, nodeId: s.node.id, startedAt: s.startedAt, accountId: place.accountId },
     candidates,
-    account,
+    { partition: deps.config.aws.partition, accountId: deps.config.aws.accountId },
   );
   const node = grant
     ? (await directory.nodesOf(grant.target)).find((n) => n.id === s.node.id)
@@ -116,7 +125,9 @@ async function decideMatch(
 /**
  * Applies one observation to the stored session with a conditional write; the first time owner, node
  * and start are all known, decides the grant it belongs to. Nothing is written when nothing changed,
- * so a duplicate event costs one read.
+ * so a duplicate event costs one read. The observation is made in `directory.place`: a new session is
+ * recorded there, and one already recorded in another place is left as it is (an id another account
+ * named, e.g. in a TerminateSession call, which succeeds for any id: FACTS.md).
  */
 export async function observe(
   deps: TrackingDeps,
@@ -129,7 +140,14 @@ export async function observe(
     deps.sessions,
     id,
     async (current): Promise<SaveStep<Session, Session>> => {
-      const next = observeSession(current, obs, deps.clock.now().toISOString());
+      if (current !== undefined && !samePlace(sessionPlace(deps.config.aws, current), directory.place)) {
+        deps.logger.warn(
+          { sessionId: id, source: obs.source, place: placeKey(directory.place) },
+          'session observed in another place than the one it was recorded in; ignored',
+        );
+        return answer(current);
+      }
+      const next = observeSession(current, obs, deps.clock.now().toISOString(), directory.place);
       if (startKnown(next) && !matchDecided(next)) {
         match ??= await decideMatch(deps, next, directory);
         if (match.grantId !== undefined) next.grantId = match.grantId;
@@ -200,7 +218,7 @@ async function post(
     }
   };
   if (due.anomaly) {
-    const people = s.owner ? peopleOwning(s.owner, deps.config.people, deps.config.aws) : [];
+    const people = s.owner ? peopleOwning(s.owner, deps.config.people, accountOf(deps.config, s)) : [];
     await attempt('anomaly', () =>
       deps.sessionChat.postUnmatchedSession(deps.config.slack.auditChannel, { session: s, people }),
     );

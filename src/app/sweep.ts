@@ -1,11 +1,14 @@
 import { addMinutes, type Grant, toIsoSeconds, transition } from '../domain/grant';
+import { isAccountUnreachable } from '../ports/aws-places';
 import { forEachBounded } from './bounded';
 import type { Deps } from './deps';
 import { requestEnding } from './end-grant';
 import { applyExtension } from './extend-grant';
 import { grantChanged } from './grant-updates';
+import { placeOf } from './places';
 import { reconcile } from './reconcile';
 import { reconcileSessions } from './reconcile-sessions';
+import { type Outage, reportOutages, reportOverdueRevoke } from './overdue-revokes';
 import { type NodeLookup, nodesOncePer, revokeGrant } from './revoke-grant';
 
 export interface SweepReport {
@@ -14,6 +17,23 @@ export interface SweepReport {
   lapsed: number;
   redriven: number;
   failures: number;
+  /**
+   * Accounts Keyturn could not reach this sweep (their grantor role could not be assumed, or they did
+   * not answer before the cutoff): their due grants wait, ending, for the next sweep. Only when there are any.
+   */
+  unreachable?: string[];
+}
+
+export interface SweepOptions {
+  /** Also reconcile IAM with the store (orphan policies, vanished ones) in every declared account. */
+  reconcile?: boolean;
+  /**
+   * Aborted when the sweep must return, whatever is still in flight (the Lambda handler aborts it
+   * SWEEP_CUTOFF_MS in, inside its 55 s timeout). Each account's work runs on its own, so what is
+   * still in flight then is a slow account's: it keeps its leases and conditional writes, and the
+   * next sweep takes over. Without it the sweep waits for everything.
+   */
+  cutoff?: AbortSignal;
 }
 
 /**
@@ -21,6 +41,7 @@ export interface SweepReport {
  * SDK with jittered backoff (standard mode, src/main/aws-clients.ts). A revoke spends most of its time
  * waiting on Session Manager (find, terminate, confirm), so more of them in flight than IAM alone
  * would bear: 1,000 expiring in one minute end within one sweep, 10,000 within four (BENCHMARKS.md, item 5).
+ * IAM's throttling is per account, and so is this bound: each account's revokes run beside the others'.
  */
 export const REVOKE_CONCURRENCY = 64;
 /**
@@ -31,63 +52,204 @@ export const REVOKE_CONCURRENCY = 64;
 export const REVOKE_BUDGET_MS = 35_000;
 /** Warnings and session reconciling start nothing after this much of a sweep (same timeout). */
 export const SWEEP_DEADLINE_MS = 50_000;
+/**
+ * When the Lambda handler stops waiting (`cutoff`): a call hanging in an account that does not answer
+ * (an STS or SSM endpoint that never replies) must not take the whole sweep into the 55 s timeout.
+ */
+export const SWEEP_CUTOFF_MS = 52_000;
 /** An approved grant or extension not applied within this was lost between the write and its queued job. */
 const STUCK_AFTER_MS = 2 * 60_000;
 
 /**
  * Runs every minute (Lambda schedule, or a timer locally): ends grants that are due, warns before
- * expiry, lapses undecided requests, re-drives work whose queued job was lost, and, when asked,
- * reconciles IAM with the store. Safe to run twice at once and after a crash at any point.
+ * expiry, lapses undecided requests, re-drives work whose queued job was lost, reconciles sessions in
+ * every account and region served, and, when asked, IAM with the store in every declared account.
+ * Safe to run twice at once and after a crash at any point.
+ *
+ * Every account is swept on its own, beside the others: its due grants' revokes, then its IAM
+ * reconcile, then its regions' sessions. An account Keyturn cannot reach (its grantor role cannot be
+ * assumed) fails only its own work: its grants stay active and ending, are tried again next sweep,
+ * and the audit channel hears of them once each, in one message per sweep at most; once it fails as a
+ * whole, the rest of its grants this sweep are marked ending without a call, rather than each one
+ * asking STS again. Another account's expiries never wait for it.
  */
-export async function sweep(deps: Deps, opts: { reconcile?: boolean } = {}): Promise<SweepReport> {
+export async function sweep(deps: Deps, opts: SweepOptions = {}): Promise<SweepReport> {
   const report: SweepReport = { ended: 0, warned: 0, lapsed: 0, redriven: 0, failures: 0 };
   const now = deps.clock.now();
   const nowIso = toIsoSeconds(now);
+  const deadline = new Date(now.getTime() + SWEEP_DEADLINE_MS);
 
   const due = await deps.grants.listByStatus('active', { dueBy: nowIso });
   const nodes = nodesOncePer(deps);
+  const outages = new Map<string, Outage>();
+  const outage = (accountId: string, error: unknown): Outage => {
+    let known = outages.get(accountId);
+    if (!known) {
+      known = { error: (error as Error).message, waiting: [] };
+      outages.set(accountId, known);
+    }
+    return known;
+  };
+  // Every declared account (its reconciles), and any other a due grant was given in (a config since changed).
+  const dueIn = new Map<string, Grant[]>(Object.keys(deps.config.aws.accounts).map((id) => [id, []]));
+  for (const grant of due) {
+    const accountId = placeOf(deps.config, grant).accountId;
+    const grants = dueIn.get(accountId);
+    if (grants) grants.push(grant);
+    else dueIn.set(accountId, [grant]);
+  }
+  /** Grants whose turn this sweep is over, however it went (ended, not due after all, failed). */
+  const done = new Set<string>();
   let deferred = 0;
-  await forEachBounded(due, REVOKE_CONCURRENCY, async (listed) => {
-    if (deps.clock.now().getTime() - now.getTime() >= REVOKE_BUDGET_MS) {
-      deferred++;
+
+  const endDue = async (accountId: string, grants: readonly Grant[]) => {
+    await forEachBounded(grants, REVOKE_CONCURRENCY, async (listed) => {
+      if (deps.clock.now().getTime() - now.getTime() >= REVOKE_BUDGET_MS) {
+        deferred++;
+        return;
+      }
+      const down = outages.get(accountId);
+      try {
+        const outcome = await endIfDue(deps, listed, nowIso, nodes, { reachable: down === undefined });
+        if (outcome === 'ended') report.ended++;
+        else if (outcome === 'waiting') down?.waiting.push(listed);
+      } catch (error) {
+        report.failures++;
+        if (isAccountUnreachable(error)) {
+          outage(accountId, error).waiting.push(listed);
+          return;
+        }
+        const message = (error as Error).message;
+        deps.logger.error({ grantId: listed.id, err: message }, 'revoke failed; the next sweep retries');
+        await reportOverdueRevoke(deps, listed.id, now, message);
+      } finally {
+        done.add(listed.id);
+      }
+    });
+  };
+
+  const sweepAccount = async (accountId: string, grants: readonly Grant[]) => {
+    await endDue(accountId, grants);
+    const served = Object.hasOwn(deps.config.aws.accounts, accountId)
+      ? deps.config.aws.accounts[accountId]
+      : undefined;
+    if (!served) return;
+    if (outages.has(accountId)) {
+      deps.logger.warn({ accountId }, 'account unreachable: its reconciles wait for the next sweep');
       return;
     }
-    try {
-      if (await endIfDue(deps, listed, nowIso, nodes)) report.ended++;
-    } catch (error) {
-      report.failures++;
-      const message = (error as Error).message;
-      deps.logger.error({ grantId: listed.id, err: message }, 'revoke failed; the next sweep retries');
-      await reportOverdueRevoke(deps, listed.id, now, message);
+    if (opts.reconcile) {
+      try {
+        await reconcile(deps, accountId);
+      } catch (error) {
+        report.failures++;
+        if (isAccountUnreachable(error)) outage(accountId, error);
+        deps.logger.error(
+          { accountId, err: (error as Error).message },
+          'reconciling IAM failed in this account; the next reconcile retries',
+        );
+        if (isAccountUnreachable(error)) return;
+      }
     }
-  });
+    // Each place's sessions on their own: one region's failure is logged inside, never another's.
+    await Promise.all(
+      served.regions.map(async (region) => {
+        try {
+          await reconcileSessions(deps, { deadline, place: { accountId, region } });
+        } catch (error) {
+          report.failures++;
+          deps.logger.error(
+            { accountId, region, err: (error as Error).message },
+            'reconciling sessions failed in this place; the next sweep retries',
+          );
+        }
+      }),
+    );
+  };
+
+  const chores = async () => {
+    report.warned = await warn(deps, now, deadline);
+    report.lapsed = await lapse(deps, now);
+    report.redriven = await redrive(deps, now);
+  };
+
+  const finished = new Set<string>();
+  const work = Promise.allSettled([
+    chores(),
+    ...[...dueIn].map(async ([accountId, grants]) => {
+      await sweepAccount(accountId, grants);
+      finished.add(accountId);
+    }),
+  ]);
+  const settled = await untilCutoff(work, opts.cutoff);
 
   if (deferred > 0) deps.logger.info({ deferred }, 'revokes left for the next sweep (time budget)');
-
-  const deadline = new Date(now.getTime() + SWEEP_DEADLINE_MS);
-  report.warned = await warn(deps, now, deadline);
-  report.lapsed = await lapse(deps, now);
-  report.redriven = await redrive(deps, now);
-  if (opts.reconcile) await reconcile(deps);
-  await reconcileSessions(deps, { deadline });
-  return report;
+  if (settled === 'cut-off') {
+    // An account that has not answered by now: its grants whose turn is not over wait like an unreachable one's.
+    for (const [accountId, grants] of dueIn) {
+      if (finished.has(accountId)) continue;
+      const waiting = grants.filter((g) => !done.has(g.id));
+      deps.logger.warn({ accountId, waiting: waiting.length }, 'sweep cut off while this account worked');
+      if (waiting.length === 0 || outages.has(accountId)) continue;
+      outage(accountId, new Error('it did not answer before the sweep had to stop')).waiting.push(...waiting);
+    }
+  }
+  const result: SweepReport = {
+    ...report,
+    ...(outages.size > 0 ? { unreachable: [...outages.keys()] } : {}),
+  };
+  await reportOutages(deps, outages, now);
+  if (settled !== 'cut-off') {
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+  return result;
 }
 
-async function endIfDue(deps: Deps, listed: Grant, nowIso: string, nodes: NodeLookup): Promise<boolean> {
+/** The settled work, or 'cut-off' when `cutoff` aborts first (the work goes on, unobserved but settled-safe). */
+async function untilCutoff<T>(work: Promise<T>, cutoff: AbortSignal | undefined): Promise<T | 'cut-off'> {
+  if (!cutoff) return work;
+  if (cutoff.aborted) return 'cut-off';
+  let stop = () => {};
+  const cut = new Promise<'cut-off'>((resolve) => {
+    stop = () => resolve('cut-off');
+    cutoff.addEventListener('abort', stop, { once: true });
+  });
+  try {
+    return await Promise.race([work, cut]);
+  } finally {
+    cutoff.removeEventListener('abort', stop);
+  }
+}
+
+type DueOutcome = 'ended' | 'not-ended' | 'waiting';
+
+async function endIfDue(
+  deps: Deps,
+  listed: Grant,
+  nowIso: string,
+  nodes: NodeLookup,
+  opts: {
+    /** False once its account failed as a whole this sweep: decide the ending (a store write), call nothing there. */
+    reachable: boolean;
+  },
+): Promise<DueOutcome> {
   // A grant already ending is revoked from the listing itself (the index projects every attribute):
   // the lease is a conditional write on its version, so a stale listing only makes it 'busy'.
   let grant: Grant | undefined = listed;
   if (!listed.ending) {
     // Read afresh before deciding it is due: an extension applied since the listing moved its expiry.
     grant = await deps.grants.get(listed.id);
-    if (grant?.status !== 'active') return false;
+    if (grant?.status !== 'active') return 'not-ended';
   }
-  if (grant.status !== 'active') return false;
+  if (grant.status !== 'active') return 'not-ended';
   if (!grant.ending) {
-    if (!grant.expiresAt || grant.expiresAt > nowIso) return false;
+    if (!grant.expiresAt || grant.expiresAt > nowIso) return 'not-ended';
     // An approved extension not yet applied must win over the old expiry, or approved access is cut short.
-    if (grant.extension?.state === 'approved' && (await applyExtension(deps, grant.id)) === 'extended')
-      return false;
+    if (grant.extension?.state === 'approved') {
+      if (!opts.reachable) return 'waiting';
+      if ((await applyExtension(deps, grant.id)) === 'extended') return 'not-ended';
+    }
     const ending = await requestEnding(
       deps,
       grant.id,
@@ -96,32 +258,10 @@ async function endIfDue(deps: Deps, listed: Grant, nowIso: string, nodes: NodeLo
     );
     grant = ending.outcome === 'ending' ? ending.grant : await deps.grants.get(grant.id);
   }
-  return grant !== undefined && (await revokeGrant(deps, grant.id, { grant, nodes })) === 'ended';
+  if (grant === undefined) return 'not-ended';
+  if (!opts.reachable) return grant.status === 'active' ? 'waiting' : 'not-ended';
+  return (await revokeGrant(deps, grant.id, { grant, nodes })) === 'ended' ? 'ended' : 'not-ended';
 }
-
-/**
- * A revoke that keeps failing (IAM down, a permission removed) is a human's problem: once a grant is
- * more than REPORT_AFTER_MS past due, the audit channel hears of it, once. Access has still ended at
- * the policy's own expiry; what is at stake is the policy left attached.
- */
-async function reportOverdueRevoke(deps: Deps, grantId: string, now: Date, error: string): Promise<void> {
-  const grant = await deps.grants.get(grantId);
-  const due = grant?.ending?.at ?? grant?.expiresAt;
-  if (!grant || !due || now.getTime() - Date.parse(due) < REPORT_AFTER_MS) return;
-  if (!(await deps.grants.claimEffect(grant.id, 'audit:revoke-failed', now.toISOString()))) return;
-  await deps.anomalies.record({
-    kind: 'revoke-failed',
-    at: now.toISOString(),
-    grantId: grant.id,
-    requester: grant.requester,
-    target: grant.target,
-    error,
-  });
-  await deps.chat.postAudit(deps.config.slack.auditChannel, { kind: 'revoke-failed', grant, error });
-}
-
-/** Long enough that the SDK's retries and a few sweeps have had their chance. */
-const REPORT_AFTER_MS = 5 * 60_000;
 
 /**
  * Warnings go out a few at a time: each is a claim (one conditional write) and a DM, and a minute in

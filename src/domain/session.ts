@@ -1,5 +1,6 @@
 import type { Grant } from './grant';
 import { type Person, personPrincipal } from './person';
+import { type Place, recordPlace } from './place';
 import { type AwsAccount, ownsSession } from './principal';
 import { type DocumentKind, SESSION_DOCUMENTS } from './target';
 
@@ -57,6 +58,12 @@ export interface Session {
   id: string;
   /** Incremented by every write; each write is conditional on the version it read (0: not stored yet). */
   version: number;
+  /**
+   * The account and region the session is in (Session Manager's, and so its node's), set when it is
+   * first recorded. Absent on sessions recorded before Keyturn served other accounts: Keyturn's own.
+   */
+  account?: string;
+  region?: string;
   status: SessionStatus;
   /** When Keyturn first heard of the session, whatever the source. */
   firstSeenAt: string;
@@ -117,8 +124,19 @@ export function canonicalTime(iso: string): string {
   return Number.isNaN(ms) ? iso : new Date(ms).toISOString();
 }
 
-export function newSession(id: string, seenAt: string): Session {
-  return { id, version: 0, status: 'active', firstSeenAt: canonicalTime(seenAt) };
+export function newSession(id: string, seenAt: string, place?: Place): Session {
+  return {
+    id,
+    version: 0,
+    ...(place ? { account: place.accountId, region: place.region } : {}),
+    status: 'active',
+    firstSeenAt: canonicalTime(seenAt),
+  };
+}
+
+/** Where a session is: the place it recorded, or Keyturn's own for sessions recorded before there were others. */
+export function sessionPlace(home: Place, s: Pick<Session, 'account' | 'region'>): Place {
+  return recordPlace(home, s);
 }
 
 /**
@@ -126,9 +144,15 @@ export function newSession(id: string, seenAt: string): Session {
  * record, may correct start and end times), and an ended session never goes back to active,
  * so duplicate and out-of-order events are harmless. Pure: the version is the store's business.
  */
-export function observeSession(current: Session | undefined, obs: SessionObservation, now: string): Session {
+export function observeSession(
+  current: Session | undefined,
+  obs: SessionObservation,
+  now: string,
+  /** Where the observation was made: recorded on a session seen for the first time. */
+  place?: Place,
+): Session {
   const id = obs.source === 'active' || obs.source === 'history' ? obs.session.id : obs.id;
-  const s: Session = structuredClone(current ?? newSession(id, now));
+  const s: Session = structuredClone(current ?? newSession(id, now, place));
   switch (obs.source) {
     case 'start-call':
       fillStart(s, {
@@ -254,20 +278,35 @@ export interface GrantCandidate {
 }
 
 /**
- * The grant a session belongs to: its principal owns the session, the node carries the target's tags,
- * and the session started inside the grant's window. Of several (overlapping targets), the grant
- * approved last, which is the one whose policy the session most plausibly used.
+ * The grant a session belongs to: its principal owns the session in the grant's own account, the
+ * session is in that account, the node carries the target's tags, and the session started inside the
+ * grant's window. Of several (overlapping targets), the grant approved last, which is the one whose
+ * policy the session most plausibly used. A grant in one account never explains a session in another,
+ * even when the same person's access role there has the same name.
  */
 export function matchGrant(
-  start: { owner: string; nodeId: string; startedAt: string },
+  start: {
+    owner: string;
+    nodeId: string;
+    startedAt: string;
+    /** The session's account; absent: Keyturn's own (`home`). */
+    accountId?: string;
+  },
   candidates: readonly GrantCandidate[],
-  account: AwsAccount,
+  /** Keyturn's own account: where grants and sessions recorded before there were others are. */
+  home: AwsAccount,
 ): Grant | undefined {
+  const sessionAccount = start.accountId ?? home.accountId;
+  const grantAccount = (grant: Grant): AwsAccount => ({
+    partition: home.partition,
+    accountId: grant.account ?? home.accountId,
+  });
   const matching = candidates
     .filter(
       ({ grant, nodeIds }) =>
         tookEffect(grant) &&
-        ownsSession(account, grant.principal, start.owner) &&
+        grantAccount(grant).accountId === sessionAccount &&
+        ownsSession(grantAccount(grant), grant.principal, start.owner) &&
         nodeIds.has(start.nodeId) &&
         inGrantWindow(grant, start.startedAt),
     )

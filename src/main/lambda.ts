@@ -7,7 +7,7 @@ import type { JobRetry } from '../ports/work-queue';
 import { type PostDigestOutcome, postDigest } from '../app/post-digest';
 import { type CommandInvocationEvent, recordInvocationEvent } from '../app/record-invocation-event';
 import { recordSessionEvent } from '../app/record-session-event';
-import { type SweepReport, sweep } from '../app/sweep';
+import { SWEEP_CUTOFF_MS, type SweepReport, sweep } from '../app/sweep';
 import type { AwsPlaces } from '../ports/aws-places';
 import { grantorCredentials, realAwsPlaces } from './aws-places';
 import { containerOf, slackApp } from './lambda-runtime';
@@ -50,7 +50,7 @@ function fullContainer(opts: { readQuotasAtStart?: boolean } = {}): () => Promis
       logger: runtime.logger,
       newId: () => newGrantId(),
       ...runPorts({ ...table, client: app.client }),
-      ...sessionPorts({ ...table, grants: runtime.grants, client: app.client }),
+      ...sessionPorts({ ...table, grants: runtime.grants, client: app.client, home: config.aws }),
     };
     return { deps, jobRetry: runtime.jobRetry };
   });
@@ -69,7 +69,11 @@ export function workerHandler(): (event: SQSEvent) => Promise<SQSBatchResponse> 
 /** Schedules → the sweeper. The 10-minute schedule sends `{ reconcile: true }` (serverless.yml). */
 export function sweeperHandler(): (event: { reconcile?: boolean }) => Promise<SweepReport> {
   const container = fullContainer();
-  return async (event) => sweep((await container()).deps, { reconcile: event?.reconcile === true });
+  return async (event) => {
+    // Started before the container: a cold start's wait counts against the same 55 s timeout.
+    const cutoff = AbortSignal.timeout(SWEEP_CUTOFF_MS);
+    return sweep((await container()).deps, { reconcile: event?.reconcile === true, cutoff });
+  };
 }
 
 /** EventBridge (CloudTrail StartSession / ResumeSession / TerminateSession) → the Session and its thread. */

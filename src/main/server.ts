@@ -219,7 +219,7 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
       logger,
       newId: () => newGrantId(),
       ...(opts.readiness ? { readiness: opts.readiness } : {}),
-      ...sessionPorts({ ...storage.table, grants: storage.grants, client: app.client }),
+      ...sessionPorts({ ...storage.table, grants: storage.grants, client: app.client, home: config.aws }),
       ...runPorts({ ...storage.table, client: app.client }),
     };
     const deps = opts.instrument ? opts.instrument(built) : built;

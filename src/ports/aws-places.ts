@@ -19,3 +19,20 @@ export interface AwsPlaces {
 
 /** The error code every port of an account uses when Keyturn cannot get credentials for it (STS AssumeRole failed). */
 export const ACCOUNT_UNREACHABLE = 'AccountUnreachable';
+
+/**
+ * Whether an error says the account itself could not be reached (its grantor role could not be
+ * assumed), as opposed to one call failing: every port of that account fails alike until it is fixed.
+ */
+export function isAccountUnreachable(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (
+    let e = error;
+    e !== null && typeof e === 'object' && !seen.has(e);
+    e = (e as { cause?: unknown }).cause
+  ) {
+    seen.add(e);
+    if ((e as { code?: unknown }).code === ACCOUNT_UNREACHABLE) return true;
+  }
+  return false;
+}

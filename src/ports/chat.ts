@@ -58,6 +58,15 @@ export type AuditEvent =
   | { kind: 'policy-missing'; grant: Grant }
   | { kind: 'revoke-failed'; grant: Grant; error: string }
   /**
+   * Accounts Keyturn could not reach (their grantor role could not be assumed): the revokes of these
+   * grants, each over five minutes past due, wait until it can. One message per sweep at most, each
+   * grant in one message only.
+   */
+  | {
+      kind: 'accounts-unreachable';
+      accounts: readonly { accountId: string; alias?: string; error: string; grants: readonly Grant[] }[];
+    }
+  /**
    * The worker refused to act on a grant (its approval or extension) or a run because the stored
    * record does not hold up against the configuration and its own history: nothing was created or sent.
    */

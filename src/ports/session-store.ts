@@ -1,6 +1,11 @@
+import type { Place } from '../domain/place';
 import type { Session } from '../domain/session';
 
-/** Durable sessions. Every write is conditional: a lost race is reported, never silently applied. */
+/**
+ * Durable sessions. Every write is conditional: a lost race is reported, never silently applied.
+ * What the sweeper watches, and where its History read reached, is kept per account and region: each
+ * place is reconciled on its own. Sessions recorded without a place are Keyturn's own (the home place).
+ */
 export interface SessionStore {
   /** Strongly consistent, so a write conditional on the version read here can succeed. */
   get(id: string): Promise<Session | undefined>;
@@ -9,9 +14,9 @@ export interface SessionStore {
    * "not stored yet". Also refuses to store an active session over an ended one, whatever the version.
    */
   save(next: Session, expectedVersion: number): Promise<'saved' | 'stale'>;
-  /** Sessions not yet settled (open, or ended with a message or a final end time still due), every page. */
-  listWatched(): Promise<Session[]>;
-  /** When the sweeper last read DescribeSessions History; undefined before the first time. */
-  historyCursor(): Promise<string | undefined>;
-  setHistoryCursor(at: string): Promise<void>;
+  /** Sessions in `place` not yet settled (open, or ended with a message or a final end time still due), every page. */
+  listWatched(place: Place): Promise<Session[]>;
+  /** When the sweeper last read DescribeSessions History in `place`; undefined before the first time. */
+  historyCursor(place: Place): Promise<string | undefined>;
+  setHistoryCursor(place: Place, at: string): Promise<void>;
 }

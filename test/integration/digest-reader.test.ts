@@ -24,6 +24,8 @@ let table: TestTable;
 let sessionStore: SessionStore;
 let reader: DigestData;
 /** Every DynamoDB command the stores send, by name. */
+/** Keyturn's own account and region: where sessions recorded without a place are. */
+const HOME = { accountId: '123456789012', region: 'ap-northeast-1' };
 const commands: string[] = [];
 
 beforeAll(async () => {
@@ -36,7 +38,7 @@ beforeAll(async () => {
     { step: 'initialize', name: 'recordCommands' },
   );
   const opts = { documentClient: table.documentClient, tableName: table.tableName, pageSize: 2 };
-  sessionStore = createDynamoSessionStore(opts);
+  sessionStore = createDynamoSessionStore({ ...opts, home: HOME });
   reader = createDynamoDigestReader(opts);
   const anomalyLog = createDynamoAnomalyLog(opts);
   // Staged through the grant schema: the fixture holds several open grants per person, which create() refuses.
@@ -195,19 +197,44 @@ describe('DynamoDB session store', () => {
   });
 
   it('lists only sessions still watched, every page; a settled one leaves the index', async () => {
-    const watchedBefore = ids(await sessionStore.listWatched());
+    const watchedBefore = ids(await sessionStore.listWatched(HOME));
     for (let i = 0; i < 5; i++) await sessionStore.save({ ...base, id: `watch-${i}` }, 0);
-    const watched = ids(await sessionStore.listWatched());
+    const watched = ids(await sessionStore.listWatched(HOME));
     for (let i = 0; i < 5; i++) expect(watched).toContain(`watch-${i}`);
     expect(watched.length).toBe(watchedBefore.length + 5);
     await sessionStore.save({ ...base, id: 'watch-0', version: 2, settledAt: '2026-11-25T11:00:00.000Z' }, 1);
-    expect(ids(await sessionStore.listWatched())).not.toContain('watch-0');
+    expect(ids(await sessionStore.listWatched(HOME))).not.toContain('watch-0');
   });
 
-  it('keeps the History cursor', async () => {
-    expect(await sessionStore.historyCursor()).toBeUndefined();
-    await sessionStore.setHistoryCursor('2026-11-25T10:00:00.000Z');
-    expect(await sessionStore.historyCursor()).toBe('2026-11-25T10:00:00.000Z');
+  it('watches each place apart: a session lists only in its own place; one recorded without a place is Keyturn’s own', async () => {
+    const factory = { accountId: '444455556666', region: 'ap-northeast-3' };
+    const factoryTokyo = { accountId: '444455556666', region: HOME.region };
+    await sessionStore.save(
+      { ...base, id: 'placed-factory', account: factory.accountId, region: factory.region },
+      0,
+    );
+    await sessionStore.save({ ...base, id: 'placed-home', account: HOME.accountId, region: HOME.region }, 0);
+    await sessionStore.save({ ...base, id: 'placed-legacy' }, 0);
+    const home = ids(await sessionStore.listWatched(HOME));
+    expect(home).toEqual(expect.arrayContaining(['placed-home', 'placed-legacy']));
+    expect(home).not.toContain('placed-factory');
+    expect(ids(await sessionStore.listWatched(factory))).toEqual(['placed-factory']);
+    expect(ids(await sessionStore.listWatched(factoryTokyo))).toEqual([]);
+    expect(await sessionStore.get('placed-factory')).toMatchObject({
+      account: factory.accountId,
+      region: factory.region,
+    });
+  });
+
+  it('keeps the History cursor, one per place', async () => {
+    const factory = { accountId: '444455556666', region: 'ap-northeast-3' };
+    expect(await sessionStore.historyCursor(HOME)).toBeUndefined();
+    await sessionStore.setHistoryCursor(HOME, '2026-11-25T10:00:00.000Z');
+    expect(await sessionStore.historyCursor(HOME)).toBe('2026-11-25T10:00:00.000Z');
+    expect(await sessionStore.historyCursor(factory)).toBeUndefined();
+    await sessionStore.setHistoryCursor(factory, '2026-11-25T10:05:00.000Z');
+    expect(await sessionStore.historyCursor(factory)).toBe('2026-11-25T10:05:00.000Z');
+    expect(await sessionStore.historyCursor(HOME)).toBe('2026-11-25T10:00:00.000Z');
   });
 
   it('a session known only from its end is indexed by its end until its start is known', async () => {

@@ -1,6 +1,12 @@
 import { ACTION_EXTENSION_APPROVE, ACTION_EXTEND, ACTION_RELEASE } from '../../src/adapters/slack/action-ids';
+import { randomUUID } from 'node:crypto';
+import { createDynamoGrantStore } from '../../src/adapters/dynamodb/grant-store';
+import { createDynamoSessionStore } from '../../src/adapters/dynamodb/session-store';
 import { sweep } from '../../src/app/sweep';
+import { startTestTable, type TestTable } from '../support/dynalite';
 import { ManualClock, prodRaspi, testConfig } from '../support/fakes';
+import { approve, drain } from '../support/grant-scenarios';
+import { FACTORY, FACTORY_NODE, FRANKFURT, HOME, type Organisation, organisation } from '../support/places';
 import { type Harness, startHarness, textOf } from '../support/harness';
 
 // keyturn.example.yml maps alice to her access role (src/domain/person.ts).
@@ -149,5 +155,70 @@ describe('ending access over the real HTTP server', () => {
     const carols = await h.command('U0CAROL', 'list');
     expect(carols).toContain('Active on targets you approve');
     expect(carols).toContain(grantId);
+  });
+});
+
+describe('every account on its own, on DynamoDB (grants, claims and sessions in the real table)', () => {
+  let table: TestTable;
+  beforeAll(async () => {
+    table = await startTestTable();
+  });
+  afterAll(async () => {
+    await table.close();
+  });
+
+  /** The organisation's fakes for IAM and SSM; grants and sessions in Keyturn's table. */
+  function onDynamo() {
+    const o = organisation();
+    const opts = { documentClient: table.documentClient, tableName: table.tableName };
+    o.deps.grants = createDynamoGrantStore(opts);
+    o.deps.sessions = createDynamoSessionStore({ ...opts, home: o.config.aws });
+    // Grant ids unique to this test: the table is shared by the file.
+    const prefix = randomUUID().slice(0, 8);
+    let n = 0;
+    o.deps.newId = () => `${prefix}${++n}`;
+    return o;
+  }
+
+  async function activated(o: Organisation, user: string, text: string) {
+    const grant = await approve(o, { user, text });
+    await drain(o);
+    const now = await o.deps.grants.get(grant.id);
+    expect(now?.status).toBe('active');
+    return grant.id;
+  }
+
+  it("B's expiry ends and its session is watched in B's place while C's STS fails; C's grants wait, reported once", async () => {
+    const o = onDynamo();
+    const inB = await activated(o, 'U0ALICE', 'factory-raspi 1h replace sensor');
+    const inC = await activated(o, 'U0BOB', 'frankfurt-raspi 1h replace sensor');
+    o.clock.advance(60_000);
+    const opened = await o.factory.startSession(ALICE, FACTORY_NODE);
+    if (!opened.ok) throw new Error(opened.reason);
+    await sweep(o.deps);
+    expect((await o.deps.sessions.listWatched(FACTORY)).map((s) => s.id)).toEqual([opened.session.id]);
+    expect(await o.deps.sessions.listWatched(HOME)).toEqual([]);
+
+    o.reach(FRANKFURT.accountId, 'unreachable');
+    const expiresAt = (await o.deps.grants.get(inB))?.expiresAt as string;
+    o.clock.set(expiresAt);
+    expect(await sweep(o.deps)).toMatchObject({ ended: 1, unreachable: [FRANKFURT.accountId] });
+    expect(await o.deps.grants.get(inB)).toMatchObject({ status: 'expired', sessionsEnded: 1 });
+    expect(await o.factory.activeSessions()).toEqual([]);
+    expect(await o.deps.grants.get(inC)).toMatchObject({ status: 'active', ending: { status: 'expired' } });
+
+    for (let minute = 1; minute <= 7; minute++) {
+      o.clock.advance(60_000);
+      await sweep(o.deps);
+    }
+    const audits = o.chat.audits.filter((a) => a.event.kind === 'accounts-unreachable');
+    expect(audits).toHaveLength(1);
+    expect(audits[0]?.event).toMatchObject({
+      accounts: [{ accountId: FRANKFURT.accountId, grants: [{ id: inC }] }],
+    });
+
+    o.reach(FRANKFURT.accountId, 'up');
+    expect(await sweep(o.deps)).toMatchObject({ ended: 1 });
+    expect((await o.deps.grants.get(inC))?.status).toBe('expired');
   });
 });

@@ -4,7 +4,8 @@ import type { CommandRun, NodeResult } from '../../src/domain/command-run';
 import type { AuditLine } from '../../src/domain/audit-line';
 import { type Anomaly, anomalyId } from '../../src/domain/anomaly';
 import type { DigestView, LocalDay } from '../../src/domain/digest';
-import type { Session } from '../../src/domain/session';
+import { type Place, placeKey, samePlace } from '../../src/domain/place';
+import { type Session, sessionPlace } from '../../src/domain/session';
 import { type Grant, type GrantStatus, isOpen, type MessageRef } from '../../src/domain/grant';
 import type { Target } from '../../src/domain/target';
 import type {
@@ -256,8 +257,12 @@ export function testConfig(overrides: { targets?: Record<string, Target> } = {})
 /** Same contract as the DynamoDB session store (conditional writes; an ended session never reopens), in memory. */
 export class MemorySessionStore implements SessionStore {
   readonly items = new Map<string, Session>();
-  cursor: string | undefined;
+  /** History cursors by place (`<account>/<region>`). */
+  readonly cursors = new Map<string, string>();
   writes = 0;
+
+  /** `home`: Keyturn's own account and region, where sessions recorded without a place are (the test config's). */
+  constructor(private readonly home: Place = { accountId: '123456789012', region: 'ap-northeast-1' }) {}
 
   async get(id: string): Promise<Session | undefined> {
     await tick();
@@ -275,20 +280,20 @@ export class MemorySessionStore implements SessionStore {
     return 'saved';
   }
 
-  async listWatched(): Promise<Session[]> {
+  async listWatched(place: Place): Promise<Session[]> {
     await tick();
     return [...this.items.values()]
-      .filter((s) => s.settledAt === undefined)
+      .filter((s) => s.settledAt === undefined && samePlace(sessionPlace(this.home, s), place))
       .sort((a, b) => (a.startedAt ?? a.firstSeenAt).localeCompare(b.startedAt ?? b.firstSeenAt))
       .map(clone);
   }
 
-  async historyCursor(): Promise<string | undefined> {
-    return this.cursor;
+  async historyCursor(place: Place): Promise<string | undefined> {
+    return this.cursors.get(placeKey(place));
   }
 
-  async setHistoryCursor(at: string): Promise<void> {
-    this.cursor = at;
+  async setHistoryCursor(place: Place, at: string): Promise<void> {
+    this.cursors.set(placeKey(place), at);
   }
 }
 

@@ -1,10 +1,24 @@
 import { boolean, Entity, type FormattedItem, item, map, number, string } from 'dynamodb-toolbox';
-import { SESSION_DOCUMENT_KINDS, type Session, type SessionEnd } from '../../domain/session';
+import { type Place, samePlace } from '../../domain/place';
+import { SESSION_DOCUMENT_KINDS, type Session, type SessionEnd, sessionPlace } from '../../domain/session';
 import { compact } from './stored-values';
 import { byDayKeys, type KeyturnTable } from './table';
 
-/** The byStatus partition of sessions still watched by the sweeper; settled sessions leave the index. */
+/**
+ * The byStatus partition of sessions still watched by the sweeper in Keyturn's own account and region
+ * (and of every session recorded before there were others); settled sessions leave the index.
+ */
 export const WATCHED = 'SESSIONS#watched';
+
+/** The watched partition of one place: Keyturn's own keeps WATCHED, every other its own beside it. */
+export function watchedPartition(home: Place, place: Place): string {
+  return samePlace(home, place) ? WATCHED : `${WATCHED}#${place.accountId}#${place.region}`;
+}
+
+/** The name of one place's History cursor: Keyturn's own keeps the one it always had. */
+export function cursorName(home: Place, place: Place): string {
+  return samePlace(home, place) ? 'history' : `history#${place.accountId}#${place.region}`;
+}
 
 const END_KINDS: SessionEnd['kind'][] = ['api-call', 'no-api-call', 'vanished'];
 
@@ -20,6 +34,8 @@ export function createSessionEntities(table: KeyturnTable) {
     schema: item({
       id: string().key(),
       version: number(),
+      account: string().optional(),
+      region: string().optional(),
       status: string().enum('active', 'ended'),
       firstSeenAt: string(),
       owner: string().optional(),
@@ -64,12 +80,14 @@ export function createSessionEntities(table: KeyturnTable) {
 export type SessionEntities = ReturnType<typeof createSessionEntities>;
 
 /**
- * The index attributes, recomputed from the session on every write. byDay is keyed by the start
- * (the UTC day, as grants are), or by what is known until the start is: the digest reads started sessions.
+ * The index attributes, recomputed from the session on every write. byStatus partitions watched
+ * sessions by place (`home`: Keyturn's own account and region). byDay is keyed by the start (the UTC
+ * day, as grants are), or by what is known until the start is: the digest reads started sessions.
  */
-export function sessionIndexKeys(s: Session) {
+export function sessionIndexKeys(s: Session, home: Place) {
+  const partition = watchedPartition(home, sessionPlace(home, s));
   return {
-    ...(s.settledAt === undefined ? { gsi1pk: WATCHED, gsi1sk: s.startedAt ?? s.firstSeenAt } : {}),
+    ...(s.settledAt === undefined ? { gsi1pk: partition, gsi1sk: s.startedAt ?? s.firstSeenAt } : {}),
     ...byDayKeys(s.startedAt ?? s.endedAt ?? s.firstSeenAt),
   };
 }

@@ -1,14 +1,26 @@
 import { PutItemCommand } from 'dynamodb-toolbox';
+import type { Place } from '../../domain/place';
 import type { Session } from '../../domain/session';
 import type { SessionStore } from '../../ports/session-store';
 import { getConsistent, queryAll, type StoreOptions, versionedRecords } from './entity-store';
-import { createSessionEntities, sessionIndexKeys, toSession, WATCHED } from './session-entity';
+import {
+  createSessionEntities,
+  cursorName,
+  sessionIndexKeys,
+  toSession,
+  watchedPartition,
+} from './session-entity';
 import { createKeyturnTable } from './table';
 
-export function createDynamoSessionStore(opts: StoreOptions): SessionStore {
+export function createDynamoSessionStore(
+  opts: StoreOptions & {
+    /** Keyturn's own account and region: where sessions recorded without a place are. */
+    home: Place;
+  },
+): SessionStore {
   const { session, cursor } = createSessionEntities(createKeyturnTable(opts.documentClient, opts.tableName));
   const sessions = versionedRecords(session, {
-    toStored: (s: Session) => ({ ...s, ...sessionIndexKeys(s) }),
+    toStored: (s: Session) => ({ ...s, ...sessionIndexKeys(s, opts.home) }),
     fromStored: toSession,
   });
 
@@ -35,21 +47,24 @@ export function createDynamoSessionStore(opts: StoreOptions): SessionStore {
       });
     },
 
-    async listWatched() {
+    async listWatched(place) {
       const stored = await queryAll(
         session,
-        { index: 'byStatus', partition: WATCHED },
+        { index: 'byStatus', partition: watchedPartition(opts.home, place) },
         { pageSize: opts.pageSize },
       );
       return stored.map(toSession);
     },
 
-    async historyCursor() {
-      return (await getConsistent(cursor, { name: 'history' }))?.at;
+    async historyCursor(place) {
+      return (await getConsistent(cursor, { name: cursorName(opts.home, place) }))?.at;
     },
 
-    async setHistoryCursor(at) {
-      await cursor.build(PutItemCommand).item({ name: 'history', at }).send();
+    async setHistoryCursor(place, at) {
+      await cursor
+        .build(PutItemCommand)
+        .item({ name: cursorName(opts.home, place), at })
+        .send();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { plural } from './block-kit';
 import type { Grant } from '../../domain/grant';
+import { accountLabel } from '../../domain/place';
 import type { AuditEvent } from '../../ports/chat';
 import {
   code,
@@ -115,6 +116,24 @@ export function auditMessage(event: AuditEvent): SlackMessage {
           ),
         ],
       };
+    }
+    case 'accounts-unreachable': {
+      const count = event.accounts.reduce((n, a) => n + a.grants.length, 0);
+      const names = event.accounts.map((a) => escapeMrkdwn(accountLabel(a)));
+      const text = `Keyturn could not reach ${names.join(', ')}: ${plural(count, 'revoke waits', 'revokes wait')}.`;
+      // The end time is a condition inside each policy (DESIGN.md "The grant policy"): new sessions stop on time.
+      const sections = event.accounts.map((a) =>
+        section(
+          withList(
+            [
+              `*Keyturn could not reach account ${escapeMrkdwn(accountLabel(a))}:* ${truncate(escapeMrkdwn(redactSecrets(a.error)), MAX_ERROR_TEXT)}`,
+              `${plural(a.grants.length, 'grant is', 'grants are')} past due and still attached there; every sweep tries again. New sessions stop at each policy's own end time, but open ones outlive it.`,
+            ],
+            a.grants.map(grantLabel),
+          ),
+        ),
+      );
+      return { text, blocks: sections };
     }
     case 'grant-refused': {
       const { grant } = event;

@@ -127,6 +127,32 @@ describe('auditMessage', () => {
     expect(text).toContain(slackDate('2026-11-03T14:05:00Z'));
   });
 
+  it('accounts-unreachable names each account, its error (redacted) and its waiting grants, 20 at most', () => {
+    const grants = Array.from({ length: 30 }, (_, i) => ({ ...ending(expiredEnding), id: `c${i}` }));
+    const message = auditMessage({
+      kind: 'accounts-unreachable',
+      accounts: [
+        {
+          accountId: '777788889999',
+          alias: 'frankfurt',
+          error:
+            'Keyturn could not assume arn:aws:iam::777788889999:role/keyturn-grantor (AccessDenied) AKIAIOSFODNN7EXAMPLE',
+          grants,
+        },
+      ],
+    });
+    const text = allText(message);
+    expect(message.text).toBe('Keyturn could not reach frankfurt (777788889999): 30 revokes wait.');
+    expect(text).toContain(
+      '*Keyturn could not reach account frankfurt (777788889999):* Keyturn could not assume',
+    );
+    expect(text).toContain('30 grants are past due');
+    expect(text).toContain('• grant c0 (<@U0ALICE> on prod-raspi)');
+    expect(text).toContain('…and 10 more');
+    expect(text).not.toContain('c20 (');
+    expect(text).not.toMatch(/AKIA/);
+  });
+
   it('fits 500 session ids, 500 principals and a huge error into one message each', () => {
     const sessionIds = Array.from(
       { length: 500 },

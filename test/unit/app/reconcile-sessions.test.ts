@@ -15,7 +15,10 @@ import {
   type Scenario,
   scenario,
 } from '../../support/grant-scenarios';
+import { FACTORY, FACTORY_NODE, FRANKFURT, organisation } from '../../support/places';
 
+/** Keyturn's own account and region (the test config's). */
+const HOME = { accountId: '123456789012', region: 'ap-northeast-1' };
 const ALICE_ARN = 'arn:aws:sts::123456789012:assumed-role/keyturn-u0alice/alice';
 
 function parts(s: Scenario) {
@@ -75,13 +78,13 @@ describe('reconcileSessions', () => {
 
     const cut = await reconcileSessions(s.deps, { deadline: s.clock.now() });
     expect(cut).toMatchObject({ discovered: 0, failures: 0 });
-    expect(await sessions.historyCursor()).toBeUndefined();
+    expect(await sessions.historyCursor(HOME)).toBeUndefined();
     expect(historyReads(s)).toEqual([]);
 
     const next = await reconcileSessions(s.deps, { deadline: new Date(s.clock.now().getTime() + MINUTE) });
     expect(next).toMatchObject({ discovered: 2, failures: 0 });
     for (const id of ids) expect(await sessions.get(id)).toMatchObject({ status: 'active' });
-    expect(await sessions.historyCursor()).toBe(s.clock.now().toISOString());
+    expect(await sessions.historyCursor(HOME)).toBe(s.clock.now().toISOString());
   });
 
   it('TerminateSession missing (the user typed exit): the end comes from DescribeSessions History', async () => {
@@ -142,7 +145,7 @@ describe('reconcileSessions', () => {
     expect(await reconcileSessions(s.deps)).toMatchObject({ ended: 1, posted: 1 });
     expect(chat.summaries.map((x) => x.view.session.id)).toEqual([id]);
     expect((await sessions.get(id))?.settledAt).toBeDefined();
-    expect(await sessions.listWatched()).toEqual([]);
+    expect(await sessions.listWatched(HOME)).toEqual([]);
   });
 
   it('a session whose events were lost and that ended between two sweeps is recovered from History', async () => {
@@ -296,7 +299,85 @@ describe('reconcileSessions', () => {
     await open(s);
     s.account.failNext('activeSessions', 'ThrottlingException');
     expect(await reconcileSessions(s.deps)).toMatchObject({ failures: 1, discovered: 0 });
-    expect(await parts(s).sessions.listWatched()).toEqual([]);
+    expect(await parts(s).sessions.listWatched(HOME)).toEqual([]);
     expect(await reconcileSessions(s.deps)).toMatchObject({ failures: 0, discovered: 1 });
+  });
+});
+
+describe('reconcileSessions: every account and region on its own', () => {
+  const ALICE_IN_FACTORY = `arn:aws:sts::${FACTORY.accountId}:assumed-role/keyturn-u0alice/alice`;
+
+  /** alice holds a grant on factory-raspi (account B) and opens a session on its node there. */
+  async function aliceInFactory() {
+    const o = organisation();
+    const grant = await activate(o, { user: 'U0ALICE', text: 'factory-raspi 1h replace sensor' });
+    o.clock.advance(MINUTE);
+    const opened = await o.factory.startSession(alice, FACTORY_NODE);
+    if (!opened.ok) throw new Error(opened.reason);
+    return { o, grant, id: opened.session.id };
+  }
+
+  it('records a session in its own place, matched to the grant given there, with its own History cursor', async () => {
+    const { o, grant, id } = await aliceInFactory();
+    const { sessions, chat } = parts(o);
+    o.reach(FRANKFURT.accountId, 'unreachable');
+
+    await sweep(o.deps);
+    expect(await sessions.get(id)).toMatchObject({
+      account: FACTORY.accountId,
+      region: FACTORY.region,
+      owner: ALICE_IN_FACTORY,
+      node: { id: FACTORY_NODE, name: 'factory-1' },
+      grantId: grant.id,
+    });
+    expect(chat.started.map((p) => p.view.session.id)).toEqual([id]);
+    expect(chat.unmatched).toEqual([]);
+    // Each place has its cursor; the unreachable one's did not move.
+    expect(await sessions.historyCursor(HOME)).toBe(o.clock.now().toISOString());
+    expect(await sessions.historyCursor(FACTORY)).toBe(o.clock.now().toISOString());
+    expect(await sessions.historyCursor(FRANKFURT)).toBeUndefined();
+    expect((await sessions.listWatched(FACTORY)).map((s) => s.id)).toEqual([id]);
+    expect(await sessions.listWatched(HOME)).toEqual([]);
+  });
+
+  it("an account that cannot be read leaves its sessions as they were: another place's reconcile never ends them", async () => {
+    const { o, id } = await aliceInFactory();
+    const { sessions } = parts(o);
+    await sweep(o.deps);
+    o.reach(FACTORY.accountId, 'unreachable');
+    for (let minute = 0; minute < 2 * (VANISH_AFTER_MS / MINUTE); minute++) {
+      o.clock.advance(MINUTE);
+      await reconcileSessions(o.deps, { place: HOME });
+      await reconcileSessions(o.deps, { place: FRANKFURT });
+      expect(await reconcileSessions(o.deps, { place: FACTORY })).toMatchObject({ failures: 1 });
+    }
+    const stored = await sessions.get(id);
+    expect(stored).toMatchObject({ status: 'active' });
+    expect(stored?.missingSince).toBeUndefined();
+  });
+
+  it("terminates a session outliving its grant through the session's own place's fleet", async () => {
+    const { o, grant, id } = await aliceInFactory();
+    await sweep(o.deps);
+    // The revoke's Owner-filtered look finds nothing (as in the single-account case above).
+    const places = o.deps.aws;
+    const blind = new Proxy(o.factory, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== 'function') return value;
+        if (prop !== 'activeSessions') return value.bind(target);
+        return (filter?: { owner?: string }) =>
+          filter?.owner ? Promise.resolve([]) : target.activeSessions();
+      },
+    });
+    o.deps.aws = {
+      ...places,
+      fleet: (place) => (place.accountId === FACTORY.accountId ? blind : places.fleet(place)),
+    };
+    at(o, grant.expiresAt as string);
+    expect((await sweep(o.deps)).ended).toBe(1);
+    expect(await o.factory.activeSessions()).toEqual([]);
+    expect(o.factory.sessionHistory().map((h) => [h.id, h.status])).toEqual([[id, 'Terminated']]);
+    expect(o.account.calls.filter((c) => c.op === 'terminateSession')).toEqual([]);
   });
 });

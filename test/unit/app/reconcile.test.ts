@@ -17,6 +17,8 @@ import {
   scenario,
   stored,
 } from '../../support/grant-scenarios';
+import { FACTORY, organisation } from '../../support/places';
+import { grantPolicyArn } from '../../../src/app/grant-policy';
 
 const SETTLE_MS = 15 * 60_000;
 
@@ -254,5 +256,35 @@ describe('reconcile: an active grant whose policy vanished', () => {
     const grant = await stored(s, 'g1');
     expect(grant.status).toBe('failed');
     expect(grant.history.filter((h) => h.to === 'failed')).toHaveLength(1);
+  });
+});
+
+describe('reconcile: one account at a time', () => {
+  it('removes a policy in account B named for an active grant of another account: it explains nothing there', async () => {
+    const o = organisation();
+    const home = await activate(o, { user: 'U0ALICE', text: 'prod-raspi 1h replace sensor' });
+    const factory = await activate(o, { user: 'U0BOB', text: 'factory-raspi 1h replace sensor' });
+    o.clock.advance(SETTLE_MS + 60_000);
+    // In B, a policy named for the home grant (made by hand, or by a worker that acted in the wrong account).
+    const { arn: stray } = await o.factory.createPolicy({
+      name: `keyturn-${home.id}`,
+      path: '/keyturn/',
+      description: 'made outside Keyturn',
+      document: ANY_SESSION,
+      tags: {},
+    });
+    await o.factory.attachPolicy(alice, stray);
+
+    const report = await reconcile(o.deps, FACTORY.accountId);
+    expect(report).toEqual({ orphansRemoved: [stray], missingPolicies: [] });
+    expect(o.factory.attachedPolicies(alice)).toEqual([]);
+    // The factory grant's own policy stays; the home grant and its policy at home are not touched.
+    expect(o.factory.policyArns()).toEqual([
+      grantPolicyArn({ partition: 'aws', accountId: FACTORY.accountId }, factory.id),
+    ]);
+    expect((await stored(o, home.id)).status).toBe('active');
+    expect(o.account.attachedPolicies(alice)).toEqual([policyArnOf(o, home.id)]);
+    // Reconciling the home account judges only its own: nothing to remove.
+    expect(await reconcile(o.deps)).toEqual({ orphansRemoved: [], missingPolicies: [] });
   });
 });

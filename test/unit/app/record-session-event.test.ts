@@ -13,6 +13,7 @@ import {
   STAGING_NODE,
   scenario,
 } from '../../support/grant-scenarios';
+import { FACTORY, FACTORY_NODE, FRANKFURT, HOME, organisation } from '../../support/places';
 
 const ACCOUNT = '123456789012';
 // Sessions through the access roles: Owner `assumed-role/<access role>/<pinned session name>`.
@@ -347,5 +348,137 @@ describe('recordSessionEvent', () => {
     await reconcileSessions(s.deps);
     expect(await sessions.get(id)).toMatchObject({ grantId: grant.id, node: { id: RASPI_NODE } });
     expect(chat.started).toHaveLength(1);
+  });
+});
+
+describe('recordSessionEvent: many accounts and regions', () => {
+  const ALICE_IN_FACTORY = `arn:aws:sts::${FACTORY.accountId}:assumed-role/keyturn-u0alice/alice`;
+  const AT = '2026-11-23T10:01:00Z';
+  /** The same CloudTrail record, as a member account's forwarding rule delivers it: its own account and region. */
+  const from = (place: { accountId: string; region: string }, event: ReturnType<typeof cloudTrail>) => ({
+    ...event,
+    account: place.accountId,
+    region: place.region,
+    detail: { ...event.detail, awsRegion: place.region },
+  });
+
+  it('matches a session to a grant given in its own account only, though the access role has the same name in each', async () => {
+    const o = organisation();
+    const grant = await activate(o, { user: 'U0ALICE', text: 'factory-raspi 1h replace sensor' });
+    const { sessions, chat } = parts(o);
+    o.clock.advance(MINUTE);
+
+    // alice's access role in Keyturn's own account, on a home node: her factory grant explains nothing here.
+    const home = await recordSessionEvent(
+      o.deps,
+      from(
+        HOME,
+        cloudTrail('StartSession', {
+          caller: ALICE_ARN,
+          sessionId: 'alice-home',
+          at: AT,
+          target: RASPI_NODE,
+        }),
+      ),
+    );
+    expect(home).toMatchObject({ outcome: 'recorded', session: { unmatched: true } });
+    expect((await sessions.get('alice-home'))?.grantId).toBeUndefined();
+    expect(chat.unmatched.map((u) => u.view.people)).toEqual([['U0ALICE']]);
+
+    // Her access role in the factory account, on its node: the factory grant.
+    const factory = await recordSessionEvent(
+      o.deps,
+      from(
+        FACTORY,
+        cloudTrail('StartSession', {
+          caller: ALICE_IN_FACTORY,
+          sessionId: 'alice-factory',
+          at: AT,
+          target: FACTORY_NODE,
+        }),
+      ),
+    );
+    expect(factory).toMatchObject({ outcome: 'recorded', posted: 1 });
+    expect(await sessions.get('alice-factory')).toMatchObject({
+      account: FACTORY.accountId,
+      region: FACTORY.region,
+      grantId: grant.id,
+      node: { id: FACTORY_NODE, name: 'factory-1' },
+    });
+    expect(chat.started.map((p) => p.view.grant.id)).toEqual([grant.id]);
+  });
+
+  it('a session in one account is not matched to the same person’s grant in another (home grant, factory session)', async () => {
+    const o = organisation();
+    await activate(o, { user: 'U0ALICE', text: 'prod-raspi 1h replace sensor' });
+    o.clock.advance(MINUTE);
+    const outcome = await recordSessionEvent(
+      o.deps,
+      from(
+        FACTORY,
+        cloudTrail('StartSession', {
+          caller: ALICE_IN_FACTORY,
+          sessionId: 'alice-factory',
+          at: AT,
+          target: FACTORY_NODE,
+        }),
+      ),
+    );
+    expect(outcome).toMatchObject({ outcome: 'recorded', session: { unmatched: true } });
+    expect(parts(o).chat.started).toEqual([]);
+    expect(parts(o).chat.unmatched.map((u) => u.view.people)).toEqual([['U0ALICE']]);
+  });
+
+  it('ignores, with a reason, events from an account or a region Keyturn does not serve', async () => {
+    const o = organisation();
+    await activate(o, { user: 'U0ALICE', text: 'factory-raspi 1h replace sensor' });
+    const start = cloudTrail('StartSession', {
+      caller: ALICE_IN_FACTORY,
+      sessionId: 'alice-elsewhere',
+      at: AT,
+      target: FACTORY_NODE,
+    });
+    for (const place of [
+      { accountId: '999988887777', region: FACTORY.region },
+      { accountId: FACTORY.accountId, region: 'us-east-1' },
+    ]) {
+      expect(await recordSessionEvent(o.deps, from(place, start))).toEqual({
+        outcome: 'ignored',
+        reason: 'not-served',
+      });
+    }
+    expect(await parts(o).sessions.get('alice-elsewhere')).toBeUndefined();
+  });
+
+  it('a TerminateSession made in another account, naming this session’s id, does not end it', async () => {
+    const o = organisation();
+    await activate(o, { user: 'U0ALICE', text: 'factory-raspi 1h replace sensor' });
+    o.clock.advance(MINUTE);
+    await recordSessionEvent(
+      o.deps,
+      from(
+        FACTORY,
+        cloudTrail('StartSession', {
+          caller: ALICE_IN_FACTORY,
+          sessionId: 'alice-factory',
+          at: AT,
+          target: FACTORY_NODE,
+        }),
+      ),
+    );
+    // TerminateSession succeeds for any id (FACTS.md), so someone in Frankfurt can name it.
+    const mallory = `arn:aws:iam::${FRANKFURT.accountId}:user/mallory`;
+    await recordSessionEvent(
+      o.deps,
+      from(
+        FRANKFURT,
+        cloudTrail('TerminateSession', { caller: mallory, sessionId: 'alice-factory', at: AT }),
+      ),
+    );
+    expect(await parts(o).sessions.get('alice-factory')).toMatchObject({
+      status: 'active',
+      account: FACTORY.accountId,
+    });
+    expect((await parts(o).sessions.get('alice-factory'))?.end).toBeUndefined();
   });
 });

@@ -240,6 +240,23 @@ describe('recordInvocationEvent (EventBridge, on Lambda)', () => {
     expect(s.runChat.latestMessage()?.run.status).toBe('finished');
   });
 
+  it("an event from another account or region than the run's is not the run's: nothing is read or recorded", async () => {
+    const s = runScenario();
+    await sent(s);
+    const own = { account: '123456789012', region: 'ap-northeast-1' };
+    for (const elsewhere of [
+      { ...own, account: '444455556666' },
+      { ...own, region: 'eu-central-1' },
+    ])
+      expect(
+        await recordInvocationEvent(s.deps, { ...event('sim-00000001', PI1, 'Success'), ...elsewhere }),
+      ).toBe('not-ours');
+    expect(outcomes(s)).toEqual([]);
+    expect(await recordInvocationEvent(s.deps, { ...event('sim-00000001', PI1, 'Success'), ...own })).toBe(
+      'recorded',
+    );
+  });
+
   it('a redelivered event, and the polling fallback after it, never post a node twice', async () => {
     const s = runScenario();
     await sent(s);

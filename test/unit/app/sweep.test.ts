@@ -2,10 +2,18 @@ import type { SimulatedAccount } from '../../../src/adapters/sandbox/simulated-a
 import { releaseGrant } from '../../../src/app/end-grant';
 import { REVOKE_LEASE_MS } from '../../../src/app/revoke-grant';
 import { requestAccess } from '../../../src/app/request-access';
-import { REVOKE_BUDGET_MS, SWEEP_DEADLINE_MS, type SweepReport, sweep } from '../../../src/app/sweep';
+import {
+  REVOKE_BUDGET_MS,
+  REVOKE_CONCURRENCY,
+  SWEEP_DEADLINE_MS,
+  type SweepReport,
+  sweep,
+} from '../../../src/app/sweep';
 import type { Grant } from '../../../src/domain/grant';
 import { type AccessControl, AccessControlError } from '../../../src/ports/access-control';
-import { onePlace, prodRaspi } from '../../support/fakes';
+import type { AuditEvent } from '../../../src/ports/chat';
+import { type MemoryAnomalyLog, onePlace, prodRaspi } from '../../support/fakes';
+import { FACTORY, FRANKFURT, type Organisation, organisation } from '../../support/places';
 import {
   activate,
   alice,
@@ -463,5 +471,195 @@ describe('sweep: a revoke that keeps failing', () => {
     expect((await sweep(s.deps)).ended).toBe(1);
     expect((await stored(s, 'g1')).status).toBe('expired');
     expect(s.chat.audits.filter((a) => a.event.kind === 'revoke-failed')).toHaveLength(1);
+  });
+});
+
+describe('sweep: every account on its own', () => {
+  /** alice's grant on factory-raspi (B), bob's two on frankfurt-raspi (C), dave's on prod-raspi (home). */
+  async function grantsEverywhere(o: Organisation) {
+    const grants = {
+      factory: await activate(o, { user: 'U0ALICE', text: 'factory-raspi 1h replace sensor' }),
+      frankfurt: await activate(o, { user: 'U0BOB', text: 'frankfurt-raspi 1h replace sensor' }),
+      frankfurtToo: await activate(o, { user: 'U0DAVE', text: 'frankfurt-raspi 1h check the line' }),
+      home: await activate(o, { user: 'U0DAVE', text: 'prod-raspi 1h replace sensor' }),
+    };
+    o.chat.notices.length = 0;
+    return grants;
+  }
+  const keyturnPoliciesIn = (account: SimulatedAccount) =>
+    account.policyArns().filter((arn) => arn.includes(':policy/keyturn/'));
+  const unreachableAudits = (o: Organisation) =>
+    o.chat.audits.filter((a) => a.event.kind === 'accounts-unreachable');
+
+  it("the sweeper ends due grants in account B while account C's STS endpoint fails", async () => {
+    const o = organisation();
+    const g = await grantsEverywhere(o);
+    expect(keyturnPoliciesIn(o.factory)).toHaveLength(1);
+    expect(keyturnPoliciesIn(o.frankfurt)).toHaveLength(2);
+
+    o.reach(FRANKFURT.accountId, 'unreachable');
+    at(o, EXPIRES_AT);
+    const report = await sweep(o.deps);
+    expect(report).toMatchObject({ ended: 2, unreachable: [FRANKFURT.accountId] });
+    // B and the home account: revoked, detached, deleted, expired.
+    for (const grant of [g.factory, g.home]) expect((await stored(o, grant.id)).status).toBe('expired');
+    expect(keyturnPoliciesIn(o.factory)).toEqual([]);
+    expect(o.factory.attachedPolicies(alice)).toEqual([]);
+    expect(keyturnPolicies(o)).toEqual([]);
+    // C: still active, its ending decided at expiry, its policies still there; nothing reported yet.
+    for (const grant of [g.frankfurt, g.frankfurtToo]) {
+      const now = await stored(o, grant.id);
+      expect(now).toMatchObject({ status: 'active', ending: { status: 'expired', at: EXPIRES_AT } });
+      expect(now.revokeLease).toBeUndefined();
+    }
+    expect(keyturnPoliciesIn(o.frankfurt)).toHaveLength(2);
+    expect(o.chat.audits).toEqual([]);
+    // B's sessions were reconciled in the same sweep; C's were not asked for.
+    expect(o.factory.calls.map((c) => c.op)).toContain('sessionsSince');
+    await drain(o);
+    expect(
+      notices(o, 'ended')
+        .map((n) => n.grant.id)
+        .sort(),
+    ).toEqual([g.factory.id, g.home.id].sort());
+  });
+
+  it('retries C every sweep, reports its grants once, in one audit message, after five minutes, and ends them once C answers', async () => {
+    const o = organisation();
+    const g = await grantsEverywhere(o);
+    o.reach(FRANKFURT.accountId, 'unreachable');
+    at(o, EXPIRES_AT);
+    const refusedPerSweep: number[] = [];
+    for (let minute = 0; minute <= 7; minute++) {
+      const before = o.refused.get(FRANKFURT.accountId) ?? 0;
+      const report = await sweep(o.deps);
+      refusedPerSweep.push((o.refused.get(FRANKFURT.accountId) ?? 0) - before);
+      expect(report.unreachable).toEqual([FRANKFURT.accountId]);
+      expect(unreachableAudits(o)).toHaveLength(minute >= 5 ? 1 : 0);
+      o.clock.advance(MINUTE);
+    }
+    // Retried every sweep (each call refused), a bounded number of calls each time.
+    for (const n of refusedPerSweep) expect(n).toBeGreaterThan(0);
+    for (const n of refusedPerSweep) expect(n).toBeLessThanOrEqual(2 * 2);
+
+    expect(o.chat.audits.map((a) => a.event.kind)).toEqual(['accounts-unreachable']);
+    const [audit] = unreachableAudits(o);
+    expect(audit).toMatchObject({
+      channel: 'C0AUDIT',
+      event: {
+        kind: 'accounts-unreachable',
+        accounts: [
+          {
+            accountId: FRANKFURT.accountId,
+            alias: 'frankfurt',
+            error: expect.stringContaining('keyturn-grantor'),
+            grants: [{ id: g.frankfurt.id }, { id: g.frankfurtToo.id }],
+          },
+        ],
+      },
+    });
+    // Recorded for the digest, once each.
+    const anomalies = [...(o.deps.anomalies as MemoryAnomalyLog).items.values()];
+    expect(
+      anomalies
+        .filter((a) => a.kind === 'revoke-failed')
+        .map((a) => a.grantId)
+        .sort(),
+    ).toEqual([g.frankfurt.id, g.frankfurtToo.id]);
+
+    o.reach(FRANKFURT.accountId, 'up');
+    const report = await sweep(o.deps);
+    expect(report).toMatchObject({ ended: 2, failures: 0 });
+    expect(report.unreachable).toBeUndefined();
+    expect(keyturnPoliciesIn(o.frankfurt)).toEqual([]);
+    for (const grant of [g.frankfurt, g.frankfurtToo])
+      expect((await stored(o, grant.id)).status).toBe('expired');
+    expect(o.chat.audits).toHaveLength(1);
+  });
+
+  it('stops calling an account once it fails as a whole: its other due grants are marked ending without a call', async () => {
+    const o = organisation();
+    const g = await grantsEverywhere(o);
+    // 150 more due grants in C (copies of bob's, as the store would list them).
+    const template = await stored(o, g.frankfurt.id);
+    const many = Array.from({ length: 150 }, (_, i) => `c${String(i).padStart(3, '0')}`);
+    for (const id of many) o.grants.items.set(id, { ...template, id });
+    o.reach(FRANKFURT.accountId, 'unreachable');
+    at(o, EXPIRES_AT);
+
+    const report = await sweep(o.deps);
+    expect(report).toMatchObject({ ended: 2, unreachable: [FRANKFURT.accountId] });
+    // At most the revokes already in flight when the first refusal came (IAM and SSM each), not one per grant.
+    expect(o.refused.get(FRANKFURT.accountId)).toBeLessThanOrEqual(2 * REVOKE_CONCURRENCY);
+    for (const id of [...many, g.frankfurt.id, g.frankfurtToo.id])
+      expect(await stored(o, id)).toMatchObject({
+        status: 'active',
+        ending: { status: 'expired', at: EXPIRES_AT },
+      });
+
+    // Five minutes on: one audit message names all 152 (the Slack message lists 20 and counts the rest).
+    at(o, '2026-11-23T11:05:00Z');
+    await sweep(o.deps);
+    const audits = unreachableAudits(o);
+    expect(audits).toHaveLength(1);
+    const event = audits[0]?.event as Extract<AuditEvent, { kind: 'accounts-unreachable' }>;
+    expect(event.accounts.map((a) => a.grants.length)).toEqual([152]);
+    await sweep(o.deps);
+    expect(unreachableAudits(o)).toHaveLength(1);
+  });
+
+  it("a silent account C (its calls never answer) does not hold up B's expiries, the home chores or the sweep's return", async () => {
+    const o = organisation();
+    const g = await grantsEverywhere(o);
+    // A request nobody decides: it lapses in the same sweep, whatever C does.
+    const pending = await requestAccess(o.deps, { user: 'U0ALICE', text: 'prod-raspi 1h look around' });
+    if (pending.outcome !== 'requested') throw new Error('not requested');
+    o.reach(FRANKFURT.accountId, 'silent');
+    at(o, EXPIRES_AT);
+
+    const cutoff = new AbortController();
+    // The handler's timer, here: once B's grant has ended, the sweep is told to stop waiting.
+    const watch = (async () => {
+      while (
+        (await stored(o, g.factory.id)).status !== 'expired' ||
+        (await stored(o, g.home.id)).status !== 'expired'
+      )
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      cutoff.abort();
+    })();
+    const report = await sweep(o.deps, { cutoff: cutoff.signal });
+    await watch;
+
+    expect(report).toMatchObject({ ended: 2, lapsed: 1, unreachable: [FRANKFURT.accountId] });
+    expect((await stored(o, pending.grant.id)).status).toBe('lapsed');
+    expect(keyturnPoliciesIn(o.factory)).toEqual([]);
+    for (const grant of [g.frankfurt, g.frankfurtToo])
+      expect(await stored(o, grant.id)).toMatchObject({ status: 'active', ending: { status: 'expired' } });
+  });
+
+  it('reconciles orphan policies in every declared account, each on its own', async () => {
+    const o = organisation();
+    const orphan = async (account: SimulatedAccount) =>
+      account.createPolicy({
+        name: 'keyturn-grant-gone',
+        path: '/keyturn/',
+        description: 'made outside Keyturn',
+        document: { Version: '2012-10-17', Statement: [] },
+        tags: {},
+      });
+    await orphan(o.factory);
+    await orphan(o.frankfurt);
+    await orphan(o.account);
+    o.reach(FACTORY.accountId, 'unreachable');
+
+    const report = await sweep(o.deps, { reconcile: true });
+    expect(report.unreachable).toEqual([FACTORY.accountId]);
+    expect(keyturnPoliciesIn(o.frankfurt)).toEqual([]);
+    expect(keyturnPolicies(o)).toEqual([]);
+    expect(keyturnPoliciesIn(o.factory)).toHaveLength(1);
+    expect(o.chat.audits.map((a) => a.event.kind)).toEqual([
+      'orphan-policy-removed',
+      'orphan-policy-removed',
+    ]);
   });
 });

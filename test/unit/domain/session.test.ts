@@ -260,6 +260,32 @@ describe('matchGrant', () => {
     expect(matchGrant({ owner: ALICE_ARN, nodeId: NODE, startedAt: at }, candidates, AWS)?.id).toBe('active');
   });
 
+  it('a grant in one account explains sessions in that account only, though the access role has the same name in each', () => {
+    const member = '444455556666';
+    const role = { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' } as const;
+    const owner = (account: string) => `arn:aws:sts::${account}:assumed-role/keyturn-u0alice/alice`;
+    const inMember = grant({ id: 'member', principal: role, account: member, region: 'ap-northeast-3' });
+    const atHome = grant({ id: 'home', principal: role });
+    const match = (accountId: string, candidates: Grant[]) =>
+      matchGrant(
+        { owner: owner(accountId), nodeId: NODE, startedAt: at, accountId },
+        candidates.map((g) => ({ grant: g, nodeIds: nodes })),
+        AWS,
+      )?.id;
+    expect(match(member, [inMember])).toBe('member');
+    expect(match(ACCOUNT, [inMember])).toBeUndefined();
+    expect(match(member, [atHome])).toBeUndefined();
+    expect(match(ACCOUNT, [atHome, inMember])).toBe('home');
+    // A session whose owner is the member account's role but reported in Keyturn's own account: neither.
+    expect(
+      matchGrant(
+        { owner: owner(member), nodeId: NODE, startedAt: at },
+        [inMember, atHome].map((g) => ({ grant: g, nodeIds: nodes })),
+        AWS,
+      ),
+    ).toBeUndefined();
+  });
+
   it('a grant never approved has no window', () => {
     expect(inGrantWindow(grant({ startsAt: undefined, expiresAt: undefined }), at)).toBe(false);
   });

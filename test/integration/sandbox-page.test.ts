@@ -76,7 +76,8 @@ function client(k: RunningKeyturn) {
   const command = (user: string, text: string, channel = 'C0WORK') =>
     call('command', { user, channel, text });
   const card = async () => {
-    const cards = (await state('U0CAROL')).messages.filter((m) => m.channel === 'C0APPROVALS');
+    // Top-level messages only: a grant's thread (session lines, summaries) follows its card.
+    const cards = (await state('U0CAROL')).messages.filter((m) => m.channel === 'C0APPROVALS' && !m.threadTs);
     return cards.at(-1) as PostedMessage;
   };
   const click = async (user: string, message: PostedMessage, actionId: string) =>
@@ -334,6 +335,9 @@ describe('the sandbox page and its API', () => {
     expect(factory?.policyArns()).toEqual([]);
     expect(factory?.sessionHistory().map((s) => s.id)).toEqual([session?.id]);
     expect((await api.state('U0ALICE')).sessions).toEqual([]);
+    // The member account's session was matched to its grant: its summary is in the grant's thread.
+    const thread = (await api.state('U0CAROL')).messages.filter((m) => m.threadTs === card.ts);
+    expect(thread.map(text).join('\n')).toContain('Shell of <@U0ALICE> on factory-pi-1');
   });
 
   it('a person the config does not map cannot start sessions', async () => {

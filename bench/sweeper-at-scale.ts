@@ -177,7 +177,11 @@ export async function measureSweeper(opts: {
         queue,
         access: createIamAccessControl(iamClientOn(iam, { retryMode: opts.retryMode }), { accountId }),
         fleet: createSsmFleet(ssmClientOn(ssm)),
-        chat: createSlackChat({ client: fakeWebClient({ log, latencyMs: 150, sleep }), clock: vt.clock }),
+        chat: createSlackChat({
+          client: fakeWebClient({ log, latencyMs: 150, sleep }),
+          clock: vt.clock,
+          served: config.aws,
+        }),
         clock: vt.clock,
         logger: silentLogger,
         newId: () => 'unused',

@@ -5,6 +5,7 @@ import { createDynamoDigestReader } from '../adapters/dynamodb/digest-reader';
 import { createDynamoSessionStore } from '../adapters/dynamodb/session-store';
 import { createSlackSessionChat } from '../adapters/slack/slack-session-chat';
 import type { Deps } from '../app/deps';
+import type { ServedPlaces } from '../domain/place';
 import type { GrantStore } from '../ports/grant-store';
 
 /**
@@ -16,11 +17,12 @@ export function sessionPorts(opts: {
   tableName: string;
   grants: GrantStore;
   client: WebClient;
+  served: ServedPlaces;
 }): Pick<Deps, 'sessions' | 'sessionChat' | 'anomalies' | 'digestData'> {
   const table = { documentClient: opts.documentClient, tableName: opts.tableName };
   return {
     sessions: createDynamoSessionStore(table),
-    sessionChat: createSlackSessionChat({ client: opts.client }),
+    sessionChat: createSlackSessionChat({ client: opts.client, served: opts.served }),
     anomalies: createDynamoAnomalyLog(table),
     digestData: createDynamoDigestReader(table),
   };

@@ -39,7 +39,10 @@ export function registerFormListeners(app: App, deps: AckDeps): void {
     const result = await submitRequest(deps, { user: body.user.id, ...form, requestKey: `view:${view.id}` });
     if (result.outcome === 'refused')
       return ack({ response_action: 'errors', errors: requestFormErrors(result.refusal) });
-    return ack({ response_action: 'update', view: formDoneView('Request sent', accessReply(result).text) });
+    return ack({
+      response_action: 'update',
+      view: formDoneView('Request sent', accessReply(result, deps.config.aws).text),
+    });
   });
 
   app.view<ViewSubmitAction>(VIEW_RUN_FORM, async ({ ack, body, view }) => {

@@ -5,6 +5,7 @@ import type { Grant } from '../../domain/grant';
 import type { ManagedNode } from '../../domain/node';
 import { describePrincipal } from '../../domain/principal';
 import type { Target } from '../../domain/target';
+import type { ServedPlaces } from '../../domain/place';
 import type { Notice } from '../../ports/chat';
 import { ACTION_EXTEND, ACTION_RELEASE } from './action-ids';
 import {
@@ -24,6 +25,7 @@ import {
   byAt,
   endingOf,
   failureText,
+  inPlace,
   lastEvent,
   lastMove,
   nodeCount,
@@ -108,9 +110,10 @@ function endedNotice(grant: Grant, target: Target): SlackMessage {
 
 /**
  * Personal messages to the requester, sent by DM. `now` (the adapter's clock) only feeds the
- * warning's "in about N minutes"; without it that part is left out.
+ * warning's "in about N minutes"; without it that part is left out. `served` lets the ready DM name
+ * the grant's account and region when Keyturn serves more than one place.
  */
-export function notice(n: Notice, now?: Date): SlackMessage {
+export function notice(n: Notice, now?: Date, served?: ServedPlaces): SlackMessage {
   const { grant, target } = n;
   const request = `Your request ${escapeMrkdwn(grant.id)} for ${targetLabel(target)}`;
   const yours = `Your access to ${targetLabel(target)} (${escapeMrkdwn(grant.id)})`;
@@ -142,9 +145,10 @@ export function notice(n: Notice, now?: Date): SlackMessage {
       const ends = until(grant);
       const runAs =
         target.runAs === undefined ? '' : `\nSessions run as OS user \`${escapeMrkdwn(target.runAs)}\`.`;
+      const where = inPlace(served, grant);
       const blocks: KnownBlock[] = [
         section(
-          `*Access to ${targetLabel(target)} is ready* (request ${escapeMrkdwn(grant.id)}), ${ends}.${runAs}`,
+          `*Access to ${targetLabel(target)}${where} is ready* (request ${escapeMrkdwn(grant.id)}), ${ends}.${runAs}`,
         ),
         section([`*Nodes:* ${nodeCount(n.nodes)}`, ...nodeLines(n.nodes)].join('\n')),
         ...(n.profile ? [section(profileSection(n.profile))] : []),
@@ -158,7 +162,7 @@ export function notice(n: Notice, now?: Date): SlackMessage {
         actions(button("I'm done", ACTION_RELEASE, grant.id), button('Extend', ACTION_EXTEND, grant.id)),
       );
       return {
-        text: `Access to ${targetLabel(target)} is ready (request ${escapeMrkdwn(grant.id)}), ${ends}.`,
+        text: `Access to ${targetLabel(target)}${where} is ready (request ${escapeMrkdwn(grant.id)}), ${ends}.`,
         blocks,
       };
     }

@@ -13,6 +13,7 @@ import {
   VIEW_REQUEST_FORM,
 } from './action-ids';
 import { plain, section } from './block-kit';
+import { directAttachText } from './replies';
 
 /*
  * Slack limits for modals and selects (https://docs.slack.dev/reference/block-kit/composition-objects/option-object,
@@ -177,6 +178,8 @@ export function requestFormErrors(r: RequestRefusal): Record<string, string> {
       return {
         [BLOCK_REQUEST_TARGET]: `You already have request ${r.existing.id} for ${r.existing.target} (${r.existing.status}). One open request per target: use that one.`,
       };
+    case 'direct-attach-elsewhere':
+      return { [BLOCK_REQUEST_TARGET]: directAttachText(r, (s) => s) };
     case 'duplicate-request':
       return {
         [BLOCK_REQUEST_TARGET]: `Slack delivered this form twice; it was answered once${r.existing ? ` with request ${r.existing.id} (${r.existing.status})` : ''}. Nothing new was requested.`,

@@ -29,7 +29,7 @@ export function registerFormListeners(app: App, deps: AckDeps): void {
       trigger_id: shortcut.trigger_id,
       view: refusal
         ? formDoneView('Request access', refusal)
-        : requestForm(Object.values(deps.config.targets)),
+        : requestForm(Object.values(deps.config.targets), deps.config.aws),
     });
   });
 
@@ -125,7 +125,7 @@ export async function openRequestForm(
   if (refusal) return refusal;
   await client.views.open({
     trigger_id: input.triggerId,
-    view: requestForm(Object.values(deps.config.targets)),
+    view: requestForm(Object.values(deps.config.targets), deps.config.aws),
   });
   return undefined;
 }

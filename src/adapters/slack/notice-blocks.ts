@@ -54,6 +54,19 @@ function startSessionCommand(nodes: readonly ManagedNode[], region: string, prof
   return `*Start a session:*\n\`\`\`aws ssm start-session ${profileFlag(profile)}--target ${target} --region ${escapeMrkdwn(region)}\`\`\`${note}`;
 }
 
+/**
+ * With several accounts or regions one `Host i-* mi-*` block cannot route every node (a node id does
+ * not say its account or region), so the DM gives the ProxyCommand on ssh's command line instead.
+ */
+function sshCommand(nodes: readonly ManagedNode[], region: string, profile?: AwsProfile): string {
+  const first = onlineFirst(nodes)[0];
+  const node = first === undefined ? '&lt;node-id&gt;' : escapeMrkdwn(first.id);
+  return [
+    '*SSH:* name this account’s profile and region in the ProxyCommand (`%h` and `%p` are filled in by ssh):',
+    `\`\`\`ssh -o ProxyCommand="aws ssm start-session ${profileFlag(profile)}--target %h --document-name AWS-StartSSHSession --parameters portNumber=%p --region ${escapeMrkdwn(region)}" ${node}\`\`\``,
+  ].join('\n');
+}
+
 function sshConfig(region: string, profile?: AwsProfile): string {
   // %h and %p are filled in by ssh; the host patterns cover EC2 (i-) and hybrid (mi-) node ids.
   return [
@@ -154,7 +167,10 @@ export function notice(n: Notice, now?: Date, served?: ServedPlaces): SlackMessa
         ...(n.profile ? [section(profileSection(n.profile))] : []),
         section(startSessionCommand(n.nodes, n.region, n.profile)),
       ];
-      if (target.documents.includes('ssh')) blocks.push(section(sshConfig(n.region, n.profile)));
+      if (target.documents.includes('ssh'))
+        blocks.push(
+          section(where === '' ? sshConfig(n.region, n.profile) : sshCommand(n.nodes, n.region, n.profile)),
+        );
       const endsAt = grant.expiresAt === undefined ? ends : `ends ${slackDate(grant.expiresAt)}`;
       // The expiry is a condition inside the IAM policy (DESIGN.md "The grant policy"), not a Keyturn timer.
       blocks.push(

@@ -4,6 +4,7 @@ import { homeTab } from '../../../src/adapters/slack/home-blocks';
 import { notice } from '../../../src/adapters/slack/notice-blocks';
 import { commandReply } from '../../../src/adapters/slack/replies';
 import { requestCard } from '../../../src/adapters/slack/request-card-blocks';
+import { requestForm, requestFormErrors } from '../../../src/adapters/slack/request-form-blocks';
 import { runApprovalCard } from '../../../src/adapters/slack/run-card-blocks';
 import { runMessage } from '../../../src/adapters/slack/run-message-blocks';
 import { sessionStartedReply, sessionSummary } from '../../../src/adapters/slack/session-blocks';
@@ -62,6 +63,30 @@ describe('with one account and one region', () => {
 });
 
 describe('in an organisation', () => {
+  it('the request form names each target’s account and region, and shows the attach: direct refusal', () => {
+    const targets = Object.values(orgConfig().targets);
+    const options = (
+      requestForm(targets, ORG).blocks[0] as { element: { options: { text: { text: string } }[] } }
+    ).element.options.map((o) => o.text.text);
+    expect(options).toEqual([
+      'prod-raspi (123456789012, ap-northeast-1)',
+      'osaka-raspi (factory, ap-northeast-3)',
+      'frankfurt-raspi (factory, eu-central-1)',
+    ]);
+    expect(requestForm([target], ONE_PLACE)).toStrictEqual(requestForm([target]));
+    const errors = requestFormErrors({
+      reason: 'direct-attach-elsewhere',
+      user: 'U0ERIN',
+      principal: { kind: 'user', name: 'erin', path: '/engineering/' },
+      target: osakaRaspi,
+      targetAccount: 'factory (444455556666)',
+      homeAccount: '123456789012',
+    });
+    expect(Object.values(errors)).toEqual([
+      "Your grants attach to your own IAM user erin (attach: direct), which is in Keyturn's account 123456789012, and osaka-raspi is in account factory (444455556666): IAM attaches a policy only to users and roles of its own account. Ask whoever maintains Keyturn's configuration to take attach: direct off your entry (U0ERIN) under people: in keyturn.yml, so your grants go to your Keyturn access role, which the grantor template creates in every member account.",
+    ]);
+  });
+
   it('the approval card names the account (alias) and region in a field, the policy line and the text', () => {
     const card = requestCard({ grant: osakaPending, target: osakaRaspi, nodes }, ORG);
     expect(card.text).toBe(`Access request a1b2 for osaka-raspi in ${OSAKA} (1h) by <@U0ALICE>: pending`);
@@ -101,7 +126,11 @@ describe('in an organisation', () => {
     expect(text).toContain(
       'aws ssm start-session --profile keyturn-factory --target mi-0a1b2c3d4e5f60001 --region ap-northeast-3',
     );
-    expect(text).toContain('--document-name AWS-StartSSHSession');
+    // One Host block cannot route nodes of several accounts: the ProxyCommand goes on the command line.
+    expect(text).toContain(
+      'ssh -o ProxyCommand=\\"aws ssm start-session --profile keyturn-factory --target %h --document-name AWS-StartSSHSession --parameters portNumber=%p --region ap-northeast-3\\" mi-0a1b2c3d4e5f60001',
+    );
+    expect(text).not.toContain('Host i-* mi-*');
     expect(text).not.toContain('--profile keyturn --');
   });
 

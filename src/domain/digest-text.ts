@@ -121,7 +121,7 @@ export function digestText(view: DigestView): string {
     ...capped(
       view.activeNow.map(
         (g) =>
-          `${g.grantId}: ${g.requester} on ${g.target}${g.ending ? ', ending now' : g.expiresAt ? ` until ${when(view, g.expiresAt)}` : ''}`,
+          `${g.grantId}: ${g.requester} on ${g.target}${g.where === undefined ? '' : ` in ${g.where}`}${g.ending ? ', ending now' : g.expiresAt ? ` until ${when(view, g.expiresAt)}` : ''}`,
       ),
     ),
   );

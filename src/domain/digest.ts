@@ -142,7 +142,15 @@ export interface DigestView {
    * one account in one region, so the per-account totals only repeat the day's.
    */
   totals: { onePlace: boolean; byAccount: AccountTotals[]; byTarget: TargetTotals[] };
-  activeNow: { grantId: string; requester: string; target: string; expiresAt?: string; ending: boolean }[];
+  activeNow: {
+    grantId: string;
+    requester: string;
+    target: string;
+    /** Where the grant is, when Keyturn serves more than one place (place.ts whereShown). */
+    where?: string;
+    expiresAt?: string;
+    ending: boolean;
+  }[];
   anomalies: {
     total: number;
     unmatchedSessions: DigestSession[];
@@ -150,6 +158,10 @@ export interface DigestView {
     /** Revokes that could not end their sessions, and revokes still failing past their due time. */
     failedRevocations: Extract<Anomaly, { kind: 'sessions-not-ended' | 'revoke-failed' }>[];
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [k in K]?: V };
 }
 
 function zeroes<K extends string>(keys: readonly K[]): Record<K, number> {
@@ -312,6 +324,7 @@ export function finishDigest(
       grantId: g.id,
       requester: g.requester,
       target: g.target,
+      ...optional('where', whereShown(tally.context.account, g)),
       ...(g.expiresAt === undefined ? {} : { expiresAt: g.expiresAt }),
       ending: g.ending !== undefined,
     }))

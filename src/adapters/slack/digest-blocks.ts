@@ -174,7 +174,7 @@ function activeBlock(view: DigestView): SectionBlock {
     `*Active now:* ${view.activeNow.length}`,
     view.activeNow.map(
       (g) =>
-        `${code(g.grantId)} ${mention(g.requester)} on ${escapeMrkdwn(g.target)}${g.ending ? ' — ending now' : g.expiresAt ? ` until ${slackDate(g.expiresAt)}` : ''}`,
+        `${code(g.grantId)} ${mention(g.requester)} on ${escapeMrkdwn(g.target)}${g.where === undefined ? '' : ` in ${escapeMrkdwn(g.where)}`}${g.ending ? ' — ending now' : g.expiresAt ? ` until ${slackDate(g.expiresAt)}` : ''}`,
     ),
   );
 }

@@ -83,6 +83,8 @@ describe('digestMessage', () => {
         '• _no grant_ — 1 session (5m)',
       ].join('\n'),
     );
+    const active = all.find((t) => t.startsWith('*Active now:*')) as string;
+    expect(active).toContain('`g0` <@U0BOB> on staging-web in 123456789012, ap-northeast-1 until');
   });
 
   it('renders an empty day as one short line (golden)', () => {

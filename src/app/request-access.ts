@@ -99,7 +99,8 @@ export async function submitRequest(
   const principal = person ? personPrincipal(person) : undefined;
   if (!person || !principal) return refuse({ reason: 'unmapped-user', user: input.user });
 
-  const target = config.targets[command.target];
+  // Own keys only: `/access constructor` must not find Object's constructor (as grant-authority.ts does too).
+  const target = Object.hasOwn(config.targets, command.target) ? config.targets[command.target] : undefined;
   if (!target) {
     const valid = targets.map((t) => t.name);
     const suggestion = valid.length > 0 ? closest(command.target, valid) : undefined;

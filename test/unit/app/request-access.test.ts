@@ -102,6 +102,20 @@ describe('requestAccess', () => {
     expect(reply).not.toContain('123456789012, ap-northeast-1');
   });
 
+  it.each(['constructor', 'toString', '__proto__'])(
+    'refuses %p as an unknown target (not a property every object has) and stores nothing',
+    async (name) => {
+      const { deps, grants, queue } = setup();
+      const result = await requestAccess(deps, { user: 'U0ALICE', text: `${name} 1h replace sensor` });
+      expect(result).toMatchObject({
+        outcome: 'refused',
+        refusal: { reason: 'unknown-target', given: name },
+      });
+      expect(grants.items.size).toBe(0);
+      expect(queue.jobs).toEqual([]);
+    },
+  );
+
   it('shows one profile per account with targets in help, and where each target is', async () => {
     const { deps } = setup(orgConfig());
     const mine = await requestAccess(deps, { user: 'U0ALICE', text: 'help' });

@@ -101,7 +101,10 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
     },
 
     async postAuditLine(channel, line) {
-      await post(channel, auditLineMessage(line, line.thread ? await permalink(line.thread) : undefined));
+      await post(
+        channel,
+        auditLineMessage(line, line.thread ? await permalink(line.thread) : undefined, served),
+      );
     },
 
     async notify(user, n) {

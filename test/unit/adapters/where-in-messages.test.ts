@@ -1,3 +1,4 @@
+import { auditLineMessage } from '../../../src/adapters/slack/audit-blocks';
 import type { SlackMessage } from '../../../src/adapters/slack/block-kit';
 import { extensionCard } from '../../../src/adapters/slack/extension-card-blocks';
 import { homeTab } from '../../../src/adapters/slack/home-blocks';
@@ -8,6 +9,7 @@ import { requestForm, requestFormErrors } from '../../../src/adapters/slack/requ
 import { runApprovalCard } from '../../../src/adapters/slack/run-card-blocks';
 import { runMessage } from '../../../src/adapters/slack/run-message-blocks';
 import { sessionStartedReply, sessionSummary } from '../../../src/adapters/slack/session-blocks';
+import { grantAuditLine, runAuditLine } from '../../../src/domain/audit-line';
 import type { CommandRun } from '../../../src/domain/command-run';
 import type { Grant } from '../../../src/domain/grant';
 import { awsProfile } from '../../../src/domain/person';
@@ -199,6 +201,28 @@ describe('in an organisation', () => {
       ORG,
     );
     expect(summary.text).toContain(`on osaka-1 (\`mi-0a1b2c3d4e5f60001\`) in ${OSAKA} ended`);
+  });
+
+  it('audit-trail lines name where the grant or the run is', () => {
+    const requestedLine = grantAuditLine(osakaPending, 0);
+    expect(requestedLine).toMatchObject({ account: FACTORY, region: 'ap-northeast-3' });
+    expect(auditLineMessage(requestedLine!, undefined, ORG).text).toContain(
+      `requested access to *osaka-raspi* in ${OSAKA} for 1h`,
+    );
+    // One account and one region: the line reads as before.
+    expect(auditLineMessage(grantAuditLine(requested, 0)!, undefined, ONE_PLACE)).toStrictEqual(
+      auditLineMessage(grantAuditLine(requested, 0)!),
+    );
+    const run: CommandRun = {
+      ...queued,
+      status: 'running',
+      target: 'frankfurt-raspi',
+      account: FACTORY,
+      region: 'eu-central-1',
+    };
+    expect(auditLineMessage(runAuditLine(run)!, undefined, ORG).text).toContain(
+      '*logs* on *frankfurt-raspi* in factory (444455556666), eu-central-1 for',
+    );
   });
 
   it('run messages and run approval cards name where the command runs', () => {

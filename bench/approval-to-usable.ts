@@ -73,6 +73,7 @@ export async function measureApprovalToUsable(propagationMs: number): Promise<Ap
     const slackChat = createSlackChat({
       client: fakeWebClient({ log, latencyMs: latency.slack, sleep }),
       clock: vt.clock,
+      served: config.aws,
     });
     const chat: Chat = {
       ...slackChat,

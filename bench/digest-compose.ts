@@ -159,13 +159,15 @@ export async function composeDigestOnce(endpoint: string, tableName: string): Pr
   const grants = createDynamoGrantStore({ documentClient, tableName });
   const sent: SentMessage[] = [];
   const clock: Clock = { now: () => new Date(DIGEST_NOW), sleep: async () => undefined };
+  const config = digestBenchConfig();
   const deps: DigestDeps = {
-    config: digestBenchConfig(),
+    config,
     clock,
     grants,
     digestData: createDynamoDigestReader({ documentClient, tableName }),
     runs: createDynamoCommandRunStore({ documentClient, tableName }),
     sessionChat: createSlackSessionChat({
+      served: config.aws,
       client: fakeWebClient({ log: new CallLog(), latencyMs: 0, sleep: async () => undefined, sent }),
     }),
     logger: silentLogger,

@@ -203,6 +203,7 @@ export async function measureFanOut(nodeCount: number): Promise<FanOutResult> {
 
     const sent: SentMessage[] = [];
     const slackRunChat = createSlackRunChat({
+      served: config.aws,
       client: fakeWebClient({ log, latencyMs: latency.slack, sleep, sent, now }),
     });
     let summaryAt: number | undefined;

@@ -259,7 +259,11 @@ export async function measureSweeper(opts: {
           downCalls,
           sleep,
         ),
-        chat: createSlackChat({ client: fakeWebClient({ log, latencyMs: 150, sleep }), clock: vt.clock }),
+        chat: createSlackChat({
+          client: fakeWebClient({ log, latencyMs: 150, sleep }),
+          clock: vt.clock,
+          served: config.aws,
+        }),
         clock: vt.clock,
         logger: silentLogger,
         newId: () => 'unused',

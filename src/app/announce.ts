@@ -7,7 +7,7 @@ import { auditGrantStep } from './audit';
 import { republishHomes } from './publish-home';
 import type { Deps } from './deps';
 import { extensionCardView } from './extend-grant';
-import { fleetFor, regionalAccountOf } from './places';
+import { fleetFor, placeOf } from './places';
 
 /**
  * Worker job after any change: post the step's audit line, bring the cards up to date (idempotent)
@@ -35,8 +35,8 @@ export async function announceChange(
     ? deps.config.people[grant.requester]
     : undefined;
   // The grant's own account and region: the profile names that account's access role.
-  const where = regionalAccountOf(deps.config, grant);
-  const profile = person ? awsProfile(where, person) : undefined;
+  const where = placeOf(deps.config, grant);
+  const profile = person ? awsProfile(deps.config.aws, person, where) : undefined;
   const notice = noticeFor(entry, grant, target, nodes, where.region, profile);
   if (notice && (await deps.grants.claimEffect(grant.id, `dm:${job.step}`, deps.clock.now().toISOString())))
     await deps.chat.notify(grant.requester, notice);

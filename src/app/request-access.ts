@@ -2,7 +2,9 @@ import { closest } from 'fastest-levenshtein';
 import { MAX_REASON_CHARS, parseAccessCommand } from '../domain/access-command';
 import { type DurationError, parseDuration } from '../domain/duration';
 import { type Grant, isOpen, toIsoSeconds } from '../domain/grant';
-import { type AwsProfile, awsProfile, principalOfUser } from '../domain/person';
+import { type AwsProfile, awsProfiles, canAttachIn, personPrincipal } from '../domain/person';
+import { accountLabel, type ServedAccount } from '../domain/place';
+import type { Principal } from '../domain/principal';
 import type { Target } from '../domain/target';
 import type { Deps } from './deps';
 import { locatedAt } from './places';
@@ -17,11 +19,27 @@ export type RequestRefusal =
   | { reason: 'open-grant-exists'; existing: Grant }
   /** The same Slack request (its `trigger_id`) came before: a retry or a replay opens nothing new. */
   | { reason: 'duplicate-request'; existing?: Grant }
-  | { reason: 'run-as-conflict'; existing: Grant; runAs: string; wanted: string };
+  | { reason: 'run-as-conflict'; existing: Grant; runAs: string; wanted: string }
+  /**
+   * The person's grants attach to their own IAM user or role (`attach: direct`), which lives in
+   * Keyturn's own account, and the target's nodes are in another account: no policy there can name it.
+   */
+  | {
+      reason: 'direct-attach-elsewhere';
+      user: string;
+      principal: Principal;
+      target: Target;
+      /** How people see the two accounts: `factory (444455556666)`. */
+      targetAccount: string;
+      homeAccount: string;
+    };
 
 export type RequestAccessResult =
-  /** `profile`: the asker's access-role profile for ~/.aws/config, so help can show it at any time. */
-  | { outcome: 'help'; targets: Target[]; profile?: AwsProfile }
+  /**
+   * `profiles`: the asker's access-role profiles for ~/.aws/config, one per account with targets, so
+   * help can show them at any time (none for `attach: direct`).
+   */
+  | { outcome: 'help'; targets: Target[]; profiles: AwsProfile[] }
   | { outcome: 'requested'; grant: Grant; channel: string }
   | { outcome: 'refused'; refusal: RequestRefusal };
 
@@ -39,8 +57,9 @@ export async function requestAccess(
   if (command.kind !== 'request') {
     const { config } = deps;
     const person = Object.hasOwn(config.people, input.user) ? config.people[input.user] : undefined;
-    const profile = person ? awsProfile(config.aws, person) : undefined;
-    return { outcome: 'help', targets: Object.values(config.targets), ...(profile && { profile }) };
+    const targets = Object.values(config.targets);
+    const profiles = person ? awsProfiles(config.aws, person, targets) : [];
+    return { outcome: 'help', targets, profiles };
   }
   return submitRequest(deps, {
     user: input.user,
@@ -76,10 +95,12 @@ export async function submitRequest(
   const targets = Object.values(config.targets);
 
   const refuse = (refusal: RequestRefusal): RequestAccessResult => ({ outcome: 'refused', refusal });
-  const principal = principalOfUser(config.people, input.user);
-  if (!principal) return refuse({ reason: 'unmapped-user', user: input.user });
+  const person = Object.hasOwn(config.people, input.user) ? config.people[input.user] : undefined;
+  const principal = person ? personPrincipal(person) : undefined;
+  if (!person || !principal) return refuse({ reason: 'unmapped-user', user: input.user });
 
-  const target = config.targets[command.target];
+  // Own keys only: `/access constructor` must not find Object's constructor (as grant-authority.ts does too).
+  const target = Object.hasOwn(config.targets, command.target) ? config.targets[command.target] : undefined;
   if (!target) {
     const valid = targets.map((t) => t.name);
     const suggestion = valid.length > 0 ? closest(command.target, valid) : undefined;
@@ -90,6 +111,16 @@ export async function submitRequest(
       ...(suggestion ? { suggestion } : {}),
     });
   }
+
+  if (!canAttachIn(person, target.account, config.aws.accountId))
+    return refuse({
+      reason: 'direct-attach-elsewhere',
+      user: input.user,
+      principal,
+      target,
+      targetAccount: describeAccount(config.aws.accounts, target.account),
+      homeAccount: describeAccount(config.aws.accounts, config.aws.accountId),
+    });
 
   let minutes = target.defaultDurationMinutes;
   if (command.durationText !== undefined) {
@@ -147,4 +178,10 @@ export async function submitRequest(
       });
   }
   throw new Error(`could not find a free grant id in ${MAX_ID_ATTEMPTS} attempts`);
+}
+
+function describeAccount(accounts: Readonly<Record<string, ServedAccount>>, accountId: string): string {
+  return accountLabel(
+    (Object.hasOwn(accounts, accountId) ? accounts[accountId] : undefined) ?? { accountId },
+  );
 }

@@ -24,6 +24,9 @@ export interface GrantAuditLine {
   kind: GrantAuditKind;
   grantId: string;
   target: string;
+  /** The account and region the grant recorded (absent on grants from before: Keyturn's own). */
+  account?: string;
+  region?: string;
   requester: string;
   /** Who made the move: a Slack user id, or `keyturn` for the bot's own. */
   by: string;
@@ -48,6 +51,9 @@ export interface RunAuditLine {
   runId: string;
   snippet: string;
   target: string;
+  /** The account and region the run recorded (absent on runs from before: Keyturn's own). */
+  account?: string;
+  region?: string;
   requester: string;
   /** The approver who denied it. */
   by?: string;
@@ -63,6 +69,13 @@ export interface RunAuditLine {
 
 export type AuditLine = GrantAuditLine | RunAuditLine;
 
+function located(record: { account?: string; region?: string }): { account?: string; region?: string } {
+  return {
+    ...(record.account === undefined ? {} : { account: record.account }),
+    ...(record.region === undefined ? {} : { region: record.region }),
+  };
+}
+
 /**
  * The audit line for the grant's history entry `step`, or none for bookkeeping moves the trail
  * leaves out (asking to end or to extend: the move that follows is the one recorded).
@@ -74,6 +87,7 @@ export function grantAuditLine(grant: Grant, step: number): GrantAuditLine | und
     subject: 'grant' as const,
     grantId: grant.id,
     target: grant.target,
+    ...located(grant),
     requester: grant.requester,
     by: entry.by,
     at: entry.at,
@@ -160,6 +174,7 @@ export function runAuditLine(run: CommandRun): RunAuditLine | undefined {
     runId: run.id,
     snippet: run.snippet,
     target: run.target,
+    ...located(run),
     requester: run.requester,
     ...(run.message ? { thread: run.message } : {}),
   };

@@ -45,6 +45,9 @@ export interface DigestRun {
   id: string;
   snippet: string;
   target: string;
+  /** Where it ran (absent on runs from before: Keyturn's own account and region). */
+  account?: string;
+  region?: string;
   requester: string;
   at: string;
   outcome: RunOutcome;
@@ -92,6 +95,8 @@ export function digestRun(run: CommandRun, failedNodes: readonly string[] = []):
     id: run.id,
     snippet: run.snippet,
     target: run.target,
+    ...(run.account === undefined ? {} : { account: run.account }),
+    ...(run.region === undefined ? {} : { region: run.region }),
     requester: run.requester,
     at: run.requestedAt,
     outcome: runOutcome(run),

@@ -1,4 +1,4 @@
-import type { DigestSession, DigestView } from './digest';
+import type { DigestSession, DigestView, PlaceTotals } from './digest';
 import { dayLabel, formatElapsed, localDateOf, localTimeOf } from './digest-day';
 import { type DigestRun, REQUEST_OUTCOMES, RUN_OUTCOME_WORDS, RUN_OUTCOMES } from './digest-outcome';
 
@@ -31,6 +31,16 @@ function runFailure(r: DigestRun): string {
   if (r.reason !== undefined) return `not sent: ${r.reason}`;
   const named = r.failedNodes.length > 0 ? ` (${r.failedNodes.join(', ')})` : '';
   return `failed on ${r.failedCount} of ${plural(r.nodeCount, 'node', 'nodes')}${named}`;
+}
+
+/** `2 requests, 3 sessions (1h 5m), 1 run`, leaving out what did not happen. */
+function totalsText(t: PlaceTotals): string {
+  const parts = [
+    ...(t.requests > 0 ? [plural(t.requests, 'request', 'requests')] : []),
+    ...(t.sessions > 0 ? [`${plural(t.sessions, 'session', 'sessions')} (${formatElapsed(t.seconds)})`] : []),
+    ...(t.runs > 0 ? [plural(t.runs, 'run', 'runs')] : []),
+  ];
+  return parts.length === 0 ? 'nothing' : parts.join(', ');
 }
 
 function node(s: DigestSession): string {
@@ -75,13 +85,6 @@ export function digestText(view: DigestView): string {
         '    ',
       ),
     );
-    lines.push('  By target:');
-    lines.push(
-      ...capped(
-        sessions.byTarget.map((t) => `${t.target ?? 'no grant'}: ${t.count}, ${formatElapsed(t.seconds)}`),
-        '    ',
-      ),
-    );
   }
 
   const runOutcomes = RUN_OUTCOMES.filter((o) => runs.outcomes[o] > 0)
@@ -96,12 +99,29 @@ export function digestText(view: DigestView): string {
     ),
   );
 
+  const { totals } = view;
+  if (!totals.onePlace) {
+    lines.push('By account:');
+    lines.push(...capped(totals.byAccount.map((a) => `${a.label}: ${totalsText(a)}`)));
+  }
+  if (totals.byTarget.length > 0) {
+    lines.push('By target:');
+    lines.push(
+      ...capped(
+        totals.byTarget.map(
+          (t) =>
+            `${t.target ?? 'no grant'}${t.where === undefined ? '' : ` in ${t.where}`}: ${totalsText(t)}`,
+        ),
+      ),
+    );
+  }
+
   lines.push(`Active now: ${view.activeNow.length}`);
   lines.push(
     ...capped(
       view.activeNow.map(
         (g) =>
-          `${g.grantId}: ${g.requester} on ${g.target}${g.ending ? ', ending now' : g.expiresAt ? ` until ${when(view, g.expiresAt)}` : ''}`,
+          `${g.grantId}: ${g.requester} on ${g.target}${g.where === undefined ? '' : ` in ${g.where}`}${g.ending ? ', ending now' : g.expiresAt ? ` until ${when(view, g.expiresAt)}` : ''}`,
       ),
     ),
   );

@@ -16,6 +16,7 @@ import {
 } from './digest-outcome';
 import type { Grant } from './grant';
 import type { Person } from './person';
+import { accountLabel, recordPlace, type ServedPlaces, servedPlaces, whereShown } from './place';
 import type { AwsAccount } from './principal';
 import { peopleOwning, type Session, type SessionDocument, sessionSeconds } from './session';
 
@@ -50,7 +51,8 @@ export interface DigestInput {
   day: LocalDay;
   /** When the digest is composed: open sessions count up to it. */
   now: string;
-  account: AwsAccount;
+  /** Keyturn's partition, own account and region, and every account it serves (`Config.aws`). */
+  account: AwsAccount & ServedPlaces;
   people: Readonly<Record<string, Person>>;
   /**
    * Grants requested during the day, plus any requested earlier that could still have been alive in
@@ -89,11 +91,30 @@ export interface PersonTally {
   seconds: number;
 }
 
-export interface TargetTally {
-  /** Undefined for sessions that matched no grant. */
-  target?: string;
-  count: number;
+/** What happened in one account, or on one target, during the day. */
+export interface PlaceTotals {
+  /** Requests made during the day. */
+  requests: number;
+  /** Sessions started during the day, and their time (open ones up to now). */
+  sessions: number;
   seconds: number;
+  /** Run Command runs requested during the day. */
+  runs: number;
+}
+
+export interface AccountTotals extends PlaceTotals {
+  accountId: string;
+  /** `factory (444455556666)`, or the bare id without an alias. */
+  label: string;
+}
+
+export interface TargetTotals extends PlaceTotals {
+  /** Undefined for sessions no grant explains (their place is not known). */
+  target?: string;
+  accountId?: string;
+  region?: string;
+  /** `factory (444455556666), ap-northeast-3`; absent when Keyturn serves one place only (place.ts whereShown). */
+  where?: string;
 }
 
 export interface DigestView {
@@ -113,11 +134,23 @@ export interface DigestView {
     seconds: number;
     open: number;
     byPerson: PersonTally[];
-    byTarget: TargetTally[];
     longest?: DigestSession;
   };
   runs: { total: number; outcomes: Record<RunOutcome, number>; failures: DigestRun[] };
-  activeNow: { grantId: string; requester: string; target: string; expiresAt?: string; ending: boolean }[];
+  /**
+   * Totals per account and per target (issue 14): requests, sessions and runs. `onePlace`: Keyturn serves
+   * one account in one region, so the per-account totals only repeat the day's.
+   */
+  totals: { onePlace: boolean; byAccount: AccountTotals[]; byTarget: TargetTotals[] };
+  activeNow: {
+    grantId: string;
+    requester: string;
+    target: string;
+    /** Where the grant is, when Keyturn serves more than one place (place.ts whereShown). */
+    where?: string;
+    expiresAt?: string;
+    ending: boolean;
+  }[];
   anomalies: {
     total: number;
     unmatchedSessions: DigestSession[];
@@ -125,6 +158,10 @@ export interface DigestView {
     /** Revokes that could not end their sessions, and revokes still failing past their due time. */
     failedRevocations: Extract<Anomaly, { kind: 'sessions-not-ended' | 'revoke-failed' }>[];
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [k in K]?: V };
 }
 
 function zeroes<K extends string>(keys: readonly K[]): Record<K, number> {
@@ -143,10 +180,14 @@ function byWeight<T extends { count: number; seconds: number }>(key: (t: T) => s
   return (a: T, b: T) => b.seconds - a.seconds || b.count - a.count || key(a).localeCompare(key(b));
 }
 
-/** What the digest knows of a grant once it has been folded: enough to name a session's person and target. */
+/**
+ * What the digest knows of a grant once it has been folded: enough to name a session's person and
+ * target, and where it was. The totals are shared by every grant on the target in that place, so a day
+ * of 100,000 grants holds one reference each, not their places (issue 13: memory stays flat).
+ */
 interface GrantOwner {
   requester: string;
-  target: string;
+  totals: TargetTotals;
 }
 
 /**
@@ -167,7 +208,8 @@ export interface DigestTally {
   sessionSeconds: number;
   openSessions: number;
   readonly people: Map<string, PersonTally>;
-  readonly targets: Map<string, TargetTally>;
+  /** Requests, sessions and runs per target and place (`<target>|<account>/<region>`; '' for no grant). */
+  readonly places: Map<string, TargetTotals>;
   longest?: DigestSession;
   readonly unmatchedSessions: DigestSession[];
   /** peopleOwning per session owner ARN, computed once per owner. */
@@ -189,7 +231,7 @@ export function startDigest(context: DigestContext): DigestTally {
     sessionSeconds: 0,
     openSessions: 0,
     people: new Map(),
-    targets: new Map(),
+    places: new Map(),
     unmatchedSessions: [],
     ownerPeople: new Map(),
   };
@@ -200,9 +242,11 @@ export function foldGrants(tally: DigestTally, grants: Iterable<Grant>): void {
   const { day } = tally.context;
   for (const g of grants) {
     if (tally.owners.has(g.id)) continue;
-    tally.owners.set(g.id, { requester: g.requester, target: g.target });
+    const totals = targetTotals(tally, g.target, g);
+    tally.owners.set(g.id, { requester: g.requester, totals });
     if (inDay(day, g.requestedAt)) {
       tally.requested++;
+      totals.requests++;
       const outcome = requestOutcome(g);
       tally.outcomes[outcome]++;
       if (
@@ -243,14 +287,10 @@ export function foldSessions(tally: DigestTally, sessions: Iterable<Session>): v
     }
     p.count++;
     p.seconds += s.seconds;
-    const targetKey = s.target ?? '';
-    let t = tally.targets.get(targetKey);
-    if (t === undefined) {
-      t = { ...(s.target === undefined ? {} : { target: s.target }), count: 0, seconds: 0 };
-      tally.targets.set(targetKey, t);
-    }
-    t.count++;
-    t.seconds += s.seconds;
+    const grant = session.grantId === undefined ? undefined : tally.owners.get(session.grantId);
+    const totals = grant?.totals ?? targetTotals(tally, undefined, undefined);
+    totals.sessions++;
+    totals.seconds += s.seconds;
     const { longest } = tally;
     if (
       longest === undefined ||
@@ -273,6 +313,7 @@ export function finishDigest(
   const runs = rest.runs.filter((r) => inDay(day, r.at));
   const runOutcomes = zeroes(RUN_OUTCOMES);
   for (const r of runs) runOutcomes[r.outcome]++;
+  const totals = placeTotals(tally, runs);
   const failures = runs
     .filter(isRunFailure)
     .sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id));
@@ -283,6 +324,7 @@ export function finishDigest(
       grantId: g.id,
       requester: g.requester,
       target: g.target,
+      ...optional('where', whereShown(tally.context.account, g)),
       ...(g.expiresAt === undefined ? {} : { expiresAt: g.expiresAt }),
       ending: g.ending !== undefined,
     }))
@@ -336,12 +378,10 @@ export function finishDigest(
       byPerson: [...tally.people.values()]
         .map((p) => ({ ...p }))
         .sort(byWeight((p) => p.person ?? p.owner ?? '')),
-      byTarget: [...tally.targets.values()]
-        .map((t) => ({ ...t }))
-        .sort(byWeight((t) => t.target ?? '\uffff')),
       ...(tally.longest === undefined ? {} : { longest: tally.longest }),
     },
     runs: { total: runs.length, outcomes: runOutcomes, failures },
+    totals,
     activeNow,
     anomalies: { total: anomalyTotal, unmatchedSessions, orphanPolicies, failedRevocations },
   };
@@ -360,11 +400,95 @@ export function composeDigest(input: DigestInput): DigestView {
   return finishDigest(tally, input);
 }
 
+/**
+ * The totals of `target` in `record`'s place (Keyturn's own for records without one), made on first
+ * use; no target: the sessions no grant explains.
+ */
+function targetTotals(
+  tally: DigestTally,
+  target: string | undefined,
+  record: { account?: string; region?: string } | undefined,
+): TargetTotals {
+  const served = tally.context.account;
+  const place = target === undefined || record === undefined ? undefined : recordPlace(served, record);
+  const key = place === undefined ? '' : `${target}|${place.accountId}/${place.region}`;
+  let totals = tally.places.get(key);
+  if (totals === undefined) {
+    const where =
+      place === undefined
+        ? undefined
+        : whereShown(served, { account: place.accountId, region: place.region });
+    totals = {
+      ...(target === undefined || place === undefined
+        ? {}
+        : { target, accountId: place.accountId, region: place.region }),
+      ...(where === undefined ? {} : { where }),
+      requests: 0,
+      sessions: 0,
+      seconds: 0,
+      runs: 0,
+    };
+    tally.places.set(key, totals);
+  }
+  return totals;
+}
+
+/** The day's totals per target and per account, with the day's runs counted in. */
+function placeTotals(tally: DigestTally, runs: readonly DigestRun[]): DigestView['totals'] {
+  for (const r of runs) targetTotals(tally, r.target, r).runs++;
+  const served = tally.context.account;
+  const accounts = new Map<string, AccountTotals>();
+  // Every served account is listed, busy or not, Keyturn's own first, in config order.
+  for (const a of Object.values(served.accounts))
+    accounts.set(a.accountId, {
+      accountId: a.accountId,
+      label: accountLabel(a),
+      requests: 0,
+      sessions: 0,
+      seconds: 0,
+      runs: 0,
+    });
+  for (const t of tally.places.values()) {
+    if (t.accountId === undefined) continue;
+    let a = accounts.get(t.accountId);
+    if (a === undefined) {
+      a = {
+        accountId: t.accountId,
+        label: accountLabel({ accountId: t.accountId }),
+        requests: 0,
+        sessions: 0,
+        seconds: 0,
+        runs: 0,
+      };
+      accounts.set(t.accountId, a);
+    }
+    a.requests += t.requests;
+    a.sessions += t.sessions;
+    a.seconds += t.seconds;
+    a.runs += t.runs;
+  }
+  const busy = (t: PlaceTotals) => t.requests + t.sessions + t.runs > 0;
+  const byTarget = [...tally.places.values()]
+    .filter(busy)
+    .map((t) => ({ ...t }))
+    .sort(
+      (a, b) =>
+        Number(a.target === undefined) - Number(b.target === undefined) ||
+        b.requests + b.sessions + b.runs - (a.requests + a.sessions + a.runs) ||
+        b.seconds - a.seconds ||
+        (a.target ?? '').localeCompare(b.target ?? '') ||
+        (a.where ?? '').localeCompare(b.where ?? ''),
+    );
+  const places = servedPlaces(served.accounts);
+  const onePlace = places.length === 1 && byTarget.every((t) => t.where === undefined);
+  return { onePlace, byAccount: [...accounts.values()], byTarget };
+}
+
 function digestSession(s: Session, tally: DigestTally): DigestSession {
   const grant = s.grantId === undefined ? undefined : tally.owners.get(s.grantId);
   let person = grant?.requester;
   if (person === undefined && s.owner !== undefined) person = ownerPerson(tally, s.owner);
-  const target = grant?.target ?? (s.grantId === undefined ? undefined : `grant ${s.grantId}`);
+  const target = grant?.totals.target ?? (s.grantId === undefined ? undefined : `grant ${s.grantId}`);
   return {
     id: s.id,
     ...(person === undefined ? {} : { person }),

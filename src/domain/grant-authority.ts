@@ -1,7 +1,7 @@
 import { type Place, recordPlace, samePlace } from './place';
 import { isListedApprover } from './approval';
 import { addMinutes, type Grant, type HistoryEntry, totalMinutes } from './grant';
-import { type Person, personPrincipal } from './person';
+import { canAttachIn, type Person, personPrincipal } from './person';
 import { describePrincipal, type Principal, samePrincipal } from './principal';
 import { type Target, targetPlace } from './target';
 
@@ -25,6 +25,8 @@ export type AuthorityRefusal =
   | { reason: 'principal-not-mapped'; requester: string; principal: Principal; mapped: Principal }
   | { reason: 'unknown-target'; target: string }
   | { reason: 'target-moved'; target: string; recorded: Place; now: Place }
+  /** A person's own IAM user or role (`attach: direct`) is in Keyturn's account; the grant is for another. */
+  | { reason: 'direct-attach-elsewhere'; principal: Principal; account: string; home: string }
   | { reason: 'no-recorded-approval' }
   | { reason: 'no-window' }
   | { reason: 'window-not-at-approval'; startsAt: string; approvedAt: string }
@@ -123,7 +125,8 @@ function checkGrant(grant: Grant, ctx: AuthorityContext, opts: { approvals: bool
   // Own keys only: a stored `constructor` must not find Object's (as run-authority.ts does too).
   const person = Object.hasOwn(ctx.people, grant.requester) ? ctx.people[grant.requester] : undefined;
   const mapped = person === undefined ? undefined : personPrincipal(person);
-  if (mapped === undefined) return refuse({ reason: 'unmapped-requester', requester: grant.requester });
+  if (person === undefined || mapped === undefined)
+    return refuse({ reason: 'unmapped-requester', requester: grant.requester });
   if (!isCurrentPrincipal(mapped, grant.principal))
     return refuse({
       reason: 'principal-not-mapped',
@@ -137,6 +140,13 @@ function checkGrant(grant: Grant, ctx: AuthorityContext, opts: { approvals: bool
   const recorded = recordPlace(ctx.home, grant);
   if (!samePlace(recorded, targetPlace(target)))
     return refuse({ reason: 'target-moved', target: target.name, recorded, now: targetPlace(target) });
+  if (!canAttachIn(person, recorded.accountId, ctx.home.accountId))
+    return refuse({
+      reason: 'direct-attach-elsewhere',
+      principal: grant.principal,
+      account: recorded.accountId,
+      home: ctx.home.accountId,
+    });
   if (grant.policyArn !== undefined && grant.policyArn !== ctx.policyArn)
     return refuse({ reason: 'policy-not-own', policyArn: grant.policyArn, expected: ctx.policyArn });
 
@@ -213,6 +223,8 @@ export function describeAuthorityRefusal(r: AuthorityRefusal): string {
       return `target ${r.target} is not in the configuration`;
     case 'target-moved':
       return `target ${r.target} was in account ${r.recorded.accountId}, ${r.recorded.region} when requested and is now in ${r.now.accountId}, ${r.now.region}; request it again`;
+    case 'direct-attach-elsewhere':
+      return `the grant attaches to ${describePrincipal(r.principal)} (attach: direct), which is in Keyturn's account ${r.home}, and the target is in account ${r.account}; a policy can only be attached in its own account`;
     case 'no-recorded-approval':
       return "the grant's history records no approval";
     case 'no-window':

@@ -1,3 +1,4 @@
+import type { Place, ServedAccount } from './place';
 import type { PolicyDocument } from './policy-document';
 import {
   ACCESS_ROLE_PATH,
@@ -7,6 +8,7 @@ import {
   iamUserArn,
   type Principal,
 } from './principal';
+import type { Target } from './target';
 
 /**
  * Who a Slack user is in AWS: the identity allowed to assume their access role.
@@ -72,6 +74,19 @@ export function personPrincipal(person: Person): Principal {
     name: accessRoleName(person.user),
     sessionName: roleSessionName(person.identity),
   };
+}
+
+/**
+ * Whether a grant for this person can be attached in `accountId`. Keyturn keeps an access role for
+ * every person in every served account, but an `attach: direct` person's own IAM user or role lives in
+ * Keyturn's own account, and IAM attaches a policy only to users and roles of the policy's account.
+ */
+export function canAttachIn(
+  person: Pick<Person, 'attach'>,
+  accountId: string,
+  homeAccountId: string,
+): boolean {
+  return person.attach !== 'direct' || accountId === homeAccountId;
 }
 
 /** The principal of a Slack user, or undefined when they are not under `people`. */
@@ -184,8 +199,26 @@ export interface AwsProfile {
 
 export const PROFILE_NAME = 'keyturn';
 
-/** Undefined for an `attach: direct` person: they use their own credentials as before. */
-export function awsProfile(aws: AwsAccount & { region: string }, person: Person): AwsProfile | undefined {
+/**
+ * `keyturn` for Keyturn's own account, `keyturn-<alias or id>` for a member account: a person with
+ * grants in two accounts pastes two profiles, one per access role, and every command names the right one.
+ */
+export function profileName(
+  homeAccountId: string,
+  account: Pick<ServedAccount, 'accountId' | 'alias'>,
+): string {
+  if (account.accountId === homeAccountId) return PROFILE_NAME;
+  return `${PROFILE_NAME}-${account.alias ?? account.accountId}`;
+}
+
+/** Keyturn's partition, own account and served accounts (`Config.aws` has this shape). */
+export type ProfileAccounts = AwsAccount & { accounts: Readonly<Record<string, ServedAccount>> };
+
+/**
+ * The profile of the person's access role in `place`'s account, with `place`'s region. Undefined for
+ * an `attach: direct` person: they use their own credentials as before.
+ */
+export function awsProfile(aws: ProfileAccounts, person: Person, place: Place): AwsProfile | undefined {
   if (person.attach === 'direct') return undefined;
   const { identity } = person;
   const sourceProfile =
@@ -200,13 +233,37 @@ export function awsProfile(aws: AwsAccount & { region: string }, person: Person)
             placeholder: identity.name,
             meaning: `the profile that assumes role ${identity.name}${identity.sessionName ? ` with role_session_name = ${identity.sessionName}` : ''}`,
           };
+  const account = Object.hasOwn(aws.accounts, place.accountId)
+    ? (aws.accounts[place.accountId] as ServedAccount)
+    : { accountId: place.accountId };
   return {
-    name: PROFILE_NAME,
-    roleArn: accessRoleArn(aws, person),
+    name: profileName(aws.accountId, account),
+    roleArn: accessRoleArn({ partition: aws.partition, accountId: place.accountId }, person),
     roleSessionName: roleSessionName(identity),
-    region: aws.region,
+    region: place.region,
     sourceProfile,
   };
+}
+
+/**
+ * One profile per account the person may request targets in (every mapped person may ask for any
+ * target; approvers decide), Keyturn's own account first, each with the region of that account's first
+ * target. Empty for an `attach: direct` person.
+ */
+export function awsProfiles(
+  aws: ProfileAccounts,
+  person: Person,
+  targets: readonly Pick<Target, 'account' | 'region'>[],
+): AwsProfile[] {
+  const firstRegion = new Map<string, string>();
+  for (const t of targets) if (!firstRegion.has(t.account)) firstRegion.set(t.account, t.region);
+  const accounts = [...firstRegion.keys()].sort(
+    (a, b) => Number(b === aws.accountId) - Number(a === aws.accountId),
+  );
+  return accounts.flatMap((accountId) => {
+    const profile = awsProfile(aws, person, { accountId, region: firstRegion.get(accountId) as string });
+    return profile ? [profile] : [];
+  });
 }
 
 /** The `~/.aws/config` section, exactly as it is pasted. */

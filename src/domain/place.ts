@@ -67,3 +67,26 @@ export function recordPlace(
 ): Place {
   return { accountId: record.account ?? home.accountId, region: record.region ?? home.region };
 }
+
+/** Keyturn's own account and region, and every account it serves: what messages need to say where. `Config.aws` has this shape. */
+export interface ServedPlaces {
+  accountId: string;
+  region: string;
+  accounts: Readonly<Record<string, ServedAccount>>;
+}
+
+/**
+ * Where people are told a grant, run or target is (`factory (444455556666), ap-northeast-3`), or
+ * undefined when that is the one place Keyturn serves: with one account and one region every message
+ * would repeat the same words, and the ready DM's profile and commands name the account and region anyway.
+ */
+export function whereShown(
+  served: ServedPlaces,
+  record: { account?: string; region?: string },
+): string | undefined {
+  const place = recordPlace(served, record);
+  const places = servedPlaces(served.accounts);
+  const only = places.length === 1 ? places[0] : undefined;
+  if (only !== undefined && samePlace(only, place)) return undefined;
+  return describePlace(served.accounts, place);
+}

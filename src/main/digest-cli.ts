@@ -98,7 +98,7 @@ async function openFromEnvironment(
       grants,
       digestData: createDynamoDigestReader({ documentClient, tableName }),
       runs: createDynamoCommandRunStore({ documentClient, tableName }),
-      sessionChat: createSlackSessionChat({ client: slack }),
+      sessionChat: createSlackSessionChat({ client: slack, served: config.aws }),
       logger: stderrLogger(io.err),
     },
     close: async () => client.destroy(),

@@ -20,7 +20,7 @@ export function slackHandler(): SlackHandler {
       grants: runtime.grants,
       queue: runtime.queue,
       runs: createDynamoCommandRunStore({ documentClient: runtime.dynamo, tableName: runtime.tableName }),
-      chat: createSlackChat({ client: app.client, clock: systemClock }),
+      chat: createSlackChat({ client: app.client, clock: systemClock, served: runtime.config.aws }),
       clock: systemClock,
       logger: runtime.logger,
       newId: () => newGrantId(),

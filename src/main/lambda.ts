@@ -45,12 +45,18 @@ function fullContainer(opts: { readQuotasAtStart?: boolean } = {}): () => Promis
       grants: runtime.grants,
       queue: runtime.queue,
       aws,
-      chat: createSlackChat({ client: app.client, clock: systemClock }),
+      chat: createSlackChat({ client: app.client, clock: systemClock, served: config.aws }),
       clock: systemClock,
       logger: runtime.logger,
       newId: () => newGrantId(),
-      ...runPorts({ ...table, client: app.client }),
-      ...sessionPorts({ ...table, grants: runtime.grants, client: app.client, home: config.aws }),
+      ...runPorts({ ...table, client: app.client, served: config.aws }),
+      ...sessionPorts({
+        ...table,
+        grants: runtime.grants,
+        client: app.client,
+        home: config.aws,
+        served: config.aws,
+      }),
     };
     return { deps, jobRetry: runtime.jobRetry };
   });

@@ -5,6 +5,7 @@ import { createSsmCommandRunner } from '../adapters/aws/ssm-command-runner';
 import { createDynamoCommandRunStore } from '../adapters/dynamodb/command-run-store';
 import { createSlackRunChat } from '../adapters/slack/slack-run-chat';
 import type { Deps } from '../app/deps';
+import type { ServedPlaces } from '../domain/place';
 import type { CommandRunner } from '../ports/command-runner';
 
 /**
@@ -15,10 +16,11 @@ export function runPorts(opts: {
   documentClient: DynamoDBDocumentClient;
   tableName: string;
   client: WebClient;
+  served: ServedPlaces;
 }): Pick<Deps, 'runs' | 'runChat'> {
   return {
     runs: createDynamoCommandRunStore({ documentClient: opts.documentClient, tableName: opts.tableName }),
-    runChat: createSlackRunChat({ client: opts.client }),
+    runChat: createSlackRunChat({ client: opts.client, served: opts.served }),
   };
 }
 

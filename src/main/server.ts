@@ -214,13 +214,19 @@ export async function startKeyturn(opts: StartOptions = {}): Promise<RunningKeyt
       grants: storage.grants,
       queue,
       aws,
-      chat: createSlackChat({ client: app.client, clock }),
+      chat: createSlackChat({ client: app.client, clock, served: config.aws }),
       clock,
       logger,
       newId: () => newGrantId(),
       ...(opts.readiness ? { readiness: opts.readiness } : {}),
-      ...sessionPorts({ ...storage.table, grants: storage.grants, client: app.client, home: config.aws }),
-      ...runPorts({ ...storage.table, client: app.client }),
+      ...sessionPorts({
+        ...storage.table,
+        grants: storage.grants,
+        client: app.client,
+        home: config.aws,
+        served: config.aws,
+      }),
+      ...runPorts({ ...storage.table, client: app.client, served: config.aws }),
     };
     const deps = opts.instrument ? opts.instrument(built) : built;
     registerListeners(app, deps);

@@ -5,7 +5,7 @@ import { createDynamoDigestReader } from '../adapters/dynamodb/digest-reader';
 import { createDynamoSessionStore } from '../adapters/dynamodb/session-store';
 import { createSlackSessionChat } from '../adapters/slack/slack-session-chat';
 import type { Deps } from '../app/deps';
-import type { Place } from '../domain/place';
+import type { Place, ServedPlaces } from '../domain/place';
 import type { GrantStore } from '../ports/grant-store';
 
 /**
@@ -19,11 +19,12 @@ export function sessionPorts(opts: {
   client: WebClient;
   /** Keyturn's own account and region (config `aws`): where sessions recorded without a place are. */
   home: Place;
+  served: ServedPlaces;
 }): Pick<Deps, 'sessions' | 'sessionChat' | 'anomalies' | 'digestData'> {
   const table = { documentClient: opts.documentClient, tableName: opts.tableName };
   return {
     sessions: createDynamoSessionStore({ ...table, home: opts.home }),
-    sessionChat: createSlackSessionChat({ client: opts.client }),
+    sessionChat: createSlackSessionChat({ client: opts.client, served: opts.served }),
     anomalies: createDynamoAnomalyLog(table),
     digestData: createDynamoDigestReader(table),
   };

@@ -3,6 +3,7 @@ import { type DigestInput, type DigestRun, localDay } from '../../src/domain/dig
 import type { Grant, GrantStatus, HistoryEntry } from '../../src/domain/grant';
 import type { Session } from '../../src/domain/session';
 import { testConfig } from './fakes';
+import { FACTORY, orgConfig } from './org-config';
 import { principalOfUser } from '../../src/domain/person';
 
 /**
@@ -249,5 +250,20 @@ export function fixedDayInput(): DigestInput {
     runs,
     anomalies,
     activeNow,
+  };
+}
+
+/**
+ * The same day in an organisation: g1 (with its two sessions) and run r1 were on the Osaka line in the
+ * factory account; the rest were recorded before there were other accounts, so they are Keyturn's own.
+ */
+export function orgDayInput(): DigestInput {
+  const osaka = { target: 'osaka-raspi', account: FACTORY, region: 'ap-northeast-3' };
+  const day = fixedDayInput();
+  return {
+    ...day,
+    account: orgConfig().aws,
+    grants: day.grants.map((g) => (g.id === 'g1' ? { ...g, ...osaka } : g)),
+    runs: day.runs.map((r) => (r.id === 'r1' ? { ...r, ...osaka } : r)),
   };
 }

@@ -1,6 +1,8 @@
 import type { AuditLine, GrantAuditLine, RunAuditLine } from '../../domain/audit-line';
 import { formatDuration } from '../../domain/duration';
+import type { ServedPlaces } from '../../domain/place';
 import { context, escapeMrkdwn, mention, type SlackMessage, slackDate, truncate } from './block-kit';
+import { inPlace } from './grant-phrases';
 import { summaryLine } from './run-phrases';
 
 /** Reasons and failures are free text; an audit line stays one glanceable line. */
@@ -9,10 +11,12 @@ const MAX_NOTE = 300;
 /**
  * One audit-trail line as a single context block: who did what to which grant or run, when, and a
  * link to the thread that holds the rest. `permalink` comes from chat.getPermalink; without one the
- * line names the id only.
+ * line names the id only. `served` adds the grant's or run's account and region when Keyturn serves
+ * more than one place.
  */
-export function auditLineMessage(line: AuditLine, permalink?: string): SlackMessage {
-  const sentence = line.subject === 'grant' ? grantSentence(line) : runSentence(line);
+export function auditLineMessage(line: AuditLine, permalink?: string, served?: ServedPlaces): SlackMessage {
+  const where = inPlace(served, line);
+  const sentence = line.subject === 'grant' ? grantSentence(line, where) : runSentence(line, where);
   const id = line.subject === 'grant' ? `grant ${line.grantId}` : `run ${line.runId}`;
   const link = permalink ? ` · <${permalink}|${escapeMrkdwn(id)} thread>` : ` · ${escapeMrkdwn(id)}`;
   // No time of its own: Slack stamps every message, and the line is posted as the move is recorded.
@@ -30,9 +34,9 @@ function target(name: string): string {
   return `*${escapeMrkdwn(name)}*`;
 }
 
-function grantSentence(l: GrantAuditLine): string {
+function grantSentence(l: GrantAuditLine, where: string): string {
   const req = mention(l.requester);
-  const t = target(l.target);
+  const t = `${target(l.target)}${where}`;
   const by = mention(l.by);
   const length = l.minutes !== undefined ? ` for ${formatDuration(l.minutes)}` : '';
   const more = l.minutes !== undefined ? ` by ${formatDuration(l.minutes)}` : '';
@@ -73,8 +77,8 @@ function grantSentence(l: GrantAuditLine): string {
   }
 }
 
-function runSentence(l: RunAuditLine): string {
-  const what = `${target(l.snippet)} on ${target(l.target)}`;
+function runSentence(l: RunAuditLine, where: string): string {
+  const what = `${target(l.snippet)} on ${target(l.target)}${where}`;
   const req = mention(l.requester);
   switch (l.kind) {
     case 'sent': {

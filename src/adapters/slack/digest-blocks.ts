@@ -4,6 +4,7 @@ import {
   type DigestSession,
   type DigestView,
   dayLabel,
+  type PlaceTotals,
   formatElapsed,
   REQUEST_OUTCOMES,
   RUN_OUTCOME_WORDS,
@@ -27,7 +28,7 @@ import {
 } from './block-kit';
 
 /**
- * Items named per list. The digest has a fixed set of sections (at most 10 blocks, far under
+ * Items named per list. The digest has a fixed set of sections (at most 11 blocks, far under
  * MAX_BLOCKS) and each list is cut to this many items and to one section's 3,000 characters, with
  * "…and N more", so 10,000 sessions or 500 anomalies still fit one message (FACTS.md "Slack").
  */
@@ -110,14 +111,45 @@ function sessionBlocks(view: DigestView): KnownBlock[] {
         (p) => `${who(p)} — ${plural(p.count, 'session', 'sessions')}, ${formatElapsed(p.seconds)}`,
       ),
     ),
-    listSection(
-      '*By target:*',
-      sessions.byTarget.map(
-        (t) =>
-          `${t.target === undefined ? '_no grant_' : escapeMrkdwn(t.target)} — ${plural(t.count, 'session', 'sessions')}, ${formatElapsed(t.seconds)}`,
-      ),
-    ),
   ];
+}
+
+/** `2 requests · 3 sessions (1h 5m) · 1 run`, leaving out what did not happen. */
+export function totalsWords(t: PlaceTotals): string {
+  const parts = [
+    ...(t.requests > 0 ? [plural(t.requests, 'request', 'requests')] : []),
+    ...(t.sessions > 0 ? [`${plural(t.sessions, 'session', 'sessions')} (${formatElapsed(t.seconds)})`] : []),
+    ...(t.runs > 0 ? [plural(t.runs, 'run', 'runs')] : []),
+  ];
+  return parts.length === 0 ? 'nothing' : parts.join(' · ');
+}
+
+/**
+ * Requests, sessions and runs per target (with its account and region when Keyturn serves several),
+ * and per account when there is more than one place to tell apart (issue 14).
+ */
+function totalsBlocks(view: DigestView): SectionBlock[] {
+  const { totals } = view;
+  const blocks: SectionBlock[] = [];
+  if (!totals.onePlace)
+    blocks.push(
+      listSection(
+        '*By account:*',
+        totals.byAccount.map((a) => `${escapeMrkdwn(a.label)} — ${totalsWords(a)}`),
+      ),
+    );
+  if (totals.byTarget.length > 0)
+    blocks.push(
+      listSection(
+        '*By target:*',
+        totals.byTarget.map((t) => {
+          const name = t.target === undefined ? '_no grant_' : escapeMrkdwn(t.target);
+          const where = t.where === undefined ? '' : ` in ${escapeMrkdwn(t.where)}`;
+          return `${name}${where} — ${totalsWords(t)}`;
+        }),
+      ),
+    );
+  return blocks;
 }
 
 function runFailure(r: DigestRun): string {
@@ -142,7 +174,7 @@ function activeBlock(view: DigestView): SectionBlock {
     `*Active now:* ${view.activeNow.length}`,
     view.activeNow.map(
       (g) =>
-        `${code(g.grantId)} ${mention(g.requester)} on ${escapeMrkdwn(g.target)}${g.ending ? ' — ending now' : g.expiresAt ? ` until ${slackDate(g.expiresAt)}` : ''}`,
+        `${code(g.grantId)} ${mention(g.requester)} on ${escapeMrkdwn(g.target)}${g.where === undefined ? '' : ` in ${escapeMrkdwn(g.where)}`}${g.ending ? ' — ending now' : g.expiresAt ? ` until ${slackDate(g.expiresAt)}` : ''}`,
     ),
   );
 }
@@ -202,6 +234,7 @@ export function digestMessage(view: DigestView): SlackMessage {
     requestBlock(view),
     ...sessionBlocks(view),
     runBlock(view),
+    ...totalsBlocks(view),
     activeBlock(view),
     anomalyBlock(view),
   ];

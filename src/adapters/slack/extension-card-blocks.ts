@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../domain/duration';
 import { addMinutes } from '../../domain/grant';
+import { type ServedPlaces, whereShown } from '../../domain/place';
 import type { ExtensionCardView } from '../../ports/chat';
 import { ACTION_EXTENSION_APPROVE, ACTION_EXTENSION_DENY } from './action-ids';
 import {
@@ -15,6 +16,7 @@ import {
 } from './block-kit';
 import {
   field,
+  inPlace,
   progress,
   reasonText,
   requestReason,
@@ -78,9 +80,13 @@ function expiryBefore(view: ExtensionCardView): string | undefined {
   return addMinutes(newExpiresAt, -extension.minutes);
 }
 
-/** The approval card for extending an active grant, in the requests channel; updated in place once decided. */
-export function extensionCard(view: ExtensionCardView): SlackMessage {
+/**
+ * The approval card for extending an active grant, in the requests channel; updated in place once
+ * decided. `served` names the grant's account and region when Keyturn serves more than one place.
+ */
+export function extensionCard(view: ExtensionCardView, served?: ServedPlaces): SlackMessage {
   const { grant, target, extension } = view;
+  const where = served === undefined ? undefined : whereShown(served, grant);
   const limit = target.maxTotalMinutes ?? target.maxDurationMinutes;
   const outcome = extensionOutcome(view);
   const extended = outcome?.kind === 'extended';
@@ -96,6 +102,7 @@ export function extensionCard(view: ExtensionCardView): SlackMessage {
       fields: [
         field('Requester', requester),
         field('Target', targetWithDescription(target)),
+        ...(where === undefined ? [] : [field('Where', escapeMrkdwn(where))]),
         field(
           extended ? 'Previous expiry' : 'Current expiry',
           before === undefined ? 'not set' : slackDate(before),
@@ -109,6 +116,6 @@ export function extensionCard(view: ExtensionCardView): SlackMessage {
     ...extensionStatusBlocks(view),
   ];
   const state = outcome?.kind ?? extension.state;
-  const text = `Extension request ${escapeMrkdwn(grant.id)} for ${targetLabel(target)} (+${formatDuration(extension.minutes)}) by ${mention(grant.requester)}: ${state}`;
+  const text = `Extension request ${escapeMrkdwn(grant.id)} for ${targetLabel(target)}${inPlace(served, grant)} (+${formatDuration(extension.minutes)}) by ${mention(grant.requester)}: ${state}`;
   return { text, blocks };
 }

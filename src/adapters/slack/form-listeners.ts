@@ -29,7 +29,7 @@ export function registerFormListeners(app: App, deps: AckDeps): void {
       trigger_id: shortcut.trigger_id,
       view: refusal
         ? formDoneView('Request access', refusal)
-        : requestForm(Object.values(deps.config.targets)),
+        : requestForm(Object.values(deps.config.targets), deps.config.aws),
     });
   });
 
@@ -39,7 +39,10 @@ export function registerFormListeners(app: App, deps: AckDeps): void {
     const result = await submitRequest(deps, { user: body.user.id, ...form, requestKey: `view:${view.id}` });
     if (result.outcome === 'refused')
       return ack({ response_action: 'errors', errors: requestFormErrors(result.refusal) });
-    return ack({ response_action: 'update', view: formDoneView('Request sent', accessReply(result).text) });
+    return ack({
+      response_action: 'update',
+      view: formDoneView('Request sent', accessReply(result, deps.config.aws).text),
+    });
   });
 
   app.view<ViewSubmitAction>(VIEW_RUN_FORM, async ({ ack, body, view }) => {
@@ -122,7 +125,7 @@ export async function openRequestForm(
   if (refusal) return refusal;
   await client.views.open({
     trigger_id: input.triggerId,
-    view: requestForm(Object.values(deps.config.targets)),
+    view: requestForm(Object.values(deps.config.targets), deps.config.aws),
   });
   return undefined;
 }

@@ -2,6 +2,7 @@ import type { MrkdwnElement } from '@slack/types';
 import { formatDuration } from '../../domain/duration';
 import type { Ending, Grant, GrantStatus, HistoryEntry, HistoryEvent } from '../../domain/grant';
 import { countOnline, type ManagedNode } from '../../domain/node';
+import { type ServedPlaces, whereShown } from '../../domain/place';
 import type { Target } from '../../domain/target';
 import {
   at,
@@ -33,6 +34,18 @@ export function tagList(target: Target): string {
   return Object.entries(target.tags)
     .map(([k, v]) => `${escapeMrkdwn(k)}=${escapeMrkdwn(v)}`)
     .join(' and ');
+}
+
+/**
+ * ` in factory (444455556666), ap-northeast-3`: where a grant, run or target is, or nothing when it
+ * is the one place Keyturn serves (src/domain/place.ts whereShown) or `served` is not given.
+ */
+export function inPlace(
+  served: ServedPlaces | undefined,
+  record: { account?: string; region?: string },
+): string {
+  const where = served === undefined ? undefined : whereShown(served, record);
+  return where === undefined ? '' : ` in ${escapeMrkdwn(where)}`;
 }
 
 export function targetLabel(target: Target): string {

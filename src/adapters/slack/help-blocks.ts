@@ -8,9 +8,20 @@ import { escapeMrkdwn } from './block-kit';
 
 /** The access role's profile, pasted once into ~/.aws/config; every command in the ready DM names it. */
 export function profileSection(profile: AwsProfile): string {
+  return profilesSection([profile]);
+}
+
+/**
+ * The person's access-role profiles, one per account (`keyturn`, `keyturn-factory`, …), pasted once
+ * into ~/.aws/config. They differ only in account and region, so they share one explanation.
+ */
+export function profilesSection(profiles: readonly AwsProfile[]): string {
+  const first = profiles[0];
+  if (first === undefined) return '';
+  const these = profiles.length === 1 ? 'this' : `these ${profiles.length} profiles (one per account)`;
   return [
-    `*Once:* add this to \`~/.aws/config\` (\`source_profile\`: ${escapeMrkdwn(profile.sourceProfile.meaning)}):`,
-    `\`\`\`${escapeMrkdwn(profileText(profile))}\`\`\``,
+    `*Once:* add ${these} to \`~/.aws/config\` (\`source_profile\`: ${escapeMrkdwn(first.sourceProfile.meaning)}):`,
+    `\`\`\`${escapeMrkdwn(profiles.map(profileText).join('\n\n'))}\`\`\``,
   ].join('\n');
 }
 

@@ -2,6 +2,7 @@ import type { HomeView as SlackHomeView, KnownBlock } from '@slack/types';
 import { formatDuration } from '../../domain/duration';
 import type { Grant } from '../../domain/grant';
 import type { ManagedNode } from '../../domain/node';
+import type { ServedPlaces } from '../../domain/place';
 import type { HomeView } from '../../ports/chat';
 import {
   ACTION_APPROVE,
@@ -24,6 +25,7 @@ import {
   slackDate,
   truncate,
 } from './block-kit';
+import { inPlace } from './grant-phrases';
 
 /** Items per list; with a section and an actions block each, four lists stay under Home's 100 blocks. */
 const LIST_CAP = 10;
@@ -46,8 +48,9 @@ function reason(g: Grant): string {
   return `“${truncate(escapeMrkdwn(g.reason.replace(/\s+/g, ' ')), MAX_REASON)}”`;
 }
 
-function what(g: Grant): string {
-  return `*${escapeMrkdwn(g.target)}* · \`${escapeMrkdwn(g.id)}\``;
+/** The grant's target and id, and where it is when Keyturn serves more than one place. */
+function what(g: Grant, served: ServedPlaces | undefined): string {
+  return `*${escapeMrkdwn(g.target)}*${inPlace(served, g)} · \`${escapeMrkdwn(g.id)}\``;
 }
 
 function until(g: Grant): string {
@@ -75,11 +78,11 @@ function waitingForMe(view: HomeView): Waiting[] {
   ].sort((a, b) => b.askedAt.localeCompare(a.askedAt));
 }
 
-function waitingBlocks({ kind, grant: g }: Waiting): KnownBlock[] {
+function waitingBlocks({ kind, grant: g }: Waiting, served: ServedPlaces | undefined): KnownBlock[] {
   if (kind === 'request')
     return [
       section(
-        `:inbox_tray: ${mention(g.requester)} asks for ${what(g)} for ${formatDuration(g.durationMinutes)}\n${reason(g)}`,
+        `:inbox_tray: ${mention(g.requester)} asks for ${what(g, served)} for ${formatDuration(g.durationMinutes)}\n${reason(g)}`,
       ),
       actions(
         button('Approve', ACTION_APPROVE, g.id, 'primary'),
@@ -90,7 +93,7 @@ function waitingBlocks({ kind, grant: g }: Waiting): KnownBlock[] {
   const now = g.expiresAt ? ` · now until ${slackDate(g.expiresAt)}` : '';
   return [
     section(
-      `:stopwatch: ${mention(g.requester)} asks for ${formatDuration(minutes)} more on ${what(g)}${now}\nOriginal reason: ${reason(g)}`,
+      `:stopwatch: ${mention(g.requester)} asks for ${formatDuration(minutes)} more on ${what(g, served)}${now}\nOriginal reason: ${reason(g)}`,
     ),
     // The extension card's own buttons, so the same listeners (and the same one conditional write) answer.
     actions(
@@ -111,9 +114,10 @@ function capped<T>(items: readonly T[], render: (item: T) => KnownBlock[]): Know
  * The Home tab: the viewer's own active grants ([I'm done] [Extend], the same order as the DMs) and
  * pending requests ([Cancel]); for approvers, requests and extensions waiting for them ([Approve]
  * [Deny]) and active grants on their targets ([Revoke]). The buttons carry the same action ids as the cards and
- * DMs, so the same listeners answer them.
+ * DMs, so the same listeners answer them. `served` names each grant's account and region when Keyturn
+ * serves more than one place.
  */
-export function homeTab(view: HomeView): SlackHomeView {
+export function homeTab(view: HomeView, served?: ServedPlaces): SlackHomeView {
   const blocks: KnownBlock[] = [header('Your access')];
   if (view.active.length === 0 && view.pending.length === 0)
     blocks.push(
@@ -123,12 +127,12 @@ export function homeTab(view: HomeView): SlackHomeView {
     );
   blocks.push(
     ...capped(view.active, (g) => [
-      section(`:unlock: ${what(g)}${until(g)}${extensionAsked(g)}${nodeList(view.nodes[g.target])}`),
+      section(`:unlock: ${what(g, served)}${until(g)}${extensionAsked(g)}${nodeList(view.nodes[g.target])}`),
       actions(button("I'm done", ACTION_RELEASE, g.id), button('Extend', ACTION_EXTEND, g.id)),
     ]),
     ...capped(view.pending, (g) => [
       section(
-        `:hourglass_flowing_sand: ${what(g)} · ${formatDuration(g.durationMinutes)} · waiting for approval\n${reason(g)}`,
+        `:hourglass_flowing_sand: ${what(g, served)} · ${formatDuration(g.durationMinutes)} · waiting for approval\n${reason(g)}`,
       ),
       actions(button('Cancel', ACTION_CANCEL, g.id)),
     ]),
@@ -137,9 +141,9 @@ export function homeTab(view: HomeView): SlackHomeView {
   if (waiting.length > 0 || view.activeOnMyTargets.length > 0) {
     blocks.push({ type: 'divider' }, header('On your targets'));
     blocks.push(
-      ...capped(waiting, waitingBlocks),
+      ...capped(waiting, (w) => waitingBlocks(w, served)),
       ...capped(view.activeOnMyTargets, (g) => [
-        section(`:unlock: ${mention(g.requester)} has ${what(g)}${until(g)}`),
+        section(`:unlock: ${mention(g.requester)} has ${what(g, served)}${until(g)}`),
         actions({
           ...button('Revoke', ACTION_REVOKE, g.id, 'danger'),
           confirm: {

@@ -50,6 +50,7 @@ export function registerListeners(app: App, deps: AckDeps): void {
           // As for /run: a retried or replayed delivery carries the same one and finds the request already made.
           requestKey: command.trigger_id,
         }),
+        deps.config.aws,
       ),
   });
 

@@ -5,6 +5,7 @@ import type { Grant } from '../../domain/grant';
 import type { ManagedNode } from '../../domain/node';
 import { describePrincipal } from '../../domain/principal';
 import type { Target } from '../../domain/target';
+import type { ServedPlaces } from '../../domain/place';
 import type { Notice } from '../../ports/chat';
 import { ACTION_EXTEND, ACTION_RELEASE } from './action-ids';
 import {
@@ -24,6 +25,7 @@ import {
   byAt,
   endingOf,
   failureText,
+  inPlace,
   lastEvent,
   lastMove,
   nodeCount,
@@ -50,6 +52,19 @@ function startSessionCommand(nodes: readonly ManagedNode[], region: string, prof
         ? ''
         : '\nNo node is online right now; this one may come back.';
   return `*Start a session:*\n\`\`\`aws ssm start-session ${profileFlag(profile)}--target ${target} --region ${escapeMrkdwn(region)}\`\`\`${note}`;
+}
+
+/**
+ * With several accounts or regions one `Host i-* mi-*` block cannot route every node (a node id does
+ * not say its account or region), so the DM gives the ProxyCommand on ssh's command line instead.
+ */
+function sshCommand(nodes: readonly ManagedNode[], region: string, profile?: AwsProfile): string {
+  const first = onlineFirst(nodes)[0];
+  const node = first === undefined ? '&lt;node-id&gt;' : escapeMrkdwn(first.id);
+  return [
+    '*SSH:* name this account’s profile and region in the ProxyCommand (`%h` and `%p` are filled in by ssh):',
+    `\`\`\`ssh -o ProxyCommand="aws ssm start-session ${profileFlag(profile)}--target %h --document-name AWS-StartSSHSession --parameters portNumber=%p --region ${escapeMrkdwn(region)}" ${node}\`\`\``,
+  ].join('\n');
 }
 
 function sshConfig(region: string, profile?: AwsProfile): string {
@@ -108,9 +123,10 @@ function endedNotice(grant: Grant, target: Target): SlackMessage {
 
 /**
  * Personal messages to the requester, sent by DM. `now` (the adapter's clock) only feeds the
- * warning's "in about N minutes"; without it that part is left out.
+ * warning's "in about N minutes"; without it that part is left out. `served` lets the ready DM name
+ * the grant's account and region when Keyturn serves more than one place.
  */
-export function notice(n: Notice, now?: Date): SlackMessage {
+export function notice(n: Notice, now?: Date, served?: ServedPlaces): SlackMessage {
   const { grant, target } = n;
   const request = `Your request ${escapeMrkdwn(grant.id)} for ${targetLabel(target)}`;
   const yours = `Your access to ${targetLabel(target)} (${escapeMrkdwn(grant.id)})`;
@@ -142,15 +158,19 @@ export function notice(n: Notice, now?: Date): SlackMessage {
       const ends = until(grant);
       const runAs =
         target.runAs === undefined ? '' : `\nSessions run as OS user \`${escapeMrkdwn(target.runAs)}\`.`;
+      const where = inPlace(served, grant);
       const blocks: KnownBlock[] = [
         section(
-          `*Access to ${targetLabel(target)} is ready* (request ${escapeMrkdwn(grant.id)}), ${ends}.${runAs}`,
+          `*Access to ${targetLabel(target)}${where} is ready* (request ${escapeMrkdwn(grant.id)}), ${ends}.${runAs}`,
         ),
         section([`*Nodes:* ${nodeCount(n.nodes)}`, ...nodeLines(n.nodes)].join('\n')),
         ...(n.profile ? [section(profileSection(n.profile))] : []),
         section(startSessionCommand(n.nodes, n.region, n.profile)),
       ];
-      if (target.documents.includes('ssh')) blocks.push(section(sshConfig(n.region, n.profile)));
+      if (target.documents.includes('ssh'))
+        blocks.push(
+          section(where === '' ? sshConfig(n.region, n.profile) : sshCommand(n.nodes, n.region, n.profile)),
+        );
       const endsAt = grant.expiresAt === undefined ? ends : `ends ${slackDate(grant.expiresAt)}`;
       // The expiry is a condition inside the IAM policy (DESIGN.md "The grant policy"), not a Keyturn timer.
       blocks.push(
@@ -158,7 +178,7 @@ export function notice(n: Notice, now?: Date): SlackMessage {
         actions(button("I'm done", ACTION_RELEASE, grant.id), button('Extend', ACTION_EXTEND, grant.id)),
       );
       return {
-        text: `Access to ${targetLabel(target)} is ready (request ${escapeMrkdwn(grant.id)}), ${ends}.`,
+        text: `Access to ${targetLabel(target)}${where} is ready (request ${escapeMrkdwn(grant.id)}), ${ends}.`,
         blocks,
       };
     }

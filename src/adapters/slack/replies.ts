@@ -1,4 +1,5 @@
-import { profileSection } from './help-blocks';
+import { profilesSection } from './help-blocks';
+import { inPlace } from './grant-phrases';
 import type { AccessCommandResult } from '../../app/access-command';
 import type { DecideResult } from '../../app/decide';
 import type { EndResult } from '../../app/end-grant';
@@ -6,6 +7,8 @@ import type { ExtensionDecisionResult, ExtensionRequestResult } from '../../app/
 import type { RequestAccessResult, RequestRefusal } from '../../app/request-access';
 import { describeDurationError, formatDuration } from '../../domain/duration';
 import type { Grant } from '../../domain/grant';
+import type { ServedPlaces } from '../../domain/place';
+import { describePrincipal } from '../../domain/principal';
 import { isUserGroupId, type Target } from '../../domain/target';
 import { escapeMrkdwn, slackDate } from './block-kit';
 
@@ -25,12 +28,13 @@ const SUBCOMMANDS = [
   '`/access revoke <id> [reason]` — approvers: end someone’s access now',
 ].join('\n');
 
-export function commandReply(result: AccessCommandResult): Reply {
+/** `served` names each grant's and target's account and region when Keyturn serves more than one place. */
+export function commandReply(result: AccessCommandResult, served?: ServedPlaces): Reply {
   switch (result.kind) {
     case 'request':
-      return accessReply(result.result);
+      return accessReply(result.result, served);
     case 'list':
-      return { text: listText(result.mine, result.onMyTargets) };
+      return { text: listText(result.mine, result.onMyTargets, served) };
     case 'done':
     case 'revoke':
     case 'cancel':
@@ -44,9 +48,13 @@ export function commandReply(result: AccessCommandResult): Reply {
   }
 }
 
-function listText(mine: readonly Grant[], onMyTargets: readonly Grant[]): string {
+function listText(
+  mine: readonly Grant[],
+  onMyTargets: readonly Grant[],
+  served: ServedPlaces | undefined,
+): string {
   const line = (g: Grant, who: boolean) =>
-    `• \`${g.id}\` ${g.target}${who ? ` for <@${g.requester}>` : ''} — ${describeStatus(g)}`;
+    `• \`${g.id}\` ${g.target}${inPlace(served, g)}${who ? ` for <@${g.requester}>` : ''} — ${describeStatus(g)}`;
   const parts = [
     mine.length > 0
       ? `*Yours*\n${mine.map((g) => line(g, false)).join('\n')}`
@@ -122,18 +130,19 @@ export function extensionDecisionRefusal(
   return decisionRefusal({ ...result, reason: result.reason }, grantId, target);
 }
 
-export function accessReply(result: RequestAccessResult): Reply {
+export function accessReply(result: RequestAccessResult, served?: ServedPlaces): Reply {
   switch (result.outcome) {
     case 'help':
       return {
-        text: result.profile
-          ? `${helpText(result.targets)}\n\n${profileSection(result.profile)}`
-          : helpText(result.targets),
+        text:
+          result.profiles.length > 0
+            ? `${helpText(result.targets, served)}\n\n${profilesSection(result.profiles)}`
+            : helpText(result.targets, served),
       };
     case 'requested': {
       const g = result.grant;
       return {
-        text: `Request \`${g.id}\` sent to <#${result.channel}> for approval: *${g.target}* for ${formatDuration(g.durationMinutes)} — “${escapeMrkdwn(g.reason)}”. You will get a DM when it is decided.`,
+        text: `Request \`${g.id}\` sent to <#${result.channel}> for approval: *${g.target}*${inPlace(served, g)} for ${formatDuration(g.durationMinutes)} — “${escapeMrkdwn(g.reason)}”. You will get a DM when it is decided.`,
       };
     }
     case 'refused':
@@ -141,10 +150,10 @@ export function accessReply(result: RequestAccessResult): Reply {
   }
 }
 
-function helpText(targets: readonly Target[]): string {
+function helpText(targets: readonly Target[], served: ServedPlaces | undefined): string {
   const lines = targets.map(
     (t) =>
-      `• \`${t.name}\`${t.description ? ` — ${escapeMrkdwn(t.description)}` : ''} (default ${formatDuration(t.defaultDurationMinutes)}, up to ${formatDuration(t.maxDurationMinutes)}; approved by ${approverList(t)})`,
+      `• \`${t.name}\`${inPlace(served, t)}${t.description ? ` — ${escapeMrkdwn(t.description)}` : ''} (default ${formatDuration(t.defaultDurationMinutes)}, up to ${formatDuration(t.maxDurationMinutes)}; approved by ${approverList(t)})`,
   );
   return [
     `Usage: ${USAGE}. The duration is optional (forms: 30m, 1h, 2h30m, 90m); without it you get the target's default.`,
@@ -178,6 +187,8 @@ function refusalText(r: RequestRefusal): string {
       return `Your reason is ${r.chars} characters; keep it under ${r.max} and link to a ticket for the details. ${nothing}`;
     case 'run-as-conflict':
       return `Your open grant \`${r.existing.id}\` on ${r.existing.target} runs sessions as \`${r.runAs}\`, and this target runs them as \`${r.wanted}\`; Session Manager allows one Run As user per person at a time. End or cancel \`${r.existing.id}\` first (\`/access done ${r.existing.id}\`). ${nothing}`;
+    case 'direct-attach-elsewhere':
+      return `${directAttachText(r, (t) => `\`${escapeMrkdwn(t)}\``)} ${nothing}`;
     case 'open-grant-exists':
       return `You already have request \`${r.existing.id}\` for ${r.existing.target} (${describeStatus(r.existing)}). One open request per target: use that one. ${nothing}`;
     case 'duplicate-request': {
@@ -187,6 +198,22 @@ function refusalText(r: RequestRefusal): string {
       return `Already received: Slack delivered this same \`/access\` request before (a retry or a replay), and it is answered only once.${first} Nothing new was requested; to ask again, type the command anew.`;
     }
   }
+}
+
+/**
+ * Why an `attach: direct` person cannot have a grant in a member account, and what to ask for; `code`
+ * quotes names (backticks in mrkdwn, as is in the form's plain-text errors).
+ */
+export function directAttachText(
+  r: Extract<RequestRefusal, { reason: 'direct-attach-elsewhere' }>,
+  code: (text: string) => string,
+): string {
+  return [
+    `Your grants attach to your own ${describePrincipal(r.principal)} (${code('attach: direct')}), which is in Keyturn's account ${r.homeAccount},`,
+    `and ${code(r.target.name)} is in account ${r.targetAccount}: IAM attaches a policy only to users and roles of its own account.`,
+    `Ask whoever maintains Keyturn's configuration to take ${code('attach: direct')} off your entry (${code(r.user)}) under ${code('people:')} in keyturn.yml,`,
+    'so your grants go to your Keyturn access role, which the grantor template creates in every member account.',
+  ].join(' ');
 }
 
 export function decisionRefusal(

@@ -4,6 +4,7 @@ import type { Ending, Grant } from '../../domain/grant';
 import type { ManagedNode } from '../../domain/node';
 import { describePrincipal } from '../../domain/principal';
 import { DOCUMENT_DESCRIPTIONS, type Target } from '../../domain/target';
+import { type ServedPlaces, whereShown } from '../../domain/place';
 import type { RequestCardView } from '../../ports/chat';
 import { ACTION_APPROVE, ACTION_DENY } from './action-ids';
 import { actions, at, button, escapeMrkdwn, header, mention, type SlackMessage, section } from './block-kit';
@@ -13,6 +14,7 @@ import {
   endingOf,
   failureText,
   field,
+  inPlace,
   lastMove,
   nodeCount,
   nodeLines,
@@ -30,14 +32,14 @@ function nodeSection(target: Target, nodes: readonly ManagedNode[]): string {
   return [`*Nodes tagged ${tagList(target)} right now:* ${nodeCount(nodes)}`, ...nodeLines(nodes)].join('\n');
 }
 
-function allowedSection(grant: Grant, target: Target): string {
+function allowedSection(grant: Grant, target: Target, served: ServedPlaces | undefined): string {
   return [
     `*If approved, ${escapeMrkdwn(describePrincipal(grant.principal))} can:*`,
     ...target.documents.map((d) => `• start ${DOCUMENT_DESCRIPTIONS[d]}`),
     '• end and resume their own sessions',
     '• read-only discovery: list sessions and nodes, check connection status',
     ...(target.runAs === undefined ? [] : [`• sessions run as OS user \`${escapeMrkdwn(target.runAs)}\``]),
-    `Only on nodes tagged ${tagList(target)}, ${until(grant)}.`,
+    `Only on nodes tagged ${tagList(target)}${inPlace(served, grant)}, ${until(grant)}.`,
   ].join('\n');
 }
 
@@ -118,9 +120,13 @@ function statusBlocks(grant: Grant, target: Target): KnownBlock[] {
   }
 }
 
-/** The approval card in the requests channel; updated in place as the grant moves. */
-export function requestCard(view: RequestCardView): SlackMessage {
+/**
+ * The approval card in the requests channel; updated in place as the grant moves. `served` names the
+ * grant's account and region when Keyturn serves more than one place.
+ */
+export function requestCard(view: RequestCardView, served?: ServedPlaces): SlackMessage {
   const { grant, target, nodes } = view;
+  const where = served === undefined ? undefined : whereShown(served, grant);
   const blocks: KnownBlock[] = [
     header(`Access request ${grant.id}`),
     {
@@ -128,14 +134,15 @@ export function requestCard(view: RequestCardView): SlackMessage {
       fields: [
         field('Requester', mention(grant.requester)),
         field('Target', targetWithDescription(target)),
+        ...(where === undefined ? [] : [field('Where', escapeMrkdwn(where))]),
         field('Duration', formatDuration(grant.durationMinutes)),
         field('Reason', requestReason(grant)),
       ],
     },
     section(nodeSection(target, nodes)),
-    section(allowedSection(grant, target)),
+    section(allowedSection(grant, target, served)),
     ...statusBlocks(grant, target),
   ];
-  const text = `Access request ${escapeMrkdwn(grant.id)} for ${targetLabel(target)} (${formatDuration(grant.durationMinutes)}) by ${mention(grant.requester)}: ${grant.status}`;
+  const text = `Access request ${escapeMrkdwn(grant.id)} for ${targetLabel(target)}${inPlace(served, grant)} (${formatDuration(grant.durationMinutes)}) by ${mention(grant.requester)}: ${grant.status}`;
   return { text, blocks };
 }

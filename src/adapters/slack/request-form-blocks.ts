@@ -2,6 +2,7 @@ import type { ModalView, PlainTextOption, View } from '@slack/types';
 import type { RequestRefusal } from '../../app/request-access';
 import { MAX_REASON_CHARS } from '../../domain/access-command';
 import { describeDurationError, formatDuration } from '../../domain/duration';
+import { type ServedPlaces, whereShown } from '../../domain/place';
 import type { Target } from '../../domain/target';
 import {
   BLOCK_REQUEST_DURATION,
@@ -13,6 +14,7 @@ import {
   VIEW_REQUEST_FORM,
 } from './action-ids';
 import { plain, section } from './block-kit';
+import { directAttachText } from './replies';
 
 /*
  * Slack limits for modals and selects (https://docs.slack.dev/reference/block-kit/composition-objects/option-object,
@@ -41,8 +43,12 @@ function limits(t: Target): string {
   return `default ${formatDuration(t.defaultDurationMinutes)}, up to ${formatDuration(t.maxDurationMinutes)}`;
 }
 
-function targetOption(t: Target): PlainTextOption {
-  return option(t.name, t.name, t.description ? `${t.description} · ${limits(t)}` : limits(t));
+/** `osaka-raspi (factory, ap-northeast-3)`: short, as option text is 75 characters; the name alone with one place. */
+function targetOption(t: Target, served: ServedPlaces | undefined): PlainTextOption {
+  const many = served !== undefined && whereShown(served, t) !== undefined;
+  const account = served?.accounts[t.account]?.alias ?? t.account;
+  const text = many ? `${t.name} (${account}, ${t.region})` : t.name;
+  return option(text, t.name, t.description ? `${t.description} · ${limits(t)}` : limits(t));
 }
 
 /**
@@ -64,7 +70,7 @@ export function durationChoices(targets: readonly Target[]): number[] {
  * The request form a bare `/access` or the "Request access" shortcut opens: target, duration (the
  * target's default preselected), reason. Its submission goes through the same use case as the command.
  */
-export function requestForm(targets: readonly Target[]): ModalView {
+export function requestForm(targets: readonly Target[], served?: ServedPlaces): ModalView {
   const shown = targets.slice(0, MAX_OPTIONS);
   const only = shown.length === 1 ? shown[0] : undefined;
   const defaultOption = option(
@@ -86,8 +92,8 @@ export function requestForm(targets: readonly Target[]): ModalView {
           type: 'static_select',
           action_id: INPUT_REQUEST_TARGET,
           placeholder: plain('Pick a fleet', 150),
-          options: shown.map(targetOption),
-          ...(only ? { initial_option: targetOption(only) } : {}),
+          options: shown.map((t) => targetOption(t, served)),
+          ...(only ? { initial_option: targetOption(only, served) } : {}),
         },
       },
       {
@@ -177,6 +183,8 @@ export function requestFormErrors(r: RequestRefusal): Record<string, string> {
       return {
         [BLOCK_REQUEST_TARGET]: `You already have request ${r.existing.id} for ${r.existing.target} (${r.existing.status}). One open request per target: use that one.`,
       };
+    case 'direct-attach-elsewhere':
+      return { [BLOCK_REQUEST_TARGET]: directAttachText(r, (s) => s) };
     case 'duplicate-request':
       return {
         [BLOCK_REQUEST_TARGET]: `Slack delivered this form twice; it was answered once${r.existing ? ` with request ${r.existing.id} (${r.existing.status})` : ''}. Nothing new was requested.`,

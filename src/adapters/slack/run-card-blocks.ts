@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { CommandRun } from '../../domain/command-run';
 import type { ManagedNode } from '../../domain/node';
+import type { ServedPlaces } from '../../domain/place';
 import type { Target } from '../../domain/target';
 import type { RunApprovalView } from '../../ports/run-chat';
 import { ACTION_RUN_APPROVE, ACTION_RUN_DENY } from './action-ids';
@@ -14,7 +15,7 @@ import {
   section,
   truncate,
 } from './block-kit';
-import { tagList } from './grant-phrases';
+import { inPlace, tagList } from './grant-phrases';
 import {
   code,
   codeBlock,
@@ -80,12 +81,16 @@ function cardStatus(run: CommandRun, target: Target): KnownBlock[] {
   }
 }
 
-/** The approval card for a snippet with `approval: true`: the exact command, where, on how many nodes. */
-export function runApprovalCard(view: RunApprovalView): SlackMessage {
+/**
+ * The approval card for a snippet with `approval: true`: the exact command, where, on how many nodes.
+ * `served` names the run's account and region when Keyturn serves more than one place.
+ */
+export function runApprovalCard(view: RunApprovalView, served?: ServedPlaces): SlackMessage {
   const { run, target } = view;
+  const where = inPlace(served, run);
   const blocks: KnownBlock[] = [
     section(
-      `*Run request ${code(run.id)}${simulatedLabel(run)}* — ${mention(run.requester)} wants to run ${code(run.snippet)} on ${escapeMrkdwn(target.name)}${target.description ? ` (${escapeMrkdwn(target.description)})` : ''}`,
+      `*Run request ${code(run.id)}${simulatedLabel(run)}* — ${mention(run.requester)} wants to run ${code(run.snippet)} on ${escapeMrkdwn(target.name)}${where}${target.description ? ` (${escapeMrkdwn(target.description)})` : ''}`,
     ),
     section(
       `*Exactly this command, as root via SSM on every node tagged ${tagList(target)}:*\n${codeBlock(run.command, MAX_COMMAND_SHOWN)}`,
@@ -93,6 +98,6 @@ export function runApprovalCard(view: RunApprovalView): SlackMessage {
     section(`*Nodes now:* ${nodeSummary(run.nodes)}`),
     ...cardStatus(run, target),
   ];
-  const text = `Run request ${escapeMrkdwn(run.id)}: ${escapeMrkdwn(run.snippet)} on ${escapeMrkdwn(target.name)} by ${mention(run.requester)}: ${run.status}`;
+  const text = `Run request ${escapeMrkdwn(run.id)}: ${escapeMrkdwn(run.snippet)} on ${escapeMrkdwn(target.name)}${where} by ${mention(run.requester)}: ${run.status}`;
   return { text, blocks };
 }

@@ -1,9 +1,10 @@
 import type { KnownBlock } from '@slack/types';
 import type { CommandRun } from '../../domain/command-run';
+import type { ServedPlaces } from '../../domain/place';
 import type { Target } from '../../domain/target';
 import type { RunMessageView } from '../../ports/run-chat';
 import { context, escapeMrkdwn, mention, type SlackMessage, section, truncate } from './block-kit';
-import { tagList } from './grant-phrases';
+import { inPlace, tagList } from './grant-phrases';
 import {
   code,
   codeBlock,
@@ -21,8 +22,8 @@ import {
  */
 
 /** "Running `disk` on prod-raspi — 7 nodes (3 offline) — requested by @alice" and how it goes. */
-function headline(run: CommandRun, target: Target): string {
-  const what = `${code(run.snippet)} on ${escapeMrkdwn(target.name)}${simulatedLabel(run)}`;
+function headline(run: CommandRun, target: Target, served: ServedPlaces | undefined): string {
+  const what = `${code(run.snippet)} on ${escapeMrkdwn(target.name)}${inPlace(served, run)}${simulatedLabel(run)}`;
   const who = `requested by ${mention(run.requester)}`;
   switch (run.status) {
     case 'awaiting-approval':
@@ -44,10 +45,13 @@ function headline(run: CommandRun, target: Target): string {
   }
 }
 
-/** The run's message in the channel where `/run` was typed; node results go in its thread. */
-export function runMessage(view: RunMessageView): SlackMessage {
+/**
+ * The run's message in the channel where `/run` was typed; node results go in its thread. `served`
+ * names the run's account and region when Keyturn serves more than one place.
+ */
+export function runMessage(view: RunMessageView, served?: ServedPlaces): SlackMessage {
   const { run, target, progress } = view;
-  const head = headline(run, target);
+  const head = headline(run, target, served);
   const blocks: KnownBlock[] = [section(head), section(codeBlock(run.command, MAX_COMMAND_SHOWN))];
   const total = run.nodes?.length;
   if (run.status === 'finished' && run.end === 'completed') {

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { formatElapsed } from '../../domain/digest';
+import type { ServedPlaces } from '../../domain/place';
 import { isTranscribed, type Session, type SessionDocument, sessionSeconds } from '../../domain/session';
 import type { SessionStartView, SessionSummaryView, UnmatchedSessionView } from '../../ports/session-chat';
 import {
@@ -13,6 +14,7 @@ import {
   type SlackMessage,
   truncate,
 } from './block-kit';
+import { inPlace } from './grant-phrases';
 
 /** Node names (EC2 Name tags may be 256 characters) and ids shown in a line. */
 const MAX_NODE_TEXT = 80;
@@ -50,11 +52,14 @@ function documentLabel(session: Session): string {
   return kind === 'other' && session.documentName ? ` (${code(session.documentName, MAX_NODE_TEXT)})` : '';
 }
 
-/** One short line in the grant's request thread: who opened what where. */
-export function sessionStartedReply(view: SessionStartView): SlackMessage {
+/**
+ * One short line in the grant's request thread: who opened what where. `served` names the grant's
+ * account and region when Keyturn serves more than one place.
+ */
+export function sessionStartedReply(view: SessionStartView, served?: ServedPlaces): SlackMessage {
   const { session, grant } = view;
   const kind = session.document ?? 'other';
-  const line = `${mention(grant.requester)} ${OPENED[kind]}${documentLabel(session)} on ${nodeLabel(session)}`;
+  const line = `${mention(grant.requester)} ${OPENED[kind]}${documentLabel(session)} on ${nodeLabel(session)}${inPlace(served, grant)}`;
   const when = session.startedAt === undefined ? '' : ` ${slackDate(session.startedAt)}`;
   return {
     text: `${line}${when}`,
@@ -109,11 +114,14 @@ function logLink(url: string): string {
   return `${label}: ${code(url, MAX_URL_TEXT)}`;
 }
 
-/** The end-of-session summary, in the grant's request thread. */
-export function sessionSummary(view: SessionSummaryView): SlackMessage {
+/**
+ * The end-of-session summary, in the grant's request thread. `served` names the grant's account and
+ * region when Keyturn serves more than one place.
+ */
+export function sessionSummary(view: SessionSummaryView, served?: ServedPlaces): SlackMessage {
   const { session, grant } = view;
   const kind = session.document ?? 'other';
-  const headline = `${KIND_WORDS[kind]}${documentLabel(session)} of ${mention(grant.requester)} on ${nodeLabel(session)} ended`;
+  const headline = `${KIND_WORDS[kind]}${documentLabel(session)} of ${mention(grant.requester)} on ${nodeLabel(session)}${inPlace(served, grant)} ended`;
   const { startedAt, endedAt } = session;
   const seconds = endedAt === undefined ? 0 : sessionSeconds(session, endedAt);
   const span =

@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { MessageRef } from '../../domain/grant';
+import type { ServedPlaces } from '../../domain/place';
 import type { Chat } from '../../ports/chat';
 import type { Clock } from '../../ports/clock';
 import { auditLineMessage } from './audit-blocks';
@@ -17,12 +18,14 @@ const DEFAULT_GROUP_CACHE_MS = 5 * 60_000;
 export interface SlackChatOptions {
   client: WebClient;
   clock: Clock;
+  /** Keyturn's accounts and regions (`config.aws`): messages name a grant's account and region when there are several. */
+  served: ServedPlaces;
   groupCacheMs?: number;
 }
 
 /** The Chat port on the Slack Web API. The client comes from the composition root (STYLE.md point 3). */
 export function createSlackChat(opts: SlackChatOptions): Chat {
-  const { client, clock } = opts;
+  const { client, clock, served } = opts;
   const groupCacheMs = opts.groupCacheMs ?? DEFAULT_GROUP_CACHE_MS;
   // A user's DM channel with the bot never changes, so it is cached for the life of the process.
   const dmChannels = new Map<string, string>();
@@ -78,19 +81,19 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
 
   return {
     postRequestCard(channel, view) {
-      return post(channel, requestCard(view));
+      return post(channel, requestCard(view, served));
     },
 
     updateRequestCard(ref, view) {
-      return update(ref, requestCard(view));
+      return update(ref, requestCard(view, served));
     },
 
     postExtensionCard(channel, view) {
-      return post(channel, extensionCard(view));
+      return post(channel, extensionCard(view, served));
     },
 
     updateExtensionCard(ref, view) {
-      return update(ref, extensionCard(view));
+      return update(ref, extensionCard(view, served));
     },
 
     async postAudit(channel, event) {
@@ -98,14 +101,17 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
     },
 
     async postAuditLine(channel, line) {
-      await post(channel, auditLineMessage(line, line.thread ? await permalink(line.thread) : undefined));
+      await post(
+        channel,
+        auditLineMessage(line, line.thread ? await permalink(line.thread) : undefined, served),
+      );
     },
 
     async notify(user, n) {
       const channel = await dmChannel(user);
       try {
         // The clock only sets the warning's "in about N minutes"; the builder stays pure.
-        await post(channel, notice(n, clock.now()));
+        await post(channel, notice(n, clock.now(), served));
       } catch (e) {
         // A stale DM channel (user deactivated and restored, app reinstalled) must not stick forever.
         dmChannels.delete(user);
@@ -114,7 +120,9 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
     },
 
     async publishHome(user, view) {
-      await callSlack('views.publish', () => client.views.publish({ user_id: user, view: homeTab(view) }));
+      await callSlack('views.publish', () =>
+        client.views.publish({ user_id: user, view: homeTab(view, served) }),
+      );
     },
 
     userGroupMembers(groupId) {

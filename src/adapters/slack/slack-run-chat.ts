@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { MessageRef } from '../../domain/grant';
+import type { ServedPlaces } from '../../domain/place';
 import type { RunChat } from '../../ports/run-chat';
 import type { SlackMessage } from './block-kit';
 import { callSlack, postedRef, updateMessage } from './chat-calls';
@@ -13,8 +14,13 @@ import { runResultsMessage } from './run-result-blocks';
  * its thread, the approval card in the requests channel. The bot must be a member of the channel
  * (`not_in_channel` otherwise). Errors become ChatError, with Slack's error string as the code.
  */
-export function createSlackRunChat(opts: { client: WebClient; pacing?: PostPacing }): RunChat {
-  const { client } = opts;
+export function createSlackRunChat(opts: {
+  client: WebClient;
+  /** Keyturn's accounts and regions (`config.aws`): a run's messages name its place when there are several. */
+  served: ServedPlaces;
+  pacing?: PostPacing;
+}): RunChat {
+  const { client, served } = opts;
   const pacing = opts.pacing ?? realTimePacing();
   /** When each channel may take its next post. */
   const nextPostAt = new Map<string, number>();
@@ -52,16 +58,16 @@ export function createSlackRunChat(opts: { client: WebClient; pacing?: PostPacin
   }
 
   return {
-    postRunMessage: (channel, view) => post(channel, runMessage(view)),
-    updateRunMessage: (ref, view) => update(ref, runMessage(view)),
+    postRunMessage: (channel, view) => post(channel, runMessage(view, served)),
+    updateRunMessage: (ref, view) => update(ref, runMessage(view, served)),
     async postResults(thread, view) {
       await post(thread.channel, runResultsMessage(view), thread.ts);
     },
     async postResultGroups(thread, view) {
       for (const message of runGroupMessages(view)) await post(thread.channel, message, thread.ts);
     },
-    postApprovalCard: (channel, view) => post(channel, runApprovalCard(view)),
-    updateApprovalCard: (ref, view) => update(ref, runApprovalCard(view)),
+    postApprovalCard: (channel, view) => post(channel, runApprovalCard(view, served)),
+    updateApprovalCard: (ref, view) => update(ref, runApprovalCard(view, served)),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { MessageRef } from '../../domain/grant';
+import type { ServedPlaces } from '../../domain/place';
 import type { SessionChat } from '../../ports/session-chat';
 import type { SlackMessage } from './block-kit';
 import { digestMessage } from './digest-blocks';
@@ -15,8 +16,12 @@ function slackCode(e: unknown): string {
 }
 
 /** The SessionChat port on the Slack Web API. The client comes from the composition root (STYLE.md point 3). */
-export function createSlackSessionChat(opts: { client: WebClient }): SessionChat {
-  const { client } = opts;
+export function createSlackSessionChat(opts: {
+  client: WebClient;
+  /** Keyturn's accounts and regions (`config.aws`): summaries name a grant's place when there are several. */
+  served: ServedPlaces;
+}): SessionChat {
+  const { client, served } = opts;
 
   async function post(channel: string, message: SlackMessage, thread?: MessageRef): Promise<void> {
     try {
@@ -34,10 +39,10 @@ export function createSlackSessionChat(opts: { client: WebClient }): SessionChat
   return {
     postSessionStarted(thread, view) {
       // The approval card is the thread's parent (DESIGN.md "Slack rules": follow-ups go in the request's thread).
-      return post(thread.channel, sessionStartedReply(view), thread);
+      return post(thread.channel, sessionStartedReply(view, served), thread);
     },
     postSessionSummary(thread, view) {
-      return post(thread.channel, sessionSummary(view), thread);
+      return post(thread.channel, sessionSummary(view, served), thread);
     },
     postUnmatchedSession(channel, view) {
       return post(channel, unmatchedSessionAudit(view));

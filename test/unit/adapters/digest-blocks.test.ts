@@ -7,7 +7,7 @@ import type { Anomaly } from '../../../src/domain/anomaly';
 import { composeDigest, type DigestInput } from '../../../src/domain/digest';
 import type { Grant } from '../../../src/domain/grant';
 import type { Session } from '../../../src/domain/session';
-import { ACCOUNT, DAY, fixedDayInput, grants } from '../../support/digest-fixture';
+import { ACCOUNT, DAY, fixedDayInput, grants, orgDayInput } from '../../support/digest-fixture';
 
 /**
  * Golden files are written by hand-review: run with UPDATE_GOLDEN=1 once, read the JSON, commit it.
@@ -65,6 +65,26 @@ describe('digestMessage', () => {
     const message = digestMessage(composeDigest(fixedDayInput()));
     expectGolden('digest-fixed-day', message);
     expectWithinSlackLimits(message);
+  });
+
+  it('in an organisation: totals per account and per target, each target with its account and region', () => {
+    const message = digestMessage(composeDigest(orgDayInput()));
+    expectWithinSlackLimits(message);
+    const all = texts(message.blocks).map((t) => t.text);
+    expect(all).toContain(
+      '*By account:*\n• 123456789012 — 5 requests · 2 sessions (9h 35m) · 3 runs\n• factory (444455556666) — 1 request · 2 sessions (1h 40m) · 1 run',
+    );
+    expect(all).toContain(
+      [
+        '*By target:*',
+        '• prod-raspi in 123456789012, ap-northeast-1 — 4 requests · 3 runs',
+        '• osaka-raspi in factory (444455556666), ap-northeast-3 — 1 request · 2 sessions (1h 40m) · 1 run',
+        '• staging-web in 123456789012, ap-northeast-1 — 1 request · 2 sessions (9h 35m)',
+        '• _no grant_ — 1 session (5m)',
+      ].join('\n'),
+    );
+    const active = all.find((t) => t.startsWith('*Active now:*')) as string;
+    expect(active).toContain('`g0` <@U0BOB> on staging-web in 123456789012, ap-northeast-1 until');
   });
 
   it('renders an empty day as one short line (golden)', () => {
@@ -145,7 +165,7 @@ describe('digestMessage', () => {
       .join('\n');
     expect(all).not.toContain('<!channel>');
     expect(all).not.toContain('<!here>');
-    expect(all).toContain('&lt;!here&gt; — 2 sessions');
+    expect(all).toContain('&lt;!here&gt; — 1 request · 2 sessions');
     expect(all).toContain('&lt;!channel&gt; &amp; &lt;https://evil|click&gt;');
   });
 });

@@ -12,6 +12,10 @@ import type { Grant } from '../../../src/domain/grant';
 import type { Target } from '../../../src/domain/target';
 import type { ExtensionCardView, RequestCardView } from '../../../src/ports/chat';
 import type { Clock } from '../../../src/ports/clock';
+import { testConfig } from '../../support/fakes';
+
+/** One account, one region: the messages name no place. */
+const SERVED = testConfig().aws;
 
 const TOKEN = 'xoxb-1234-5678-keyturntesttoken';
 
@@ -164,7 +168,7 @@ function methods(): string[] {
 
 describe('createSlackChat', () => {
   it('posts a request card with chat.postMessage and returns where it landed', async () => {
-    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock: fakeClock() });
     const ref = await chat.postRequestCard('C0APPROVALS', view);
 
     expect(ref).toEqual({ channel: 'C0APPROVALS', ts: '1793711100.000100' });
@@ -178,7 +182,7 @@ describe('createSlackChat', () => {
   });
 
   it('updates a card in place with chat.update on the same channel and ts', async () => {
-    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock: fakeClock() });
     const approved: RequestCardView = {
       ...view,
       grant: { ...grant, status: 'approved', decidedBy: 'U0CAROL' },
@@ -195,7 +199,7 @@ describe('createSlackChat', () => {
   });
 
   it('posts an extension card with chat.postMessage and updates it in place with chat.update', async () => {
-    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock: fakeClock() });
     const ref = await chat.postExtensionCard('C0APPROVALS', extensionView);
     const denied: ExtensionCardView = { ...extensionView, outcome: { kind: 'denied', by: 'U0CAROL' } };
     await chat.updateExtensionCard(ref, denied);
@@ -216,7 +220,7 @@ describe('createSlackChat', () => {
   });
 
   it('posts audit messages to the channel it is given', async () => {
-    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock: fakeClock() });
     const event = { kind: 'policy-missing', grant: activeGrant } as const;
     await chat.postAudit('C0AUDIT', event);
 
@@ -228,7 +232,7 @@ describe('createSlackChat', () => {
   });
 
   it('translates postAudit and updateExtensionCard errors', async () => {
-    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock: fakeClock() });
     overrides.set('chat.postMessage', { body: { ok: false, error: 'not_in_channel' } });
     overrides.set('chat.update', { body: { ok: false, error: 'message_not_found' } });
     await expect(
@@ -240,7 +244,11 @@ describe('createSlackChat', () => {
   });
 
   it('tells the warning DM how long is left by the injected clock', async () => {
-    const chat = createSlackChat({ client: client(), clock: fakeClock('2026-11-03T13:55:00Z') });
+    const chat = createSlackChat({
+      client: client(),
+      served: SERVED,
+      clock: fakeClock('2026-11-03T13:55:00Z'),
+    });
     const warning = { kind: 'warning', grant: activeGrant, target } as const;
     await chat.notify('U0ALICE', warning);
 
@@ -253,7 +261,7 @@ describe('createSlackChat', () => {
   });
 
   it('opens a DM once per user and posts notices there', async () => {
-    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock: fakeClock() });
     const approvedNotice = { kind: 'approved', grant: { ...grant, decidedBy: 'U0CAROL' }, target } as const;
     await chat.notify('U0ALICE', approvedNotice);
     await chat.notify('U0ALICE', { kind: 'denied', grant, target });
@@ -266,7 +274,7 @@ describe('createSlackChat', () => {
   });
 
   it('forgets a DM channel that Slack rejected, so the next notice opens a fresh one', async () => {
-    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock: fakeClock() });
     overrides.set('chat.postMessage', { body: { ok: false, error: 'channel_not_found' } });
     await expect(chat.notify('U0ALICE', { kind: 'denied', grant, target })).rejects.toMatchObject({
       code: 'channel_not_found',
@@ -284,7 +292,7 @@ describe('createSlackChat', () => {
 
   it('caches user-group members for 5 minutes by the injected clock', async () => {
     const clock = fakeClock();
-    const chat = createSlackChat({ client: client(), clock });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock });
 
     expect(await chat.userGroupMembers('S0SREGROUP')).toEqual(['U0CAROL', 'U0DAVE']);
     expect(await chat.userGroupMembers('S0SREGROUP')).toEqual(['U0CAROL', 'U0DAVE']);
@@ -305,7 +313,7 @@ describe('createSlackChat', () => {
 
   it('caches each group separately, honours groupCacheMs, and shares one request between concurrent lookups', async () => {
     const clock = fakeClock();
-    const chat = createSlackChat({ client: client(), clock, groupCacheMs: 1_000 });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock, groupCacheMs: 1_000 });
 
     await Promise.all([
       chat.userGroupMembers('S0SRE'),
@@ -320,7 +328,7 @@ describe('createSlackChat', () => {
   });
 
   it('does not cache a failed group lookup', async () => {
-    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock: fakeClock() });
     overrides.set('usergroups.users.list', { body: { ok: false, error: 'no_such_subteam' } });
     await expect(chat.userGroupMembers('S0GONE')).rejects.toMatchObject({ code: 'no_such_subteam' });
     overrides.clear();
@@ -342,7 +350,7 @@ describe('ChatError', () => {
 
   it("carries Slack's error string as its code, with the method and cause, never the token", async () => {
     overrides.set('chat.postMessage', { body: { ok: false, error: 'channel_not_found' } });
-    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock: fakeClock() });
     const error = await failure(chat.postRequestCard('C0GONE', view));
 
     expect(error.code).toBe('channel_not_found');
@@ -356,14 +364,14 @@ describe('ChatError', () => {
 
   it('translates chat.update errors too', async () => {
     overrides.set('chat.update', { body: { ok: false, error: 'message_not_found' } });
-    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock: fakeClock() });
     const error = await failure(chat.updateRequestCard({ channel: 'C0APPROVALS', ts: '1.2' }, view));
     expect(error).toMatchObject({ code: 'message_not_found', method: 'chat.update' });
   });
 
   it('reports an HTTP failure as http_error', async () => {
     overrides.set('conversations.open', { status: 500, body: { oops: true } });
-    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock: fakeClock() });
     const error = await failure(chat.notify('U0ALICE', { kind: 'denied', grant, target }));
     expect(error).toMatchObject({ code: 'http_error', method: 'conversations.open' });
     expect(error.message).toContain('HTTP 500');
@@ -375,14 +383,14 @@ describe('ChatError', () => {
     const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/api/`;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
 
-    const chat = createSlackChat({ client: client(deadUrl), clock: fakeClock() });
+    const chat = createSlackChat({ client: client(deadUrl), served: SERVED, clock: fakeClock() });
     const error = await failure(chat.userGroupMembers('S0SRE'));
     expect(error.code).toBe('request_error');
     expect(`${error.message} ${error.stack}`).not.toContain(TOKEN);
   });
 
   it('posts an audit line linking to the thread by the permalink Slack gives', async () => {
-    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock: fakeClock() });
     await chat.postAuditLine('C0AUDIT', auditLine);
 
     expect(methods()).toEqual(['chat.getPermalink', 'chat.postMessage']);
@@ -395,7 +403,7 @@ describe('ChatError', () => {
 
   it('still posts the audit line, without the link, when Slack cannot give the permalink', async () => {
     overrides.set('chat.getPermalink', { body: { ok: false, error: 'message_not_found' } });
-    const chat = createSlackChat({ client: client(), clock: fakeClock() });
+    const chat = createSlackChat({ client: client(), served: SERVED, clock: fakeClock() });
     await chat.postAuditLine('C0AUDIT', auditLine);
 
     expect(methods()).toEqual(['chat.getPermalink', 'chat.postMessage']);

@@ -6,7 +6,7 @@ import { createSlackRunChat } from '../../../src/adapters/slack/slack-run-chat';
 import { ChatError } from '../../../src/adapters/slack/chat-calls';
 import type { CommandRun, NodeResult } from '../../../src/domain/command-run';
 import { groupResults } from '../../../src/domain/result-groups';
-import { prodRaspi } from '../../support/fakes';
+import { prodRaspi, testConfig } from '../../support/fakes';
 import { startFakeSlack } from '../../support/slack-requests';
 
 const run: CommandRun = {
@@ -49,7 +49,7 @@ describe('createSlackRunChat', () => {
       logLevel: LogLevel.ERROR,
       retryConfig: { retries: 0 },
     });
-    chat = createSlackRunChat({ client });
+    chat = createSlackRunChat({ client, served: testConfig().aws });
   });
   afterAll(async () => {
     await slack.close();
@@ -137,7 +137,7 @@ describe('createSlackRunChat: pacing', () => {
       retryConfig: { retries: 0 },
     });
     const clock = manualPacing();
-    const chat = createSlackRunChat({ client, pacing: clock.pacing });
+    const chat = createSlackRunChat({ client, served: testConfig().aws, pacing: clock.pacing });
     const ref = await chat.postRunMessage('C0PACED', { run, target: prodRaspi });
     await Promise.all([
       chat.postResults(ref, { run, results: [result], batched: false }),
@@ -157,7 +157,7 @@ describe('createSlackRunChat: pacing', () => {
       retryConfig: { retries: 0 },
     });
     const clock = manualPacing();
-    const chat = createSlackRunChat({ client, pacing: clock.pacing });
+    const chat = createSlackRunChat({ client, served: testConfig().aws, pacing: clock.pacing });
     const ref = await chat.postRunMessage('C0GROUPS', { run, target: prodRaspi });
     const many = Array.from({ length: 500 }, (_, i) => ({
       ...result,

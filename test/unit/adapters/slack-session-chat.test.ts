@@ -5,6 +5,7 @@ import { composeDigest } from '../../../src/domain/digest';
 import type { Grant } from '../../../src/domain/grant';
 import type { Session } from '../../../src/domain/session';
 import { fixedDayInput } from '../../support/digest-fixture';
+import { testConfig } from '../../support/fakes';
 import { startFakeSlack } from '../../support/slack-requests';
 
 let slack: Awaited<ReturnType<typeof startFakeSlack>>;
@@ -21,7 +22,7 @@ function chat() {
     logLevel: LogLevel.ERROR,
     retryConfig: { retries: 0 },
   });
-  return createSlackSessionChat({ client });
+  return createSlackSessionChat({ client, served: testConfig().aws });
 }
 
 const card = { channel: 'C0APPROVALS', ts: '1700000000.000100' };

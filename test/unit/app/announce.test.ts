@@ -18,6 +18,7 @@ import {
   silentLogger,
   testConfig,
 } from '../../support/fakes';
+import { FACTORY, orgConfig } from '../../support/org-config';
 
 const RASPI_NODES: ManagedNode[] = [
   { id: 'mi-0a1b2c3d4e5f60001', name: 'raspi-line-1', ping: 'Online' },
@@ -239,5 +240,68 @@ describe('announceChange', () => {
 
     expect(s.chat.cardUpdates).toEqual([]);
     expect(s.chat.notices).toEqual([]);
+  });
+});
+
+describe('announceChange in an organisation', () => {
+  it("sends the ready DM with the profile of the grant's own account, named after it, in the grant's region", async () => {
+    const config = orgConfig();
+    const clock = new ManualClock(new Date('2026-11-23T10:03:20Z'));
+    const grants = new MemoryGrantStore();
+    const chat = new RecordingChat({ S0SREGROUP: ['U0DAVE'] });
+    const account = new SimulatedAccount({
+      accountId: FACTORY,
+      region: 'ap-northeast-3',
+      nodes: [
+        { id: 'mi-0a1b2c3d4e5f60009', name: 'osaka-1', tags: { Fleet: 'osaka-raspi' }, ping: 'Online' },
+      ],
+      clock,
+    });
+    const at = '2026-11-23T10:03:00Z';
+    const grant: Grant = {
+      id: 'g1',
+      requester: 'U0ALICE',
+      principal: { kind: 'access-role', name: 'keyturn-u0alice', sessionName: 'alice' },
+      target: 'osaka-raspi',
+      account: FACTORY,
+      region: 'ap-northeast-3',
+      durationMinutes: 60,
+      reason: 'swap a sensor',
+      status: 'active',
+      version: 3,
+      requestedAt: '2026-11-23T10:00:00Z',
+      approvals: [{ by: 'U0CAROL', at }],
+      startsAt: at,
+      expiresAt: '2026-11-23T11:03:00Z',
+      history: [
+        { at: '2026-11-23T10:00:00Z', from: null, to: 'pending', by: 'U0ALICE' },
+        { at, from: 'pending', to: 'approved', by: 'U0CAROL' },
+        { at: '2026-11-23T10:03:20Z', from: 'approved', to: 'active', by: 'keyturn' },
+      ],
+    };
+    await grants.create(grant);
+    const deps = {
+      config,
+      grants,
+      queue: new RecordingQueue(),
+      chat,
+      clock,
+      aws: onePlace({ access: account, fleet: account }),
+      logger: silentLogger,
+    };
+
+    await announceChange(deps, { grantId: 'g1', step: 2 });
+
+    expect(chat.notices).toHaveLength(1);
+    expect(chat.notices[0]?.notice).toMatchObject({
+      kind: 'ready',
+      region: 'ap-northeast-3',
+      profile: {
+        name: 'keyturn-factory',
+        roleArn: `arn:aws:iam::${FACTORY}:role/keyturn/people/keyturn-u0alice`,
+        roleSessionName: 'alice',
+        region: 'ap-northeast-3',
+      },
+    });
   });
 });

@@ -22,6 +22,7 @@ import {
   silentLogger,
   testConfig,
 } from '../../support/fakes';
+import { FACTORY, orgConfig } from '../../support/org-config';
 
 const REQUESTED_AT = '2026-11-23T10:00:00Z';
 const APPROVED_AT = '2026-11-23T10:03:20Z';
@@ -632,5 +633,61 @@ describe('applyGrant: grants that are not approved', () => {
     expect(s.account.calls).toEqual([]);
     expect(s.queue.jobs).toEqual([]);
     expect(await stored(s.grants)).toEqual(active);
+  });
+});
+
+describe('applyGrant in an organisation', () => {
+  it('refuses, before any IAM call, a grant attaching to an attach: direct person’s own user in a member account', async () => {
+    const config = orgConfig();
+    const clock = new ManualClock(new Date(APPROVED_AT));
+    const grants = new MemoryGrantStore();
+    const account = new SimulatedAccount({ accountId: FACTORY, region: 'ap-northeast-3', nodes: [], clock });
+    const chat = new RecordingChat({ S0SREGROUP: ['U0DAVE'] });
+    const deps = {
+      config,
+      grants,
+      queue: new RecordingQueue(),
+      aws: onePlace({ access: account, fleet: account }),
+      clock,
+      chat,
+      logger: silentLogger,
+      newId: () => 'g1',
+      readiness: READINESS,
+    } satisfies Partial<Deps>;
+    // Not something the request lets through (request-access.ts): the worker does not trust the table to say so.
+    await grants.create({
+      id: 'g1',
+      requester: 'U0ERIN',
+      principal: { kind: 'user', name: 'erin', path: '/engineering/' },
+      target: 'osaka-raspi',
+      account: FACTORY,
+      region: 'ap-northeast-3',
+      durationMinutes: 60,
+      reason: 'swap a sensor',
+      status: 'approved',
+      version: 2,
+      requestedAt: REQUESTED_AT,
+      approvals: [{ by: 'U0CAROL', at: APPROVED_AT }],
+      decidedBy: 'U0CAROL',
+      decidedAt: APPROVED_AT,
+      startsAt: APPROVED_AT,
+      expiresAt: EXPIRES_AT,
+      history: [
+        { at: REQUESTED_AT, from: null, to: 'pending', by: 'U0ERIN' },
+        { at: APPROVED_AT, from: 'pending', to: 'approved', by: 'U0CAROL' },
+      ],
+    });
+
+    await applyGrant(deps, 'g1');
+
+    expect(account.calls).toEqual([]);
+    const grant = await stored(grants);
+    expect(grant.status).toBe('failed');
+    expect(grant.failureReason).toMatch(
+      /IAM user erin \(attach: direct\), which is in Keyturn's account 123456789012/,
+    );
+    expect(chat.audits).toEqual([
+      expect.objectContaining({ event: expect.objectContaining({ kind: 'grant-refused', step: 'apply' }) }),
+    ]);
   });
 });

@@ -1,13 +1,14 @@
 import { accessReply } from '../../../src/adapters/slack/replies';
 import { requestAccess } from '../../../src/app/request-access';
 import { ManualClock, MemoryGrantStore, RecordingQueue, testConfig } from '../../support/fakes';
+import { FACTORY, HOME, orgConfig } from '../../support/org-config';
 
-function setup() {
+function setup(config = testConfig()) {
   const grants = new MemoryGrantStore();
   const queue = new RecordingQueue();
   let n = 0;
   const deps = {
-    config: testConfig(),
+    config,
     grants,
     queue,
     clock: new ManualClock(new Date('2026-11-23T10:00:00.123Z')),
@@ -78,18 +79,96 @@ describe('requestAccess', () => {
     const mine = await requestAccess(deps, { user: 'U0DAVE', text: 'help' });
     expect(mine).toMatchObject({
       outcome: 'help',
-      profile: {
-        roleArn: 'arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0dave',
-        roleSessionName: 'oncall-dave',
-        sourceProfile: { placeholder: 'oncall-dave' },
-      },
+      profiles: [
+        {
+          name: 'keyturn',
+          roleArn: 'arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0dave',
+          roleSessionName: 'oncall-dave',
+          sourceProfile: { placeholder: 'oncall-dave' },
+        },
+      ],
     });
     const stranger = await requestAccess(deps, { user: 'U0ZED', text: 'help' });
-    expect(stranger).toEqual({ outcome: 'help', targets: [expect.objectContaining({ name: 'prod-raspi' })] });
-    const reply = accessReply(mine).text;
+    expect(stranger).toEqual({
+      outcome: 'help',
+      targets: [expect.objectContaining({ name: 'prod-raspi' })],
+      profiles: [],
+    });
+    const reply = accessReply(mine, deps.config.aws).text;
     expect(reply).toContain(
       '[profile keyturn]\nrole_arn = arn:aws:iam::123456789012:role/keyturn/people/keyturn-u0dave',
     );
+    // One account, one region: the target list names no place.
+    expect(reply).not.toContain('123456789012, ap-northeast-1');
+  });
+
+  it.each(['constructor', 'toString', '__proto__'])(
+    'refuses %p as an unknown target (not a property every object has) and stores nothing',
+    async (name) => {
+      const { deps, grants, queue } = setup();
+      const result = await requestAccess(deps, { user: 'U0ALICE', text: `${name} 1h replace sensor` });
+      expect(result).toMatchObject({
+        outcome: 'refused',
+        refusal: { reason: 'unknown-target', given: name },
+      });
+      expect(grants.items.size).toBe(0);
+      expect(queue.jobs).toEqual([]);
+    },
+  );
+
+  it('shows one profile per account with targets in help, and where each target is', async () => {
+    const { deps } = setup(orgConfig());
+    const mine = await requestAccess(deps, { user: 'U0ALICE', text: 'help' });
+    expect(mine).toMatchObject({
+      outcome: 'help',
+      profiles: [
+        {
+          name: 'keyturn',
+          roleArn: `arn:aws:iam::${HOME}:role/keyturn/people/keyturn-u0alice`,
+          region: 'ap-northeast-1',
+        },
+        {
+          name: 'keyturn-factory',
+          roleArn: `arn:aws:iam::${FACTORY}:role/keyturn/people/keyturn-u0alice`,
+          region: 'ap-northeast-3',
+        },
+      ],
+    });
+    const reply = accessReply(mine, deps.config.aws).text;
+    expect(reply).toContain('add these 2 profiles (one per account)');
+    expect(reply).toContain(
+      `[profile keyturn-factory]\nrole_arn = arn:aws:iam::${FACTORY}:role/keyturn/people/keyturn-u0alice\nsource_profile = default\nrole_session_name = alice\nregion = ap-northeast-3`,
+    );
+    expect(reply).toContain('• `prod-raspi` in 123456789012, ap-northeast-1 — ');
+    expect(reply).toContain('• `osaka-raspi` in factory (444455556666), ap-northeast-3 — ');
+    expect(reply).toContain('• `frankfurt-raspi` in factory (444455556666), eu-central-1 — ');
+    // Someone whose grants attach to their own IAM user has no access-role profile to paste.
+    const erin = await requestAccess(deps, { user: 'U0ERIN', text: 'help' });
+    expect(erin).toMatchObject({ outcome: 'help', profiles: [] });
+  });
+
+  it('refuses an attach: direct person a target in a member account, saying what to ask for', async () => {
+    const { deps, grants, queue } = setup(orgConfig());
+    const result = await requestAccess(deps, { user: 'U0ERIN', text: 'osaka-raspi 1h swap a sensor' });
+    expect(result).toMatchObject({
+      outcome: 'refused',
+      refusal: {
+        reason: 'direct-attach-elsewhere',
+        targetAccount: 'factory (444455556666)',
+        homeAccount: '123456789012',
+      },
+    });
+    expect(grants.items.size).toBe(0);
+    expect(queue.jobs).toEqual([]);
+    expect(accessReply(result, deps.config.aws).text).toBe(
+      "Your grants attach to your own IAM user erin (`attach: direct`), which is in Keyturn's account 123456789012, and `osaka-raspi` is in account factory (444455556666): IAM attaches a policy only to users and roles of its own account. Ask whoever maintains Keyturn's configuration to take `attach: direct` off your entry (`U0ERIN`) under `people:` in keyturn.yml, so your grants go to your Keyturn access role, which the grantor template creates in every member account. Nothing was requested.",
+    );
+    // In Keyturn's own account their own user is where the grant goes, as before.
+    const home = await requestAccess(deps, { user: 'U0ERIN', text: 'prod-raspi 1h check logs' });
+    expect(home).toMatchObject({
+      outcome: 'requested',
+      grant: { principal: { kind: 'user', name: 'erin', path: '/engineering/' }, account: HOME },
+    });
   });
 
   it.each([

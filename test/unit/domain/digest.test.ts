@@ -10,8 +10,9 @@ import { localDay } from '../../../src/domain/digest-day';
 import { digestText } from '../../../src/domain/digest-text';
 import type { Grant } from '../../../src/domain/grant';
 import type { Session } from '../../../src/domain/session';
-import { ACCOUNT, DAY, fixedDayInput, grants } from '../../support/digest-fixture';
+import { ACCOUNT, DAY, fixedDayInput, grants, orgDayInput } from '../../support/digest-fixture';
 import { testConfig } from '../../support/fakes';
+import { FACTORY } from '../../support/org-config';
 
 const empty = (): DigestInput => ({
   ...fixedDayInput(),
@@ -54,12 +55,21 @@ describe('composeDigest: a fixed day in Asia/Tokyo', () => {
       { person: 'U0ALICE', count: 2, seconds: 100 * 60 },
       { owner: `arn:aws:iam::${ACCOUNT}:user/mallory`, count: 1, seconds: 300 },
     ]);
-    expect(s.byTarget).toEqual([
-      { target: 'staging-web', count: 2, seconds: (30 + 545) * 60 },
-      { target: 'prod-raspi', count: 2, seconds: 100 * 60 },
-      { count: 1, seconds: 300 },
-    ]);
     expect(s.longest).toMatchObject({ id: 'bob-0000000000000000e', person: 'U0BOB', open: true });
+  });
+
+  it('totals per target (requests, sessions, runs); one account and one region: no per-account list', () => {
+    const home = { accountId: ACCOUNT, region: 'ap-northeast-1' };
+    expect(view.totals).toEqual({
+      onePlace: true,
+      byAccount: [{ accountId: ACCOUNT, label: ACCOUNT, requests: 6, sessions: 4, seconds: 40500, runs: 4 }],
+      byTarget: [
+        { target: 'prod-raspi', ...home, requests: 5, sessions: 2, seconds: 100 * 60, runs: 4 },
+        { target: 'staging-web', ...home, requests: 1, sessions: 2, seconds: (30 + 545) * 60, runs: 0 },
+        // mallory's session, which no grant explains.
+        { requests: 0, sessions: 1, seconds: 300, runs: 0 },
+      ],
+    });
   });
 
   it('runs by outcome, failures named', () => {
@@ -238,5 +248,55 @@ it('the fixture’s people come from the test config', () => {
     user: 'U0BOB',
     identity: { kind: 'iam-user', name: 'bob', path: '/' },
     attach: 'access-role',
+  });
+});
+
+describe('composeDigest in an organisation: totals per account and per target', () => {
+  const input = orgDayInput();
+  const view = composeDigest(input);
+  const OSAKA = 'factory (444455556666), ap-northeast-3';
+  const HOME_PLACE = '123456789012, ap-northeast-1';
+
+  it('counts requests, sessions and runs per account, every served account listed, Keyturn’s own first', () => {
+    expect(view.totals.onePlace).toBe(false);
+    expect(view.totals.byAccount).toEqual([
+      { accountId: ACCOUNT, label: ACCOUNT, requests: 5, sessions: 2, seconds: (30 + 545) * 60, runs: 3 },
+      {
+        accountId: FACTORY,
+        label: 'factory (444455556666)',
+        requests: 1,
+        sessions: 2,
+        seconds: 100 * 60,
+        runs: 1,
+      },
+    ]);
+  });
+
+  it('counts them per target and place, naming the place', () => {
+    expect(view.totals.byTarget).toEqual([
+      expect.objectContaining({ target: 'prod-raspi', where: HOME_PLACE, requests: 4, sessions: 0, runs: 3 }),
+      expect.objectContaining({ target: 'osaka-raspi', where: OSAKA, requests: 1, sessions: 2, runs: 1 }),
+      expect.objectContaining({
+        target: 'staging-web',
+        where: HOME_PLACE,
+        requests: 1,
+        sessions: 2,
+        runs: 0,
+      }),
+      { requests: 0, sessions: 1, seconds: 300, runs: 0 },
+    ]);
+  });
+
+  it('the text digest shows both lists', () => {
+    const text = digestText(view);
+    expect(text).toContain('By account:\n  123456789012: 5 requests, 2 sessions (9h 35m), 3 runs');
+    expect(text).toContain(`  osaka-raspi in ${OSAKA}: 1 request, 2 sessions (1h 40m), 1 run`);
+  });
+
+  it('folded page by page, it is the same digest', () => {
+    const tally = startDigest(input);
+    for (const g of input.grants) foldGrants(tally, [g]);
+    for (const s of input.sessions) foldSessions(tally, [s]);
+    expect(finishDigest(tally, input)).toEqual(view);
   });
 });

@@ -10,6 +10,7 @@ import {
 } from '../../../src/domain/grant-authority';
 import type { Target } from '../../../src/domain/target';
 import { prodRaspi, testConfig } from '../../support/fakes';
+import { FACTORY, HOME, orgConfig } from '../../support/org-config';
 
 const POLICY = 'arn:aws:iam::123456789012:policy/keyturn/keyturn-g1';
 const REQUESTED = '2026-11-23T09:58:00Z';
@@ -138,6 +139,45 @@ describe('checkGrantAuthority refuses a grant that does not hold up', () => {
       reason: 'unknown-target',
       target: 'prod-db',
     });
+  });
+
+  it('direct-attach-elsewhere: an attach: direct person’s own IAM user is not in the member account', () => {
+    const config = orgConfig();
+    const ctx = context({ people: config.people, targets: config.targets });
+    const erin = { kind: 'user', name: 'erin', path: '/engineering/' } as const;
+    // The request refuses this (request-access.ts); a stored record is not trusted to have passed there.
+    const forged = approvedGrant({
+      requester: 'U0ERIN',
+      principal: erin,
+      target: 'osaka-raspi',
+      account: FACTORY,
+      region: 'ap-northeast-3',
+    });
+    expectRefused(checkGrantAuthority(forged, ctx), {
+      reason: 'direct-attach-elsewhere',
+      account: FACTORY,
+      home: HOME,
+    });
+    expect(
+      describeAuthorityRefusal({
+        reason: 'direct-attach-elsewhere',
+        principal: erin,
+        account: FACTORY,
+        home: HOME,
+      }),
+    ).toBe(
+      "the grant attaches to IAM user erin (attach: direct), which is in Keyturn's account 123456789012, and the target is in account 444455556666; a policy can only be attached in its own account",
+    );
+    // The same person's grant in Keyturn's own account holds up; so does an access role's in the member account.
+    const home = approvedGrant({
+      requester: 'U0ERIN',
+      principal: erin,
+      account: HOME,
+      region: 'ap-northeast-1',
+    });
+    expect(checkGrantAuthority(home, ctx)).toEqual({ outcome: 'allow' });
+    const alice = approvedGrant({ target: 'osaka-raspi', account: FACTORY, region: 'ap-northeast-3' });
+    expect(checkGrantAuthority(alice, ctx)).toEqual({ outcome: 'allow' });
   });
 
   it("policy-not-own: the grant names another grant's policy", () => {

@@ -46,7 +46,7 @@ describe('Slack-native Keyturn, through the page', () => {
     expect(await modal().locator('#modal-title').textContent()).toBe('Request access');
     const target = modal().getByLabel('Target');
     expect(await target.locator('option').allTextContents()).toContain(
-      'prod-raspi — Production Raspberry Pi fleet · default 1h, up to 4h',
+      'prod-raspi (123456789012, ap-northeast-1) — Production Raspberry Pi fleet · default 1h, up to 4h',
     );
     expect(await modal().getByLabel('Duration').inputValue()).toBe('default');
     await target.selectOption('staging-web');
@@ -121,7 +121,8 @@ describe('Slack-native Keyturn, through the page', () => {
     await ui.open('ops-audit');
     await ui.message('requested access to prod-raspi');
     await ui.message('Approved by @carol');
-    await ui.message(/access to prod-raspi is active until/);
+    // The sandbox serves two accounts, so every line says where: the home account has no alias.
+    await ui.message(/access to prod-raspi in 123456789012, ap-northeast-1 is active until/);
     await ui.message(/Run sent: logs on prod-raspi/);
     await ui.message(/Run finished: logs on prod-raspi/);
     // Emoji show as symbols any font has, never as raw :shortcodes:.

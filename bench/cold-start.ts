@@ -88,17 +88,24 @@ interface Built {
   initIncludes: string;
 }
 
-/** serverless-esbuild's options as serverless.yml sets them, translated to esbuild's (exclude → external). */
+/**
+ * serverless-esbuild's options as serverless.yml sets them, translated to esbuild's (exclude → external,
+ * the plugins file → its plugins, which serverless-esbuild `require`s from the service directory).
+ */
 function esbuildOptions(): { options: BuildOptions; functions: Record<string, string> } {
   const yml = parseDocument(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8')).toJS() as {
-    custom: { esbuild: Record<string, unknown> & { exclude?: string[] } };
+    custom: { esbuild: Record<string, unknown> & { exclude?: string[]; plugins?: string } };
     functions: Record<string, { handler: string }>;
   };
-  const { exclude = [], ...rest } = yml.custom.esbuild;
+  const { exclude = [], plugins: pluginsFile, ...rest } = yml.custom.esbuild;
+  const plugins = pluginsFile ? (require(path.join(ROOT, pluginsFile)) as BuildOptions['plugins']) : [];
   const functions = Object.fromEntries(
     Object.entries(yml.functions).map(([name, f]) => [name, `${f.handler.replace(/\.[^.]+$/, '')}.ts`]),
   );
-  return { options: { ...(rest as BuildOptions), external: exclude }, functions };
+  return {
+    options: { ...(rest as BuildOptions), external: exclude, ...(plugins ? { plugins } : {}) },
+    functions,
+  };
 }
 
 /** What takes the room in a bundle: bytes of minified output per npm package (or per source folder). */
@@ -215,7 +222,7 @@ async function buildAll(attribution: boolean): Promise<{ built: Built[]; options
   return { built, options };
 }
 
-/** SSM Parameter Store (JSON protocol) answering GetParameter for the two Slack secrets. */
+/** SSM Parameter Store (JSON protocol) answering GetParameters for the two Slack secrets. */
 async function startParameterStore(): Promise<{ url: string; server: Server }> {
   const parameters: Record<string, string> = {
     '/keyturn/bench/slack-bot-token': 'xoxb-bench',
@@ -227,15 +234,21 @@ async function startParameterStore(): Promise<{ url: string; server: Server }> {
       raw += chunk;
     });
     req.on('end', () => {
-      const name = (JSON.parse(raw) as { Name: string }).Name;
-      const value = parameters[name];
+      const names = (JSON.parse(raw) as { Names?: string[] }).Names;
       res.setHeader('content-type', 'application/x-amz-json-1.1');
-      if (value === undefined) {
+      if (req.headers['x-amz-target'] !== 'AmazonSSM.GetParameters' || !names) {
         res.statusCode = 400;
-        res.end(JSON.stringify({ __type: 'ParameterNotFound', message: 'not found' }));
+        res.end(JSON.stringify({ __type: 'UnknownOperationException', message: 'Parameter Store only' }));
         return;
       }
-      res.end(JSON.stringify({ Parameter: { Name: name, Type: 'SecureString', Value: value, Version: 1 } }));
+      res.end(
+        JSON.stringify({
+          Parameters: names
+            .filter((name) => parameters[name] !== undefined)
+            .map((name) => ({ Name: name, Type: 'SecureString', Value: parameters[name], Version: 1 })),
+          InvalidParameters: names.filter((name) => parameters[name] === undefined),
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -357,10 +370,11 @@ export async function measureColdStart(
   const minimal = bundles.find((b) => b.name === MINIMAL);
   if (!slack || !minimal) throw new Error('the slack function or the minimal app was not built');
   const { alias, external, target, minify, sourcemap, format, platform, mainFields } = options;
+  const plugins = options.plugins?.map((p) => p.name) ?? [];
   return {
     runs,
     nodeVersion: process.version,
-    esbuild: { target, platform, format, minify, sourcemap, mainFields, alias, external },
+    esbuild: { target, platform, format, minify, sourcemap, mainFields, alias, external, plugins },
     bundles,
     slackRatio: {
       process: round(slack.processMedianMs / minimal.processMedianMs),

@@ -6,13 +6,13 @@ import {
 } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { createSqsJobRetry, createSqsWorkQueue, decodeJob } from '../../src/adapters/aws/sqs-work-queue';
-import { createSignedParameterReader } from '../../src/adapters/aws/ssm-parameters';
+import { createSignedParametersReader } from '../../src/adapters/aws/ssm-parameters';
 import { type Moto, startMoto } from '../support/moto';
 
 /**
  * The two AWS calls issue 11 and 13 added outside IAM, against moto (an emulator written by others)
  * instead of our own fakes: the worker's ChangeMessageVisibility on a received job, and the slack
- * function's signed GetParameter (its own SigV4 request over node:http(s), not the SDK's client).
+ * function's signed GetParameters (its own SigV4 request over node:http(s), not the SDK's client).
  */
 const REGION = 'ap-northeast-1';
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -63,7 +63,7 @@ describe('SQS and SSM Parameter Store against moto', () => {
     sqs.destroy();
   });
 
-  it('the signed GetParameter reader decrypts a SecureString, and names a missing one as the SDK does', async () => {
+  it('the signed GetParameters reader decrypts both SecureStrings in one call, and leaves out a missing one', async () => {
     const ssm = new SSMClient({ region: REGION, endpoint: moto.endpoint, credentials: CREDENTIALS });
     await ssm.send(
       new PutParameterCommand({
@@ -72,7 +72,14 @@ describe('SQS and SSM Parameter Store against moto', () => {
         Value: 'signing-secret-value',
       }),
     );
-    const read = createSignedParameterReader({
+    await ssm.send(
+      new PutParameterCommand({
+        Name: '/keyturn/prod/slack-bot-token',
+        Type: 'SecureString',
+        Value: 'xoxb-value',
+      }),
+    );
+    const read = createSignedParametersReader({
       env: {
         AWS_ENDPOINT_URL_SSM: moto.endpoint,
         AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
@@ -81,10 +88,15 @@ describe('SQS and SSM Parameter Store against moto', () => {
       region: REGION,
     });
 
-    expect(await read('/keyturn/prod/slack-signing-secret')).toBe('signing-secret-value');
-    await expect(read('/keyturn/prod/no-such-parameter')).rejects.toMatchObject({
-      name: 'ParameterNotFound',
-    });
+    const values = await read([
+      '/keyturn/prod/slack-bot-token',
+      '/keyturn/prod/slack-signing-secret',
+      '/keyturn/prod/no-such-parameter',
+    ]);
+    expect([...values].sort()).toEqual([
+      ['/keyturn/prod/slack-bot-token', 'xoxb-value'],
+      ['/keyturn/prod/slack-signing-secret', 'signing-secret-value'],
+    ]);
     ssm.destroy();
   });
 });

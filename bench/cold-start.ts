@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
-import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 import { parseDocument } from 'yaml';
 import { COMPILED_CONFIG_FILE, loadDeployConfig } from '../deploy/stack';
 import { compileConfig } from '../src/config/compiled';
@@ -58,14 +58,10 @@ export interface ColdStartResult {
  * `--attribution`: variants of the slack bundle, timed in the same round-robin, to say where its
  * cold start goes beyond the minimal app's (BENCHMARKS.md, item 3). Never part of `npm run bench`.
  */
-const VARIANTS = {
-  /** The Slack secrets from the environment, as the minimal app takes them: the cost of the two GetParameter reads. */
-  'slack-secretsFromEnv': { secretsFromEnv: true, noSdkClients: false },
-  /** The DynamoDB and SQS clients replaced by do-nothing classes (bench/stand-ins/no-sdk-clients.js). */
-  'slack-noSdkClients': { secretsFromEnv: false, noSdkClients: true },
-  /** Both: what is left is dynamodb-toolbox, pino and Keyturn's own code. */
-  'slack-noSdkClients-secretsFromEnv': { secretsFromEnv: true, noSdkClients: true },
-} as const;
+const VARIANTS: Record<string, { secretsFromEnv: boolean; plugins?: Plugin[] }> = {
+  /** The Slack secrets from the environment, as the minimal app takes them: the cost of the GetParameters read. */
+  'slack-secretsFromEnv': { secretsFromEnv: true },
+};
 
 export interface AttributionResult {
   name: string;
@@ -148,8 +144,13 @@ const NO_OP: Record<string, { event: unknown; includes: string }> = {
   [MINIMAL]: { event: unsignedSlackEvent(), includes: 'require + first invocation (unsigned request → 401)' },
 };
 
-async function buildAll(attribution: boolean): Promise<{ built: Built[]; options: BuildOptions }> {
-  const { options, functions } = esbuildOptions();
+async function buildAll(
+  attribution: boolean,
+  slackOnly = false,
+): Promise<{ built: Built[]; options: BuildOptions }> {
+  const { options, functions: all } = esbuildOptions();
+  // `--slack-only`: the slack function and the minimal app alone, for a quicker ratio.
+  const functions = slackOnly ? { slack: all.slack ?? 'handlers/slack.ts' } : all;
   rmSync(OUT, { recursive: true, force: true });
   // The config as `npm run package` ships it: keyturn.example.yml validated, written as JSON (deploy/stack.ts).
   const deploy = loadDeployConfig({
@@ -189,19 +190,9 @@ async function buildAll(attribution: boolean): Promise<{ built: Built[]; options
     if (!slack) throw new Error('no slack function in serverless.yml');
     for (const [name, v] of Object.entries(VARIANTS)) {
       const taskRoot = path.join(OUT, name);
-      const standIn = path.join(ROOT, 'bench/stand-ins/no-sdk-clients.js');
       await build({
         ...options,
-        ...(v.noSdkClients
-          ? {
-              alias: {
-                ...options.alias,
-                '@aws-sdk/client-dynamodb': standIn,
-                '@aws-sdk/lib-dynamodb': standIn,
-                '@aws-sdk/client-sqs': standIn,
-              },
-            }
-          : {}),
+        plugins: [...(v.plugins ?? []), ...(options.plugins ?? [])],
         absWorkingDir: ROOT,
         entryPoints: [slack.entry],
         outdir: path.join(taskRoot, path.dirname(slack.entry)),
@@ -294,10 +285,10 @@ async function timeOnce(b: Built, env: NodeJS.ProcessEnv, run: number): Promise<
 
 export async function measureColdStart(
   runs: number,
-  opts: { attribution?: boolean } = {},
+  opts: { attribution?: boolean; slackOnly?: boolean } = {},
 ): Promise<ColdStartResult> {
   mkdirSync(OUT, { recursive: true });
-  const { built, options } = await buildAll(opts.attribution === true);
+  const { built, options } = await buildAll(opts.attribution === true, opts.slackOnly === true);
   const ssm = await startParameterStore();
   // What serverless.yml gives every function, pointed at local fakes (as test/deploy/bundle.test.ts does).
   const env: NodeJS.ProcessEnv = {
@@ -397,9 +388,12 @@ export async function measureColdStart(
 }
 
 if (require.main === module) {
-  // `npx tsx bench/cold-start.ts <out.json> [runs] [--attribution]`
+  // `npx tsx bench/cold-start.ts <out.json> [runs] [--attribution] [--slack-only]`
   childMain((args) => {
     const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? '15');
-    return measureColdStart(runs, { attribution: args.includes('--attribution') });
+    return measureColdStart(runs, {
+      attribution: args.includes('--attribution'),
+      slackOnly: args.includes('--slack-only'),
+    });
   });
 }

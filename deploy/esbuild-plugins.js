@@ -29,4 +29,30 @@ const slackDynamoDB = {
   },
 };
 
-module.exports = [slackDynamoDB];
+/**
+ * dynamodb-toolbox declares no `sideEffects` in its package.json, so esbuild keeps every module its
+ * index re-exports: the ~37 KiB of actions no function builds (scans, batches, transactions, …), parsed
+ * on every cold start. Its modules' top-level code only defines classes and functions (the one
+ * decorator call in each command's module decorates that module's own class), so declaring them free of
+ * side effects drops only what nothing imports. test/deploy/bundle.test.ts boots the bundles.
+ */
+const TOOLBOX = `${path.sep}node_modules${path.sep}dynamodb-toolbox${path.sep}`;
+const toolboxSideEffectFree = {
+  name: 'keyturn-dynamodb-toolbox-side-effect-free',
+  setup(build) {
+    build.onResolve({ filter: /^dynamodb-toolbox$|^\.\.?\// }, async (args) => {
+      if (args.pluginData === toolboxSideEffectFree.name) return undefined;
+      if (args.path !== 'dynamodb-toolbox' && !args.importer.includes(TOOLBOX)) return undefined;
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: toolboxSideEffectFree.name,
+      });
+      if (resolved.errors.length > 0 || !resolved.path.includes(TOOLBOX)) return undefined;
+      return { path: resolved.path, sideEffects: false };
+    });
+  },
+};
+
+module.exports = [slackDynamoDB, toolboxSideEffectFree];

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { createSqsJobRetry, createSqsWorkQueue, decodeJob } from '../../src/adapters/aws/sqs-work-queue';
+import { createSignedSqsWorkQueue } from '../../src/adapters/aws/signed-sqs';
 import { createSignedParametersReader } from '../../src/adapters/aws/ssm-parameters';
 import { type Moto, startMoto } from '../support/moto';
 
@@ -49,6 +50,35 @@ describe('SQS and SSM Parameter Store against moto', () => {
       new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
     );
     expect(attributes.Attributes?.ApproximateNumberOfMessages).toBe('0');
+    sqs.destroy();
+  });
+
+  it("the slack function's signed SendMessage enqueues a job the worker's SDK client receives, MD5 checked", async () => {
+    const sqs = new SQSClient({ region: REGION, endpoint: moto.endpoint, credentials: CREDENTIALS });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'keyturn-slack-jobs' }));
+    const queue = createSignedSqsWorkQueue({
+      env: { AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey },
+      region: REGION,
+      queueUrl: QueueUrl as string,
+    });
+    await queue.enqueue({ kind: 'post-request-card', grantId: 'g-é' });
+    await queue.enqueue({ kind: 'grant-changed', grantId: 'g2', step: 3 });
+
+    const received = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: QueueUrl as string,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    expect(
+      (received.Messages ?? [])
+        .map((m) => decodeJob(m.Body ?? ''))
+        .sort((a, b) => (a?.grantId ?? '').localeCompare(b?.grantId ?? '')),
+    ).toEqual([
+      { kind: 'post-request-card', grantId: 'g-é' },
+      { kind: 'grant-changed', grantId: 'g2', step: 3 },
+    ]);
     sqs.destroy();
   });
 

@@ -74,10 +74,10 @@ describe('SQS and SSM Parameter Store against moto', () => {
     expect(
       (received.Messages ?? [])
         .map((m) => decodeJob(m.Body ?? ''))
-        .sort((a, b) => (a?.grantId ?? '').localeCompare(b?.grantId ?? '')),
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
     ).toEqual([
-      { kind: 'post-request-card', grantId: 'g-é' },
       { kind: 'grant-changed', grantId: 'g2', step: 3 },
+      { kind: 'post-request-card', grantId: 'g-é' },
     ]);
     sqs.destroy();
   });

@@ -220,13 +220,20 @@ export function createJsonCall(opts: JsonServiceOptions): JsonCall {
         { cause: error },
       );
     }
-    let answer: Record<string, unknown>;
+    let answer: Record<string, unknown> | undefined;
     try {
       answer = response.text ? (JSON.parse(response.text) as Record<string, unknown>) : {};
     } catch {
-      answer = {};
+      answer = undefined;
     }
-    if (response.status >= 200 && response.status <= 299) return answer;
+    const ok = response.status >= 200 && response.status <= 299;
+    // An answer that cannot be read is never taken for an empty one (a GetItem's "no such item").
+    if (ok && answer === undefined)
+      throw new AwsJsonError('DeserializationError', `${opts.service} ${operation}: unreadable answer`, {
+        status: response.status,
+      });
+    if (ok) return answer ?? {};
+    answer ??= {};
     // `__type` is `ConditionalCheckFailedException` or `com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException`.
     const raw =
       response.headers?.['x-amzn-errortype'] ??

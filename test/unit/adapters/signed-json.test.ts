@@ -164,6 +164,11 @@ describe('createJsonCall', () => {
     });
   });
 
+  it('fails on a success whose body it cannot read, rather than taking it for an empty answer', async () => {
+    const post: HttpPost = async () => ({ status: 200, text: '{"Item": {"pk": {"S"' });
+    await expect(call(post)('GetItem', {})).rejects.toMatchObject({ name: 'DeserializationError' });
+  });
+
   it('takes the error name from x-amzn-errortype first, as the SDK does', async () => {
     const { post } = fakePost([
       {

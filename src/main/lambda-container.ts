@@ -37,11 +37,6 @@ export interface Transport {
 export interface RuntimeParts<T extends Transport> {
   logger(level: string): Logger;
   transport(context: { env: NodeJS.ProcessEnv; region: string; queueUrl: string }): T;
-  /**
-   * Builds what the wiring needs and the secrets do not, while the container's first secrets read is
-   * in flight (`containerWith`), so the two overlap instead of adding up.
-   */
-  prepare?(runtime: Runtime<T>): void;
 }
 
 export type Runtime<T extends Transport = Transport> = T & {
@@ -69,17 +64,12 @@ export function startRuntimeWith<T extends Transport>(parts: RuntimeParts<T>): R
     region: config.aws.region,
     queueUrl: required('KEYTURN_QUEUE_URL'),
   });
-  let grants: GrantStore | undefined;
   return {
     ...transport,
     config,
     logger,
     tableName,
-    // Built on first use (its entities take a few milliseconds), by then with the secrets in flight.
-    get grants() {
-      grants ??= createDynamoGrantStore({ documentClient: transport.dynamo, tableName });
-      return grants;
-    },
+    grants: createDynamoGrantStore({ documentClient: transport.dynamo, tableName }),
     secrets: () => secrets.get(),
   };
 }
@@ -117,26 +107,10 @@ export function containerWith<T extends Transport, W>(
   wire: (runtime: Runtime<T>, secrets: SlackSecrets) => Promise<W>,
 ): () => Promise<W> {
   let runtime: Runtime<T> | undefined;
-  let prepared: Promise<void> | undefined;
   let current: { secrets: SlackSecrets; wired: Promise<W> } | undefined;
   const get = async (): Promise<W> => {
     runtime ??= startRuntimeWith(parts);
-    const reading = runtime.secrets();
-    // Awaited below, after the stores are built; handled now so a quick failure is not an unhandled rejection.
-    reading.catch(() => undefined);
-    // Once per container: the secrets request goes out on the event loop's next turn, and what the
-    // wiring needs besides them is built after it (setImmediate runs once the connection is made and
-    // the request written), while Parameter Store answers.
-    const started = runtime;
-    prepared ??= new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => {
-        void started.grants;
-        parts.prepare?.(started);
-      })
-      // Not kept as a failure: the wiring builds the same stores again and reports what fails.
-      .catch(() => undefined);
-    await prepared;
-    const latest = await reading;
+    const latest = await runtime.secrets();
     if (current?.secrets !== latest) {
       const wired = wire(runtime, latest);
       current = { secrets: latest, wired };

@@ -8,26 +8,13 @@ import { registerListeners } from '../adapters/slack/listeners';
 import { createSlackChat } from '../adapters/slack/slack-chat';
 import { systemClock } from '../adapters/system-clock';
 import type { AckDeps } from '../app/deps';
-import type { CommandRunStore } from '../ports/command-run-store';
 import {
   containerWith,
-  type Runtime,
   type RuntimeParts,
   type SlackHandler,
   slackApp,
   type Transport,
 } from './lambda-container';
-
-/** The container's run store, built once (by `prepare`, while the first secrets read is in flight). */
-const runStores = new WeakMap<Runtime, CommandRunStore>();
-function runsOf(runtime: Runtime): CommandRunStore {
-  let runs = runStores.get(runtime);
-  if (!runs) {
-    runs = createDynamoCommandRunStore({ documentClient: runtime.dynamo, tableName: runtime.tableName });
-    runStores.set(runtime, runs);
-  }
-  return runs;
-}
 
 /**
  * The slack function's parts: DynamoDB's item calls and SQS SendMessage as signed HTTP requests
@@ -36,8 +23,6 @@ function runsOf(runtime: Runtime): CommandRunStore {
  */
 export const SLACK_PARTS: RuntimeParts<Transport> = {
   logger: (level) => createJsonLogger({ level }),
-  // The run store's entities are built while the first secrets read is in flight.
-  prepare: (runtime) => void runsOf(runtime),
   transport: ({ env, region, queueUrl }) => ({
     // dynamodb-toolbox sends lib-dynamodb's commands; in this bundle they are signed-dynamodb's
     // (deploy/esbuild-plugins.js), which is what this client sends.
@@ -60,7 +45,7 @@ export function slackHandler(parts: RuntimeParts<Transport> = SLACK_PARTS): Slac
       config: runtime.config,
       grants: runtime.grants,
       queue: runtime.queue,
-      runs: runsOf(runtime),
+      runs: createDynamoCommandRunStore({ documentClient: runtime.dynamo, tableName: runtime.tableName }),
       chat: createSlackChat({ client: app.client, clock: systemClock }),
       clock: systemClock,
       logger: runtime.logger,

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
-import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 import { parseDocument } from 'yaml';
 import { COMPILED_CONFIG_FILE, loadDeployConfig } from '../deploy/stack';
 import { compileConfig } from '../src/config/compiled';
@@ -58,14 +58,10 @@ export interface ColdStartResult {
  * `--attribution`: variants of the slack bundle, timed in the same round-robin, to say where its
  * cold start goes beyond the minimal app's (BENCHMARKS.md, item 3). Never part of `npm run bench`.
  */
-const VARIANTS = {
-  /** The Slack secrets from the environment, as the minimal app takes them: the cost of the two GetParameter reads. */
-  'slack-secretsFromEnv': { secretsFromEnv: true, noSdkClients: false },
-  /** The DynamoDB and SQS clients replaced by do-nothing classes (bench/stand-ins/no-sdk-clients.js). */
-  'slack-noSdkClients': { secretsFromEnv: false, noSdkClients: true },
-  /** Both: what is left is dynamodb-toolbox, pino and Keyturn's own code. */
-  'slack-noSdkClients-secretsFromEnv': { secretsFromEnv: true, noSdkClients: true },
-} as const;
+const VARIANTS: Record<string, { secretsFromEnv: boolean; plugins?: Plugin[] }> = {
+  /** The Slack secrets from the environment, as the minimal app takes them: the cost of the GetParameters read. */
+  'slack-secretsFromEnv': { secretsFromEnv: true },
+};
 
 export interface AttributionResult {
   name: string;
@@ -88,17 +84,24 @@ interface Built {
   initIncludes: string;
 }
 
-/** serverless-esbuild's options as serverless.yml sets them, translated to esbuild's (exclude → external). */
+/**
+ * serverless-esbuild's options as serverless.yml sets them, translated to esbuild's (exclude → external,
+ * the plugins file → its plugins, which serverless-esbuild `require`s from the service directory).
+ */
 function esbuildOptions(): { options: BuildOptions; functions: Record<string, string> } {
   const yml = parseDocument(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8')).toJS() as {
-    custom: { esbuild: Record<string, unknown> & { exclude?: string[] } };
+    custom: { esbuild: Record<string, unknown> & { exclude?: string[]; plugins?: string } };
     functions: Record<string, { handler: string }>;
   };
-  const { exclude = [], ...rest } = yml.custom.esbuild;
+  const { exclude = [], plugins: pluginsFile, ...rest } = yml.custom.esbuild;
+  const plugins = pluginsFile ? (require(path.join(ROOT, pluginsFile)) as BuildOptions['plugins']) : [];
   const functions = Object.fromEntries(
     Object.entries(yml.functions).map(([name, f]) => [name, `${f.handler.replace(/\.[^.]+$/, '')}.ts`]),
   );
-  return { options: { ...(rest as BuildOptions), external: exclude }, functions };
+  return {
+    options: { ...(rest as BuildOptions), external: exclude, ...(plugins ? { plugins } : {}) },
+    functions,
+  };
 }
 
 /** What takes the room in a bundle: bytes of minified output per npm package (or per source folder). */
@@ -141,8 +144,13 @@ const NO_OP: Record<string, { event: unknown; includes: string }> = {
   [MINIMAL]: { event: unsignedSlackEvent(), includes: 'require + first invocation (unsigned request → 401)' },
 };
 
-async function buildAll(attribution: boolean): Promise<{ built: Built[]; options: BuildOptions }> {
-  const { options, functions } = esbuildOptions();
+async function buildAll(
+  attribution: boolean,
+  slackOnly = false,
+): Promise<{ built: Built[]; options: BuildOptions }> {
+  const { options, functions: all } = esbuildOptions();
+  // `--slack-only`: the slack function and the minimal app alone, for a quicker ratio.
+  const functions = slackOnly ? { slack: all.slack ?? 'handlers/slack.ts' } : all;
   rmSync(OUT, { recursive: true, force: true });
   // The config as `npm run package` ships it: keyturn.example.yml validated, written as JSON (deploy/stack.ts).
   const deploy = loadDeployConfig({
@@ -182,19 +190,9 @@ async function buildAll(attribution: boolean): Promise<{ built: Built[]; options
     if (!slack) throw new Error('no slack function in serverless.yml');
     for (const [name, v] of Object.entries(VARIANTS)) {
       const taskRoot = path.join(OUT, name);
-      const standIn = path.join(ROOT, 'bench/stand-ins/no-sdk-clients.js');
       await build({
         ...options,
-        ...(v.noSdkClients
-          ? {
-              alias: {
-                ...options.alias,
-                '@aws-sdk/client-dynamodb': standIn,
-                '@aws-sdk/lib-dynamodb': standIn,
-                '@aws-sdk/client-sqs': standIn,
-              },
-            }
-          : {}),
+        plugins: [...(v.plugins ?? []), ...(options.plugins ?? [])],
         absWorkingDir: ROOT,
         entryPoints: [slack.entry],
         outdir: path.join(taskRoot, path.dirname(slack.entry)),
@@ -215,7 +213,7 @@ async function buildAll(attribution: boolean): Promise<{ built: Built[]; options
   return { built, options };
 }
 
-/** SSM Parameter Store (JSON protocol) answering GetParameter for the two Slack secrets. */
+/** SSM Parameter Store (JSON protocol) answering GetParameters for the two Slack secrets. */
 async function startParameterStore(): Promise<{ url: string; server: Server }> {
   const parameters: Record<string, string> = {
     '/keyturn/bench/slack-bot-token': 'xoxb-bench',
@@ -227,15 +225,21 @@ async function startParameterStore(): Promise<{ url: string; server: Server }> {
       raw += chunk;
     });
     req.on('end', () => {
-      const name = (JSON.parse(raw) as { Name: string }).Name;
-      const value = parameters[name];
+      const names = (JSON.parse(raw) as { Names?: string[] }).Names;
       res.setHeader('content-type', 'application/x-amz-json-1.1');
-      if (value === undefined) {
+      if (req.headers['x-amz-target'] !== 'AmazonSSM.GetParameters' || !names) {
         res.statusCode = 400;
-        res.end(JSON.stringify({ __type: 'ParameterNotFound', message: 'not found' }));
+        res.end(JSON.stringify({ __type: 'UnknownOperationException', message: 'Parameter Store only' }));
         return;
       }
-      res.end(JSON.stringify({ Parameter: { Name: name, Type: 'SecureString', Value: value, Version: 1 } }));
+      res.end(
+        JSON.stringify({
+          Parameters: names
+            .filter((name) => parameters[name] !== undefined)
+            .map((name) => ({ Name: name, Type: 'SecureString', Value: parameters[name], Version: 1 })),
+          InvalidParameters: names.filter((name) => parameters[name] === undefined),
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -281,10 +285,10 @@ async function timeOnce(b: Built, env: NodeJS.ProcessEnv, run: number): Promise<
 
 export async function measureColdStart(
   runs: number,
-  opts: { attribution?: boolean } = {},
+  opts: { attribution?: boolean; slackOnly?: boolean } = {},
 ): Promise<ColdStartResult> {
   mkdirSync(OUT, { recursive: true });
-  const { built, options } = await buildAll(opts.attribution === true);
+  const { built, options } = await buildAll(opts.attribution === true, opts.slackOnly === true);
   const ssm = await startParameterStore();
   // What serverless.yml gives every function, pointed at local fakes (as test/deploy/bundle.test.ts does).
   const env: NodeJS.ProcessEnv = {
@@ -357,10 +361,11 @@ export async function measureColdStart(
   const minimal = bundles.find((b) => b.name === MINIMAL);
   if (!slack || !minimal) throw new Error('the slack function or the minimal app was not built');
   const { alias, external, target, minify, sourcemap, format, platform, mainFields } = options;
+  const plugins = options.plugins?.map((p) => p.name) ?? [];
   return {
     runs,
     nodeVersion: process.version,
-    esbuild: { target, platform, format, minify, sourcemap, mainFields, alias, external },
+    esbuild: { target, platform, format, minify, sourcemap, mainFields, alias, external, plugins },
     bundles,
     slackRatio: {
       process: round(slack.processMedianMs / minimal.processMedianMs),
@@ -383,9 +388,12 @@ export async function measureColdStart(
 }
 
 if (require.main === module) {
-  // `npx tsx bench/cold-start.ts <out.json> [runs] [--attribution]`
+  // `npx tsx bench/cold-start.ts <out.json> [runs] [--attribution] [--slack-only]`
   childMain((args) => {
     const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? '15');
-    return measureColdStart(runs, { attribution: args.includes('--attribution') });
+    return measureColdStart(runs, {
+      attribution: args.includes('--attribution'),
+      slackOnly: args.includes('--slack-only'),
+    });
   });
 }

@@ -457,11 +457,12 @@ export function roleStatements(config: Config, parameters: SecretParameterNames)
   }
   statements.push(
     {
-      // Slack secrets, read at cold start. SecureStrings under the AWS managed key aws/ssm need no
-      // kms:Decrypt grant here; that key's policy allows use through SSM within the account.
+      // Slack secrets, both read by one GetParameters at cold start (src/adapters/aws/ssm-parameters.ts).
+      // SecureStrings under the AWS managed key aws/ssm need no kms:Decrypt grant here; that key's policy
+      // allows use through SSM within the account.
       Sid: 'ReadSlackSecrets',
       Effect: 'Allow',
-      Action: ['ssm:GetParameter'],
+      Action: ['ssm:GetParameters'],
       Resource: [parameters.slackBotToken, parameters.slackSigningSecret].map((name) =>
         sub(`arn:${partition}:ssm:${region}:${account}:parameter${name}`),
       ),

@@ -1,4 +1,4 @@
-import type { ParameterReader } from '../adapters/aws/ssm-parameters';
+import type { ParametersReader } from '../adapters/aws/ssm-parameters';
 
 /** What the Slack side of Keyturn needs and must never print. */
 export interface SlackSecrets {
@@ -39,8 +39,8 @@ export interface SlackSecretSource {
 
 export function createSlackSecretSource(opts: {
   env: Record<string, string | undefined>;
-  /** GetParameter with decryption: on Lambda one signed HTTPS call (src/adapters/aws/ssm-parameters.ts). */
-  readParameter: ParameterReader;
+  /** GetParameters with decryption: on Lambda one signed HTTPS call for both (src/adapters/aws/ssm-parameters.ts). */
+  readParameters: ParametersReader;
   now: () => number;
   ttlMs?: number;
   /** Told when a refresh failed and the cached values stay in use; gets the parameter name, never a value. */
@@ -52,10 +52,7 @@ export function createSlackSecretSource(opts: {
 
   async function refresh(): Promise<SlackSecrets> {
     try {
-      const [botToken, signingSecret] = await Promise.all([
-        readSecret(opts.env, opts.readParameter, SOURCES.botToken),
-        readSecret(opts.env, opts.readParameter, SOURCES.signingSecret),
-      ]);
+      const { botToken, signingSecret } = await readSecrets(opts.env, opts.readParameters);
       const unchanged =
         cached !== undefined &&
         cached.secrets.botToken === botToken &&
@@ -83,29 +80,48 @@ export function createSlackSecretSource(opts: {
   };
 }
 
-async function readSecret(
+/** Both secrets: the ones named by a parameter in one GetParameters, the others from their plain variable. */
+async function readSecrets(
   env: Record<string, string | undefined>,
-  readParameter: ParameterReader,
-  source: (typeof SOURCES)[keyof typeof SOURCES],
-): Promise<string> {
-  const name = env[source.parameterEnv];
-  if (!name) {
-    const plain = env[source.valueEnv];
-    if (plain) return plain;
-    throw new SecretReadError(
-      source.parameterEnv,
-      `environment variable ${source.parameterEnv} (the SecureString parameter name) is not set`,
-    );
+  readParameters: ParametersReader,
+): Promise<SlackSecrets> {
+  const sources = Object.values(SOURCES);
+  const names = sources.map((source) => env[source.parameterEnv]);
+  for (const [i, source] of sources.entries()) {
+    if (!names[i] && !env[source.valueEnv])
+      throw new SecretReadError(
+        source.parameterEnv,
+        `environment variable ${source.parameterEnv} (the SecureString parameter name) is not set`,
+      );
   }
-  let value: string | undefined;
-  try {
-    value = await readParameter(name);
-  } catch (error) {
-    const why = (error as { name?: string }).name ?? 'Error';
-    throw new SecretReadError(name, `cannot read SSM parameter ${name} (${source.parameterEnv}): ${why}`, {
-      cause: error,
-    });
+  const wanted = names.filter((name): name is string => Boolean(name));
+  let values: ReadonlyMap<string, string | undefined> = new Map();
+  if (wanted.length > 0) {
+    try {
+      values = await readParameters(wanted);
+    } catch (error) {
+      const why = (error as { name?: string }).name ?? 'Error';
+      const which = sources
+        .flatMap((source, i) => (names[i] ? [`${names[i]} (${source.parameterEnv})`] : []))
+        .join(', ');
+      throw new SecretReadError(
+        wanted.join(', '),
+        `cannot read SSM parameter${wanted.length > 1 ? 's' : ''} ${which}: ${why}`,
+        { cause: error },
+      );
+    }
   }
-  if (!value) throw new SecretReadError(name, `SSM parameter ${name} (${source.parameterEnv}) is empty`);
-  return value;
+  const [botToken, signingSecret] = sources.map((source, i) => {
+    const name = names[i];
+    if (!name) return env[source.valueEnv] as string;
+    if (!values.has(name))
+      throw new SecretReadError(
+        name,
+        `cannot read SSM parameter ${name} (${source.parameterEnv}): ParameterNotFound`,
+      );
+    const value = values.get(name);
+    if (!value) throw new SecretReadError(name, `SSM parameter ${name} (${source.parameterEnv}) is empty`);
+    return value;
+  }) as [string, string];
+  return { botToken, signingSecret };
 }

@@ -83,24 +83,47 @@ describe('function zips', () => {
     },
   );
 
-  it("slack carries no credential source but the environment's: no SSO, ini file, process, web identity or metadata link, no STS/SSO client", () => {
-    const sources = sourcesOf('slack');
-    expect(
-      sources.filter((s) =>
-        /node_modules\/(@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|http|login)|nested-clients|token-providers)|@smithy\/credential-provider-imds)\//.test(
-          s,
+  it("the SDK's bundles carry no credential source but the environment's: no SSO, ini file, process, web identity or metadata link, no STS/SSO client", () => {
+    for (const fn of FUNCTIONS.filter((f) => f !== 'slack')) {
+      const sources = sourcesOf(fn);
+      expect(
+        sources.filter((s) =>
+          /node_modules\/(@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|http|login)|nested-clients|token-providers)|@smithy\/credential-provider-imds)\//.test(
+            s,
+          ),
         ),
-      ),
-    ).toEqual([]);
-    expect(sources).toEqual(expect.arrayContaining(['deploy/lambda-stubs/credential-provider-node.js']));
+      ).toEqual([]);
+      expect(sources).toEqual(expect.arrayContaining(['deploy/lambda-stubs/credential-provider-node.js']));
+    }
   });
 
-  it("slack takes the AWS SDK's ES module builds, so esbuild keeps only the commands and code it calls", () => {
-    const sdk = sourcesOf('slack').filter((s) => /node_modules\/@aws-sdk\/client-(dynamodb|sqs)\//.test(s));
+  it('slack carries no AWS SDK client: its DynamoDB item calls, SendMessage and GetParameters are signed HTTP requests', () => {
+    const sources = sourcesOf('slack');
+    expect(sources.filter((s) => /node_modules\/(@aws-sdk\/(?!util-dynamodb\/)|@smithy\/)/.test(s))).toEqual(
+      [],
+    );
+    // dynamodb-toolbox's `import … from '@aws-sdk/lib-dynamodb'` resolved to the signed client's commands
+    // (deploy/esbuild-plugins.js); util-dynamodb marshals as lib-dynamodb does.
+    expect(sources).toEqual(
+      expect.arrayContaining([
+        'src/adapters/aws/signed-json.ts',
+        'src/adapters/aws/signed-dynamodb.ts',
+        'src/adapters/aws/signed-sqs.ts',
+        'src/adapters/logging/json-logger.ts',
+      ]),
+    );
+    expect(sources.filter((s) => s.includes('node_modules/@aws-sdk/util-dynamodb/')).length).toBeGreaterThan(
+      0,
+    );
+    expect(sources.filter((s) => /node_modules\/(pino|thread-stream|sonic-boom)\//.test(s))).toEqual([]);
+  });
+
+  it("the worker takes the AWS SDK's ES module builds, so esbuild keeps only the commands and code it calls", () => {
+    const sdk = sourcesOf('worker').filter((s) => /node_modules\/@aws-sdk\/client-(dynamodb|sqs)\//.test(s));
     expect(sdk.length).toBeGreaterThan(0);
     expect(sdk.filter((s) => !/\/dist-es\//.test(s) && !s.endsWith('/package.json'))).toEqual([]);
     // Of the DynamoDB client's 62 commands, only the item reads and writes dynamodb-toolbox can send;
-    // of SQS's 23, SendMessage and ChangeMessageVisibility (the runtime the worker shares builds both).
+    // of SQS's 23, SendMessage and ChangeMessageVisibility.
     const commands = (client: string) =>
       sdk
         .filter((s) => s.includes(`/client-${client}/dist-es/commands/`) && !s.endsWith('/index.js'))
@@ -110,6 +133,7 @@ describe('function zips', () => {
       commands('dynamodb').filter((c) => !/Item|Items|^Query$|^Scan$|^DescribeEndpoints$/.test(c)),
     ).toEqual([]);
     expect(commands('sqs')).toEqual(['ChangeMessageVisibility', 'SendMessage']);
+    expect(sourcesOf('worker')).not.toContain('src/adapters/aws/signed-dynamodb.ts');
   });
 
   it('slack carries only the ack path: no IAM or SSM client, no YAML parser or zod, no session or digest store', () => {
@@ -185,7 +209,7 @@ let ssm: Server;
 let ssmUrl: string;
 /** The table the sweeper bundle reads, served by dynalite on loopback. */
 let dynamo: { endpoint: string; close(): Promise<void> };
-const ssmRequests: { target: string; body: { Name: string; WithDecryption?: boolean } }[] = [];
+const ssmRequests: { target: string; body: { Names: string[]; WithDecryption?: boolean } }[] = [];
 let taskRoot: string;
 let invocations = 0;
 /** SQS (JSON protocol) taking SendMessage, as the slack function's queue. */
@@ -198,17 +222,27 @@ beforeAll(async () => {
     let raw = '';
     req.on('data', (chunk) => (raw += chunk));
     req.on('end', () => {
-      const body = JSON.parse(raw);
-      ssmRequests.push({ target: String(req.headers['x-amz-target']), body });
-      const value = PARAMETERS[body.Name];
+      const body = JSON.parse(raw) as { Names: string[] };
+      const target = String(req.headers['x-amz-target']);
+      ssmRequests.push({ target, body });
       res.setHeader('content-type', 'application/x-amz-json-1.1');
-      if (value === undefined) {
+      if (target !== 'AmazonSSM.GetParameters') {
+        // The sweeper's DescribeSessions, say: this fake is only Parameter Store.
         res.statusCode = 400;
-        res.end(JSON.stringify({ __type: 'ParameterNotFound', message: 'not found' }));
+        res.end(JSON.stringify({ __type: 'UnknownOperationException', message: target }));
         return;
       }
+      // GetParameters: the known names with their values, the others in InvalidParameters.
       res.end(
-        JSON.stringify({ Parameter: { Name: body.Name, Type: 'SecureString', Value: value, Version: 1 } }),
+        JSON.stringify({
+          Parameters: body.Names.filter((name) => PARAMETERS[name] !== undefined).map((name) => ({
+            Name: name,
+            Type: 'SecureString',
+            Value: PARAMETERS[name],
+            Version: 1,
+          })),
+          InvalidParameters: body.Names.filter((name) => PARAMETERS[name] === undefined),
+        }),
       );
     });
   });
@@ -337,16 +371,23 @@ function slashCommandEvent(text: string, secret: string) {
 }
 
 describe('the bundles boot as Lambda runs them', () => {
-  it('slack: reads its secrets from SSM with decryption and answers a request signed with them', async () => {
+  it('slack: reads both secrets from SSM with one GetParameters with decryption and answers a request signed with them', async () => {
     const response = (await invoke('slack', slashCommandEvent('help', SIGNING_SECRET))) as {
       result: { statusCode: number; body: string };
     };
     expect(response.result.statusCode).toBe(200);
     expect(JSON.parse(response.result.body)).toMatchObject({ response_type: 'ephemeral' });
     expect(response.result.body).toContain('prod-raspi');
-    expect(ssmRequests.map((r) => [r.target, r.body.Name, r.body.WithDecryption]).sort()).toEqual([
-      ['AmazonSSM.GetParameter', '/keyturn/test/slack-bot-token', true],
-      ['AmazonSSM.GetParameter', '/keyturn/test/slack-signing-secret', true],
+    expect(
+      ssmRequests
+        .filter((r) => r.target.includes('Parameter'))
+        .map((r) => [r.target, r.body.Names, r.body.WithDecryption]),
+    ).toEqual([
+      [
+        'AmazonSSM.GetParameters',
+        ['/keyturn/test/slack-bot-token', '/keyturn/test/slack-signing-secret'],
+        true,
+      ],
     ]);
   });
 

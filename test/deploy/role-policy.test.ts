@@ -218,7 +218,7 @@ describe('the functions role, statement by statement', () => {
       {
         Sid: 'ReadSlackSecrets',
         Effect: 'Allow',
-        Action: ['ssm:GetParameter'],
+        Action: ['ssm:GetParameters'],
         Resource: [
           ssm('parameter/keyturn/dev/slack-bot-token'),
           ssm('parameter/keyturn/dev/slack-signing-secret'),
@@ -303,7 +303,13 @@ describe('what the role can do (IAM policy evaluator)', () => {
     ['… on a Raspberry Pi of a snippet target', 'ssm:SendCommand', PI, fleet('prod-raspi')],
     ['… on an EC2 instance of a snippet target', 'ssm:SendCommand', EC2, fleet('prod-raspi')],
     ['end an open session', 'ssm:TerminateSession', ssm('session/alice-0a1b2c3d4e5f60718'), {}],
-    ['read the bot token parameter', 'ssm:GetParameter', ssm('parameter/keyturn/dev/slack-bot-token'), {}],
+    ['read the bot token parameter', 'ssm:GetParameters', ssm('parameter/keyturn/dev/slack-bot-token'), {}],
+    [
+      'read the signing secret parameter',
+      'ssm:GetParameters',
+      ssm('parameter/keyturn/dev/slack-signing-secret'),
+      {},
+    ],
     ['update a grant', 'dynamodb:UpdateItem', TABLE, {}],
     ['query the sweeper index', 'dynamodb:Query', `${TABLE}/index/byStatus`, {}],
     ['enqueue a job', 'sqs:SendMessage', QUEUE, {}],
@@ -461,7 +467,8 @@ describe('what the role can do (IAM policy evaluator)', () => {
     ['SendCommand on an untagged node', 'ssm:SendCommand', PI, {}],
     ['create a document', 'ssm:CreateDocument', ssm('document/Keyturn-Anything'), {}],
     ['start a session itself', 'ssm:StartSession', PI, fleet('prod-raspi')],
-    ['read another parameter', 'ssm:GetParameter', ssm('parameter/prod/db-password'), {}],
+    ['read another parameter', 'ssm:GetParameters', ssm('parameter/prod/db-password'), {}],
+    ['read another parameter one at a time', 'ssm:GetParameter', ssm('parameter/prod/db-password'), {}],
     ['write its own parameter', 'ssm:PutParameter', ssm('parameter/keyturn/dev/slack-bot-token'), {}],
     // Storage and queue: its own, only.
     ['write another table', 'dynamodb:PutItem', `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/orders`, {}],

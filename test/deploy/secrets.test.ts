@@ -19,16 +19,15 @@ class FakeParameterStore {
     [ENV.SLACK_SIGNING_SECRET_PARAM, 'signing-first'],
   ]);
   /** Names asked for; decryption is the reader's (src/adapters/aws/ssm-parameters.ts, bundle.test.ts checks the wire). */
-  readonly requests: { Name?: string }[] = [];
+  readonly requests: { Names: readonly string[] }[] = [];
   failing = false;
 
-  readonly read = async (name: string): Promise<string | undefined> => {
-    this.requests.push({ Name: name });
+  /** GetParameters: the names it knows, with their values; an unknown one is left out (SSM's InvalidParameters). */
+  readonly read = async (names: readonly string[]): Promise<ReadonlyMap<string, string | undefined>> => {
+    this.requests.push({ Names: names });
     await Promise.resolve();
     if (this.failing) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-    const value = this.values.get(name);
-    if (value === undefined) throw Object.assign(new Error('not found'), { name: 'ParameterNotFound' });
-    return value;
+    return new Map(names.flatMap((name) => (this.values.has(name) ? [[name, this.values.get(name)]] : [])));
   };
 }
 
@@ -38,7 +37,7 @@ function setup(env: Record<string, string | undefined> = ENV) {
   const stale: SecretReadError[] = [];
   const source = createSlackSecretSource({
     env,
-    readParameter: store.read,
+    readParameters: store.read,
     now: () => now,
     onStale: (e) => stale.push(e),
   });
@@ -46,13 +45,19 @@ function setup(env: Record<string, string | undefined> = ENV) {
 }
 
 describe('Slack secrets from Parameter Store', () => {
-  it('reads both SecureStrings', async () => {
+  it('reads both SecureStrings in one GetParameters', async () => {
     const { store, source } = setup();
     expect(await source.get()).toEqual({ botToken: 'xoxb-first', signingSecret: 'signing-first' });
-    expect(store.requests).toEqual([
-      { Name: ENV.SLACK_BOT_TOKEN_PARAM },
-      { Name: ENV.SLACK_SIGNING_SECRET_PARAM },
-    ]);
+    expect(store.requests).toEqual([{ Names: [ENV.SLACK_BOT_TOKEN_PARAM, ENV.SLACK_SIGNING_SECRET_PARAM] }]);
+  });
+
+  it('reads only the parameter-named secret from SSM when the other is a plain variable', async () => {
+    const { store, source } = setup({
+      SLACK_BOT_TOKEN: 'xoxb-local',
+      SLACK_SIGNING_SECRET_PARAM: ENV.SLACK_SIGNING_SECRET_PARAM,
+    });
+    expect(await source.get()).toEqual({ botToken: 'xoxb-local', signingSecret: 'signing-first' });
+    expect(store.requests).toEqual([{ Names: [ENV.SLACK_SIGNING_SECRET_PARAM] }]);
   });
 
   it('reads once for concurrent callers and serves the cache until it expires', async () => {
@@ -61,7 +66,7 @@ describe('Slack secrets from Parameter Store', () => {
     expect(a).toBe(b);
     advance(SECRET_TTL_MS - 1);
     expect(await source.get()).toBe(a);
-    expect(store.requests).toHaveLength(2);
+    expect(store.requests).toHaveLength(1);
   });
 
   it('re-reads after the expiry, keeping the same object while nothing changed', async () => {
@@ -69,7 +74,7 @@ describe('Slack secrets from Parameter Store', () => {
     const first = await source.get();
     advance(SECRET_TTL_MS);
     expect(await source.get()).toBe(first);
-    expect(store.requests).toHaveLength(4);
+    expect(store.requests).toHaveLength(2);
   });
 
   it('hands out a new object once a secret was rotated', async () => {
@@ -89,7 +94,7 @@ describe('Slack secrets from Parameter Store', () => {
     advance(SECRET_TTL_MS);
     expect(await source.get()).toBe(first);
     expect(stale.map((e) => e.message)).toEqual([
-      `cannot read SSM parameter ${ENV.SLACK_BOT_TOKEN_PARAM} (SLACK_BOT_TOKEN_PARAM): ThrottlingException`,
+      `cannot read SSM parameters ${ENV.SLACK_BOT_TOKEN_PARAM} (SLACK_BOT_TOKEN_PARAM), ${ENV.SLACK_SIGNING_SECRET_PARAM} (SLACK_SIGNING_SECRET_PARAM): ThrottlingException`,
     ]);
     const requests = store.requests.length;
     advance(SECRET_RETRY_MS - 1);

@@ -6,13 +6,14 @@ import {
 } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { createSqsJobRetry, createSqsWorkQueue, decodeJob } from '../../src/adapters/aws/sqs-work-queue';
-import { createSignedParameterReader } from '../../src/adapters/aws/ssm-parameters';
+import { createSignedSqsWorkQueue } from '../../src/adapters/aws/signed-sqs';
+import { createSignedParametersReader } from '../../src/adapters/aws/ssm-parameters';
 import { type Moto, startMoto } from '../support/moto';
 
 /**
  * The two AWS calls issue 11 and 13 added outside IAM, against moto (an emulator written by others)
  * instead of our own fakes: the worker's ChangeMessageVisibility on a received job, and the slack
- * function's signed GetParameter (its own SigV4 request over node:http(s), not the SDK's client).
+ * function's signed GetParameters (its own SigV4 request over node:http(s), not the SDK's client).
  */
 const REGION = 'ap-northeast-1';
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -52,6 +53,35 @@ describe('SQS and SSM Parameter Store against moto', () => {
     sqs.destroy();
   });
 
+  it("the slack function's signed SendMessage enqueues a job the worker's SDK client receives, MD5 checked", async () => {
+    const sqs = new SQSClient({ region: REGION, endpoint: moto.endpoint, credentials: CREDENTIALS });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'keyturn-slack-jobs' }));
+    const queue = createSignedSqsWorkQueue({
+      env: { AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey },
+      region: REGION,
+      queueUrl: QueueUrl as string,
+    });
+    await queue.enqueue({ kind: 'post-request-card', grantId: 'g-é' });
+    await queue.enqueue({ kind: 'grant-changed', grantId: 'g2', step: 3 });
+
+    const received = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: QueueUrl as string,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    expect(
+      (received.Messages ?? [])
+        .map((m) => decodeJob(m.Body ?? ''))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    ).toEqual([
+      { kind: 'grant-changed', grantId: 'g2', step: 3 },
+      { kind: 'post-request-card', grantId: 'g-é' },
+    ]);
+    sqs.destroy();
+  });
+
   it('a receipt SQS does not know is a JobRetryError naming the code, not a crash', async () => {
     const sqs = new SQSClient({ region: REGION, endpoint: moto.endpoint, credentials: CREDENTIALS });
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'keyturn-jobs-2' }));
@@ -63,7 +93,7 @@ describe('SQS and SSM Parameter Store against moto', () => {
     sqs.destroy();
   });
 
-  it('the signed GetParameter reader decrypts a SecureString, and names a missing one as the SDK does', async () => {
+  it('the signed GetParameters reader decrypts both SecureStrings in one call, and leaves out a missing one', async () => {
     const ssm = new SSMClient({ region: REGION, endpoint: moto.endpoint, credentials: CREDENTIALS });
     await ssm.send(
       new PutParameterCommand({
@@ -72,7 +102,14 @@ describe('SQS and SSM Parameter Store against moto', () => {
         Value: 'signing-secret-value',
       }),
     );
-    const read = createSignedParameterReader({
+    await ssm.send(
+      new PutParameterCommand({
+        Name: '/keyturn/prod/slack-bot-token',
+        Type: 'SecureString',
+        Value: 'xoxb-value',
+      }),
+    );
+    const read = createSignedParametersReader({
       env: {
         AWS_ENDPOINT_URL_SSM: moto.endpoint,
         AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
@@ -81,10 +118,15 @@ describe('SQS and SSM Parameter Store against moto', () => {
       region: REGION,
     });
 
-    expect(await read('/keyturn/prod/slack-signing-secret')).toBe('signing-secret-value');
-    await expect(read('/keyturn/prod/no-such-parameter')).rejects.toMatchObject({
-      name: 'ParameterNotFound',
-    });
+    const values = await read([
+      '/keyturn/prod/slack-bot-token',
+      '/keyturn/prod/slack-signing-secret',
+      '/keyturn/prod/no-such-parameter',
+    ]);
+    expect([...values].sort()).toEqual([
+      ['/keyturn/prod/slack-bot-token', 'xoxb-value'],
+      ['/keyturn/prod/slack-signing-secret', 'signing-secret-value'],
+    ]);
     ssm.destroy();
   });
 });

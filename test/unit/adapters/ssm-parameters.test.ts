@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
-import { createSignedParameterReader, type HttpPost } from '../../../src/adapters/aws/ssm-parameters';
+import { createSignedParametersReader, type HttpPost } from '../../../src/adapters/aws/ssm-parameters';
 
-// The slack function's secrets reader: one SigV4-signed GetParameter over node:https. The signature is
+// The Slack secrets reader: one SigV4-signed GetParameters over node:https. The signature is
 // recomputed here independently (AWS SigV4 steps, node:crypto), so a wrong hash or header shows.
 
 const ENV = {
@@ -52,23 +52,38 @@ function expectedSignature(req: Sent, secret: string, region: string): string {
   return hmac(key, toSign).toString('hex');
 }
 
-describe('createSignedParameterReader', () => {
-  it('sends one GetParameter with decryption, signed with SigV4 for ssm in the region, and returns the value', async () => {
+describe('createSignedParametersReader', () => {
+  it('sends one GetParameters with decryption for every name, signed with SigV4 for ssm in the region, and returns the values by name', async () => {
     const { post, sent } = fakePost([
       {
         status: 200,
-        body: { Parameter: { Name: '/keyturn/prod/x', Type: 'SecureString', Value: 's3cret' } },
+        body: {
+          Parameters: [
+            { Name: '/keyturn/prod/y', Type: 'SecureString', Value: 'other' },
+            { Name: '/keyturn/prod/x', Type: 'SecureString', Value: 's3cret' },
+          ],
+          InvalidParameters: ['/keyturn/prod/missing'],
+        },
       },
     ]);
-    const read = createSignedParameterReader({ env: ENV, region: 'us-east-1', post });
+    const read = createSignedParametersReader({ env: ENV, region: 'us-east-1', post });
 
-    await expect(read('/keyturn/prod/x')).resolves.toBe('s3cret');
+    const values = await read(['/keyturn/prod/x', '/keyturn/prod/y', '/keyturn/prod/missing']);
+    expect([...values].sort()).toEqual([
+      ['/keyturn/prod/x', 's3cret'],
+      ['/keyturn/prod/y', 'other'],
+    ]);
+    expect(values.has('/keyturn/prod/missing')).toBe(false);
 
     expect(sent).toHaveLength(1);
     const req = sent[0] as Sent;
     expect(req.url).toBe('https://ssm.ap-northeast-1.amazonaws.com/');
-    expect(JSON.parse(req.body)).toEqual({ Name: '/keyturn/prod/x', WithDecryption: true });
-    expect(req.headers['x-amz-target']).toBe('AmazonSSM.GetParameter');
+    expect(JSON.parse(req.body)).toEqual({
+      Names: ['/keyturn/prod/x', '/keyturn/prod/y', '/keyturn/prod/missing'],
+      WithDecryption: true,
+    });
+    expect(req.headers['content-length']).toBe(String(Buffer.byteLength(req.body)));
+    expect(req.headers['x-amz-target']).toBe('AmazonSSM.GetParameters');
     expect(req.headers['content-type']).toBe('application/x-amz-json-1.1');
     expect(req.headers['x-amz-security-token']).toBe('session-token');
     const auth = req.headers.authorization ?? '';
@@ -81,29 +96,32 @@ describe('createSignedParameterReader', () => {
   });
 
   it('honours AWS_ENDPOINT_URL_SSM, then AWS_ENDPOINT_URL', async () => {
-    const first = fakePost([{ status: 200, body: { Parameter: { Value: 'a' } } }]);
-    await createSignedParameterReader({
+    const first = fakePost([{ status: 200, body: { Parameters: [] } }]);
+    await createSignedParametersReader({
       env: { ...ENV, AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:4566', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
       region: 'us-east-1',
       post: first.post,
-    })('/p');
+    })(['/p']);
     expect(first.sent[0]?.url).toBe('http://127.0.0.1:4566/');
-    const second = fakePost([{ status: 200, body: { Parameter: { Value: 'a' } } }]);
-    await createSignedParameterReader({
+    const second = fakePost([{ status: 200, body: { Parameters: [] } }]);
+    await createSignedParametersReader({
       env: { ...ENV, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
       region: 'us-east-1',
       post: second.post,
-    })('/p');
+    })(['/p']);
     expect(second.sent[0]?.url).toBe('http://127.0.0.1:9/');
   });
 
   it("names SSM's error like the SDK does and does not retry it", async () => {
     const { post, sent } = fakePost([
-      { status: 400, body: { __type: 'com.amazonaws.ssm#ParameterNotFound', message: 'not found' } },
+      { status: 400, body: { __type: 'com.amazonaws.ssm#AccessDeniedException', message: 'not allowed' } },
     ]);
-    const read = createSignedParameterReader({ env: ENV, region: 'us-east-1', post });
+    const read = createSignedParametersReader({ env: ENV, region: 'us-east-1', post });
 
-    await expect(read('/missing')).rejects.toMatchObject({ name: 'ParameterNotFound' });
+    await expect(read(['/denied'])).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
     expect(sent).toHaveLength(1);
   });
 
@@ -111,10 +129,10 @@ describe('createSignedParameterReader', () => {
     const { post, sent } = fakePost([
       { status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded' } },
       { status: 500, body: { __type: 'InternalServerError' } },
-      { status: 200, body: { Parameter: { Value: 'late' } } },
+      { status: 200, body: { Parameters: [{ Name: '/p', Value: 'late' }] } },
     ]);
     const slept: number[] = [];
-    const read = createSignedParameterReader({
+    const read = createSignedParametersReader({
       env: ENV,
       region: 'us-east-1',
       post,
@@ -123,20 +141,20 @@ describe('createSignedParameterReader', () => {
       },
     });
 
-    await expect(read('/p')).resolves.toBe('late');
+    expect((await read(['/p'])).get('/p')).toBe('late');
     expect(sent).toHaveLength(3);
     expect(slept).toHaveLength(2);
   });
 
   it('says the credentials are missing rather than sending an unsigned request', async () => {
     const { post, sent } = fakePost([]);
-    const read = createSignedParameterReader({
+    const read = createSignedParametersReader({
       env: { AWS_REGION: 'us-east-1' },
       region: 'us-east-1',
       post,
     });
 
-    await expect(read('/p')).rejects.toMatchObject({ name: 'CredentialsMissing' });
+    await expect(read(['/p'])).rejects.toMatchObject({ name: 'CredentialsMissing' });
     expect(sent).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { handleJob } from '../src/app/handle-job';
 import { requestAccess } from '../src/app/request-access';
 import type { Chat } from '../src/ports/chat';
 import type { WorkQueue } from '../src/ports/work-queue';
-import { MemoryGrantStore, sessionFakes, silentLogger, testConfig } from '../test/support/fakes';
+import { MemoryGrantStore, onePlace, sessionFakes, silentLogger, testConfig } from '../test/support/fakes';
 import { awsLatency } from './bench-config';
 import { childMain } from './child-process';
 import { FakeIam, FakeSsm, iamClientOn, ssmClientOn } from './fake-aws';
@@ -95,18 +95,21 @@ export async function measureApprovalToUsable(propagationMs: number): Promise<Ap
       config,
       grants,
       queue,
-      // As the worker builds it (src/main/lambda.ts): the quotas are read at container start.
-      access: createIamAccessControl(iamClientOn(iam), {
-        accountId: config.aws.accountId,
-        readQuotasAtStart: true,
+      aws: onePlace({
+        // As the worker builds it (src/main/lambda.ts): the quotas are read at container start.
+        access: createIamAccessControl(iamClientOn(iam), {
+          accountId: config.aws.accountId,
+          readQuotasAtStart: true,
+        }),
+        fleet: createSsmFleet(ssmClientOn(ssm)),
       }),
-      fleet: createSsmFleet(ssmClientOn(ssm)),
       chat,
       clock: vt.clock,
       logger: silentLogger,
       newId: () => `g${++n}`,
       ...sessionFakes(store),
-    } as Partial<Deps> as Deps;
+      // `satisfies` catches a port this flow names wrongly; the cast then stands for the ones it never uses.
+    } satisfies Partial<Deps> as Partial<Deps> as Deps;
     worker.start((job) => handleJob(deps, job));
 
     const approval = async (user: string): Promise<ApprovalFlow> => {

@@ -8,7 +8,13 @@ import { requestRun } from '../src/app/run-snippet';
 import type { Config } from '../src/config/types';
 import type { RunChat } from '../src/ports/run-chat';
 import type { WorkQueue } from '../src/ports/work-queue';
-import { MemoryCommandRunStore, MemoryGrantStore, prodRaspi, silentLogger } from '../test/support/fakes';
+import {
+  MemoryCommandRunStore,
+  MemoryGrantStore,
+  onePlace,
+  prodRaspi,
+  silentLogger,
+} from '../test/support/fakes';
 import { awsLatency, benchConfig } from './bench-config';
 import { childMain } from './child-process';
 import { type FakeNode, FakeSsm, paginate, type RunCommandModel, ssmClientOn } from './fake-aws';
@@ -242,13 +248,15 @@ export async function measureFanOut(nodeCount: number): Promise<FanOutResult> {
       grants: db(new MemoryGrantStore()),
       runs: db(new MemoryCommandRunStore()),
       queue,
-      fleet: createSsmFleet(ssmClient),
-      commands: createSsmCommandRunner(ssmClient, { sendClient: ssmClientOn(ssm, { maxAttempts: 1 }) }),
+      aws: onePlace({
+        fleet: createSsmFleet(ssmClient),
+        commands: createSsmCommandRunner(ssmClient, { sendClient: ssmClientOn(ssm, { maxAttempts: 1 }) }),
+      }),
       runChat,
       clock: vt.clock,
       logger: silentLogger,
       newId: () => `run${++n}`,
-    } as Partial<Deps> as Deps;
+    } satisfies Partial<Deps> as Partial<Deps> as Deps;
     worker.start((job) => handleJob(deps, job));
 
     const requestedAt = vt.now;

@@ -1,10 +1,11 @@
 import type { Config } from '../src/config/types';
-import { BOUNDARY_NAME, BOUNDARY_PATH, boundaryArn, renderBoundary } from '../src/domain/boundary';
+import { boundaryArn, renderBoundary } from '../src/domain/boundary';
 import { accessRoleName, describeIdentity, type Person, trustPolicy } from '../src/domain/person';
 import { GRANTOR_ROLE_NAME } from '../src/domain/place';
 import { ACCESS_ROLE_PATH, type Partition } from '../src/domain/principal';
 import {
   BOUNDARY_LOGICAL_ID,
+  boundaryResource,
   type CfnResource,
   grantingStatements,
   grantorRoleArns,
@@ -343,16 +344,7 @@ export function grantorTemplate(config: Config, defaults: HomeDefaults = {}): Cf
       [EVENT_BUS_PARAMETER]: eventBusParameter(config),
     },
     Resources: {
-      [BOUNDARY_LOGICAL_ID]: {
-        Type: 'AWS::IAM::ManagedPolicy',
-        Properties: {
-          ManagedPolicyName: BOUNDARY_NAME,
-          Path: BOUNDARY_PATH,
-          Description:
-            'Keyturn access roles: the most any grant can allow (Session Manager on the configured targets)',
-          PolicyDocument: subPseudoParameters(boundary.value),
-        },
-      },
+      [BOUNDARY_LOGICAL_ID]: boundaryResource(subPseudoParameters(boundary.value)),
       ...accessRoles,
       KeyturnGrantorRole: {
         Type: 'AWS::IAM::Role',

@@ -523,6 +523,20 @@ export interface CfnResource {
 /** Logical id of the access boundary in the main stack. */
 export const BOUNDARY_LOGICAL_ID = 'KeyturnAccessBoundary';
 
+/** The access roles' permissions boundary, the same managed policy in the home and every member account. */
+export function boundaryResource(document: unknown): CfnResource {
+  return {
+    Type: 'AWS::IAM::ManagedPolicy',
+    Properties: {
+      ManagedPolicyName: BOUNDARY_NAME,
+      Path: BOUNDARY_PATH,
+      Description:
+        'Keyturn access roles: the most any grant can allow (Session Manager on the configured targets)',
+      PolicyDocument: document,
+    },
+  };
+}
+
 /**
  * CloudFormation allows 500 resources per stack; the main stack holds ~40 of its own. Up to this many
  * people, their access roles live in the main stack (one `osls deploy`); past it, every access role
@@ -578,18 +592,7 @@ export function accessRoleStacks(config: Config): AccessRoleStacks {
       },
     },
   ];
-  const main: Record<string, CfnResource> = {
-    [BOUNDARY_LOGICAL_ID]: {
-      Type: 'AWS::IAM::ManagedPolicy',
-      Properties: {
-        ManagedPolicyName: BOUNDARY_NAME,
-        Path: BOUNDARY_PATH,
-        Description:
-          'Keyturn access roles: the most any grant can allow (Session Manager on the configured targets)',
-        PolicyDocument: boundary.value,
-      },
-    },
-  };
+  const main: Record<string, CfnResource> = { [BOUNDARY_LOGICAL_ID]: boundaryResource(boundary.value) };
   if (inMain) {
     for (const person of people) {
       const [id, resource] = role(person, { Ref: BOUNDARY_LOGICAL_ID });

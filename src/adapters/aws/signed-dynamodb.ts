@@ -1,5 +1,5 @@
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { createJsonCall, type HttpPost } from './signed-json';
+import { createJsonCall, type SignedCallOptions, signed } from './signed-json';
 
 /**
  * The slack function's DynamoDB: the document client's item calls (GetItem, PutItem, UpdateItem,
@@ -63,21 +63,12 @@ export interface SignedDocumentClient {
   send(command: { input: object; operation?: string }): Promise<Record<string, unknown>>;
 }
 
-export function createSignedDocumentClient(opts: {
-  env: Record<string, string | undefined>;
-  /** Used when AWS_REGION is unset (keyturn.yml `aws.region`). */
-  region: string;
-  post?: HttpPost;
-  sleep?: (ms: number) => Promise<void>;
-}): SignedDocumentClient {
+export function createSignedDocumentClient(opts: SignedCallOptions): SignedDocumentClient {
   const call = createJsonCall({
     service: 'dynamodb',
     targetPrefix: 'DynamoDB_20120810',
     jsonVersion: '1.0',
-    env: opts.env,
-    region: opts.region,
-    ...(opts.post ? { post: opts.post } : {}),
-    ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    ...signed(opts),
   });
   return {
     async send(command) {

@@ -124,6 +124,9 @@ export function isRetryable(error: unknown): boolean {
   );
 }
 
+/** What every signed adapter takes: where its credentials and region come from, and test seams. */
+export type SignedCallOptions = Pick<JsonServiceOptions, 'env' | 'region' | 'post' | 'sleep'>;
+
 export interface JsonServiceOptions {
   /** The signing name: `dynamodb`, `sqs`, `ssm`. */
   service: string;
@@ -170,6 +173,16 @@ export function awsEndpoint(service: string, region: string): URL {
   return new URL(
     `https://${service}.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`,
   );
+}
+
+/** Only the signed call's own options, whatever else the adapter was given. */
+export function signed(opts: SignedCallOptions): SignedCallOptions {
+  return {
+    env: opts.env,
+    region: opts.region,
+    ...(opts.post ? { post: opts.post } : {}),
+    ...(opts.sleep ? { sleep: opts.sleep } : {}),
+  };
 }
 
 export function createJsonCall(opts: JsonServiceOptions): JsonCall {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { WorkQueue } from '../../ports/work-queue';
-import { AwsJsonError, createJsonCall, type HttpPost } from './signed-json';
+import { AwsJsonError, createJsonCall, type SignedCallOptions, signed } from './signed-json';
 
 /**
  * The slack function's work queue: SQS `SendMessage` as one signed JSON-protocol request
@@ -9,22 +9,12 @@ import { AwsJsonError, createJsonCall, type HttpPost } from './signed-json';
  * MD5 of the body SQS stored must be the MD5 of the body sent. The worker keeps the SDK's client
  * (src/adapters/aws/sqs-work-queue.ts).
  */
-export function createSignedSqsWorkQueue(opts: {
-  env: Record<string, string | undefined>;
-  /** Used when AWS_REGION is unset (keyturn.yml `aws.region`). */
-  region: string;
-  queueUrl: string;
-  post?: HttpPost;
-  sleep?: (ms: number) => Promise<void>;
-}): WorkQueue {
+export function createSignedSqsWorkQueue(opts: SignedCallOptions & { queueUrl: string }): WorkQueue {
   const call = createJsonCall({
     service: 'sqs',
     targetPrefix: 'AmazonSQS',
     jsonVersion: '1.0',
-    env: opts.env,
-    region: opts.region,
-    ...(opts.post ? { post: opts.post } : {}),
-    ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    ...signed(opts),
   });
   const endpoint = new URL(new URL(opts.queueUrl).origin);
   return {

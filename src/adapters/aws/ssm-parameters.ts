@@ -1,4 +1,4 @@
-import { createJsonCall, type HttpPost } from './signed-json';
+import { createJsonCall, type SignedCallOptions, signed } from './signed-json';
 
 export type { HttpPost } from './signed-json';
 
@@ -18,21 +18,12 @@ export type ParametersReader = (names: readonly string[]) => Promise<ReadonlyMap
  * map. A failure is an error named as the SDK names it (`ThrottlingException`, `AccessDeniedException`,
  * …), never carrying a value. Throttling and server errors are retried as the SDK's standard mode does.
  */
-export function createSignedParametersReader(opts: {
-  env: Record<string, string | undefined>;
-  /** Used when AWS_REGION is unset (keyturn.yml `aws.region`). */
-  region: string;
-  post?: HttpPost;
-  sleep?: (ms: number) => Promise<void>;
-}): ParametersReader {
+export function createSignedParametersReader(opts: SignedCallOptions): ParametersReader {
   const call = createJsonCall({
     service: 'ssm',
     targetPrefix: 'AmazonSSM',
     jsonVersion: '1.1',
-    env: opts.env,
-    region: opts.region,
-    ...(opts.post ? { post: opts.post } : {}),
-    ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    ...signed(opts),
   });
   return async (names) => {
     const answer = (await call('GetParameters', { Names: names, WithDecryption: true })) as {

@@ -7,7 +7,7 @@ import { auditGrantStep } from './audit';
 import { republishHomes } from './publish-home';
 import type { Deps } from './deps';
 import { extensionCardView } from './extend-grant';
-import { fleetFor, placeOf } from './places';
+import { fleetFor, nodesToShow, placeOf } from './places';
 
 /**
  * Worker job after any change: post the step's audit line, bring the cards up to date (idempotent)
@@ -26,7 +26,7 @@ export async function announceChange(
 
   // Only the request card and the ready DM show nodes: skip the SSM lookup when neither is sent.
   const becameActive = entry.to === 'active' && entry.from === 'approved';
-  const nodes = grant.card || becameActive ? await fleetFor(deps, grant).nodesTagged(target.tags) : [];
+  const nodes = grant.card || becameActive ? await nodesToShow(deps, fleetFor(deps, grant), target.tags) : [];
   if (grant.card) await deps.chat.updateRequestCard(grant.card, { grant, target, nodes });
   if (grant.extension?.card)
     await deps.chat.updateExtensionCard(grant.extension.card, extensionCardView(grant, target));

@@ -1,8 +1,10 @@
 import type { Config } from '../config/types';
 import { type Place, recordPlace } from '../domain/place';
+import type { ManagedNode } from '../domain/node';
 import type { AwsAccount } from '../domain/principal';
 import { type Target, targetPlace } from '../domain/target';
 import type { AccessControl } from '../ports/access-control';
+import { isAccountUnreachable } from '../ports/aws-places';
 import type { CommandRunner } from '../ports/command-runner';
 import type { Fleet } from '../ports/fleet';
 import type { Deps } from './deps';
@@ -53,4 +55,23 @@ export function targetFleet(deps: Pick<Deps, 'aws'>, target: Pick<Target, 'accou
 /** What a new grant or run records: its target's account and region. */
 export function locatedAt(target: Pick<Target, 'account' | 'region'>): { account: string; region: string } {
   return { account: target.account, region: target.region };
+}
+
+/**
+ * The nodes a message shows people (the request card, the ready DM, the App Home). An account Keyturn
+ * cannot reach shows none rather than keeping the message from going out (the requester must still hear
+ * that their grant failed, approvers must still see the request); other errors propagate, for a retry.
+ */
+export async function nodesToShow(
+  deps: Pick<Deps, 'logger'>,
+  fleet: Fleet,
+  tags: Readonly<Record<string, string>>,
+): Promise<readonly ManagedNode[]> {
+  try {
+    return await fleet.nodesTagged(tags);
+  } catch (error) {
+    if (!isAccountUnreachable(error)) throw error;
+    deps.logger.warn({ err: (error as Error).message }, 'nodes not shown: their account cannot be reached');
+    return [];
+  }
 }

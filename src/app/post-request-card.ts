@@ -2,7 +2,7 @@ import { auditGrantStep } from './audit';
 import type { Deps } from './deps';
 import { transitionlessUpdate } from './grant-updates';
 import { republishHomes } from './publish-home';
-import { fleetFor } from './places';
+import { fleetFor, nodesToShow } from './places';
 
 /**
  * Worker job after a request: look up the nodes (an SSM call, so not on the ack path) and post the
@@ -15,9 +15,9 @@ export async function postRequestCard(
   const grant = await deps.grants.get(grantId);
   const target = grant ? deps.config.targets[grant.target] : undefined;
   if (!grant || !target || grant.card) return;
+  // Looked up before the claim: a lookup that throws after it would leave the card claimed and never posted.
+  const nodes = await nodesToShow(deps, fleetFor(deps, grant), target.tags);
   if (!(await deps.grants.claimEffect(grant.id, 'card', deps.clock.now().toISOString()))) return;
-
-  const nodes = await fleetFor(deps, grant).nodesTagged(target.tags);
   const card = await deps.chat.postRequestCard(deps.config.slack.requestsChannel, { grant, target, nodes });
   const saved = await transitionlessUpdate(deps.grants, grant.id, (g) =>
     g.card ? undefined : { ...g, card },

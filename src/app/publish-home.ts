@@ -4,9 +4,9 @@ import { isUserGroupId } from '../domain/target';
 import type { HomeView } from '../ports/chat';
 import { isApprover } from './approval-click';
 import type { Deps } from './deps';
-import { targetFleet } from './places';
+import { nodesToShow, targetFleet } from './places';
 
-type HomeDeps = Pick<Deps, 'config' | 'grants' | 'aws' | 'chat'>;
+type HomeDeps = Pick<Deps, 'config' | 'grants' | 'aws' | 'chat' | 'logger'>;
 
 /** Items per list on the Home tab: a Home view holds at most 100 blocks; `/access list` has the rest. */
 export const HOME_LIST_CAP = 15;
@@ -49,7 +49,7 @@ export async function homeView(deps: HomeDeps, user: string): Promise<HomeView> 
   const nodes: Record<string, readonly ManagedNode[]> = {};
   for (const name of new Set(active.slice(0, HOME_LIST_CAP).map((g) => g.target))) {
     const target = deps.config.targets[name];
-    if (target) nodes[name] = await targetFleet(deps, target).nodesTagged(target.tags);
+    if (target) nodes[name] = await nodesToShow(deps, targetFleet(deps, target), target.tags);
   }
   return {
     user,

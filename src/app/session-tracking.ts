@@ -122,6 +122,9 @@ async function decideMatch(
   };
 }
 
+/** Observations that say who opened the session, where: they alone may move a record to their place. */
+const OWNING_SOURCES = new Set<SessionObservation['source']>(['start-call', 'active', 'history']);
+
 /**
  * Applies one observation to the stored session with a conditional write; the first time owner, node
  * and start are all known, decides the grant it belongs to. Nothing is written when nothing changed,
@@ -140,21 +143,31 @@ export async function observe(
     deps.sessions,
     id,
     async (current): Promise<SaveStep<Session, Session>> => {
+      let base = current;
       if (current !== undefined && !samePlace(sessionPlace(deps.config.aws, current), directory.place)) {
+        // A record that only another place's TerminateSession made (no owner, no start) yields to the
+        // session's own start: otherwise any served account could hide another's session from tracking.
+        if (current.owner !== undefined || !OWNING_SOURCES.has(obs.source)) {
+          deps.logger.warn(
+            { sessionId: id, source: obs.source, place: placeKey(directory.place) },
+            'session observed in another place than the one it was recorded in; ignored',
+          );
+          return answer(current);
+        }
         deps.logger.warn(
           { sessionId: id, source: obs.source, place: placeKey(directory.place) },
-          'session observed in another place than the one it was recorded in; ignored',
+          "session first named by another place's TerminateSession; recorded where it started",
         );
-        return answer(current);
+        base = undefined;
       }
-      const next = observeSession(current, obs, deps.clock.now().toISOString(), directory.place);
+      const next = observeSession(base, obs, deps.clock.now().toISOString(), directory.place);
       if (startKnown(next) && !matchDecided(next)) {
         match ??= await decideMatch(deps, next, directory);
         if (match.grantId !== undefined) next.grantId = match.grantId;
         if (match.unmatched) next.unmatched = true;
         if (match.nodeName !== undefined && next.node.name === undefined) next.node.name = match.nodeName;
       }
-      if (current !== undefined && !sessionChanged(current, next)) return answer(current);
+      if (base !== undefined && !sessionChanged(base, next)) return answer(base);
       next.version = (current?.version ?? 0) + 1;
       return saveThen(next, (saved) => saved);
     },

@@ -196,6 +196,20 @@ describe('DynamoDB session store', () => {
     expect((await sessionStore.get('store-2'))?.status).toBe('ended');
   });
 
+  it('a stub no one owns (another place named its id in a TerminateSession) may become the active session it is', async () => {
+    const { owner: _owner, ...unowned } = base;
+    const stub: Session = {
+      ...unowned,
+      id: 'store-3',
+      status: 'ended',
+      endedAt: '2026-11-25T10:30:00.000Z',
+      end: { kind: 'api-call', by: 'arn:aws:iam::777788889999:user/mallory' },
+    };
+    expect(await sessionStore.save(stub, 0)).toBe('saved');
+    expect(await sessionStore.save({ ...base, id: 'store-3', version: 2 }, 1)).toBe('saved');
+    expect((await sessionStore.get('store-3'))?.status).toBe('active');
+  });
+
   it('lists only sessions still watched, every page; a settled one leaves the index', async () => {
     const watchedBefore = ids(await sessionStore.listWatched(HOME));
     for (let i = 0; i < 5; i++) await sessionStore.save({ ...base, id: `watch-${i}` }, 0);

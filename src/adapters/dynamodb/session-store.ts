@@ -34,12 +34,14 @@ export function createDynamoSessionStore(
         // Version 0 is a session never saved: it must not exist yet.
         whenNew: { attr: 'id', exists: false },
         // The version already pins what was read; this spells out the rule it protects: an end is final.
+        // Except for a stub no one owns: only another place's TerminateSession made it (src/app/session-tracking.ts).
         ...(next.status === 'active'
           ? {
               also: {
                 or: [
                   { attr: 'status', exists: false },
                   { attr: 'status', ne: 'ended' },
+                  { attr: 'owner', exists: false },
                 ],
               },
             }

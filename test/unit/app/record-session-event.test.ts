@@ -481,4 +481,43 @@ describe('recordSessionEvent: many accounts and regions', () => {
     });
     expect((await parts(o).sessions.get('alice-factory'))?.end).toBeUndefined();
   });
+
+  it('a TerminateSession made in another account before the session’s own start is seen does not hide it', async () => {
+    const o = organisation();
+    const grant = await activate(o, { user: 'U0ALICE', text: 'factory-raspi 1h replace sensor' });
+    o.clock.advance(MINUTE);
+    // Frankfurt names the id first: the record it creates has no owner, node or start.
+    const mallory = `arn:aws:iam::${FRANKFURT.accountId}:user/mallory`;
+    await recordSessionEvent(
+      o.deps,
+      from(
+        FRANKFURT,
+        cloudTrail('TerminateSession', { caller: mallory, sessionId: 'alice-factory', at: AT }),
+      ),
+    );
+    // The session's own start, in its own account: the record moves there, without the foreign end.
+    const outcome = await recordSessionEvent(
+      o.deps,
+      from(
+        FACTORY,
+        cloudTrail('StartSession', {
+          caller: ALICE_IN_FACTORY,
+          sessionId: 'alice-factory',
+          at: AT,
+          target: FACTORY_NODE,
+        }),
+      ),
+    );
+    expect(outcome).toMatchObject({ outcome: 'recorded' });
+    const session = await parts(o).sessions.get('alice-factory');
+    expect(session).toMatchObject({
+      status: 'active',
+      account: FACTORY.accountId,
+      region: FACTORY.region,
+      grantId: grant.id,
+      owner: ALICE_IN_FACTORY,
+    });
+    expect(session?.end).toBeUndefined();
+    expect(parts(o).chat.started.map((p) => p.view.grant.id)).toEqual([grant.id]);
+  });
 });

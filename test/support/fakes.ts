@@ -275,7 +275,8 @@ export class MemorySessionStore implements SessionStore {
     const current = this.items.get(next.id);
     if ((current?.version ?? 0) !== expectedVersion) return 'stale';
     // An end is final, but for a stub no one owns (another place's TerminateSession made it).
-    if (current?.status === 'ended' && next.status === 'active' && current.owner !== undefined) return 'stale';
+    if (current?.status === 'ended' && next.status === 'active' && current.owner !== undefined)
+      return 'stale';
     this.items.set(next.id, clone(next));
     this.writes++;
     return 'saved';

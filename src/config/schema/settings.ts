@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GRANTOR_ROLE_NAME } from '../../domain/place';
 import { partitionOfRegion } from '../../domain/principal';
 import { isRecord, issue, noRepeats, SLACK_USER_GROUP_ID, slackUserId, strictObject, text } from './common';
 import { tagMap } from './tags';
@@ -135,7 +136,14 @@ export function checkAccounts(aws: unknown, ctx: z.core.$RefinementCtx<unknown>)
     otherPartition(a.regions, [...path, 'regions']);
     if (typeof a.grantorRole === 'string' && typeof a.accountId === 'string') {
       const m = ROLE_ARN.exec(a.grantorRole);
-      if (m && m[2] !== a.accountId)
+      const name = m?.[3]?.split('/').pop();
+      if (m && name !== GRANTOR_ROLE_NAME)
+        issue(
+          ctx,
+          `is not a role named ${GRANTOR_ROLE_NAME}; Keyturn may assume only the grantor template's role (its permissions are bounded), under any path, so deploy the template there and name its role`,
+          [...path, 'grantorRole'],
+        );
+      else if (m && m[2] !== a.accountId)
         issue(
           ctx,
           `is a role in account ${m[2]}, not in ${a.accountId}; the grantor role lives in the account it serves`,

@@ -71,7 +71,7 @@ describe('config: targets in many accounts and regions', () => {
   });
 
   it('keeps a grantor role given by hand', () => {
-    const role = `arn:aws:iam::${FACTORY}:role/platform/keyturn-grantor-prod`;
+    const role = `arn:aws:iam::${FACTORY}:role/platform/keyturn-grantor`;
     const config = configOf(
       yamlWith(
         { accounts: [{ ...factory, grantorRole: role }] },
@@ -144,6 +144,13 @@ describe('config: targets in many accounts and regions', () => {
       name: 'an alias of 12 digits, which reads as an account id',
       yaml: yamlWith({ accounts: [{ ...factory, alias: '999988887777' }] }),
       problems: [{ path: 'aws.accounts[0].alias', message: /is not an account alias/ }],
+    },
+    {
+      name: 'a grantor role other than the template’s, which Keyturn could use beyond its bounds',
+      yaml: yamlWith({
+        accounts: [{ ...factory, grantorRole: `arn:aws:iam::${FACTORY}:role/OrganizationAccountAccessRole` }],
+      }),
+      problems: [{ path: 'aws.accounts[0].grantorRole', message: /is not a role named keyturn-grantor/ }],
     },
     {
       name: 'a grantor role in another account',

@@ -9,7 +9,7 @@ import { auditRun } from './audit';
 import type { Deps } from './deps';
 import { updateRun } from './run-updates';
 import { answer, decideAndSave, type SaveStep, saveThen } from './decide-and-save';
-import { commandsFor, fleetFor } from './places';
+import { commandsFor, fleetFor, placeOf } from './places';
 
 export type StartRunOutcome =
   | 'awaiting-approval'
@@ -201,7 +201,10 @@ async function authorityRefusal(
 
 /** The SendCommand parameters for a run: everything comes from the run as stored and the target's tags. */
 export function sendRequest(deps: Pick<Deps, 'config'>, run: CommandRun, target: Target): SendCommandRequest {
-  const output = deps.config.commandOutput;
+  // The bucket and log group are the home account's: a member account's nodes may not write there, and
+  // people would look for the output in the wrong account. Its runs keep what SSM itself keeps.
+  const home = placeOf(deps.config, run).accountId === deps.config.aws.accountId;
+  const output = home ? deps.config.commandOutput : undefined;
   return {
     documentName: RUN_SHELL_DOCUMENT,
     targetTags: target.tags,

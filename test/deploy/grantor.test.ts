@@ -58,7 +58,7 @@ aws:
   regions: [ap-northeast-1, us-west-2]
   accounts:
     - { accountId: "${FACTORY}", alias: factory, regions: [ap-northeast-3, eu-central-1] }
-    - { accountId: "${STAGING}", alias: staging, regions: [eu-central-1], grantorRole: "arn:aws:iam::${STAGING}:role/ops/keyturn-grantor-staging" }
+    - { accountId: "${STAGING}", alias: staging, regions: [eu-central-1], grantorRole: "arn:aws:iam::${STAGING}:role/ops/keyturn-grantor" }
 slack: { requestsChannel: C0APPROVALS, auditChannel: C0AUDIT }
 digest: { at: "07:30", timezone: Europe/Berlin }
 people:
@@ -97,7 +97,7 @@ describe("the functions' role in an organisation", () => {
       Action: ['sts:AssumeRole'],
       Resource: [
         `arn:aws:iam::${FACTORY}:role/keyturn-grantor`,
-        `arn:aws:iam::${STAGING}:role/ops/keyturn-grantor-staging`,
+        `arn:aws:iam::${STAGING}:role/ops/keyturn-grantor`,
       ],
     });
     expect(roleStatements(single, PARAMETERS).flatMap((s) => s.Action)).not.toContain('sts:AssumeRole');

@@ -40,7 +40,6 @@ interface SimulatedCommand {
  * executed anywhere. Tests script per-node results and failures through the controls below.
  */
 export class SimulatedRunCommand implements CommandRunner {
-  readonly simulated = true;
   /** Every SendCommand, in order: tests count them. */
   readonly sent: SendCommandRequest[] = [];
   private readonly commands = new Map<string, SimulatedCommand>();

@@ -1,4 +1,4 @@
-import type { AwsAccount, Partition } from './principal';
+import type { Partition } from './principal';
 
 /** Where a target's nodes live, and so where its grant policy, sessions and commands are: one account, one region. */
 export interface Place {
@@ -35,11 +35,6 @@ export function samePlace(a: Place, b: Place): boolean {
 /** `444455556666/ap-northeast-3`: a map key for per-place clients and tallies. */
 export function placeKey(place: Place): string {
   return `${place.accountId}/${place.region}`;
-}
-
-/** The account as ARNs need it: every served account is in the home account's partition (checked at load). */
-export function awsAccountOf(partition: Partition, accountId: string): AwsAccount {
-  return { partition, accountId };
 }
 
 /** `factory (444455556666)`, or the bare id without an alias. */

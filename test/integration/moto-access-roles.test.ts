@@ -1,5 +1,4 @@
 import {
-  CreatePolicyCommand,
   CreateRoleCommand,
   CreateUserCommand,
   GetPolicyCommand,
@@ -9,16 +8,14 @@ import {
   ListAttachedRolePoliciesCommand,
   ListRoleTagsCommand,
 } from '@aws-sdk/client-iam';
-import { accessRoleStacks, type CfnResource } from '../../deploy/stack';
 import { createIamAccessControl } from '../../src/adapters/aws/iam-access-control';
 import { decideOnExtension, requestExtension } from '../../src/app/extend-grant';
 import { releaseGrant } from '../../src/app/end-grant';
 import type { Config } from '../../src/config/types';
-import { boundaryArn } from '../../src/domain/boundary';
 import type { Person } from '../../src/domain/person';
 import { onePlace, prodRaspi } from '../support/fakes';
 import { activate, drain, policyArnOf, type Scenario, scenario, stored } from '../support/grant-scenarios';
-import { type Moto, startMoto } from '../support/moto';
+import { createAccessRoles, type Moto, startMoto } from '../support/moto';
 
 // Access roles against moto_server's IAM, which validates policy documents and keeps roles, their
 // boundaries and trust policies: the deploy's roles are created from the same generator the stack
@@ -85,30 +82,7 @@ async function deployAccessRoles(config: Config): Promise<void> {
       }),
     }),
   );
-  const { main } = accessRoleStacks(config);
-  const resources = Object.values(main) as CfnResource[];
-  for (const r of resources.filter((r) => r.Type === 'AWS::IAM::ManagedPolicy')) {
-    await iam.send(
-      new CreatePolicyCommand({
-        PolicyName: r.Properties.ManagedPolicyName as string,
-        Path: r.Properties.Path as string,
-        PolicyDocument: JSON.stringify(r.Properties.PolicyDocument),
-      }),
-    );
-  }
-  for (const r of resources.filter((r) => r.Type === 'AWS::IAM::Role')) {
-    await iam.send(
-      new CreateRoleCommand({
-        RoleName: r.Properties.RoleName as string,
-        Path: r.Properties.Path as string,
-        Description: r.Properties.Description as string,
-        AssumeRolePolicyDocument: JSON.stringify(r.Properties.AssumeRolePolicyDocument),
-        // In the main stack it is { Ref: KeyturnAccessBoundary }, which CloudFormation resolves to the ARN.
-        PermissionsBoundary: boundaryArn(config.aws),
-        MaxSessionDuration: r.Properties.MaxSessionDuration as number,
-      }),
-    );
-  }
+  await createAccessRoles(iam, config);
 }
 
 async function attachedTo(role: string): Promise<string[]> {

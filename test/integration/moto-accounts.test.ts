@@ -13,7 +13,6 @@ import {
 import { ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { accessRoleStacks, type CfnResource } from '../../deploy/stack';
 import { releaseGrant } from '../../src/app/end-grant';
 import { decideOnExtension, requestExtension } from '../../src/app/extend-grant';
 import { grantPolicyArn } from '../../src/app/grant-policy';
@@ -22,7 +21,6 @@ import { reconcile } from '../../src/app/reconcile';
 import { requestRun } from '../../src/app/run-snippet';
 import { sweep } from '../../src/app/sweep';
 import type { Config } from '../../src/config/types';
-import { boundaryArn } from '../../src/domain/boundary';
 import type { ManagedNode } from '../../src/domain/node';
 import { defaultGrantorRoleArn, type Place, placeKey } from '../../src/domain/place';
 import type { Target } from '../../src/domain/target';
@@ -41,7 +39,7 @@ import {
   scenario,
   stored,
 } from '../support/grant-scenarios';
-import { type Moto, startMoto } from '../support/moto';
+import { createAccessRoles, type Moto, startMoto } from '../support/moto';
 
 /*
  * Two accounts and two regions on moto_server, which keeps a separate IAM and SSM backend per account id
@@ -166,27 +164,7 @@ async function deployAccessRoles(config: Config, accountId: string): Promise<voi
     aws: { ...config.aws, accountId },
     targets: Object.fromEntries(Object.entries(config.targets).filter(([, t]) => t.account === accountId)),
   };
-  const resources = Object.values(accessRoleStacks(here).main) as CfnResource[];
-  for (const r of resources.filter((r) => r.Type === 'AWS::IAM::ManagedPolicy')) {
-    await iam.send(
-      new CreatePolicyCommand({
-        PolicyName: r.Properties.ManagedPolicyName as string,
-        Path: r.Properties.Path as string,
-        PolicyDocument: JSON.stringify(r.Properties.PolicyDocument),
-      }),
-    );
-  }
-  for (const r of resources.filter((r) => r.Type === 'AWS::IAM::Role')) {
-    await iam.send(
-      new CreateRoleCommand({
-        RoleName: r.Properties.RoleName as string,
-        Path: r.Properties.Path as string,
-        AssumeRolePolicyDocument: JSON.stringify(r.Properties.AssumeRolePolicyDocument),
-        PermissionsBoundary: boundaryArn(here.aws),
-        MaxSessionDuration: r.Properties.MaxSessionDuration as number,
-      }),
-    );
-  }
+  await createAccessRoles(iam, here);
   if (accountId !== config.aws.accountId) {
     await iam.send(
       new CreateRoleCommand({

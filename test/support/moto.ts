@@ -2,6 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { CreatePolicyCommand, CreateRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { accessRoleStacks, type CfnResource } from '../../deploy/stack';
+import type { Config } from '../../src/config/types';
+import { boundaryArn } from '../../src/domain/boundary';
 
 /**
  * moto_server (a local AWS emulator whose IAM validates policy documents and stores roles,
@@ -98,4 +102,34 @@ export async function startMoto(): Promise<Moto> {
     throw e;
   }
   return { endpoint, stop };
+}
+
+/**
+ * What CloudFormation would make of `config`'s access-role stack in its account (deploy/stack.ts
+ * accessRoleStacks): the boundary, then a role per person carrying it.
+ */
+export async function createAccessRoles(iam: IAMClient, config: Config): Promise<void> {
+  const resources = Object.values(accessRoleStacks(config).main) as CfnResource[];
+  for (const r of resources.filter((r) => r.Type === 'AWS::IAM::ManagedPolicy')) {
+    await iam.send(
+      new CreatePolicyCommand({
+        PolicyName: r.Properties.ManagedPolicyName as string,
+        Path: r.Properties.Path as string,
+        PolicyDocument: JSON.stringify(r.Properties.PolicyDocument),
+      }),
+    );
+  }
+  for (const r of resources.filter((r) => r.Type === 'AWS::IAM::Role')) {
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: r.Properties.RoleName as string,
+        Path: r.Properties.Path as string,
+        Description: r.Properties.Description as string,
+        AssumeRolePolicyDocument: JSON.stringify(r.Properties.AssumeRolePolicyDocument),
+        // In the stack it is { Ref: KeyturnAccessBoundary }, which CloudFormation resolves to the ARN.
+        PermissionsBoundary: boundaryArn(config.aws),
+        MaxSessionDuration: r.Properties.MaxSessionDuration as number,
+      }),
+    );
+  }
 }

@@ -80,7 +80,7 @@ function reachable<T extends object>(
         refused.set(accountId, (refused.get(accountId) ?? 0) + 1);
         if (how === 'silent') return new Promise(() => {});
         const cause = unreachable(accountId);
-        const isIam = IAM_METHODS.has(String(prop));
+        const isIam = IAM_OPS.some((op) => op === prop);
         return Promise.reject(
           isIam ? new AccessControlError('AccountUnreachable', cause.message, { cause }) : cause,
         );
@@ -89,7 +89,8 @@ function reachable<T extends object>(
   });
 }
 
-const IAM_METHODS = new Set<string>([
+/** Every AccessControl method: the calls an account's IAM answers. */
+export const IAM_OPS: readonly (keyof AccessControl)[] = [
   'createPolicy',
   'attachPolicy',
   'detachPolicy',
@@ -101,7 +102,7 @@ const IAM_METHODS = new Set<string>([
   'setRunAs',
   'clearRunAs',
   'canStartSession',
-]);
+];
 
 const node = (id: string, name: string, fleet: string, place: { accountId: string; region: string }) =>
   ({

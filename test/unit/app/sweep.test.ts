@@ -10,10 +10,10 @@ import {
   sweep,
 } from '../../../src/app/sweep';
 import type { Grant } from '../../../src/domain/grant';
-import { type AccessControl, AccessControlError } from '../../../src/ports/access-control';
+import { AccessControlError } from '../../../src/ports/access-control';
 import type { AuditEvent } from '../../../src/ports/chat';
 import { type MemoryAnomalyLog, onePlace, prodRaspi } from '../../support/fakes';
-import { FACTORY, FRANKFURT, type Organisation, organisation } from '../../support/places';
+import { FACTORY, FRANKFURT, IAM_OPS, type Organisation, organisation } from '../../support/places';
 import {
   activate,
   alice,
@@ -346,20 +346,6 @@ function seeded(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-const IAM_OPS: readonly (keyof AccessControl)[] = [
-  'createPolicy',
-  'attachPolicy',
-  'detachPolicy',
-  'deletePolicy',
-  'createPolicyVersion',
-  'listPolicies',
-  'detachFromAll',
-  'attachedPolicyQuota',
-  'setRunAs',
-  'clearRunAs',
-  'canStartSession',
-];
 
 /**
  * IAM as seen without the SDK's retries: a seeded `rate` of calls is refused with `Throttling` before

@@ -1,7 +1,7 @@
 import { parseAccessCommand } from '../domain/access-command';
 import { type Grant, isOpen } from '../domain/grant';
 import { isApprover } from './approval-click';
-import type { Deps } from './deps';
+import type { AckDeps, Deps } from './deps';
 import { cancelRequest, type EndResult, releaseGrant, revokeByApprover } from './end-grant';
 import { type ExtensionRequestResult, requestExtension } from './extend-grant';
 import { type RequestAccessResult, requestAccess } from './request-access';
@@ -14,7 +14,7 @@ export type AccessCommandResult =
   /** A subcommand that needs a grant id was given none. */
   | { kind: 'needs-id'; command: 'revoke' | 'cancel' | 'extend' };
 
-type CommandDeps = Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock' | 'newId'>;
+type CommandDeps = Pick<Deps, 'config' | 'grants' | 'queue' | 'clock' | 'newId'> & Pick<AckDeps, 'chat'>;
 
 /** Everything `/access` can be asked, each answered by its use case. */
 export async function runAccessCommand(
@@ -63,7 +63,7 @@ export async function runAccessCommand(
 
 /** `/access list`: the caller's open grants; approvers also see every active grant on their targets. */
 export async function listGrants(
-  deps: Pick<Deps, 'config' | 'grants' | 'chat'>,
+  deps: Pick<Deps, 'config' | 'grants'> & Pick<AckDeps, 'chat'>,
   user: string,
 ): Promise<{ mine: Grant[]; onMyTargets: Grant[] }> {
   const mine = (await deps.grants.listByRequester(user)).filter((g) => isOpen(g.status));

@@ -6,7 +6,7 @@
 import { type Decision, type DecisionAction, type GrantClick, isListedApprover } from '../domain/approval';
 import { isUserGroupId, type Target } from '../domain/target';
 import { answer, decideAndSave, keptChanging, type SaveStep, type VersionedStore } from './decide-and-save';
-import type { Deps } from './deps';
+import type { AckDeps, Deps } from './deps';
 
 /** Why a click on an approval card is refused before anything is written. */
 export type ClickRefusal =
@@ -33,7 +33,7 @@ export interface ClickRules<T> {
  * user-group lookup), then the clicker is looked up among the approvers.
  */
 export async function judgeClick<T extends { target: string }>(
-  deps: Pick<Deps, 'config' | 'chat'>,
+  deps: Pick<Deps, 'config'> & Pick<AckDeps, 'chat'>,
   record: T,
   click: { clicker: string; action: DecisionAction },
   rules: ClickRules<T>,
@@ -57,7 +57,7 @@ export async function judgeClick<T extends { target: string }>(
  * and judges again, so nobody approves twice.
  */
 export function decideClick<T extends { target: string; version: number }, R>(
-  deps: Pick<Deps, 'config' | 'chat'>,
+  deps: Pick<Deps, 'config'> & Pick<AckDeps, 'chat'>,
   store: VersionedStore<T>,
   input: { id: string; clicker: string; action: DecisionAction },
   how: {
@@ -93,7 +93,11 @@ export function clickOutcome(decision: ClickDecision): 'approved' | 'approval-re
       : 'approval-recorded';
 }
 
-export async function isApprover(deps: Pick<Deps, 'chat'>, target: Target, user: string): Promise<boolean> {
+export async function isApprover(
+  deps: Pick<AckDeps, 'chat'>,
+  target: Target,
+  user: string,
+): Promise<boolean> {
   if (isListedApprover(target, user, new Set())) return true;
   const groups = new Set<string>();
   for (const id of target.approvers.filter(isUserGroupId)) {

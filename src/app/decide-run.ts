@@ -3,7 +3,7 @@ import { type CommandRun, moveRun } from '../domain/command-run';
 import { type MessageRef, toIsoSeconds } from '../domain/grant';
 import { type ClickRefusal, type ClickRules, clickOutcome, decideClick } from './approval-click';
 import { answer, saveThen } from './decide-and-save';
-import type { Deps } from './deps';
+import type { AckDeps, Deps } from './deps';
 
 export type RunDecisionResult =
   | { outcome: 'approved' | 'approval-recorded' | 'denied'; run: CommandRun }
@@ -26,7 +26,7 @@ const RUN_CLICK: ClickRules<CommandRun> = {
  * decided by one conditional write, so double clicks and Slack retries cannot approve twice.
  */
 export async function decideOnRun(
-  deps: Pick<Deps, 'config' | 'runs' | 'queue' | 'chat' | 'clock'>,
+  deps: Pick<Deps, 'config' | 'queue' | 'clock'> & Pick<AckDeps, 'chat' | 'runs'>,
   input: { runId: string; clicker: string; action: DecisionAction; card?: MessageRef },
 ): Promise<RunDecisionResult> {
   const refused = (reason: ClickRefusal, run: CommandRun): RunDecisionResult => ({

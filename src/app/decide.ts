@@ -9,7 +9,7 @@ import {
   judgeClick,
 } from './approval-click';
 import { answer, type SaveStep, saveThen } from './decide-and-save';
-import type { Deps } from './deps';
+import type { AckDeps, Deps } from './deps';
 import { grantChanged } from './grant-updates';
 
 export type DecideResult =
@@ -38,7 +38,7 @@ export const EXTENSION_CLICK: ClickRules<Grant> = {
  * a double click, a Slack retry or a concurrent approver can never approve twice.
  */
 export async function decideOnGrant(
-  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'clock'> & Pick<AckDeps, 'chat'>,
   input: { grantId: string; clicker: string; action: DecisionAction; denyReason?: string; card?: MessageRef },
 ): Promise<DecideResult> {
   return decideGrantClick(deps, input, REQUEST_CLICK, 'decide', (grant, decision) => {
@@ -98,7 +98,7 @@ export function refusedClick(reason: ClickRefusal, grant: Grant): DecideResult {
 
 /** A click on one of a grant's cards (its request's or its extension's), judged by `rules` and saved. */
 export function decideGrantClick(
-  deps: Pick<Deps, 'config' | 'grants' | 'chat'>,
+  deps: Pick<Deps, 'config' | 'grants'> & Pick<AckDeps, 'chat'>,
   input: { grantId: string; clicker: string; action: DecisionAction },
   rules: ClickRules<Grant>,
   doing: string,
@@ -124,7 +124,7 @@ export function decideGrantClick(
  * for someone who may deny, so others are refused before they type a reason.
  */
 export async function previewDecision(
-  deps: Pick<Deps, 'config' | 'grants' | 'chat'>,
+  deps: Pick<Deps, 'config' | 'grants'> & Pick<AckDeps, 'chat'>,
   input: { grantId: string; clicker: string; action: DecisionAction },
   opts: { extension?: boolean } = {},
 ): Promise<Extract<DecideResult, { outcome: 'refused' }> | { outcome: 'allowed'; grant: Grant }> {

@@ -1,8 +1,8 @@
 import type { Config } from '../config/types';
 import type { AnomalyLog } from '../ports/anomaly-log';
-import type { Chat } from '../ports/chat';
+import type { AckChat, Chat } from '../ports/chat';
 import type { Clock } from '../ports/clock';
-import type { CommandRunStore } from '../ports/command-run-store';
+import type { CommandRunRecords, CommandRunStore } from '../ports/command-run-store';
 import type { AwsPlaces } from '../ports/aws-places';
 import type { DigestData } from '../ports/digest-data';
 import type { GrantStore } from '../ports/grant-store';
@@ -45,10 +45,11 @@ export interface Deps {
  * (DESIGN.md "Slack rules"). No IAM, no SSM, no session or digest store: the slack Lambda is built
  * from this alone (src/main/lambda-slack.ts), so its bundle carries none of their clients.
  */
-export type AckDeps = Pick<
-  Deps,
-  'config' | 'grants' | 'queue' | 'chat' | 'clock' | 'logger' | 'newId' | 'runs'
-> & {
+export type AckDeps = Pick<Deps, 'config' | 'grants' | 'queue' | 'clock' | 'logger' | 'newId'> & {
+  /** What the listeners post themselves; the rest of Slack is the worker's (src/ports/chat.ts). */
+  chat: AckChat;
   /** Only whether AWS is simulated (the sandbox), for the run's messages; SendCommand is the worker's. */
   aws: Pick<AwsPlaces, 'simulated'>;
+  /** A run's own record: the listeners create runs and decide them; node results are the worker's. */
+  runs: CommandRunRecords;
 };

@@ -1,7 +1,7 @@
 import { type Ending, type Grant, toIsoSeconds, transition } from '../domain/grant';
 import { isApprover } from './approval-click';
 import { answer, decideAndSave, keptChanging, type SaveStep, saveThen } from './decide-and-save';
-import type { Deps } from './deps';
+import type { AckDeps, Deps } from './deps';
 import { grantChanged } from './grant-updates';
 
 export type EndResult =
@@ -21,7 +21,7 @@ export type EndResult =
       grants?: Grant[];
     };
 
-type EndDeps = Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock'>;
+type EndDeps = Pick<Deps, 'config' | 'grants' | 'queue' | 'clock'> & Pick<AckDeps, 'chat'>;
 
 /** `/access done [id]` and [I'm done]: the requester gives access back now. */
 export async function releaseGrant(

@@ -15,7 +15,7 @@ import { grantAuthorityContext, judgeWithGroups, reportRefusal } from './authori
 import { clickOutcome } from './approval-click';
 import { type DecideResult, decideGrantClick, EXTENSION_CLICK, refusedClick } from './decide';
 import { answer, decideAndSave, keptChanging, type SaveStep, saveThen } from './decide-and-save';
-import type { Deps } from './deps';
+import type { AckDeps, Deps } from './deps';
 import { requestEnding } from './end-grant';
 import { describePolicyError, grantPolicy, policyArnOfGrant } from './grant-policy';
 import { grantChanged, transitionlessUpdate } from './grant-updates';
@@ -115,7 +115,7 @@ export type ExtensionDecisionResult = DecideResult;
 
 /** A click on an extension card: the same approver rules as the grant itself. */
 export async function decideOnExtension(
-  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'chat' | 'clock'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'clock'> & Pick<AckDeps, 'chat'>,
   input: { grantId: string; clicker: string; action: DecisionAction; denyReason?: string },
 ): Promise<ExtensionDecisionResult> {
   return decideGrantClick(deps, input, EXTENSION_CLICK, 'decide its extension', (grant, decision) => {

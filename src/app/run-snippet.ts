@@ -48,7 +48,7 @@ const MAX_ID_ATTEMPTS = 5;
  * called here: on Lambda the Slack ack waits for this listener (FACTS.md "Slack").
  */
 export async function requestRun(
-  deps: Pick<Deps, 'config' | 'grants' | 'runs' | 'queue' | 'clock' | 'newId'> & Pick<AckDeps, 'aws'>,
+  deps: Pick<Deps, 'config' | 'grants' | 'queue' | 'clock' | 'newId'> & Pick<AckDeps, 'aws' | 'runs'>,
   input: { user: string; channel: string; text: string; requestKey?: string },
 ): Promise<RunSnippetResult> {
   const { config } = deps;

@@ -39,16 +39,20 @@ export interface RuntimeParts<T extends Transport> {
   transport(context: { env: NodeJS.ProcessEnv; region: string; queueUrl: string }): T;
 }
 
-export type Runtime<T extends Transport = Transport> = T & {
+/** What a container reads and builds before anything else: cheap, and enough to send the secrets' read. */
+export type StartedRuntime<T extends Transport = Transport> = T & {
   config: Config;
   logger: Logger;
   tableName: string;
-  grants: GrantStore;
   /** The current Slack secrets; the same object until a refresh finds rotated values. */
   secrets(): Promise<SlackSecrets>;
 };
 
-export function startRuntimeWith<T extends Transport>(parts: RuntimeParts<T>): Runtime<T> {
+export type Runtime<T extends Transport = Transport> = StartedRuntime<T> & {
+  grants: GrantStore;
+};
+
+export function startRuntimeWith<T extends Transport>(parts: RuntimeParts<T>): StartedRuntime<T> {
   const env = process.env;
   const logger = parts.logger(env.LOG_LEVEL ?? 'info');
   const config = readCompiledConfig({ env, cwd: process.cwd() });
@@ -64,13 +68,14 @@ export function startRuntimeWith<T extends Transport>(parts: RuntimeParts<T>): R
     region: config.aws.region,
     queueUrl: required('KEYTURN_QUEUE_URL'),
   });
+  return { ...transport, config, logger, tableName, secrets: () => secrets.get() };
+}
+
+/** The table's grant store: dynamodb-toolbox builds its entities' schemas here, a cold start's largest own CPU cost. */
+function withStores<T extends Transport>(started: StartedRuntime<T>): Runtime<T> {
   return {
-    ...transport,
-    config,
-    logger,
-    tableName,
-    grants: createDynamoGrantStore({ documentClient: transport.dynamo, tableName }),
-    secrets: () => secrets.get(),
+    ...started,
+    grants: createDynamoGrantStore({ documentClient: started.dynamo, tableName: started.tableName }),
   };
 }
 
@@ -97,22 +102,45 @@ export async function slackApp(secrets: SlackSecrets): Promise<{ app: App; recei
   return { app, receiver };
 }
 
+/** One turn of the event loop: a request created in this turn is connected and written in the next. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
- * A container's wiring, built once at import (during Lambda's init phase, which has more CPU than an
- * invocation) and rebuilt only when the Slack secrets rotate. A failure (no config, unreadable
- * parameter) surfaces on the invocation and is retried by the next one.
+ * A container's wiring, started at import (during Lambda's init phase) and rebuilt only when the
+ * Slack secrets rotate. A failure (no config, unreadable parameter) surfaces on the invocation and is
+ * retried by the next one.
+ *
+ * A cold start waits on one network round trip, the secrets' read, and the secrets are needed only
+ * to build the Bolt app. So the read is sent first, and what needs no secret (the stores, and
+ * whatever `prepare` builds) is built in the next turn of the event loop, once the request is on its
+ * way, while the answer travels (BENCHMARKS.md, item 3). Both are built once per container.
  */
-export function containerWith<T extends Transport, W>(
+export function containerWith<T extends Transport, W, P = undefined>(
   parts: RuntimeParts<T>,
-  wire: (runtime: Runtime<T>, secrets: SlackSecrets) => Promise<W>,
+  wire: (runtime: Runtime<T>, secrets: SlackSecrets, prepared: P) => Promise<W>,
+  prepare?: (runtime: Runtime<T>) => P,
 ): () => Promise<W> {
-  let runtime: Runtime<T> | undefined;
+  let started: StartedRuntime<T> | undefined;
+  let ready: Promise<{ runtime: Runtime<T>; prepared: P }> | undefined;
   let current: { secrets: SlackSecrets; wired: Promise<W> } | undefined;
   const get = async (): Promise<W> => {
-    runtime ??= startRuntimeWith(parts);
-    const latest = await runtime.secrets();
+    started ??= startRuntimeWith(parts);
+    const from = started;
+    const reading = from.secrets();
+    if (!ready) {
+      const building = nextTurn().then(() => {
+        const runtime = withStores(from);
+        return { runtime, prepared: prepare?.(runtime) as P };
+      });
+      ready = building;
+      // A failed build is not kept: the next invocation builds again.
+      building.catch(() => {
+        if (ready === building) ready = undefined;
+      });
+    }
+    const [{ runtime, prepared }, latest] = await Promise.all([ready, reading]);
     if (current?.secrets !== latest) {
-      const wired = wire(runtime, latest);
+      const wired = wire(runtime, latest, prepared);
       current = { secrets: latest, wired };
       // A failed wiring is not kept: the next invocation builds it again.
       wired.catch(() => {

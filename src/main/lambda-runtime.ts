@@ -42,8 +42,9 @@ export const SDK_PARTS: RuntimeParts<SdkTransport> = {
   },
 };
 
-export function containerOf<W>(
-  wire: (runtime: Runtime, secrets: SlackSecrets) => Promise<W>,
+export function containerOf<W, P = undefined>(
+  wire: (runtime: Runtime, secrets: SlackSecrets, prepared: P) => Promise<W>,
+  prepare?: (runtime: Runtime) => P,
 ): () => Promise<W> {
-  return containerWith(SDK_PARTS, wire);
+  return containerWith(SDK_PARTS, wire, prepare);
 }

@@ -1,15 +1,17 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createSignedDocumentClient } from '../adapters/aws/signed-dynamodb';
 import { createSignedSqsWorkQueue } from '../adapters/aws/signed-sqs';
-import { createDynamoCommandRunStore } from '../adapters/dynamodb/command-run-store';
+import { createDynamoRunRecords } from '../adapters/dynamodb/command-run-store';
 import { newGrantId } from '../adapters/grant-ids';
 import { createJsonLogger } from '../adapters/logging/json-logger';
 import { registerListeners } from '../adapters/slack/listeners';
-import { createSlackChat } from '../adapters/slack/slack-chat';
+import { createSlackAckChat } from '../adapters/slack/slack-ack-chat';
 import { systemClock } from '../adapters/system-clock';
 import type { AckDeps } from '../app/deps';
+import type { CommandRunRecords } from '../ports/command-run-store';
 import {
   containerWith,
+  type Runtime,
   type RuntimeParts,
   type SlackHandler,
   slackApp,
@@ -39,22 +41,28 @@ export const SLACK_PARTS: RuntimeParts<Transport> = {
  * (issue 13).
  */
 export function slackHandler(parts: RuntimeParts<Transport> = SLACK_PARTS): SlackHandler {
-  const container = containerWith(parts, async (runtime, secrets) => {
-    const { app, receiver } = await slackApp(secrets);
-    const deps: AckDeps = {
-      config: runtime.config,
-      grants: runtime.grants,
-      queue: runtime.queue,
-      runs: createDynamoCommandRunStore({ documentClient: runtime.dynamo, tableName: runtime.tableName }),
-      chat: createSlackChat({ client: app.client, clock: systemClock, served: runtime.config.aws }),
-      clock: systemClock,
-      logger: runtime.logger,
-      newId: () => newGrantId(),
-      // SendCommand is the worker's; the listeners only label a run's messages.
-      aws: { simulated: false },
-    };
-    registerListeners(app, deps);
-    return receiver.toHandler();
-  });
+  const container = containerWith(
+    parts,
+    async (runtime, secrets, runs) => {
+      const { app, receiver } = await slackApp(secrets);
+      const deps: AckDeps = {
+        config: runtime.config,
+        grants: runtime.grants,
+        queue: runtime.queue,
+        runs,
+        chat: createSlackAckChat({ client: app.client, clock: systemClock, served: runtime.config.aws }),
+        clock: systemClock,
+        logger: runtime.logger,
+        newId: () => newGrantId(),
+        // SendCommand is the worker's; the listeners only label a run's messages.
+        aws: { simulated: false },
+      };
+      registerListeners(app, deps);
+      return receiver.toHandler();
+    },
+    // Needs no secret: built while the secrets' read is in flight.
+    (runtime: Runtime): CommandRunRecords =>
+      createDynamoRunRecords({ documentClient: runtime.dynamo, tableName: runtime.tableName }),
+  );
   return async (event, context) => (await container())(event, context);
 }

@@ -28,38 +28,44 @@ interface Wired {
 }
 
 function fullContainer(opts: { readQuotasAtStart?: boolean } = {}): () => Promise<Wired> {
-  let aws: AwsPlaces | undefined;
-  return containerOf(async (runtime, secrets) => {
-    const { config } = runtime;
-    // Built once per container, not per secret rotation: each account's quotas are read once (issue 13).
-    aws ??= realAwsPlaces({
-      config,
-      credentialsFor: grantorCredentials(config),
-      ...(opts.readQuotasAtStart ? { readQuotasAtStart: true } : {}),
-    });
-    if (opts.readQuotasAtStart) aws.access(config.aws.accountId);
-    const { app } = await slackApp(secrets);
-    const table = { documentClient: runtime.dynamo, tableName: runtime.tableName };
-    const deps: Deps = {
-      config,
-      grants: runtime.grants,
-      queue: runtime.queue,
-      aws,
-      chat: createSlackChat({ client: app.client, clock: systemClock, served: config.aws }),
-      clock: systemClock,
-      logger: runtime.logger,
-      newId: () => newGrantId(),
-      ...runPorts({ ...table, client: app.client, served: config.aws }),
-      ...sessionPorts({
-        ...table,
+  return containerOf(
+    async (runtime, secrets, aws: AwsPlaces) => {
+      const { config } = runtime;
+      const { app } = await slackApp(secrets);
+      const table = { documentClient: runtime.dynamo, tableName: runtime.tableName };
+      const deps: Deps = {
+        config,
         grants: runtime.grants,
-        client: app.client,
-        home: config.aws,
-        served: config.aws,
-      }),
-    };
-    return { deps, jobRetry: runtime.jobRetry };
-  });
+        queue: runtime.queue,
+        aws,
+        chat: createSlackChat({ client: app.client, clock: systemClock, served: config.aws }),
+        clock: systemClock,
+        logger: runtime.logger,
+        newId: () => newGrantId(),
+        ...runPorts({ ...table, client: app.client, served: config.aws }),
+        ...sessionPorts({
+          ...table,
+          grants: runtime.grants,
+          client: app.client,
+          home: config.aws,
+          served: config.aws,
+        }),
+      };
+      return { deps, jobRetry: runtime.jobRetry };
+    },
+    // Built once per container while the secrets' read travels (lambda-container.ts); each account's
+    // quotas are read once, and the worker starts that read now, beside the secrets' (issue 13).
+    (runtime): AwsPlaces => {
+      const { config } = runtime;
+      const aws = realAwsPlaces({
+        config,
+        credentialsFor: grantorCredentials(config),
+        ...(opts.readQuotasAtStart ? { readQuotasAtStart: true } : {}),
+      });
+      if (opts.readQuotasAtStart) aws.access(config.aws.accountId);
+      return aws;
+    },
+  );
 }
 
 /** SQS → worker, reporting partial batch failures so only the failed messages are redelivered. */

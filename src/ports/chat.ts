@@ -104,3 +104,10 @@ export interface Chat {
   /** Members of a Slack user group (`S…`); adapters cache this. */
   userGroupMembers(groupId: string): Promise<readonly string[]>;
 }
+
+/**
+ * What the Slack listeners post themselves, on the ack path: an extension's approval card and the
+ * approver groups' members. Request cards, notices, audit and the Home tab are the worker's, so the
+ * slack function carries none of their views (issue 13).
+ */
+export type AckChat = Pick<Chat, 'postExtensionCard' | 'updateExtensionCard' | 'userGroupMembers'>;

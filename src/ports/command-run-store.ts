@@ -6,13 +6,20 @@ export type CreateRunOutcome =
   | { ok: false; reason: 'duplicate-request'; existing: CommandRun }
   | { ok: false; reason: 'id-taken' };
 
-/** Durable command runs. Every write is conditional: a lost race is reported, never silently applied. */
-export interface CommandRunStore {
+/**
+ * A run's own record, all the Slack listeners touch (create on `/run`, decide on a click): the slack
+ * function's run store carries nothing more (issue 13). Every write is conditional.
+ */
+export interface CommandRunRecords {
   /** Stores a new run unless its id is taken or another run has its `requestKey`. */
   create(run: CommandRun): Promise<CreateRunOutcome>;
   get(id: string): Promise<CommandRun | undefined>;
   /** Writes `next` whole only if the stored run's version is still `expectedVersion`. */
   save(next: CommandRun, expectedVersion: number): Promise<'saved' | 'stale'>;
+}
+
+/** Durable command runs. Every write is conditional: a lost race is reported, never silently applied. */
+export interface CommandRunStore extends CommandRunRecords {
   /** The run that sent this SSM command, for status-change events that carry only the command id. */
   findByCommandId(commandId: string): Promise<CommandRun | undefined>;
   /** Records a node's final result once; false when one is already recorded (it is not replaced). */

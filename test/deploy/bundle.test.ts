@@ -147,6 +147,23 @@ describe('function zips', () => {
     ).toEqual([]);
   });
 
+  it("slack carries none of the worker's Slack views and no node-result writes: request cards, notices, audit, Home, toolbox's update action", () => {
+    const sources = sourcesOf('slack');
+    expect(
+      sources.filter((s) =>
+        /src\/adapters\/slack\/(request-card|notice|audit-alert|audit|home)-blocks\.ts|src\/adapters\/slack\/slack-chat\.ts|node_modules\/dynamodb-toolbox\/dist\/esm\/entity\/actions\/update\/(updateItemCommand\.js|expressUpdate\/)/.test(
+          s,
+        ),
+      ),
+    ).toEqual([]);
+    // The control: the worker carries them, so the pattern names real files.
+    expect(
+      sourcesOf('worker').filter((s) =>
+        /home-blocks\.ts|entity\/actions\/update\/updateItemCommand\.js/.test(s),
+      ),
+    ).toHaveLength(2);
+  });
+
   it(`keeps the slack function under ${SLACK_BUDGET_BYTES / 1e6} MB zipped`, () => {
     expect(statSync(zipOf('slack')).size).toBeLessThan(SLACK_BUDGET_BYTES);
   });

@@ -33,6 +33,14 @@ const outcomeCount = () => number().optional();
  * Exported so tests can read what was stored; the app only sees the CommandRunStore port.
  */
 export function createRunEntities(table: KeyturnTable) {
+  return { ...createRunRecordEntities(table), ...createRunResultEntities(table) };
+}
+
+/**
+ * The run, its request key and its command pointer: all the Slack listeners write (CommandRunRecords),
+ * so the slack function builds only these (issue 13).
+ */
+export function createRunRecordEntities(table: KeyturnTable) {
   const run = new Entity({
     name: 'CommandRun',
     table,
@@ -93,6 +101,21 @@ export function createRunEntities(table: KeyturnTable) {
     computeKey: ({ id }) => ({ pk: `RUN#${id}`, sk: 'RUN' }),
   });
 
+  const request = createRequestKeys(table, 'RUN');
+
+  const command = new Entity({
+    name: 'RunCommand',
+    table,
+    timestamps: false,
+    schema: item({ commandId: string().key(), runId: string() }),
+    computeKey: ({ commandId }) => ({ pk: `CMD#${commandId}`, sk: 'CMD' }),
+  });
+
+  return { run, request, command };
+}
+
+/** What the worker records as a run's nodes answer: their results, and one-time side effects. */
+export function createRunResultEntities(table: KeyturnTable) {
   const node = new Entity({
     name: 'NodeResult',
     table,
@@ -126,20 +149,12 @@ export function createRunEntities(table: KeyturnTable) {
     computeKey: ({ runId, effect }) => ({ pk: `RUN#${runId}`, sk: `EFFECT#${effect}` }),
   });
 
-  const request = createRequestKeys(table, 'RUN');
-
-  const command = new Entity({
-    name: 'RunCommand',
-    table,
-    timestamps: false,
-    schema: item({ commandId: string().key(), runId: string() }),
-    computeKey: ({ commandId }) => ({ pk: `CMD#${commandId}`, sk: 'CMD' }),
-  });
-
-  return { run, node, effect, request, command };
+  return { node, effect };
 }
 
 export type RunEntities = ReturnType<typeof createRunEntities>;
+export type RunRecordEntities = ReturnType<typeof createRunRecordEntities>;
+export type RunResultEntities = ReturnType<typeof createRunResultEntities>;
 
 /** The byDay index attributes: the UTC day of the request, as grants are. */
 export function runIndexKeys(run: Pick<CommandRun, 'requestedAt'>) {

@@ -1,24 +1,38 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from 'dynamodb-toolbox';
 import type { CommandRun, NodeResult } from '../../domain/command-run';
-import type { CommandRunStore, CreateRunOutcome } from '../../ports/command-run-store';
-import { createRunEntities, type RunEntities, runIndexKeys, toNodeResult, toRun } from './command-run-entity';
+import type { CommandRunRecords, CommandRunStore, CreateRunOutcome } from '../../ports/command-run-store';
+import {
+  createRunRecordEntities,
+  createRunResultEntities,
+  type RunRecordEntities,
+  type RunResultEntities,
+  runIndexKeys,
+  toNodeResult,
+  toRun,
+} from './command-run-entity';
 import { claimOnce, conditionHeld, queryAll, type StoreOptions, versionedRecords } from './entity-store';
 import { createKeyturnTable } from './table';
 
+/** The runs' records only: the slack function's run store, which builds no node-result entities (issue 13). */
+export function createDynamoRunRecords(opts: StoreOptions): CommandRunRecords {
+  return new DynamoRunRecords(
+    createRunRecordEntities(createKeyturnTable(opts.documentClient, opts.tableName)),
+  );
+}
+
 export function createDynamoCommandRunStore(opts: StoreOptions): CommandRunStore {
+  const table = createKeyturnTable(opts.documentClient, opts.tableName);
   return new DynamoCommandRunStore(
-    createRunEntities(createKeyturnTable(opts.documentClient, opts.tableName)),
+    createRunRecordEntities(table),
+    createRunResultEntities(table),
     opts.pageSize,
   );
 }
 
-class DynamoCommandRunStore implements CommandRunStore {
+class DynamoRunRecords implements CommandRunRecords {
   private readonly runs;
 
-  constructor(
-    private readonly entities: RunEntities,
-    private readonly pageSize: number | undefined,
-  ) {
+  constructor(protected readonly entities: RunRecordEntities) {
     this.runs = versionedRecords(entities.run, {
       toStored: (run: CommandRun) => ({ ...run, ...runIndexKeys(run) }),
       fromStored: toRun,
@@ -60,6 +74,16 @@ class DynamoCommandRunStore implements CommandRunStore {
         .send();
     return 'saved';
   }
+}
+
+class DynamoCommandRunStore extends DynamoRunRecords implements CommandRunStore {
+  constructor(
+    records: RunRecordEntities,
+    private readonly results: RunResultEntities,
+    private readonly pageSize: number | undefined,
+  ) {
+    super(records);
+  }
 
   async findByCommandId(commandId: string): Promise<CommandRun | undefined> {
     const { Item } = await this.entities.command.build(GetItemCommand).key({ commandId }).send();
@@ -68,12 +92,12 @@ class DynamoCommandRunStore implements CommandRunStore {
 
   recordNode(runId: string, result: NodeResult): Promise<boolean> {
     const { postedAt: _ignored, ...fields } = result;
-    return claimOnce(this.entities.node, { ...fields, runId }, 'outcome');
+    return claimOnce(this.results.node, { ...fields, runId }, 'outcome');
   }
 
   async nodeResults(runId: string): Promise<NodeResult[]> {
     const stored = await queryAll(
-      this.entities.node,
+      this.results.node,
       { partition: `RUN#${runId}`, range: { beginsWith: 'NODE#' } },
       { pageSize: this.pageSize, consistent: true },
     );
@@ -82,7 +106,7 @@ class DynamoCommandRunStore implements CommandRunStore {
 
   claimNodePost(runId: string, nodeId: string, at: string): Promise<boolean> {
     return conditionHeld(
-      this.entities.node
+      this.results.node
         .build(UpdateItemCommand)
         .item({ runId, nodeId, postedAt: at })
         // `outcome` exists: only a recorded result can be claimed (an update would otherwise create one).
@@ -98,7 +122,7 @@ class DynamoCommandRunStore implements CommandRunStore {
   }
 
   claimEffect(runId: string, effect: string, at: string): Promise<boolean> {
-    return claimOnce(this.entities.effect, { runId, effect, at }, 'at');
+    return claimOnce(this.results.effect, { runId, effect, at }, 'at');
   }
 
   async listByDay(day: string): Promise<CommandRun[]> {

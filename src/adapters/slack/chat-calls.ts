@@ -65,6 +65,18 @@ export function postedRef(res: ChatPostMessageResponse): MessageRef {
   return { channel: res.channel, ts: res.ts };
 }
 
+/** Posts a message (chat.postMessage) and returns where it landed, for later updates. */
+export async function postMessage(
+  client: WebClient,
+  channel: string,
+  message: SlackMessage,
+): Promise<MessageRef> {
+  const res = await callSlack('chat.postMessage', () =>
+    client.chat.postMessage({ channel, text: message.text, blocks: message.blocks }),
+  );
+  return postedRef(res);
+}
+
 /** Rewrites a card or message in place (chat.update), as it was posted: same channel and ts. */
 export async function updateMessage(
   client: WebClient,

@@ -1,42 +1,24 @@
-import type { WebClient } from '@slack/web-api';
 import type { MessageRef } from '../../domain/grant';
-import type { ServedPlaces } from '../../domain/place';
 import type { Chat } from '../../ports/chat';
-import type { Clock } from '../../ports/clock';
-import { auditLineMessage } from './audit-blocks';
-import { ChatError, callSlack, postedRef, updateMessage } from './chat-calls';
-import { homeTab } from './home-blocks';
 import { auditMessage } from './audit-alert-blocks';
+import { auditLineMessage } from './audit-blocks';
 import type { SlackMessage } from './block-kit';
-import { extensionCard } from './extension-card-blocks';
+import { ChatError, callSlack, postMessage, updateMessage } from './chat-calls';
+import { homeTab } from './home-blocks';
 import { notice } from './notice-blocks';
 import { requestCard } from './request-card-blocks';
+import { createSlackAckChat, type SlackChatOptions } from './slack-ack-chat';
 
-/** User groups change rarely, and approval clicks come in bursts; 5 minutes keeps usergroups.users.list (Tier 2) quiet. */
-const DEFAULT_GROUP_CACHE_MS = 5 * 60_000;
-
-export interface SlackChatOptions {
-  client: WebClient;
-  clock: Clock;
-  /** Keyturn's accounts and regions (`config.aws`): messages name a grant's account and region when there are several. */
-  served: ServedPlaces;
-  groupCacheMs?: number;
-}
+export type { SlackChatOptions } from './slack-ack-chat';
 
 /** The Chat port on the Slack Web API. The client comes from the composition root (STYLE.md point 3). */
 export function createSlackChat(opts: SlackChatOptions): Chat {
   const { client, clock, served } = opts;
-  const groupCacheMs = opts.groupCacheMs ?? DEFAULT_GROUP_CACHE_MS;
   // A user's DM channel with the bot never changes, so it is cached for the life of the process.
   const dmChannels = new Map<string, string>();
-  // Promises are cached, not results, so concurrent lookups of one group share one request.
-  const groups = new Map<string, { fetchedAt: number; members: Promise<readonly string[]> }>();
 
-  async function post(channel: string, message: SlackMessage): Promise<MessageRef> {
-    const res = await callSlack('chat.postMessage', () =>
-      client.chat.postMessage({ channel, text: message.text, blocks: message.blocks }),
-    );
-    return postedRef(res);
+  function post(channel: string, message: SlackMessage): Promise<MessageRef> {
+    return postMessage(client, channel, message);
   }
 
   function update(ref: MessageRef, message: SlackMessage): Promise<void> {
@@ -72,28 +54,15 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
     return id;
   }
 
-  async function fetchMembers(groupId: string): Promise<readonly string[]> {
-    const res = await callSlack('usergroups.users.list', () =>
-      client.usergroups.users.list({ usergroup: groupId }),
-    );
-    return Object.freeze([...(res.users ?? [])]);
-  }
-
   return {
+    ...createSlackAckChat(opts),
+
     postRequestCard(channel, view) {
       return post(channel, requestCard(view, served));
     },
 
     updateRequestCard(ref, view) {
       return update(ref, requestCard(view, served));
-    },
-
-    postExtensionCard(channel, view) {
-      return post(channel, extensionCard(view, served));
-    },
-
-    updateExtensionCard(ref, view) {
-      return update(ref, extensionCard(view, served));
     },
 
     async postAudit(channel, event) {
@@ -123,20 +92,6 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
       await callSlack('views.publish', () =>
         client.views.publish({ user_id: user, view: homeTab(view, served) }),
       );
-    },
-
-    userGroupMembers(groupId) {
-      const now = clock.now().getTime();
-      const cached = groups.get(groupId);
-      if (cached !== undefined && now - cached.fetchedAt < groupCacheMs) return cached.members;
-      const members = fetchMembers(groupId);
-      const entry = { fetchedAt: now, members };
-      groups.set(groupId, entry);
-      // A failure is not cached: the next click asks Slack again.
-      members.catch(() => {
-        if (groups.get(groupId) === entry) groups.delete(groupId);
-      });
-      return members;
     },
   };
 }

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import http, { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -65,6 +67,90 @@ describe('containerWith', () => {
     expect(a).toBe(b);
     expect(await get()).toBe(a);
     expect(events).toEqual(['transport', 'wire xoxb-env']);
+  });
+
+  it("sends the secrets' read first and builds what needs no secret while it travels, once per container", async () => {
+    // A Parameter Store that answers only when told, so the test sees what ran while the read was out.
+    let answer: (() => void) | undefined;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        answer = () =>
+          res.end(
+            JSON.stringify({
+              Parameters: [
+                { Name: '/k/token', Value: 'xoxb-ssm' },
+                { Name: '/k/signing', Value: 'secret-ssm' },
+              ],
+            }),
+          );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const events: string[] = [];
+    const realRequest = http.request;
+    const request = jest.spyOn(http, 'request').mockImplementation((...args: unknown[]) => {
+      const req = (realRequest as (...a: unknown[]) => ReturnType<typeof http.request>)(...args);
+      events.push('read sent');
+      req.on('finish', () => events.push('read written'));
+      return req;
+    });
+    try {
+      useEnv({
+        SLACK_BOT_TOKEN_PARAM: '/k/token',
+        SLACK_SIGNING_SECRET_PARAM: '/k/signing',
+        AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'example',
+      });
+      const get = containerWith(
+        parts(events),
+        async (runtime, secrets, prepared: string) => {
+          events.push(`wire ${secrets.botToken} with ${prepared}`);
+          return runtime.grants;
+        },
+        () => {
+          events.push('prepare');
+          return 'stores';
+        },
+      );
+      const first = get();
+      while (!answer) await new Promise((resolve) => setTimeout(resolve, 5));
+      // The read is on the wire and unanswered, and what needs no secret is already built.
+      expect(events).toEqual(['transport', 'read sent', 'read written', 'prepare']);
+      answer();
+      const grants = await first;
+      expect(await get()).toBe(grants);
+      expect(events).toEqual([
+        'transport',
+        'read sent',
+        'read written',
+        'prepare',
+        'wire xoxb-ssm with stores',
+      ]);
+    } finally {
+      request.mockRestore();
+      // The client keeps its connection alive; closing the server must not wait for it.
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('builds again on the next invocation when building what needs no secret failed', async () => {
+    useEnv({ SLACK_BOT_TOKEN: 'xoxb-env', SLACK_SIGNING_SECRET: 'secret-env' });
+    let attempts = 0;
+    const get = containerWith(
+      parts([]),
+      async (_runtime, _secrets, prepared: number) => prepared,
+      () => {
+        attempts += 1;
+        if (attempts === 1) throw new Error('table unavailable');
+        return attempts;
+      },
+    );
+    await expect(get()).rejects.toThrow('table unavailable');
+    expect(await get()).toBe(2);
+    expect(await get()).toBe(2);
   });
 
   it('fails an invocation whose secrets cannot be read, and reads again on the next', async () => {

@@ -10,7 +10,14 @@ import {
   toNodeResult,
   toRun,
 } from './command-run-entity';
-import { claimOnce, conditionHeld, queryAll, type StoreOptions, versionedRecords } from './entity-store';
+import {
+  claimOnce,
+  conditionHeld,
+  getConsistent,
+  queryAll,
+  type StoreOptions,
+  versionedRecords,
+} from './entity-store';
 import { createKeyturnTable } from './table';
 
 /** The runs' records only: the slack function's run store, which builds no node-result entities (issue 13). */
@@ -105,8 +112,9 @@ class DynamoCommandRunStore extends DynamoRunRecords implements CommandRunStore 
   }
 
   claimNodePost(runId: string, nodeId: string, at: string): Promise<boolean> {
+    const { node } = this.results;
     return conditionHeld(
-      this.results.node
+      node
         .build(UpdateItemCommand)
         .item({ runId, nodeId, postedAt: at })
         // `outcome` exists: only a recorded result can be claimed (an update would otherwise create one).
@@ -118,6 +126,8 @@ class DynamoCommandRunStore extends DynamoRunRecords implements CommandRunStore 
             ],
           },
         }),
+      // A retry of a claim whose answer was lost: the claim is this one if it holds this time.
+      async () => (await getConsistent(node, { runId, nodeId }))?.postedAt === at,
     );
   }
 

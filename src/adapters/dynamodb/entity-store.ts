@@ -1,7 +1,9 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isDeepStrictEqual } from 'node:util';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type Condition,
   type Entity,
+  EntityParser,
   type FormattedItem,
   GetItemCommand,
   isConditionCheckFailed,
@@ -28,15 +30,31 @@ export interface StoreOptions {
   pageSize?: number;
 }
 
-/** Sends a conditional write: false when its condition failed (the expected, lost-race case). */
-export async function conditionHeld(command: { send(): Promise<unknown> }): Promise<boolean> {
+/**
+ * Sends a conditional write: false when its condition failed (the expected, lost-race case).
+ *
+ * Unless the write was sent more than once: the client retries an attempt whose answer it never got
+ * (a timeout, a dropped connection), and that attempt may have been written all the same. Its retry
+ * then fails its own condition. So a failed condition after a retry asks `wasOwnWrite` whether what
+ * is stored is this very write, and counts the write as done if so: a claim is never lost to its own
+ * first attempt (nor, for a create, withdrawn as somebody else's).
+ */
+export async function conditionHeld(
+  command: { send(): Promise<unknown> },
+  wasOwnWrite?: () => Promise<boolean>,
+): Promise<boolean> {
   try {
     await command.send();
     return true;
   } catch (error) {
-    if (isConditionCheckFailed(error)) return false;
-    throw error;
+    if (!isConditionCheckFailed(error)) throw error;
+    return wasRetried(error) && wasOwnWrite !== undefined && (await wasOwnWrite());
   }
+}
+
+/** The SDK's retry strategies and the signed client (signed-json.ts) both count attempts on the error. */
+function wasRetried(error: unknown): boolean {
+  return ((error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) > 1;
 }
 
 /** Puts `item` if `condition` holds on what is stored; false when it did not. */
@@ -45,7 +63,35 @@ export function putIf<E extends Entity>(
   item: PutItemInput<E>,
   condition: Condition<E>,
 ): Promise<boolean> {
-  return conditionHeld(entity.build(PutItemCommand).item(item).options({ condition }));
+  return conditionHeld(entity.build(PutItemCommand).item(item).options({ condition }), () =>
+    storedExactly(entity, item),
+  );
+}
+
+/**
+ * Whether the table holds exactly the item this input is written as, attribute for attribute
+ * (read strongly consistently). Another writer's item differs at least in what it claims or saves
+ * (its holder, its time, its version's content), so only the put's own earlier attempt matches.
+ */
+async function storedExactly<E extends Entity>(entity: E, input: PutItemInput<E>): Promise<boolean> {
+  const { item, key } = entity.build(EntityParser).parse(input);
+  const { Item } = await entity.table
+    .getDocumentClient()
+    .send(new GetCommand({ TableName: entity.table.getName(), Key: key, ConsistentRead: true }));
+  return Item !== undefined && isDeepStrictEqual(comparable(Item), comparable(item));
+}
+
+/** Plain data for comparison: no undefined attributes (never written), sets as sorted arrays. */
+function comparable(value: unknown): unknown {
+  if (value instanceof Set) return [...value].map(comparable).sort();
+  if (Array.isArray(value)) return value.map(comparable);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, comparable(v)]),
+    );
+  return value;
 }
 
 /**

@@ -10,6 +10,27 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 export const DEFAULT_AWS_MAX_ATTEMPTS = 8;
 export const MAX_ATTEMPTS_ENV = 'KEYTURN_AWS_MAX_ATTEMPTS';
 
+/**
+ * How long one attempt may wait. The SDK sets no timeout of its own: a connection that drops without a
+ * word waits for the OS (minutes), and with it the job, the sweep or the event that made the call, until
+ * Lambda's own timeout ends the invocation. IAM and SSM answer in well under a second, so an attempt
+ * that opens no connection in 3 s, or hears nothing for 10 s, is given up and retried like any transient
+ * failure. A write whose answer was lost this way is safe to retry: IAM's create and delete calls read
+ * EntityAlreadyExists and NoSuchEntity as done (iam-access-control.ts), a lost SendCommand is looked
+ * up by its comment (start-run.ts), and a conditional DynamoDB write that finds itself stored counts
+ * as written (dynamodb/entity-store.ts).
+ */
+export const AWS_ATTEMPT_LIMITS = { connectionTimeoutMs: 3_000, requestTimeoutMs: 10_000 };
+
+/** The SDK's Node request handler with those limits; `throwOnRequestTimeout`, or the SDK only logs a warning. */
+export function limitedRequestHandler(limits: typeof AWS_ATTEMPT_LIMITS = AWS_ATTEMPT_LIMITS) {
+  return {
+    connectionTimeout: limits.connectionTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    throwOnRequestTimeout: true,
+  };
+}
+
 /** The retry strategy type both clients accept (they share it through @smithy/types). */
 export type AwsRetryStrategy = NonNullable<IAMClientConfig['retryStrategy']>;
 
@@ -21,6 +42,8 @@ export interface AwsClientOptions {
    * up to seconds (doubling per retry, jittered) — right for IAM, too slow for a test.
    */
   retryStrategy?: (maxAttempts: number) => AwsRetryStrategy;
+  /** Replaces AWS_ATTEMPT_LIMITS. For tests only: a hung endpoint is seen in milliseconds, not seconds. */
+  limits?: typeof AWS_ATTEMPT_LIMITS;
 }
 
 export interface AwsClientConfig {
@@ -28,6 +51,7 @@ export interface AwsClientConfig {
   maxAttempts: number;
   retryMode: 'standard';
   retryStrategy?: AwsRetryStrategy;
+  requestHandler: ReturnType<typeof limitedRequestHandler>;
 }
 
 /**
@@ -45,6 +69,7 @@ export function awsClientConfig(opts: AwsClientOptions): AwsClientConfig {
     maxAttempts,
     retryMode: 'standard',
     ...(opts.retryStrategy ? { retryStrategy: opts.retryStrategy(maxAttempts) } : {}),
+    requestHandler: limitedRequestHandler(opts.limits),
   };
 }
 

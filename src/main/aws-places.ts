@@ -11,7 +11,7 @@ import type { AccessControl } from '../ports/access-control';
 import type { AwsPlaces } from '../ports/aws-places';
 import type { CommandRunner } from '../ports/command-runner';
 import type { Fleet } from '../ports/fleet';
-import { awsClientConfig } from './aws-clients';
+import { awsClientConfig, limitedRequestHandler } from './aws-clients';
 import { ssmCommandRunner } from './run-ports';
 
 /**
@@ -112,11 +112,7 @@ export function grantorCredentials(
     sts: new STSClient({
       ...base,
       maxAttempts: Math.min(base.maxAttempts, limits.maxAttempts),
-      requestHandler: {
-        connectionTimeout: limits.connectionTimeoutMs,
-        requestTimeout: limits.requestTimeoutMs,
-        throwOnRequestTimeout: true,
-      },
+      requestHandler: limitedRequestHandler(limits),
     }),
     roles,
   });

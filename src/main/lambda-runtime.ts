@@ -3,6 +3,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createSqsJobRetry, createSqsWorkQueue } from '../adapters/aws/sqs-work-queue';
 import { createLogger } from '../adapters/logging/pino-logger';
+import { limitedRequestHandler } from './aws-clients';
 import type { JobRetry, WorkQueue } from '../ports/work-queue';
 import type { SlackSecrets } from './secrets';
 import {
@@ -33,9 +34,11 @@ export type Runtime = RuntimeOf<SdkTransport>;
 export const SDK_PARTS: RuntimeParts<SdkTransport> = {
   logger: (level) => createLogger({ level }),
   transport: ({ queueUrl }) => {
-    const sqs = new SQSClient({});
+    // Each attempt bounded, as IAM's and SSM's are (aws-clients.ts): a hung connection is retried.
+    const requestHandler = limitedRequestHandler();
+    const sqs = new SQSClient({ requestHandler });
     return {
-      dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+      dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler })),
       queue: createSqsWorkQueue(sqs, queueUrl),
       jobRetry: createSqsJobRetry(sqs, queueUrl),
     };

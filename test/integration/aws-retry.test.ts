@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { createIamAccessControl } from '../../src/adapters/aws/iam-access-control';
-import { buildAwsClients } from '../../src/main/aws-clients';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { awsClientConfig, buildAwsClients } from '../../src/main/aws-clients';
 import { AccessControlError } from '../../src/ports/access-control';
 
 /**
@@ -153,7 +154,53 @@ it("translates a modelled IAM error parsed off the wire (NoSuchEntity on detach 
   expect(fake.requests).toHaveLength(1);
 });
 
+it('gives up on an attempt IAM never answers and retries it, so a hung connection cannot hold the call', async () => {
+  // The request arrives and no answer ever leaves: the fake records it and keeps the response open.
+  const hung: ServerResponse[] = [];
+  const usualAnswer = fake.server.listeners('request')[0] as (...a: unknown[]) => void;
+  fake.server.removeAllListeners('request');
+  fake.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    req.on('end', () => {
+      fake.requests.push(new URLSearchParams());
+      hung.push(res);
+    });
+  });
+  try {
+    process.env.KEYTURN_AWS_MAX_ATTEMPTS = '2';
+    const { iam } = buildAwsClients({
+      region: 'us-east-1',
+      retryStrategy: instantRetries,
+      limits: { connectionTimeoutMs: 200, requestTimeoutMs: 200 },
+    });
+    const started = Date.now();
+    const error = await createIamAccessControl(iam, { accountId: ACCOUNT })
+      .attachPolicy(alice, POLICY_ARN)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccessControlError);
+    expect(error).toMatchObject({ code: 'TimeoutError' });
+    expect(fake.requests).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  } finally {
+    for (const res of hung) res.destroy();
+    fake.server.removeAllListeners('request');
+    fake.server.on('request', usualAnswer);
+  }
+});
+
 describe('client settings', () => {
+  it('bounds every attempt: 3 s to connect, 10 s without an answer, and a timeout is an error', () => {
+    const { iam, ssm } = buildAwsClients({ region: 'ap-northeast-1' });
+    for (const client of [iam, ssm]) {
+      expect(client.config.requestHandler).toBeInstanceOf(NodeHttpHandler);
+    }
+    expect(awsClientConfig({ region: 'ap-northeast-1' }).requestHandler).toEqual({
+      connectionTimeout: 3_000,
+      requestTimeout: 10_000,
+      throwOnRequestTimeout: true,
+    });
+  });
+
   it('uses the configured region unless AWS_REGION is set, which wins', async () => {
     const configured = buildAwsClients({ region: 'ap-northeast-1' });
     await expect(configured.ssm.config.region()).resolves.toBe('ap-northeast-1');

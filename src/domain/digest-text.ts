@@ -130,7 +130,8 @@ export function digestText(view: DigestView): string {
   lines.push(
     ...capped([
       ...anomalies.unmatchedSessions.map(
-        (s) => `session ${s.id} matched no grant: ${who(s)} on ${node(s)} at ${when(view, s.startedAt)}`,
+        (s) =>
+          `session ${s.id} matched no grant: ${who(s)} on ${node(s)}${s.where === undefined ? '' : ` in ${s.where}`} at ${when(view, s.startedAt)}`,
       ),
       ...anomalies.orphanPolicies.map(
         (a) =>

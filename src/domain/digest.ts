@@ -82,6 +82,8 @@ export interface DigestSession {
   open: boolean;
   /** Matched no grant: an anomaly. */
   unmatched: boolean;
+  /** The session's account and region, when Keyturn serves more than one place (place.ts whereShown). */
+  where?: string;
 }
 
 export interface PersonTally {
@@ -501,6 +503,7 @@ function digestSession(s: Session, tally: DigestTally): DigestSession {
     seconds: sessionSeconds(s, tally.context.now),
     open: s.status === 'active',
     unmatched: s.unmatched === true,
+    ...optional('where', whereShown(tally.context.account, s)),
   };
 }
 

@@ -184,7 +184,8 @@ function anomalyBlock(view: DigestView): SectionBlock {
   if (anomalies.total === 0) return section('*Anomalies:* none');
   const items = [
     ...anomalies.unmatchedSessions.map(
-      (s) => `Session ${code(s.id)} matched no grant: ${who(s)} on ${node(s)}${at(s.startedAt)}`,
+      (s) =>
+        `Session ${code(s.id)} matched no grant: ${who(s)} on ${node(s)}${s.where === undefined ? '' : ` in ${s.where}`}${at(s.startedAt)}`,
     ),
     ...anomalies.orphanPolicies.map(
       (a) =>

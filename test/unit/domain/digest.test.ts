@@ -293,6 +293,25 @@ describe('composeDigest in an organisation: totals per account and per target', 
     expect(text).toContain(`  osaka-raspi in ${OSAKA}: 1 request, 2 sessions (1h 40m), 1 run`);
   });
 
+  it('names the place of a session no grant explains, as it does a target', () => {
+    const elsewhere = {
+      ...input,
+      sessions: input.sessions.map((s) =>
+        s.unmatched ? { ...s, account: FACTORY, region: 'ap-northeast-3' } : s,
+      ),
+    };
+    const unmatched = composeDigest(elsewhere).anomalies.unmatchedSessions;
+    expect(unmatched.map((s) => [s.id, s.where])).toEqual([['mallory-0000000000000000d', OSAKA]]);
+    expect(digestText(composeDigest(elsewhere))).toContain(
+      `session mallory-0000000000000000d matched no grant: arn:aws:iam::123456789012:user/mallory on`,
+    );
+    expect(digestText(composeDigest(elsewhere))).toMatch(
+      new RegExp(`matched no grant: .* in ${OSAKA.replace(/[()]/g, '\\$&')} at `),
+    );
+    // Recorded before there were other accounts: Keyturn's own, named as such.
+    expect(view.anomalies.unmatchedSessions.map((s) => s.where)).toEqual([HOME_PLACE]);
+  });
+
   it('folded page by page, it is the same digest', () => {
     const tally = startDigest(input);
     for (const g of input.grants) foldGrants(tally, [g]);

@@ -116,18 +116,34 @@ async function admissionProblem(
 ): Promise<string | undefined> {
   // The SSMSessionRunAs tag is the principal's, so it covers every session of it: a grant without
   // runAs beside one with it would have its sessions run as that user (or lose it, once tagged).
+  const as = (user: string | undefined) => (user ? `as ${user}` : "as Session Manager's default user");
   const clash = (await deps.grants.listByStatus('active')).find(
     (g) => sameRole(deps, g, grant) && !g.ending && g.runAsSet !== target.runAs,
   );
-  if (clash) {
-    const as = (user: string | undefined) => (user ? `as ${user}` : "as Session Manager's default user");
+  if (clash)
     return `${describePrincipal(grant.principal)} already has sessions running ${as(clash.runAsSet)} under grant ${clash.id}, and this target's run ${as(target.runAs)}; Session Manager allows one Run As user per principal, so end that grant first`;
-  }
+  // Two such grants approved together would each find no active one and tag in turn, the last tag
+  // deciding whose sessions run as whom: the one approved first goes ahead, the other is refused.
+  const earlier = (await deps.grants.listByStatus('approved')).find(
+    (g) =>
+      g.id !== grant.id &&
+      sameRole(deps, g, grant) &&
+      deps.config.targets[g.target]?.runAs !== target.runAs &&
+      approvedBefore(g, grant),
+  );
+  if (earlier)
+    return `${describePrincipal(grant.principal)} is being given grant ${earlier.id}, approved first, whose sessions run ${as(deps.config.targets[earlier.target]?.runAs)}, and this target's run ${as(target.runAs)}; Session Manager allows one Run As user per principal, so request again once that grant has ended`;
   const { attached, quota } = await accessFor(deps, grant).attachedPolicyQuota(grant.principal);
   // A retried apply finds its own policy attached: that is not one too many.
   if (!attached.includes(policyArn) && attached.length >= quota)
     return `${describePrincipal(grant.principal)} already has ${attached.length} managed policies attached, the account's limit of ${quota}; detach one (or raise the quota) and request again`;
   return undefined;
+}
+
+/** Approval order, the grant id breaking a tie: exactly one of two grants comes first. */
+function approvedBefore(a: Grant, b: Grant): boolean {
+  const [at, bt] = [a.decidedAt ?? a.requestedAt, b.decidedAt ?? b.requestedAt];
+  return at < bt || (at === bt && a.id < b.id);
 }
 
 /** The same IAM entity: same principal in the same account (each account has its own access roles). */

@@ -61,8 +61,8 @@ function answering(account: SimulatedAccount, beforeOp: (op: Op) => Promise<void
 }
 
 /** A grant requested by `user` and approved by carol at APPROVED_AT, through the real use cases. */
-async function approved(opts: { user?: string; target?: Target } = {}) {
-  const config = testConfig({ targets: { 'prod-raspi': opts.target ?? prodRaspi } });
+async function approved(opts: { user?: string; target?: Target; others?: Record<string, Target> } = {}) {
+  const config = testConfig({ targets: { 'prod-raspi': opts.target ?? prodRaspi, ...opts.others } });
   const clock = new ManualClock(new Date(REQUESTED_AT));
   const grants = new MemoryGrantStore();
   const queue = new RecordingQueue();
@@ -237,6 +237,44 @@ describe('applyGrant: an approved grant', () => {
       expect(s.account.runAsTag(alice)).toBeUndefined();
     },
   );
+
+  describe('two grants of one principal approved together, whose targets run as different users', () => {
+    // Neither is active yet, so neither finds the other among the active grants: the one approved
+    // first goes ahead, the other is refused, and the tag is never the loser's.
+    const osaka: Target = { ...prodRaspi, tags: { Fleet: 'osaka-raspi' }, runAs: 'root' };
+    async function twoApproved(otherDecidedAt: string) {
+      const s = await approved({
+        target: { ...prodRaspi, runAs: 'pi-ops' },
+        others: { 'osaka-raspi': osaka },
+      });
+      const g1 = await stored(s.grants);
+      s.grants.items.set('g0', { ...g1, id: 'g0', target: 'osaka-raspi', decidedAt: otherDecidedAt });
+      return s;
+    }
+
+    it('refuses the one approved second, before creating anything', async () => {
+      const s = await twoApproved('2026-11-23T10:00:00Z');
+      expect(await applyGrant(s.deps, 'g1')).toBe('failed');
+      expect((await stored(s.grants)).failureReason).toMatch(
+        /is being given grant g0, approved first, whose sessions run as root, and this target's run as pi-ops/,
+      );
+      expect(ops(s.account)).not.toContain('createPolicy');
+      expect(s.account.runAsTag(alice)).toBeUndefined();
+    });
+
+    it('applies the one approved first', async () => {
+      const s = await twoApproved('2026-11-23T12:00:00Z');
+      expect(await applyGrant(s.deps, 'g1')).toBe('activated');
+      expect(s.account.runAsTag(alice)).toBe('pi-ops');
+    });
+
+    it('breaks a tie in approval time by grant id, so exactly one goes ahead', async () => {
+      const s = await twoApproved(APPROVED_AT);
+      expect((await stored(s.grants)).decidedAt).toBe(APPROVED_AT);
+      // g0 sorts before g1.
+      expect(await applyGrant(s.deps, 'g1')).toBe('failed');
+    });
+  });
 
   it('applies a grant whose Run As user is the one the active grant already set', async () => {
     const s = await approved({ target: { ...prodRaspi, runAs: 'pi-ops' } });

@@ -12,6 +12,7 @@ import type { Config } from '../config/types';
 import { isIsoDate } from '../domain/digest';
 import { digestText } from '../domain/digest-text';
 import type { Logger } from '../ports/logger';
+import { limitedRequestHandler } from './aws-clients';
 
 export interface DigestCliIo {
   env: Record<string, string | undefined>;
@@ -85,7 +86,10 @@ async function openFromEnvironment(
       'the digest reads the DynamoDB table named by KEYTURN_TABLE, which is not set (a sandbox keeps its data inside the running server, which posts the digest itself at digest.at)',
     );
   if (opts.post && !io.env.SLACK_BOT_TOKEN) throw new Error('--post needs SLACK_BOT_TOKEN');
-  const client = new DynamoDBClient({ region: io.env.AWS_REGION ?? config.aws.region });
+  const client = new DynamoDBClient({
+    region: io.env.AWS_REGION ?? config.aws.region,
+    requestHandler: limitedRequestHandler(),
+  });
   const documentClient = DynamoDBDocumentClient.from(client);
   const grants = createDynamoGrantStore({ documentClient, tableName });
   const slack = new WebClient(io.env.SLACK_BOT_TOKEN, {

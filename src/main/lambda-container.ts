@@ -102,7 +102,7 @@ export async function slackApp(secrets: SlackSecrets): Promise<{ app: App; recei
   return { app, receiver };
 }
 
-/** One turn of the event loop: a request created in this turn is connected and written in the next. */
+/** One turn of the event loop: a request created in this turn starts connecting in the next. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -112,16 +112,25 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  *
  * A cold start waits on one network round trip, the secrets' read, and the secrets are needed only
  * to build the Bolt app. So the read is sent first, and what needs no secret (the stores, and
- * whatever `prepare` builds) is built in the next turn of the event loop, once the request is on its
- * way, while the answer travels (BENCHMARKS.md, item 3). Both are built once per container.
+ * whatever `prepare` builds) is built in the next turn of the event loop, while the request connects
+ * and its answer travels (BENCHMARKS.md, item 3). Both are built once per container.
  */
-export function containerWith<T extends Transport, W, P = undefined>(
+export function containerWith<T extends Transport, W>(
+  parts: RuntimeParts<T>,
+  wire: (runtime: Runtime<T>, secrets: SlackSecrets) => Promise<W>,
+): () => Promise<W>;
+export function containerWith<T extends Transport, W, P>(
   parts: RuntimeParts<T>,
   wire: (runtime: Runtime<T>, secrets: SlackSecrets, prepared: P) => Promise<W>,
+  prepare: (runtime: Runtime<T>) => P,
+): () => Promise<W>;
+export function containerWith<T extends Transport, W, P>(
+  parts: RuntimeParts<T>,
+  wire: (runtime: Runtime<T>, secrets: SlackSecrets, prepared?: P) => Promise<W>,
   prepare?: (runtime: Runtime<T>) => P,
 ): () => Promise<W> {
   let started: StartedRuntime<T> | undefined;
-  let ready: Promise<{ runtime: Runtime<T>; prepared: P }> | undefined;
+  let ready: Promise<{ runtime: Runtime<T>; prepared: P | undefined }> | undefined;
   let current: { secrets: SlackSecrets; wired: Promise<W> } | undefined;
   const get = async (): Promise<W> => {
     started ??= startRuntimeWith(parts);
@@ -130,7 +139,7 @@ export function containerWith<T extends Transport, W, P = undefined>(
     if (!ready) {
       const building = nextTurn().then(() => {
         const runtime = withStores(from);
-        return { runtime, prepared: prepare?.(runtime) as P };
+        return { runtime, prepared: prepare?.(runtime) };
       });
       ready = building;
       // A failed build is not kept: the next invocation builds again.

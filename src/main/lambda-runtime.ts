@@ -45,9 +45,10 @@ export const SDK_PARTS: RuntimeParts<SdkTransport> = {
   },
 };
 
-export function containerOf<W, P = undefined>(
+/** The SDK runtime's container (lambda-container.ts `containerWith`): `prepare` runs while the secrets' read travels. */
+export function containerOf<W, P>(
   wire: (runtime: Runtime, secrets: SlackSecrets, prepared: P) => Promise<W>,
-  prepare?: (runtime: Runtime) => P,
+  prepare: (runtime: Runtime) => P,
 ): () => Promise<W> {
   return containerWith(SDK_PARTS, wire, prepare);
 }

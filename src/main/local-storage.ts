@@ -4,6 +4,7 @@ import { createDynamoGrantStore } from '../adapters/dynamodb/grant-store';
 import { ensureTable, recreateTable, startDynalite } from '../adapters/dynamodb/local';
 import type { Config } from '../config/types';
 import type { Logger } from '../ports/logger';
+import { limitedRequestHandler } from './aws-clients';
 import { StartupError } from './startup-error';
 
 type Env = Record<string, string | undefined>;
@@ -29,7 +30,8 @@ export async function openStorage(
             endpoint: given.endpoint,
             credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
           }
-        : { region },
+        : // A real table: each attempt bounded as every AWS client's is (aws-clients.ts).
+          { region, requestHandler: limitedRequestHandler() },
     );
     return {
       grants: createDynamoGrantStore({

@@ -106,8 +106,8 @@ export interface Chat {
 }
 
 /**
- * What the Slack listeners post themselves, on the ack path: an extension's approval card and the
- * approver groups' members. Request cards, notices, audit and the Home tab are the worker's, so the
- * slack function carries none of their views (issue 13).
+ * What the Slack listeners ask of Slack beyond their own answers: the approver groups' members. Cards,
+ * notices, audit and the Home tab are posted by the worker, so the slack function carries none of
+ * their views (issue 13).
  */
-export type AckChat = Pick<Chat, 'postExtensionCard' | 'updateExtensionCard' | 'userGroupMembers'>;
+export type AckChat = Pick<Chat, 'userGroupMembers'>;

@@ -4,13 +4,16 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createSignedDocumentClient } from '../../src/adapters/aws/signed-dynamodb';
 import { type HttpPost, nodePost } from '../../src/adapters/aws/signed-json';
-import { createDynamoCommandRunStore } from '../../src/adapters/dynamodb/command-run-store';
+import {
+  createDynamoCommandRunStore,
+  createDynamoRunRecords,
+} from '../../src/adapters/dynamodb/command-run-store';
 import { createDynamoGrantStore } from '../../src/adapters/dynamodb/grant-store';
 import { ensureTable, startDynalite } from '../../src/adapters/dynamodb/local';
 import type { CommandRun } from '../../src/domain/command-run';
 import type { Grant } from '../../src/domain/grant';
 import { transition } from '../../src/domain/grant';
-import type { CommandRunStore } from '../../src/ports/command-run-store';
+import type { CommandRunRecords, CommandRunStore } from '../../src/ports/command-run-store';
 import type { GrantStore } from '../../src/ports/grant-store';
 
 /**
@@ -27,6 +30,8 @@ type Fault = 'answer-lost' | 'never-sent';
 interface Faulty {
   grants: GrantStore;
   runs: CommandRunStore;
+  /** The slack function's run store (CommandRunRecords). */
+  records: CommandRunRecords;
   /** The write of `operation` after the next `skip` fails this way once, as a timeout the client retries. */
   failNext(operation: 'PutItem' | 'UpdateItem', fault: Fault, skip?: number): void;
   /** How many times each operation reached DynamoDB. */
@@ -110,6 +115,7 @@ function sdkStores(): Faulty {
   return {
     grants: createDynamoGrantStore({ documentClient, tableName }),
     runs: createDynamoCommandRunStore({ documentClient, tableName }),
+    records: createDynamoRunRecords({ documentClient, tableName }),
     failNext: f.failNext,
     sent: f.sent,
   };
@@ -131,16 +137,15 @@ function signedStores(): Faulty {
   }) as unknown as DynamoDBDocumentClient;
   // The stores as the slack bundle builds them: dynamodb-toolbox's `@aws-sdk/lib-dynamodb` is the
   // signed module there (deploy/esbuild-plugins.js), so they are loaded afresh with it in its place.
-  let stores: Pick<Faulty, 'grants' | 'runs'> | undefined;
+  let stores: Pick<Faulty, 'grants' | 'runs' | 'records'> | undefined;
   jest.isolateModules(() => {
     jest.doMock('@aws-sdk/lib-dynamodb', () => jest.requireActual('../../src/adapters/aws/signed-dynamodb'));
     const { createDynamoGrantStore: grantStore } = require('../../src/adapters/dynamodb/grant-store');
-    const {
-      createDynamoCommandRunStore: runStore,
-    } = require('../../src/adapters/dynamodb/command-run-store');
+    const runStores = require('../../src/adapters/dynamodb/command-run-store');
     stores = {
       grants: grantStore({ documentClient, tableName }),
-      runs: runStore({ documentClient, tableName }),
+      runs: runStores.createDynamoCommandRunStore({ documentClient, tableName }),
+      records: runStores.createDynamoRunRecords({ documentClient, tableName }),
     };
   });
   jest.dontMock('@aws-sdk/lib-dynamodb');
@@ -224,6 +229,21 @@ describe.each([
     expect(await s.grants.save(moved.value, grant.version)).toBe('stale');
   });
 
+  it("a retried save that never landed is stale, even beside another writer's identical save (a double click in one second)", async () => {
+    const grant = aGrant();
+    expect(await s.grants.create(grant)).toEqual({ ok: true });
+    const moved = transition(grant, 'denied', { at: '2025-03-05T00:01:00Z', by: 'UAPPROVER', set: {} });
+    if (!moved.ok) throw new Error('test setup: pending -> denied is legal');
+    // The other click saved exactly the same grant; this one's first attempt never reached DynamoDB.
+    expect(await s.grants.save(moved.value, grant.version)).toBe('saved');
+    s.failNext('PutItem', 'never-sent');
+    expect(await s.grants.save(moved.value, grant.version)).toBe('stale');
+    // And a claim with the same content, likewise.
+    expect(await s.grants.claimEffect(grant.id, 'denied-dm', '2025-03-05T00:01:00.000Z')).toBe(true);
+    s.failNext('PutItem', 'never-sent');
+    expect(await s.grants.claimEffect(grant.id, 'denied-dm', '2025-03-05T00:01:00.000Z')).toBe(false);
+  });
+
   it('claims an effect whose claim lost its answer, once: a second claimer still loses', async () => {
     const grant = aGrant();
     s.failNext('PutItem', 'answer-lost');
@@ -261,5 +281,18 @@ describe.each([
     expect(await s.runs.claimNodePost(run.id, 'mi-0a1b2c3d4e5f60001', '2025-03-05T00:02:00.001Z')).toBe(
       false,
     );
+    // Another poster's claim at the same millisecond, whose first attempt never reached DynamoDB: not its.
+    s.failNext('UpdateItem', 'never-sent');
+    expect(await s.runs.claimNodePost(run.id, 'mi-0a1b2c3d4e5f60001', '2025-03-05T00:02:00.000Z')).toBe(
+      false,
+    );
+  });
+
+  it("the slack function's run records create a run whose write lost its answer", async () => {
+    const run = aRun();
+    const records = s.records;
+    s.failNext('PutItem', 'answer-lost');
+    expect(await records.create(run)).toEqual({ ok: true });
+    expect(await records.get(run.id)).toEqual(run);
   });
 });

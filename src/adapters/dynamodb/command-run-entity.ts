@@ -17,7 +17,7 @@ import {
   RUN_STATUSES,
 } from '../../domain/command-run';
 import { createRequestKeys } from './request-keys';
-import { approvalList, compact, messageRef, toApprovals, toMessageRef } from './stored-values';
+import { approvalList, compact, messageRef, toApprovals, toMessageRef, writeId } from './stored-values';
 import { byDayKeys, type KeyturnTable } from './table';
 
 const outcomeCount = () => number().optional();
@@ -97,6 +97,7 @@ export function createRunRecordEntities(table: KeyturnTable) {
       // Index attributes: required so no write leaves them out of sync, hidden so reads return the run.
       gsi2pk: string().hidden(),
       gsi2sk: string().hidden(),
+      writeId: writeId(),
     }),
     computeKey: ({ id }) => ({ pk: `RUN#${id}`, sk: 'RUN' }),
   });
@@ -137,6 +138,7 @@ export function createRunResultEntities(table: KeyturnTable) {
       stdoutLocation: string().optional(),
       stderrLocation: string().optional(),
       postedAt: string().optional(),
+      writeId: writeId(),
     }),
     computeKey: ({ runId, nodeId }) => ({ pk: `RUN#${runId}`, sk: `NODE#${nodeId}` }),
   });
@@ -145,7 +147,7 @@ export function createRunResultEntities(table: KeyturnTable) {
     name: 'RunEffect',
     table,
     timestamps: false,
-    schema: item({ runId: string().key(), effect: string().key(), at: string() }),
+    schema: item({ runId: string().key(), effect: string().key(), at: string(), writeId: writeId() }),
     computeKey: ({ runId, effect }) => ({ pk: `RUN#${runId}`, sk: `EFFECT#${effect}` }),
   });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from 'dynamodb-toolbox';
 import type { CommandRun, NodeResult } from '../../domain/command-run';
 import type { CommandRunRecords, CommandRunStore, CreateRunOutcome } from '../../ports/command-run-store';
@@ -13,11 +14,12 @@ import {
 import {
   claimOnce,
   conditionHeld,
-  getConsistent,
   queryAll,
   type StoreOptions,
+  storesWrite,
   versionedRecords,
 } from './entity-store';
+import { WRITE_ID } from './stored-values';
 import { createKeyturnTable } from './table';
 
 /** The runs' records only: the slack function's run store, which builds no node-result entities (issue 13). */
@@ -113,10 +115,11 @@ class DynamoCommandRunStore extends DynamoRunRecords implements CommandRunStore 
 
   claimNodePost(runId: string, nodeId: string, at: string): Promise<boolean> {
     const { node } = this.results;
+    const id = randomUUID();
     return conditionHeld(
       node
         .build(UpdateItemCommand)
-        .item({ runId, nodeId, postedAt: at })
+        .item({ runId, nodeId, postedAt: at, [WRITE_ID]: id })
         // `outcome` exists: only a recorded result can be claimed (an update would otherwise create one).
         .options({
           condition: {
@@ -126,8 +129,8 @@ class DynamoCommandRunStore extends DynamoRunRecords implements CommandRunStore 
             ],
           },
         }),
-      // A retry of a claim whose answer was lost: the claim is this one if it holds this time.
-      async () => (await getConsistent(node, { runId, nodeId }))?.postedAt === at,
+      // A retry of a claim whose answer was lost: the claim is this one if its write id is stored.
+      () => storesWrite(node, { runId, nodeId }, id),
     );
   }
 

@@ -7,6 +7,7 @@ import { createAnomalyEntity, toAnomaly } from './anomaly-entity';
 import { claimOnce, queryAll, queryPages, type StoreOptions } from './entity-store';
 import { createGrantEntities, toGrant } from './grant-entity';
 import { createSessionEntities, toSession } from './session-entity';
+import { writeId } from './stored-values';
 import { createKeyturnTable } from './table';
 
 /**
@@ -27,7 +28,7 @@ export function createDynamoDigestReader(opts: StoreOptions): DigestData {
     name: 'DigestPost',
     table,
     timestamps: false,
-    schema: item({ date: string().key(), timeZone: string().key(), at: string() }),
+    schema: item({ date: string().key(), timeZone: string().key(), at: string(), writeId: writeId() }),
     computeKey: ({ date, timeZone }) => ({ pk: `DIGEST#${date}#${timeZone}`, sk: 'POSTED' }),
   });
 

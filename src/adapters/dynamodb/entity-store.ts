@@ -1,4 +1,4 @@
-import { isDeepStrictEqual } from 'node:util';
+import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type Condition,
@@ -13,6 +13,7 @@ import {
   type Query,
   QueryCommand,
 } from 'dynamodb-toolbox';
+import { WRITE_ID } from './stored-values';
 
 /**
  * What every Keyturn store does with its entities, whatever they hold: write under a condition and
@@ -57,41 +58,37 @@ function wasRetried(error: unknown): boolean {
   return ((error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) > 1;
 }
 
-/** Puts `item` if `condition` holds on what is stored; false when it did not. */
+/**
+ * Puts `item` if `condition` holds on what is stored; false when it did not. The item goes with a fresh
+ * write id (stored-values.ts `writeId`, an attribute of every entity written here), so a retry that
+ * fails its condition can tell its own landed attempt from another writer's identical item.
+ */
 export function putIf<E extends Entity>(
   entity: E,
   item: PutItemInput<E>,
   condition: Condition<E>,
 ): Promise<boolean> {
-  return conditionHeld(entity.build(PutItemCommand).item(item).options({ condition }), () =>
-    storedExactly(entity, item),
+  const id = randomUUID();
+  const written = { ...item, [WRITE_ID]: id } as PutItemInput<E>;
+  return conditionHeld(entity.build(PutItemCommand).item(written).options({ condition }), () =>
+    storesWrite(entity, written, id),
   );
 }
 
 /**
- * Whether the table holds exactly the item this input is written as, attribute for attribute
- * (read strongly consistently). Another writer's item differs at least in what it claims or saves
- * (its holder, its time, its version's content), so only the put's own earlier attempt matches.
+ * Whether the table's item at `keyOf`'s key (read strongly consistently) carries the write id `id`:
+ * the write that set it landed.
  */
-async function storedExactly<E extends Entity>(entity: E, input: PutItemInput<E>): Promise<boolean> {
-  const { item, key } = entity.build(EntityParser).parse(input);
+export async function storesWrite<E extends Entity>(
+  entity: E,
+  keyOf: Record<string, unknown>,
+  id: string,
+): Promise<boolean> {
+  const { key } = entity.build(EntityParser).parse(keyOf, { mode: 'key' });
   const { Item } = await entity.table
     .getDocumentClient()
     .send(new GetCommand({ TableName: entity.table.getName(), Key: key, ConsistentRead: true }));
-  return Item !== undefined && isDeepStrictEqual(comparable(Item), comparable(item));
-}
-
-/** Plain data for comparison: no undefined attributes (never written), sets as sorted arrays. */
-function comparable(value: unknown): unknown {
-  if (value instanceof Set) return [...value].map(comparable).sort();
-  if (Array.isArray(value)) return value.map(comparable);
-  if (value !== null && typeof value === 'object')
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, comparable(v)]),
-    );
-  return value;
+  return Item?.[WRITE_ID] === id;
 }
 
 /**

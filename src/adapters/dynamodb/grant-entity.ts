@@ -8,7 +8,7 @@ import {
 } from '../../domain/grant';
 import type { Principal } from '../../domain/principal';
 import { createRequestKeys } from './request-keys';
-import { approvalList, compact, messageRef, toApprovals, toMessageRef } from './stored-values';
+import { approvalList, compact, messageRef, toApprovals, toMessageRef, writeId } from './stored-values';
 import { byDayKeys, type KeyturnTable } from './table';
 
 /**
@@ -123,6 +123,7 @@ export function createGrantEntities(table: KeyturnTable) {
       gsi2sk: string().hidden(),
       gsi3pk: string().hidden(),
       gsi3sk: string().hidden(),
+      writeId: writeId(),
     }),
     computeKey: ({ id }) => ({ pk: `GRANT#${id}`, sk: 'GRANT' }),
   });
@@ -136,6 +137,7 @@ export function createGrantEntities(table: KeyturnTable) {
       requester: string().key(),
       target: string().key(),
       grantId: string(),
+      writeId: writeId(),
     }),
     computeKey: ({ requester, target }) => ({ pk: `OPEN#${requester}#${target}`, sk: 'OPEN' }),
   });
@@ -149,6 +151,7 @@ export function createGrantEntities(table: KeyturnTable) {
       grantId: string().key(),
       effect: string().key(),
       at: string(),
+      writeId: writeId(),
     }),
     computeKey: ({ grantId, effect }) => ({ pk: `GRANT#${grantId}`, sk: `EFFECT#${effect}` }),
   });

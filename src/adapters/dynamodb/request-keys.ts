@@ -1,5 +1,6 @@
 import { Entity, item, string } from 'dynamodb-toolbox';
 import { claimOnce, getConsistent } from './entity-store';
+import { writeId } from './stored-values';
 import type { KeyturnTable } from './table';
 
 /**
@@ -13,7 +14,7 @@ export function createRequestKeys(table: KeyturnTable, kind: 'RUN' | 'GRANT') {
     name: kind === 'RUN' ? 'RunRequest' : 'GrantRequest',
     table,
     timestamps: false,
-    schema: item({ requestKey: string().key(), ownerId: string() }),
+    schema: item({ requestKey: string().key(), ownerId: string(), writeId: writeId() }),
     computeKey: ({ requestKey }) => ({ pk: `${kind}REQ#${requestKey}`, sk: `${kind}REQ` }),
   });
 

@@ -1,7 +1,7 @@
 import { boolean, Entity, type FormattedItem, item, map, number, string } from 'dynamodb-toolbox';
 import { type Place, samePlace } from '../../domain/place';
 import { SESSION_DOCUMENT_KINDS, type Session, type SessionEnd, sessionPlace } from '../../domain/session';
-import { compact } from './stored-values';
+import { compact, writeId } from './stored-values';
 import { byDayKeys, type KeyturnTable } from './table';
 
 /**
@@ -61,6 +61,7 @@ export function createSessionEntities(table: KeyturnTable) {
       gsi1sk: string().optional().hidden(),
       gsi2pk: string().hidden(),
       gsi2sk: string().hidden(),
+      writeId: writeId(),
     }),
     computeKey: ({ id }) => ({ pk: `SESSION#${id}`, sk: 'SESSION' }),
   });

@@ -7,6 +7,14 @@ import type { Approval, MessageRef } from '../../domain/grant';
  * compare and spread domain values, where the two differ.
  */
 
+/**
+ * The attribute a conditional put writes a fresh random id into (entity-store.ts `putIf`), so a put
+ * that the client retried after its answer was lost can tell its own landed attempt from another
+ * writer's identical item. Hidden: it is the store's, never part of a record read back.
+ */
+export const WRITE_ID = 'writeId';
+export const writeId = () => string().optional().hidden();
+
 /** A posted Slack message: the channel and its ts. */
 export const messageRef = () => map({ channel: string(), ts: string() });
 

@@ -2,8 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { ServedPlaces } from '../../domain/place';
 import type { AckChat } from '../../ports/chat';
 import type { Clock } from '../../ports/clock';
-import { callSlack, postMessage, updateMessage } from './chat-calls';
-import { extensionCard } from './extension-card-blocks';
+import { callSlack } from './chat-calls';
 
 /** User groups change rarely, and approval clicks come in bursts; 5 minutes keeps usergroups.users.list (Tier 2) quiet. */
 const DEFAULT_GROUP_CACHE_MS = 5 * 60_000;
@@ -17,12 +16,12 @@ export interface SlackChatOptions {
 }
 
 /**
- * The ack path's part of the Chat port on the Slack Web API (the slack function's whole Chat,
- * src/main/lambda-slack.ts; createSlackChat adds the rest). The client comes from the composition root
- * (STYLE.md point 3).
+ * The ack path's part of the Chat port on the Slack Web API: who is in an approver group, cached (the
+ * slack function's whole Chat, src/main/lambda-slack.ts; createSlackChat adds the rest). The client
+ * comes from the composition root (STYLE.md point 3).
  */
 export function createSlackAckChat(opts: SlackChatOptions): AckChat {
-  const { client, clock, served } = opts;
+  const { client, clock } = opts;
   const groupCacheMs = opts.groupCacheMs ?? DEFAULT_GROUP_CACHE_MS;
   // Promises are cached, not results, so concurrent lookups of one group share one request.
   const groups = new Map<string, { fetchedAt: number; members: Promise<readonly string[]> }>();
@@ -35,14 +34,6 @@ export function createSlackAckChat(opts: SlackChatOptions): AckChat {
   }
 
   return {
-    postExtensionCard(channel, view) {
-      return postMessage(client, channel, extensionCard(view, served));
-    },
-
-    updateExtensionCard(ref, view) {
-      return updateMessage(client, ref, extensionCard(view, served));
-    },
-
     userGroupMembers(groupId) {
       const now = clock.now().getTime();
       const cached = groups.get(groupId);

@@ -4,6 +4,7 @@ import { auditMessage } from './audit-alert-blocks';
 import { auditLineMessage } from './audit-blocks';
 import type { SlackMessage } from './block-kit';
 import { ChatError, callSlack, postMessage, updateMessage } from './chat-calls';
+import { extensionCard } from './extension-card-blocks';
 import { homeTab } from './home-blocks';
 import { notice } from './notice-blocks';
 import { requestCard } from './request-card-blocks';
@@ -63,6 +64,14 @@ export function createSlackChat(opts: SlackChatOptions): Chat {
 
     updateRequestCard(ref, view) {
       return update(ref, requestCard(view, served));
+    },
+
+    postExtensionCard(channel, view) {
+      return post(channel, extensionCard(view, served));
+    },
+
+    updateExtensionCard(ref, view) {
+      return update(ref, extensionCard(view, served));
     },
 
     async postAudit(channel, event) {

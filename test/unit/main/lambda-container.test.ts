@@ -116,18 +116,15 @@ describe('containerWith', () => {
       );
       const first = get();
       while (!answer) await new Promise((resolve) => setTimeout(resolve, 5));
-      // The read is on the wire and unanswered, and what needs no secret is already built.
-      expect(events).toEqual(['transport', 'read sent', 'read written', 'prepare']);
+      // The read is out and unanswered, and what needs no secret is already built. (When the request's
+      // bytes leave against the build is the event loop's business: 'read written' is not ordered.)
+      const order = () => events.filter((e) => e !== 'read written');
+      expect(order()).toEqual(['transport', 'read sent', 'prepare']);
+      expect(events).toContain('read written');
       answer();
       const grants = await first;
       expect(await get()).toBe(grants);
-      expect(events).toEqual([
-        'transport',
-        'read sent',
-        'read written',
-        'prepare',
-        'wire xoxb-ssm with stores',
-      ]);
+      expect(order()).toEqual(['transport', 'read sent', 'prepare', 'wire xoxb-ssm with stores']);
     } finally {
       request.mockRestore();
       // The client keeps its connection alive; closing the server must not wait for it.

@@ -156,6 +156,7 @@ describe('function zips', () => {
     'src/adapters/slack/home-blocks.ts',
     'src/adapters/slack/slack-chat.ts',
     'node_modules/dynamodb-toolbox/dist/esm/entity/actions/update/updateItemCommand.js',
+    'node_modules/dynamodb-toolbox/dist/esm/entity/actions/update/expressUpdate/expressUpdate.js',
   ])(
     "slack carries none of the worker's Slack views or node-result writes: not %s, which the worker has",
     (source) => {

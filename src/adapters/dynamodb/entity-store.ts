@@ -38,7 +38,8 @@ export interface StoreOptions {
  * (a timeout, a dropped connection), and that attempt may have been written all the same. Its retry
  * then fails its own condition. So a failed condition after a retry asks `wasOwnWrite` whether what
  * is stored is this very write, and counts the write as done if so: a claim is never lost to its own
- * first attempt (nor, for a create, withdrawn as somebody else's).
+ * first attempt (nor, for a create, withdrawn as somebody else's). A write another writer has already
+ * written over by the time the retry looks reads as lost, as it would have without the retry.
  */
 export async function conditionHeld(
   command: { send(): Promise<unknown> },

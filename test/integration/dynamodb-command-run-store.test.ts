@@ -5,6 +5,7 @@ import { createKeyturnTable } from '../../src/adapters/dynamodb/table';
 import type { CommandRun, NodeResult } from '../../src/domain/command-run';
 import type { CommandRunStore } from '../../src/ports/command-run-store';
 import { startTestTable, type TestTable } from '../support/dynalite';
+import { queuedRun } from '../support/stored-records';
 
 let table: TestTable;
 let store: CommandRunStore;
@@ -26,24 +27,7 @@ let seq = 0;
 const uniqueId = () => `r-${++seq}`;
 
 function aRun(overrides: Partial<CommandRun> = {}): CommandRun {
-  return {
-    id: uniqueId(),
-    snippet: 'logs',
-    target: 'prod-raspi',
-    params: { service: 'ssh', lines: '100' },
-    command: "journalctl -u 'ssh' -n '100' --no-pager",
-    requester: 'U0ALICE',
-    channel: 'C0WORK',
-    status: 'queued',
-    version: 1,
-    requestedAt: '2026-11-23T23:59:30Z',
-    needsApproval: false,
-    approvals: [],
-    comment: 'Keyturn run r by U0ALICE: logs on prod-raspi',
-    deliveryTimeoutSeconds: 300,
-    simulated: false,
-    ...overrides,
-  };
+  return queuedRun({ id: uniqueId(), ...overrides });
 }
 
 const result = (nodeId: string, extra: Partial<NodeResult> = {}): NodeResult => ({

@@ -7,6 +7,7 @@ import { createKeyturnTable } from '../../src/adapters/dynamodb/table';
 import { type Grant, type GrantStatus, transition } from '../../src/domain/grant';
 import type { GrantStore } from '../../src/ports/grant-store';
 import { startTestTable, type TestTable } from '../support/dynalite';
+import { pendingGrant } from '../support/stored-records';
 
 let table: TestTable;
 let store: GrantStore;
@@ -28,20 +29,7 @@ const uniqueRequester = () => `U${String(++seq).padStart(6, '0')}`;
 const uniqueId = () => `g-${++seq}`;
 
 function aGrant(overrides: Partial<Grant> = {}): Grant {
-  return {
-    id: uniqueId(),
-    requester: 'U000000',
-    principal: { kind: 'user', name: 'alice' },
-    target: 'prod-raspi',
-    durationMinutes: 60,
-    reason: 'rotate the disk',
-    status: 'pending',
-    version: 1,
-    requestedAt: '2025-03-04T23:59:30Z',
-    approvals: [],
-    history: [{ at: '2025-03-04T23:59:30Z', from: null, to: 'pending', by: 'U000000' }],
-    ...overrides,
-  };
+  return pendingGrant({ id: uniqueId(), ...overrides });
 }
 
 function move(grant: Grant, to: GrantStatus, set: Parameters<typeof transition>[2]['set'] = {}): Grant {

@@ -10,10 +10,10 @@ import {
 } from '../../src/adapters/dynamodb/command-run-store';
 import { createDynamoGrantStore } from '../../src/adapters/dynamodb/grant-store';
 import { ensureTable, startDynalite } from '../../src/adapters/dynamodb/local';
-import type { CommandRun } from '../../src/domain/command-run';
 import type { Grant } from '../../src/domain/grant';
 import { transition } from '../../src/domain/grant';
 import type { CommandRunRecords, CommandRunStore } from '../../src/ports/command-run-store';
+import { pendingGrant, queuedRun } from '../support/stored-records';
 import type { GrantStore } from '../../src/ports/grant-store';
 
 /**
@@ -158,42 +158,15 @@ const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${++seq}`
 
 function aGrant(): Grant {
   const requester = unique('U');
-  return {
+  return pendingGrant({
     id: unique('g-'),
     requestKey: unique('trigger-'),
     requester,
-    principal: { kind: 'user', name: 'alice' },
-    target: 'prod-raspi',
-    durationMinutes: 60,
-    reason: 'rotate the disk',
-    status: 'pending',
-    version: 1,
-    requestedAt: '2025-03-04T23:59:30Z',
-    approvals: [],
     history: [{ at: '2025-03-04T23:59:30Z', from: null, to: 'pending', by: requester }],
-  };
+  });
 }
 
-function aRun(): CommandRun {
-  return {
-    id: unique('r-'),
-    requestKey: unique('trigger-'),
-    snippet: 'disk',
-    target: 'prod-raspi',
-    params: {},
-    command: 'df -h /',
-    requester: 'U0ALICE',
-    channel: 'C0OPS',
-    status: 'queued',
-    version: 1,
-    requestedAt: '2025-03-04T23:59:30Z',
-    needsApproval: false,
-    approvals: [],
-    comment: 'keyturn disk',
-    deliveryTimeoutSeconds: 600,
-    simulated: false,
-  };
-}
+const aRun = () => queuedRun({ id: unique('r-'), requestKey: unique('trigger-') });
 
 describe.each([
   ['the AWS SDK (worker)', sdkStores],

@@ -4,24 +4,16 @@ import type { KnownBlock } from '@slack/types';
 import { MAX_BLOCKS, MAX_SECTION_TEXT, type SlackMessage } from '../../src/adapters/slack/block-kit';
 import type { CommandRun, NodeResult } from '../../src/domain/command-run';
 import { prodRaspi } from './fakes';
+import { queuedRun } from './stored-records';
 
 /** Runs, node results and helpers the run-message tests share (message, results, groups, card). */
 
 export const target = { ...prodRaspi, runners: ['U0DAVE'] };
 
-export const queued: CommandRun = {
+export const queued: CommandRun = queuedRun({
   id: 'a1b2c3',
-  snippet: 'logs',
-  target: 'prod-raspi',
-  params: { service: 'ssh', lines: '100' },
-  command: "journalctl -u 'ssh' -n '100' --no-pager",
-  requester: 'U0ALICE',
-  channel: 'C0WORK',
-  status: 'queued',
   version: 3,
   requestedAt: '2026-11-23T10:00:00Z',
-  needsApproval: false,
-  approvals: [],
   nodes: [
     { id: 'mi-0a1b2c3d4e5f60001', name: 'raspi-line-1', ping: 'Online' },
     { id: 'mi-0a1b2c3d4e5f60002', name: 'raspi-line-2', ping: 'Online' },
@@ -29,10 +21,8 @@ export const queued: CommandRun = {
   ],
   message: { channel: 'C0WORK', ts: '1700000100.000001' },
   comment: 'Keyturn run a1b2c3 by U0ALICE: logs on prod-raspi',
-  deliveryTimeoutSeconds: 300,
   executionTimeoutSeconds: 120,
-  simulated: false,
-};
+});
 
 export const running: CommandRun = {
   ...queued,

@@ -113,7 +113,9 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * A cold start waits on one network round trip, the secrets' read, and the secrets are needed only
  * to build the Bolt app. So the read is sent first, and what needs no secret (the stores, and
  * whatever `prepare` builds) is built in the next turn of the event loop, while the request connects
- * and its answer travels (BENCHMARKS.md, item 3). Both are built once per container.
+ * and its answer travels (BENCHMARKS.md, item 3). On Lambda that turn comes once the handler module
+ * has loaded, in the first invocation, beside a Parameter Store round trip far longer than the stores
+ * take. Both are built once per container.
  */
 export function containerWith<T extends Transport, W>(
   parts: RuntimeParts<T>,

@@ -124,7 +124,9 @@ async function admissionProblem(
     return `${describePrincipal(grant.principal)} already has sessions running ${as(clash.runAsSet)} under grant ${clash.id}, and this target's run ${as(target.runAs)}; Session Manager allows one Run As user per principal, so end that grant first`;
   // Two such grants approved together would each find no active one and tag in turn, the last tag
   // deciding whose sessions run as whom: the one approved first goes ahead, the other is refused.
-  const earlier = (await deps.grants.listByStatus('approved')).find(
+  // Their Run As users come from the config: with none configured, none can differ (and no read).
+  const runAsConfigured = Object.values(deps.config.targets).some((t) => t.runAs !== undefined);
+  const earlier = (runAsConfigured ? await deps.grants.listByStatus('approved') : []).find(
     (g) =>
       g.id !== grant.id &&
       sameRole(deps, g, grant) &&

@@ -214,6 +214,10 @@ function placementProblem(
   const before = run.slice(frame.wordStart, at);
   if (/^[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$/.test(before))
     return `puts ${placeholder} inside an array subscript (${before}…), which bash evaluates as arithmetic, where a value's $(…) runs; pass it as its own word instead`;
+  // bash and ksh read `$a[` as $a and a plain [; zsh subscripts it, and runs a quoted value's $(…) there.
+  const subscripted = /\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])\[[^\]]*$/.exec(before);
+  if (subscripted)
+    return `puts ${placeholder} inside a zsh subscript ($${subscripted[1]}[…]), which zsh evaluates, where a value's $(…) runs even when quoted; pass it as its own word instead`;
   if (/(^|[=:])~[^/]*$/.test(before))
     return `puts ${placeholder} in a ~ prefix, which ksh and zsh expand to a home directory even when quoted; write '~'${placeholder} for a literal ~, or ~/${placeholder} for a path under the home directory`;
   if (before.startsWith('='))

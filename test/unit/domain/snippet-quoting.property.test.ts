@@ -208,12 +208,15 @@ describe.each(PRESENT.map((shell) => [shell.join(' '), shell] as const))(
           expect(actual.wrote).toEqual([]);
           expect(actual.out).toBe(harmless.out.replaceAll(MARKER, () => a));
         }),
-        // Found by this property (zsh): an empty value before = leaves `''=$`, which zsh expanded.
+        // Found by this property (zsh): an empty value before = leaves `''=$`, which zsh expanded; and
+        // `$a[#` … `]`, a zsh subscript, where a quoted value's $(…) or backticks ran.
         {
           numRuns: 100,
           examples: [
             ['', '=$', ''],
             ['', '~root', ''],
+            ['$a[#', ']', '`'],
+            ['$a[#', ']', '$(:>PWNED)'],
           ],
         },
       );

@@ -62,6 +62,11 @@ describe('placeholderPlacementProblems', () => {
     ['[[ {{u}} -eq 1 ]] && echo one', /^puts \{\{u\}\} inside \[\[ … \]\]/],
     ['a[{{u}}]=1', /^puts \{\{u\}\} inside an array subscript/],
     ['declare a[{{u}}]=1', /inside an array subscript/],
+    // zsh subscripts $name[…] (bash and ksh read a plain [ after $a), and runs a quoted value's $(…) there.
+    ['echo $a[{{u}}]', /^puts \{\{u\}\} inside a zsh subscript \(\$a\[…\]\)/],
+    ['echo x$lines[#{{u}}]', /inside a zsh subscript/],
+    ['echo $1[(r){{u}}]', /inside a zsh subscript/],
+    ['echo $@[{{u}}]', /inside a zsh subscript/],
     ['echo ~{{u}}', /^puts \{\{u\}\} in a ~ prefix/],
     ['x=~{{u}}', /in a ~ prefix/],
     ['echo $(~{{u}})', /in a ~ prefix/],

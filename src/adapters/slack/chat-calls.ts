@@ -65,14 +65,21 @@ export function postedRef(res: ChatPostMessageResponse): MessageRef {
   return { channel: res.channel, ts: res.ts };
 }
 
-/** Posts a message (chat.postMessage) and returns where it landed, for later updates. */
+/** Posts a message (chat.postMessage), in a thread when `threadTs` is given, and returns where it landed. */
 export async function postMessage(
   client: WebClient,
   channel: string,
   message: SlackMessage,
+  opts: { threadTs?: string; unfurl?: false } = {},
 ): Promise<MessageRef> {
   const res = await callSlack('chat.postMessage', () =>
-    client.chat.postMessage({ channel, text: message.text, blocks: message.blocks }),
+    client.chat.postMessage({
+      channel,
+      text: message.text,
+      blocks: message.blocks,
+      ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}),
+      ...(opts.unfurl === false ? { unfurl_links: false, unfurl_media: false } : {}),
+    }),
   );
   return postedRef(res);
 }

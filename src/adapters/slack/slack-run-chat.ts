@@ -3,7 +3,7 @@ import type { MessageRef } from '../../domain/grant';
 import type { ServedPlaces } from '../../domain/place';
 import type { RunChat } from '../../ports/run-chat';
 import type { SlackMessage } from './block-kit';
-import { callSlack, postedRef, updateMessage } from './chat-calls';
+import { postMessage, updateMessage } from './chat-calls';
 import { runApprovalCard } from './run-card-blocks';
 import { runGroupMessages } from './run-group-blocks';
 import { runMessage } from './run-message-blocks';
@@ -39,18 +39,8 @@ export function createSlackRunChat(opts: {
 
   async function post(channel: string, message: SlackMessage, threadTs?: string): Promise<MessageRef> {
     await paced(channel);
-    const res = await callSlack('chat.postMessage', () =>
-      client.chat.postMessage({
-        channel,
-        text: message.text,
-        blocks: message.blocks,
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-        // An S3 link in a result must not unfurl into a preview of someone's output.
-        unfurl_links: false,
-        unfurl_media: false,
-      }),
-    );
-    return postedRef(res);
+    // An S3 link in a result must not unfurl into a preview of someone's output.
+    return postMessage(client, channel, message, { ...(threadTs ? { threadTs } : {}), unfurl: false });
   }
 
   function update(ref: MessageRef, message: SlackMessage): Promise<void> {

@@ -3,17 +3,9 @@ import type { MessageRef } from '../../domain/grant';
 import type { ServedPlaces } from '../../domain/place';
 import type { SessionChat } from '../../ports/session-chat';
 import type { SlackMessage } from './block-kit';
+import { postMessage } from './chat-calls';
 import { digestMessage } from './digest-blocks';
 import { sessionStartedReply, sessionSummary, unmatchedSessionAudit } from './session-blocks';
-import { ChatError } from './chat-calls';
-
-/** Slack's own error string (`channel_not_found`, `not_in_channel`, `ratelimited`, …) when it sent one. */
-function slackCode(e: unknown): string {
-  const data = (e as { data?: { error?: unknown } } | null)?.data;
-  if (typeof data?.error === 'string') return data.error;
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === 'slack_webapi_rate_limited_error' ? 'ratelimited' : 'request_error';
-}
 
 /** The SessionChat port on the Slack Web API. The client comes from the composition root (STYLE.md point 3). */
 export function createSlackSessionChat(opts: {
@@ -24,16 +16,7 @@ export function createSlackSessionChat(opts: {
   const { client, served } = opts;
 
   async function post(channel: string, message: SlackMessage, thread?: MessageRef): Promise<void> {
-    try {
-      await client.chat.postMessage({
-        channel,
-        text: message.text,
-        blocks: message.blocks,
-        ...(thread === undefined ? {} : { thread_ts: thread.ts }),
-      });
-    } catch (e) {
-      throw new ChatError('chat.postMessage', slackCode(e), { cause: e });
-    }
+    await postMessage(client, channel, message, thread === undefined ? {} : { threadTs: thread.ts });
   }
 
   return {

@@ -361,6 +361,17 @@ describe('recordSessionEvent: many accounts and regions', () => {
     region: place.region,
     detail: { ...event.detail, awsRegion: place.region },
   });
+  /** alice's access role in the factory account starting a session on its node, as the factory forwards it. */
+  const aliceStartsInFactory = () =>
+    from(
+      FACTORY,
+      cloudTrail('StartSession', {
+        caller: ALICE_IN_FACTORY,
+        sessionId: 'alice-factory',
+        at: AT,
+        target: FACTORY_NODE,
+      }),
+    );
 
   it('matches a session to a grant given in its own account only, though the access role has the same name in each', async () => {
     const o = organisation();
@@ -386,18 +397,7 @@ describe('recordSessionEvent: many accounts and regions', () => {
     expect(chat.unmatched.map((u) => u.view.people)).toEqual([['U0ALICE']]);
 
     // Her access role in the factory account, on its node: the factory grant.
-    const factory = await recordSessionEvent(
-      o.deps,
-      from(
-        FACTORY,
-        cloudTrail('StartSession', {
-          caller: ALICE_IN_FACTORY,
-          sessionId: 'alice-factory',
-          at: AT,
-          target: FACTORY_NODE,
-        }),
-      ),
-    );
+    const factory = await recordSessionEvent(o.deps, aliceStartsInFactory());
     expect(factory).toMatchObject({ outcome: 'recorded', posted: 1 });
     expect(await sessions.get('alice-factory')).toMatchObject({
       account: FACTORY.accountId,
@@ -412,18 +412,7 @@ describe('recordSessionEvent: many accounts and regions', () => {
     const o = organisation();
     await activate(o, { user: 'U0ALICE', text: 'prod-raspi 1h replace sensor' });
     o.clock.advance(MINUTE);
-    const outcome = await recordSessionEvent(
-      o.deps,
-      from(
-        FACTORY,
-        cloudTrail('StartSession', {
-          caller: ALICE_IN_FACTORY,
-          sessionId: 'alice-factory',
-          at: AT,
-          target: FACTORY_NODE,
-        }),
-      ),
-    );
+    const outcome = await recordSessionEvent(o.deps, aliceStartsInFactory());
     expect(outcome).toMatchObject({ outcome: 'recorded', session: { unmatched: true } });
     expect(parts(o).chat.started).toEqual([]);
     expect(parts(o).chat.unmatched.map((u) => u.view.people)).toEqual([['U0ALICE']]);
@@ -454,18 +443,7 @@ describe('recordSessionEvent: many accounts and regions', () => {
     const o = organisation();
     await activate(o, { user: 'U0ALICE', text: 'factory-raspi 1h replace sensor' });
     o.clock.advance(MINUTE);
-    await recordSessionEvent(
-      o.deps,
-      from(
-        FACTORY,
-        cloudTrail('StartSession', {
-          caller: ALICE_IN_FACTORY,
-          sessionId: 'alice-factory',
-          at: AT,
-          target: FACTORY_NODE,
-        }),
-      ),
-    );
+    await recordSessionEvent(o.deps, aliceStartsInFactory());
     // TerminateSession succeeds for any id (FACTS.md), so someone in Frankfurt can name it.
     const mallory = `arn:aws:iam::${FRANKFURT.accountId}:user/mallory`;
     await recordSessionEvent(
@@ -496,18 +474,7 @@ describe('recordSessionEvent: many accounts and regions', () => {
       ),
     );
     // The session's own start, in its own account: the record moves there, without the foreign end.
-    const outcome = await recordSessionEvent(
-      o.deps,
-      from(
-        FACTORY,
-        cloudTrail('StartSession', {
-          caller: ALICE_IN_FACTORY,
-          sessionId: 'alice-factory',
-          at: AT,
-          target: FACTORY_NODE,
-        }),
-      ),
-    );
+    const outcome = await recordSessionEvent(o.deps, aliceStartsInFactory());
     expect(outcome).toMatchObject({ outcome: 'recorded' });
     const session = await parts(o).sessions.get('alice-factory');
     expect(session).toMatchObject({

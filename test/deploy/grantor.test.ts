@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders are literal ${…} text.
-import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import {
   commandEventsPattern,
   eventBusPolicy,
@@ -22,6 +22,7 @@ import { parseConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/types';
 import { trustPolicy } from '../../src/domain/person';
 import { resolveIn } from './intrinsics';
+import { analysisResult, type Decision } from '../support/iam-simulation';
 
 // The organisation side of the deploy (deploy/grantor.ts): what keyturn.yml's member accounts make of
 // the main stack and of the grantor and forwarder templates, and what IAM makes of them (an offline
@@ -407,7 +408,6 @@ describe('subPseudoParameters', () => {
 // ---------------------------------------------------------------------------------------------------
 // What IAM decides (offline evaluator), with the grantor template deployed in FACTORY.
 
-type Decision = EvaluationResult | `error: ${string}`;
 const ALLOW_ALL_ASSUME = {
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }],
@@ -444,9 +444,7 @@ describe('who may assume the grantor role in a member account (IAM policy evalua
       },
       { simulationMode: 'Strict' },
     );
-    if (response.resultType === 'error') return `error: ${response.errors.message}`;
-    if (response.resultType !== 'single') return `error: unexpected ${response.resultType} result`;
-    return response.result.analysis.result;
+    return analysisResult(response);
   }
 
   it("admits Keyturn's functions' role", async () => {
@@ -512,9 +510,7 @@ describe('a grant in one account allows nothing in another (IAM policy evaluator
       },
       { simulationMode: 'Strict' },
     );
-    if (response.resultType === 'error') return `error: ${response.errors.message}`;
-    if (response.resultType !== 'single') return `error: unexpected ${response.resultType} result`;
-    return response.result.analysis.result;
+    return analysisResult(response);
   }
 
   it("allows a session on the target's nodes in its own account and region", async () => {

@@ -1,6 +1,7 @@
-import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { ACCOUNT, REGION, resolveIntrinsics } from './intrinsics';
 import { readTemplate } from './stack-files';
+import { analysisResult, type Decision } from '../support/iam-simulation';
 
 // The functions' role, read from the packaged CloudFormation template (built from
 // keyturn.example.yml) and evaluated with an offline IAM policy evaluator. This is the
@@ -46,8 +47,6 @@ const EC2 = `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`;
 const TABLE = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/keyturn-dev`;
 const QUEUE = `arn:aws:sqs:${REGION}:${ACCOUNT}:keyturn-dev-jobs`;
 
-type Decision = EvaluationResult | `error: ${string}`;
-
 /** One IAM decision: the role's policies are its only identity policies. */
 async function decide(
   action: string,
@@ -69,9 +68,7 @@ async function decide(
     // Strict: context keys are taken exactly as given, so a missing tag or policy ARN is missing.
     { simulationMode: 'Strict' },
   );
-  if (response.resultType === 'error') return `error: ${response.errors.message}`;
-  if (response.resultType !== 'single') return `error: unexpected ${response.resultType} result`;
-  return response.result.analysis.result;
+  return analysisResult(response);
 }
 
 const policyArn = (arn: string) => ({ 'iam:PolicyARN': arn });

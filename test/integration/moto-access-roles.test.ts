@@ -9,12 +9,19 @@ import {
   ListRoleTagsCommand,
 } from '@aws-sdk/client-iam';
 import { createIamAccessControl } from '../../src/adapters/aws/iam-access-control';
-import { decideOnExtension, requestExtension } from '../../src/app/extend-grant';
 import { releaseGrant } from '../../src/app/end-grant';
 import type { Config } from '../../src/config/types';
 import type { Person } from '../../src/domain/person';
 import { onePlace, prodRaspi } from '../support/fakes';
-import { activate, drain, policyArnOf, type Scenario, scenario, stored } from '../support/grant-scenarios';
+import {
+  activate,
+  drain,
+  extend,
+  policyArnOf,
+  type Scenario,
+  scenario,
+  stored,
+} from '../support/grant-scenarios';
 import { createAccessRoles, type Moto, startMoto } from '../support/moto';
 
 // Access roles against moto_server's IAM, which validates policy documents and keeps roles, their
@@ -148,18 +155,7 @@ describe('access roles on moto IAM', () => {
     expect(await attachedTo('oncall')).toEqual([]);
     expect(await defaultExpiry(policyArn)).toBe(grant.expiresAt);
 
-    const requested = await requestExtension(s.deps, { user, grantId: grant.id, durationText: '1h' });
-    expect(requested.outcome).toBe('requested');
-    await drain(s);
-    const decided = await decideOnExtension(s.deps, {
-      grantId: grant.id,
-      clicker: 'U0CAROL',
-      action: 'approve',
-    });
-    expect(decided.outcome).toBe('approved');
-    await drain(s);
-    const extended = await stored(s, grant.id);
-    expect(extended.expiresAt).not.toBe(grant.expiresAt);
+    const extended = await extend(s, grant);
     expect(await defaultExpiry(policyArn)).toBe(extended.expiresAt);
 
     expect((await releaseGrant(s.deps, { user, grantId: grant.id })).outcome).not.toBe('refused');

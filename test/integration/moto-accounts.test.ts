@@ -14,7 +14,6 @@ import { ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { releaseGrant } from '../../src/app/end-grant';
-import { decideOnExtension, requestExtension } from '../../src/app/extend-grant';
 import { grantPolicyArn } from '../../src/app/grant-policy';
 import { handleJob } from '../../src/app/handle-job';
 import { reconcile } from '../../src/app/reconcile';
@@ -34,6 +33,7 @@ import {
   activate,
   approve,
   drain,
+  extend,
   MINUTE,
   type Scenario,
   scenario,
@@ -413,22 +413,7 @@ describe('one Keyturn, two accounts and two regions, on moto', () => {
       const askedAt = [...fleets.values()].filter((f) => f.asked.length > 0).map((f) => placeKey(f.place));
       expect(askedAt).toEqual([placeKey(place)]);
 
-      const requested = await requestExtension(s.deps, {
-        user: 'U0ALICE',
-        grantId: grant.id,
-        durationText: '1h',
-      });
-      expect(requested.outcome).toBe('requested');
-      await drain(s);
-      const decided = await decideOnExtension(s.deps, {
-        grantId: grant.id,
-        clicker: 'U0CAROL',
-        action: 'approve',
-      });
-      expect(decided.outcome).toBe('approved');
-      await drain(s);
-      const extended = await stored(s, grant.id);
-      expect(extended.expiresAt).not.toBe(grant.expiresAt);
+      const extended = await extend(s, grant);
       const after = await defaultDocument(place.accountId, policyArn);
       expect(after.Statement[0]?.Condition?.DateLessThan?.['aws:CurrentTime']).toBe(extended.expiresAt);
       expect(await keyturnPolicies(other)).toEqual([]);

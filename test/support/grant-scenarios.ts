@@ -1,5 +1,6 @@
 import { SimulatedAccount, type SimulatedOp } from '../../src/adapters/sandbox/simulated-account';
 import { decideOnGrant } from '../../src/app/decide';
+import { decideOnExtension, requestExtension } from '../../src/app/extend-grant';
 import type { Deps } from '../../src/app/deps';
 import { grantPolicyArn } from '../../src/app/grant-policy';
 import { handleJob } from '../../src/app/handle-job';
@@ -137,6 +138,28 @@ export async function activate(s: Scenario, opts: { user?: string; text?: string
   const grant = await stored(s, approved.id);
   if (grant.status !== 'active') throw new Error(`grant ${grant.id} is ${grant.status}, not active`);
   return grant;
+}
+
+/** An extension of an active grant asked for by its requester and approved by carol, applied by the worker. */
+export async function extend(s: Scenario, grant: Grant, durationText = '1h'): Promise<Grant> {
+  const requested = await requestExtension(s.deps, {
+    user: grant.requester,
+    grantId: grant.id,
+    durationText,
+  });
+  if (requested.outcome !== 'requested')
+    throw new Error(`extension not requested: ${JSON.stringify(requested)}`);
+  await drain(s);
+  const decided = await decideOnExtension(s.deps, {
+    grantId: grant.id,
+    clicker: 'U0CAROL',
+    action: 'approve',
+  });
+  if (decided.outcome !== 'approved') throw new Error(`extension not approved: ${JSON.stringify(decided)}`);
+  await drain(s);
+  const extended = await stored(s, grant.id);
+  if (extended.expiresAt === grant.expiresAt) throw new Error(`grant ${grant.id} was not extended`);
+  return extended;
 }
 
 export async function stored(s: Scenario, id: string): Promise<Grant> {

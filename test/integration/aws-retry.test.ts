@@ -6,6 +6,7 @@ import { createIamAccessControl } from '../../src/adapters/aws/iam-access-contro
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { awsClientConfig, buildAwsClients } from '../../src/main/aws-clients';
 import { AccessControlError } from '../../src/ports/access-control';
+import { AWS_ENV, savedEnv } from '../support/env';
 
 /**
  * aws-sdk-client-mock replaces `send`, so SDK retries never run under it. Here a real IAMClient
@@ -54,15 +55,7 @@ async function startFakeIam(): Promise<FakeIam> {
   return fake;
 }
 
-const ENV_KEYS = [
-  'AWS_ENDPOINT_URL_IAM',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_REGION',
-  'KEYTURN_AWS_MAX_ATTEMPTS',
-] as const;
-const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+const env = savedEnv(['AWS_ENDPOINT_URL_IAM', ...AWS_ENV]);
 let fake: FakeIam;
 
 /** Zero backoff in place of standard mode's jittered throttle backoff (up to seconds). */
@@ -86,10 +79,7 @@ beforeEach(() => {
 afterAll(async () => {
   fake.server.close();
   await once(fake.server, 'close');
-  for (const key of ENV_KEYS) {
-    if (savedEnv[key] === undefined) delete process.env[key];
-    else process.env[key] = savedEnv[key];
-  }
+  env.restore();
 });
 
 it('retries IAM Throttling and succeeds on the third request', async () => {

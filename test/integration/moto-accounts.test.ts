@@ -39,6 +39,7 @@ import {
   scenario,
   stored,
 } from '../support/grant-scenarios';
+import { AWS_ENV, savedEnv } from '../support/env';
 import { createAccessRoles, type Moto, startMoto } from '../support/moto';
 
 /*
@@ -87,16 +88,7 @@ const placeOfTarget = (name: string): Place => ({
 });
 
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-const ENV = [
-  'AWS_ENDPOINT_URL',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_REGION',
-  'AWS_PROFILE',
-  'KEYTURN_AWS_MAX_ATTEMPTS',
-];
-const savedEnv: Record<string, string | undefined> = {};
+let env: ReturnType<typeof savedEnv>;
 
 let moto: Moto;
 /** The test's own view of each account: IAM as an administrator there, SSM per place. */
@@ -299,7 +291,7 @@ function placesOnMoto(
 
 beforeAll(async () => {
   moto = await startMoto();
-  for (const name of ENV) savedEnv[name] = process.env[name];
+  env = savedEnv(AWS_ENV);
   process.env.AWS_ENDPOINT_URL = moto.endpoint;
   // Keyturn's own credentials (the standard chain): moto's default account.
   process.env.AWS_ACCESS_KEY_ID = CREDENTIALS.accessKeyId;
@@ -323,10 +315,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const client of [...Object.values(iamIn), ...ssmAt.values()]) client.destroy();
-  for (const name of ENV) {
-    if (savedEnv[name] === undefined) delete process.env[name];
-    else process.env[name] = savedEnv[name];
-  }
+  env?.restore();
   await moto?.stop();
 });
 

@@ -5,6 +5,7 @@ import { AccountUnreachableError } from '../../../src/adapters/aws/assumed-role-
 import { grantorCredentials, realAwsPlaces, STS_LIMITS } from '../../../src/main/aws-places';
 import type { Config } from '../../../src/config/types';
 import type { SendCommandRequest } from '../../../src/ports/command-runner';
+import { AWS_ENV, savedEnv } from '../../support/env';
 
 /*
  * realAwsPlaces against a local HTTP server standing for IAM and SSM (AWS_ENDPOINT_URL, which the SDK
@@ -73,16 +74,7 @@ const ssmAnswers: Record<string, unknown> = {
   ListCommands: { Commands: [] },
 };
 
-const saved: Record<string, string | undefined> = {};
-const ENV = [
-  'AWS_ENDPOINT_URL',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_REGION',
-  'AWS_PROFILE',
-  'KEYTURN_AWS_MAX_ATTEMPTS',
-];
+let env: ReturnType<typeof savedEnv>;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -120,7 +112,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  for (const name of ENV) saved[name] = process.env[name];
+  env = savedEnv(AWS_ENV);
   process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // Keyturn's own credentials, as the standard chain finds them.
   process.env.AWS_ACCESS_KEY_ID = 'AKIAHOME';
@@ -131,10 +123,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const name of ENV) {
-    if (saved[name] === undefined) delete process.env[name];
-    else process.env[name] = saved[name];
-  }
+  env?.restore();
   await new Promise((resolve) => server.close(resolve));
 });
 

@@ -8,33 +8,10 @@ import {
 } from '../../../src/adapters/aws/signed-dynamodb';
 import { createJsonCall, type HttpPost, signV4 } from '../../../src/adapters/aws/signed-json';
 import { createSignedSqsWorkQueue } from '../../../src/adapters/aws/signed-sqs';
+import { fakePost, SIGNED_ENV as ENV } from '../../support/signed-posts';
 
 // The slack function's AWS transport: SigV4 as the SDK signs, retries as the SDK's standard mode,
 // errors named as the SDK names them, DynamoDB marshalling as lib-dynamodb's, SQS's MD5 check.
-
-const ENV = {
-  AWS_REGION: 'ap-northeast-1',
-  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-  AWS_SESSION_TOKEN: 'session-token',
-};
-
-interface Sent {
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-function fakePost(answers: { status: number; body: unknown; headers?: Record<string, string> }[]) {
-  const sent: Sent[] = [];
-  const post: HttpPost = async (url, init) => {
-    sent.push({ url: String(url), headers: init.headers, body: init.body });
-    const answer = answers.shift();
-    if (!answer) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-    return { status: answer.status, text: JSON.stringify(answer.body), headers: answer.headers ?? {} };
-  };
-  return { post, sent };
-}
 
 const noSleep = { sleep: async () => undefined };
 

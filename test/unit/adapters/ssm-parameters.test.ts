@@ -1,31 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
-import { createSignedParametersReader, type HttpPost } from '../../../src/adapters/aws/ssm-parameters';
+import { createSignedParametersReader } from '../../../src/adapters/aws/ssm-parameters';
+import { fakePost, SIGNED_ENV as ENV, type SentRequest as Sent } from '../../support/signed-posts';
 
 // The Slack secrets reader: one SigV4-signed GetParameters over node:https. The signature is
 // recomputed here independently (AWS SigV4 steps, node:crypto), so a wrong hash or header shows.
-
-const ENV = {
-  AWS_REGION: 'ap-northeast-1',
-  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-  AWS_SESSION_TOKEN: 'session-token',
-};
-
-interface Sent {
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-function fakePost(answers: { status: number; body: unknown }[]) {
-  const sent: Sent[] = [];
-  const post: HttpPost = async (url, init) => {
-    sent.push({ url: String(url), headers: init.headers, body: init.body });
-    const answer = answers.shift() ?? { status: 500, body: {} };
-    return { status: answer.status, text: JSON.stringify(answer.body) };
-  };
-  return { post, sent };
-}
 
 const hex = (data: string) => createHash('sha256').update(data).digest('hex');
 const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
